@@ -1,0 +1,135 @@
+# ksink — one plain Makefile. Every dependency comes from pkg-config.
+#
+#   make              build/ksink, the tools (build/ksink-*) and the test programs
+#   make test         install missing packages, build (normal + ASan), run every test
+#   make asan         the ASan+UBSan build in build-asan/
+#   make fuzz         libFuzzer targets in build-fuzz/ (needs clang)
+#   make demo | down  the tote-pool demo on the embedded local stack
+#   make bench        benchmarks (not part of make test)
+#   make format | format-check
+
+BUILD   ?= build
+PKGS    := rdkafka avro-c libpq libcurl jansson libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT     ?= -O2 -g
+CC      ?= cc
+CFLAGS  := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing $(OPT) \
+           $(PKG_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
+LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+MODULES   := lib config schemas connectors connectors/jdbc rest worker
+LIB_SRCS  := $(filter-out worker/main.c,$(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS     := $(TOOL_SRCS:tools/%.c=$(BUILD)/ksink-%)
+TLIB_SRCS := $(wildcard tests/lib/*.c)
+TLIB_OBJS := $(TLIB_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/[0-9]*.c)
+TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+DEMO_SRCS := $(wildcard demo/*.c)
+DEMOS     := $(DEMO_SRCS:demo/%.c=$(BUILD)/ksink-demo-%)
+BENCH_SRCS:= $(wildcard bench/*.c)
+BENCHES   := $(BENCH_SRCS:bench/%.c=$(BUILD)/ksink-bench-%)
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+
+.SECONDARY:
+
+.PHONY: all deps test test-only asan fuzz format format-check clean demo down play start \
+        prune bench bench-smoke compose-up
+
+all: $(BUILD)/ksink $(TOOLS) $(TESTS) $(DEMOS) $(BENCHES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libksink.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/ksink: $(BUILD)/obj/worker/main.o $(BUILD)/libksink.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ksink-%: $(BUILD)/obj/tools/%.o $(BUILD)/libksink.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ksink-demo-%: $(BUILD)/obj/demo/%.o $(BUILD)/libksink.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ksink-bench-%: $(BUILD)/obj/bench/%.o $(BUILD)/libksink.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TLIB_OBJS) $(BUILD)/libksink.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+
+# libFuzzer targets: tests/fuzz/NAME.c defines LLVMFuzzerTestOneInput.
+fuzz:
+	@if command -v clang >/dev/null; then \
+		$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+			SAN="-fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz-%); \
+	else echo "fuzz: clang not found, skipping"; fi
+
+build-fuzz/fuzz-%: tests/fuzz/%.c build-fuzz/libksink.a
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+		-o $@ $^ $(LDLIBS)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) asan
+	-$(MAKE) fuzz
+	tests/run.sh
+
+# Runs the suite without rebuilding or installing (for quick iterations).
+test-only:
+	tests/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run --Werror "$$f" 2>&1 >/dev/null || echo "$$f"; done); \
+	if [ -n "$$out" ]; then echo "format-check: not formatted:"; echo "$$out"; exit 1; fi; \
+	echo "format-check: clean"
+
+# --- the tote-pool demo (demo/README in README.md) ---
+demo: deps all
+	demo/demo.sh up
+
+start: deps all
+	demo/demo.sh start
+
+play:
+	demo/demo.sh play
+
+down:
+	demo/demo.sh down
+
+prune: down
+	demo/demo.sh prune
+
+compose-up:
+	docker compose -f compose/docker-compose.yml up -d --build
+
+# --- benchmarks ---
+bench: deps
+	$(MAKE) BUILD=build-bench OPT="-O3 -march=native -g -DNDEBUG" all
+	bench/bench.sh build-bench
+
+bench-smoke: deps all
+	BENCH_RECORDS=50000 bench/bench.sh build
+
+clean:
+	rm -rf build build-asan build-fuzz build-bench

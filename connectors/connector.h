@@ -1,0 +1,107 @@
+/*
+ * connector.h — the sink connector interface, modelled on Kafka Connect's
+ * SinkConnector / SinkTask, and the plugin table the worker and the REST
+ * layer look connectors up in.
+ *
+ * Life of a task (all calls on the task's own thread):
+ *   task_new(config)                       SinkTask.start
+ *   open(partitions) -> resume offsets     SinkTask.open; offsets come from the
+ *                                          connector's own store (the DB table),
+ *                                          the worker seeks there
+ *   put(records) ...                       stage records (no commit yet)
+ *   commit(offsets)                        one DB transaction: staged records +
+ *                                          the offsets; then the worker commits
+ *                                          the same offsets to Kafka
+ *   close(partitions)                      drop staged records of revoked partitions
+ *   task_destroy                           SinkTask.stop
+ *
+ * Records passed to put() stay valid (worker's batch arena) until commit()
+ * returns KS_OK or close()/task_destroy() is called.
+ */
+#ifndef KS_CONNECTOR_H
+#define KS_CONNECTOR_H
+
+#include "../config/config.h"
+#include "../lib/ks.h"
+#include "../schemas/record.h"
+
+#include <stdint.h>
+
+/* A topic-partition and the next offset to read (last written + 1).
+ * offset < 0: unknown (no stored offset). */
+typedef struct ks_tp_offset {
+	const char *topic; /* borrowed (open input) or owned by the array (outputs: see free) */
+	int32_t partition;
+	int64_t offset;
+} ks_tp_offset_t;
+
+/* Frees an offsets array returned by a connector (topics included). */
+void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n);
+
+typedef struct ks_sink_task ks_sink_task_t; /* connector-private */
+
+/* Result of commit(). */
+typedef struct ks_commit_result {
+	ks_err_t err;       /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
+	size_t bad_index;   /* with KS_ERR_RECORD: index (in put order since the last
+			       successful commit) of the one record that fails alone */
+	char errstr[KS_ERRSTR_SIZE];
+	char sqlstate[6];   /* when the error came from the database */
+} ks_commit_result_t;
+
+typedef struct ks_connector_plugin {
+	const char *class_name;     /* io.confluent.connect.jdbc.JdbcSinkConnector */
+	const char *const *aliases; /* NULL-terminated: JdbcSinkConnector, JdbcSink */
+	const char *type;           /* "sink" */
+	const char *version;
+	const ks_cfg_def_t *config_defs; /* the connector's keys (KS_CFG_END-terminated) */
+
+	/* Cross-key checks after per-key validation; adds errors to cfg. */
+	void (*validate)(ks_config_t *cfg);
+
+	/* SinkTask.start. config: the full connector config (worker defaults,
+	 * providers resolved). NULL + errstr on failure (bad config = FATAL; a
+	 * database outage must NOT fail here: connect lazily). */
+	ks_sink_task_t *(*task_new)(const ks_props_t *config, const char *connector, int task_id,
+				    char *errstr, size_t errlen);
+	/* Offsets to resume from for the assigned partitions: *out has one entry
+	 * per input partition (offset -1 when the store knows none). */
+	ks_err_t (*open)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
+			 ks_tp_offset_t **out, char *errstr, size_t errlen);
+	/* Stage records; may validate them (record-level errors are reported by
+	 * commit via bad_index, not here, except KS_ERR_FATAL). */
+	ks_err_t (*put)(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
+			size_t errlen);
+	/* Write all staged records and the offsets in one transaction. On any
+	 * error the transaction is rolled back and the staged records are kept,
+	 * so the caller can retry, or discard(bad_index) and retry. */
+	void (*commit)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
+		       ks_commit_result_t *res);
+	/* Removes one staged record (after it went to the DLQ). */
+	void (*discard)(ks_sink_task_t *t, size_t index);
+	/* Drops staged records of these partitions (revoked). */
+	void (*close)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n);
+	void (*task_destroy)(ks_sink_task_t *t);
+
+	/* KIP-875 offsets in the connector's own store (connector stopped).
+	 * read: all stored offsets of this connector. alter: upsert the given
+	 * offsets; offset < 0 deletes that partition's entry; n == 0 with
+	 * reset_all deletes all. */
+	ks_err_t (*offsets_read)(const ks_props_t *config, const char *connector,
+				 ks_tp_offset_t **out, size_t *n, char *errstr, size_t errlen);
+	ks_err_t (*offsets_alter)(const ks_props_t *config, const char *connector,
+				  const ks_tp_offset_t *offs, size_t n, int reset_all, char *errstr,
+				  size_t errlen);
+} ks_connector_plugin_t;
+
+/* Looks a plugin up by class name or alias (case-sensitive, as Connect). */
+const ks_connector_plugin_t *ks_connector_find(const char *class_or_alias);
+/* All plugins (NULL-terminated static array). */
+const ks_connector_plugin_t *const *ks_connector_plugins(void);
+
+/* The keys every connector has (name, connector.class, tasks.max, topics,
+ * topics.regex, key/value.converter, errors.*, transforms, ...), as Connect's
+ * ConnectorConfig + SinkConnectorConfig. Defined in connectors/common.c. */
+extern const ks_cfg_def_t ks_connector_common_defs[];
+
+#endif

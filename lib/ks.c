@@ -1,0 +1,65 @@
+/*
+ * ks.c — shared helpers declared in ks.h: clocks, string helpers, errstr.
+ */
+#include "ks.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char *ks_err_name(ks_err_t err)
+{
+	switch (err) {
+	case KS_OK:
+		return "OK";
+	case KS_ERR_RETRIABLE:
+		return "RETRIABLE";
+	case KS_ERR_RECORD:
+		return "RECORD";
+	case KS_ERR_FATAL:
+		return "FATAL";
+	}
+	return "UNKNOWN";
+}
+
+int64_t ks_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ks_now_ms(void) { return ks_now_us() / 1000; }
+
+int64_t ks_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *ks_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+char *ks_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
+
+int ks_strcaseeq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
+int ks_seterr(char *errstr, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errstr || !errlen)
+		return ret;
+	va_start(ap, fmt);
+	vsnprintf(errstr, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# scripts/deps.sh — installs the Debian packages ksink needs to build, test and
+# run the demo, and does nothing when they are all present. Needs root (or
+# sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+	build-essential pkg-config
+	librdkafka-dev libavro-dev libpq-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev
+	postgresql postgresql-client kcat curl jq clang-format
+	clang libclang-rt-14-dev
+)
+# optional extras, installed by the demo / browser test when wanted
+if [ "${KSINK_DEPS_DEMO:-0}" = 1 ]; then
+	PKGS+=(adminer php-cli php-pgsql)
+fi
+if [ "${KSINK_DEPS_BROWSER:-0}" = 1 ]; then
+	PKGS+=(chromium nodejs npm)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# refresh the package lists when they are missing or older than a day
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+	$SUDO apt-get update -qq
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done" >&2
