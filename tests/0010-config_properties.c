@@ -36,7 +36,8 @@ KS_TEST(separators)
 
 KS_TEST(comments_and_blank_lines)
 {
-	ks_props_t *p = parse("# comment=1\n! bang comment\n\n   \n  # indented\nkey=v # not a comment\n");
+	ks_props_t *p =
+	        parse("# comment=1\n! bang comment\n\n   \n  # indented\nkey=v # not a comment\n");
 	KS_CHECK_INT(ks_props_count(p), 1);
 	KS_CHECK_STR(ks_props_get(p, "key"), "v # not a comment");
 	ks_props_destroy(p);
@@ -109,7 +110,7 @@ KS_TEST(load_missing_file_names_it)
 KS_TEST(props_subset_strips_prefix)
 {
 	ks_props_t *p = parse("value.converter=x\nvalue.converter.schema.registry.url=http://r\n"
-			      "value.converter.schemas.enable=false\nkey.converter=y\n");
+	                      "value.converter.schemas.enable=false\nkey.converter=y\n");
 	ks_props_t *s = ks_props_subset(p, "value.converter.");
 	KS_CHECK_INT(ks_props_count(s), 2);
 	KS_CHECK_STR(ks_props_get(s, "schema.registry.url"), "http://r");

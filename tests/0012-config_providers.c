@@ -18,13 +18,16 @@ static ks_providers_t *providers(void)
 	ks_providers_t *p;
 
 	KS_CHECK(!ks_props_set(w, "config.providers", "env, file,dir") &&
-		     !ks_props_set(w, "config.providers.env.class",
-				   "org.apache.kafka.common.config.provider.EnvVarConfigProvider") &&
-		     !ks_props_set(w, "config.providers.file.class",
-				   "org.apache.kafka.common.config.provider.FileConfigProvider") &&
-		     !ks_props_set(w, "config.providers.dir.class",
-				   "org.apache.kafka.common.config.provider.DirectoryConfigProvider"),
-		 "set");
+	                 !ks_props_set(
+	                         w, "config.providers.env.class",
+	                         "org.apache.kafka.common.config.provider.EnvVarConfigProvider") &&
+	                 !ks_props_set(
+	                         w, "config.providers.file.class",
+	                         "org.apache.kafka.common.config.provider.FileConfigProvider") &&
+	                 !ks_props_set(
+	                         w, "config.providers.dir.class",
+	                         "org.apache.kafka.common.config.provider.DirectoryConfigProvider"),
+	         "set");
 	p = ks_providers_new(w, errstr, sizeof(errstr));
 	ks_props_destroy(w);
 	KS_CHECK(p != NULL, "%s", errstr);
@@ -79,9 +82,9 @@ KS_TEST(unknown_provider_and_missing_key_left_unchanged)
 
 	unsetenv("KSINK_TEST_NOPE");
 	KS_CHECK(!ks_props_set(in, "a", "${vault:secret/x:key}") &&
-		     !ks_props_set(in, "b", "${env:KSINK_TEST_NOPE}") &&
-		     !ks_props_set(in, "c", "${table}") && !ks_props_set(in, "d", "${env:"),
-		 "set");
+	                 !ks_props_set(in, "b", "${env:KSINK_TEST_NOPE}") &&
+	                 !ks_props_set(in, "c", "${table}") && !ks_props_set(in, "d", "${env:"),
+	         "set");
 	out = ks_providers_resolve(pr, in);
 	KS_CHECK_STR(ks_props_get(out, "a"), "${vault:secret/x:key}");
 	KS_CHECK_STR(ks_props_get(out, "b"), "${env:KSINK_TEST_NOPE}");
@@ -130,8 +133,8 @@ KS_TEST(unsupported_provider_class_is_an_error)
 	ks_providers_t *pr;
 
 	KS_CHECK(!ks_props_set(w, "config.providers", "vault") &&
-		     !ks_props_set(w, "config.providers.vault.class", "com.example.Vault"),
-		 "set");
+	                 !ks_props_set(w, "config.providers.vault.class", "com.example.Vault"),
+	         "set");
 	pr = ks_providers_new(w, errstr, sizeof(errstr));
 	KS_CHECK(pr == NULL, "accepted an unknown class");
 	KS_CHECK(strstr(errstr, "com.example.Vault") != NULL, "%s", errstr);

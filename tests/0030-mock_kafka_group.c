@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NMSG 100
+#define NMSG  100
 #define FIRST 60
 
 static rd_kafka_t *consumer(const char *group)
@@ -22,21 +22,21 @@ static rd_kafka_t *consumer(const char *group)
 	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	const char *kv[][2] = {
-	    {"bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP")},
-	    {"group.id", group},
-	    {"auto.offset.reset", "earliest"},
-	    {"enable.auto.commit", "false"},
-	    {"enable.auto.offset.store", "false"},
-	    {"session.timeout.ms", "6000"},
-	    {"heartbeat.interval.ms", "500"},
-	    {"log_level", "3"},
+	        {"bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP")},
+	        {"group.id", group},
+	        {"auto.offset.reset", "earliest"},
+	        {"enable.auto.commit", "false"},
+	        {"enable.auto.offset.store", "false"},
+	        {"session.timeout.ms", "6000"},
+	        {"heartbeat.interval.ms", "500"},
+	        {"log_level", "3"},
 	};
 	rd_kafka_t *rk;
 
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		KS_CHECK(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof(errstr)) ==
-			     RD_KAFKA_CONF_OK,
-			 "%s", errstr);
+		                 RD_KAFKA_CONF_OK,
+		         "%s", errstr);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	KS_CHECK(rk != NULL, "%s", errstr);
 	rd_kafka_poll_set_consumer(rk);
@@ -86,7 +86,7 @@ KS_TEST(produce_consume_commit_resume)
 	snprintf(group, sizeof(group), "g0030_%d", (int)getpid());
 	/* a separate process produces: kcat, one message per line, one partition */
 	snprintf(cmd, sizeof(cmd), "kcat -P -b %s -t %s -p 0", ks_test_env("KSINK_BOOTSTRAP"),
-		 topic);
+	         topic);
 	p = popen(cmd, "w");
 	KS_CHECK(p != NULL, "popen kcat");
 	for (int i = 0; i < NMSG; i++)
