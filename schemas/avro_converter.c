@@ -32,13 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNION_NAME "io.confluent.connect.avro.Union"
-#define P_RECORD_DOC "io.confluent.connect.avro.record.doc"
-#define P_FIELD_DOC "io.confluent.connect.avro.field.doc."
-#define P_FIELD_DEFAULT "io.confluent.connect.avro.field.default"
-#define P_ENUM "io.confluent.connect.avro.Enum"
+#define UNION_NAME          "io.confluent.connect.avro.Union"
+#define P_RECORD_DOC        "io.confluent.connect.avro.record.doc"
+#define P_FIELD_DOC         "io.confluent.connect.avro.field.doc."
+#define P_FIELD_DEFAULT     "io.confluent.connect.avro.field.default"
+#define P_ENUM              "io.confluent.connect.avro.Enum"
 #define ZERO_SIZE_ITEMS_MAX 65536
-#define NBUCKETS 64
+#define NBUCKETS            64
 
 typedef enum av_kind {
 	AV_NULL,
@@ -138,10 +138,13 @@ static int cerr(cctx_t *cx, const char *fmt, const char *arg)
 	return -1;
 }
 
-static int cerr_oom(cctx_t *cx) { return ks_seterr(cx->errstr, cx->errlen, -1, "out of memory"); }
+static int cerr_oom(cctx_t *cx)
+{
+	return ks_seterr(cx->errstr, cx->errlen, -1, "out of memory");
+}
 
-static const char *primitive_names[] = {"null", "boolean", "int",   "long",
-					"float", "double", "bytes", "string"};
+static const char *primitive_names[] = {"null",  "boolean", "int",   "long",
+                                        "float", "double",  "bytes", "string"};
 
 static int primitive_kind(const char *t)
 {
@@ -182,7 +185,8 @@ static named_t *find_named(cctx_t *cx, const char *fullname)
 static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optional);
 
 /* Avro field default (JSON) -> value of node n (heap via the arena). */
-static int avro_default(const av_node_t *n, const json_t *j, ks_arena_t *a, ks_value_t *v, int depth)
+static int avro_default(const av_node_t *n, const json_t *j, ks_arena_t *a, ks_value_t *v,
+                        int depth)
 {
 	memset(v, 0, sizeof(*v));
 	v->type = n->schema ? n->schema->type : KS_TYPE_STRING;
@@ -257,9 +261,9 @@ static int avro_default(const av_node_t *n, const json_t *j, ks_arena_t *a, ks_v
 			for (size_t i = 0; i < cnt; i++) {
 				const json_t *it = json_array_get(j, i);
 				if (avro_default(e->kids[0], json_object_get(it, "key"), a,
-						 &v->u.map.keys[i], depth + 1) ||
+				                 &v->u.map.keys[i], depth + 1) ||
 				    avro_default(e->kids[1], json_object_get(it, "value"), a,
-						 &v->u.map.vals[i], depth + 1))
+				                 &v->u.map.vals[i], depth + 1))
 					return -1;
 			}
 			return 0;
@@ -269,7 +273,7 @@ static int avro_default(const av_node_t *n, const json_t *j, ks_arena_t *a, ks_v
 		v->u.arr.n = cnt;
 		for (size_t i = 0; i < cnt; i++)
 			if (avro_default(n->kids[0], json_array_get(j, i), a, &v->u.arr.items[i],
-					 depth + 1))
+			                 depth + 1))
 				return -1;
 		return 0;
 	}
@@ -328,7 +332,8 @@ static int avro_default(const av_node_t *n, const json_t *j, ks_arena_t *a, ks_v
 			return avro_default(b, j, a, v, depth + 1);
 		}
 		f = n->branch_field[0];
-		if (!(v->u.st.fields = ks_arena_calloc(a, n->schema->nfields + 1, sizeof(ks_value_t))))
+		if (!(v->u.st.fields =
+		              ks_arena_calloc(a, n->schema->nfields + 1, sizeof(ks_value_t))))
 			return -1;
 		v->u.st.n = n->schema->nfields;
 		for (size_t i = 0; i < n->schema->nfields; i++) {
@@ -356,7 +361,7 @@ static int set_default_value(ks_schema_t *s, const av_node_t *n, const json_t *j
 		*used = !rc;
 	} else {
 		KS_WARN("avro-converter", "ignoring invalid default value for schema %s",
-			s->name ? s->name : ks_type_name(s->type));
+		        s->name ? s->name : ks_type_name(s->type));
 	}
 	ks_arena_destroy(a);
 	return rc;
@@ -365,9 +370,9 @@ static int set_default_value(ks_schema_t *s, const av_node_t *n, const json_t *j
 static int is_logical_name(const char *name)
 {
 	return name && (!strcmp(name, KS_DECIMAL_NAME) || !strcmp(name, KS_DATE_NAME) ||
-			!strcmp(name, KS_TIME_NAME) || !strcmp(name, KS_TIMESTAMP_NAME) ||
-			!strcmp(name, KS_TIME_MICROS_NAME) ||
-			!strcmp(name, KS_TIMESTAMP_MICROS_NAME) || !strcmp(name, KS_UUID_NAME));
+	                !strcmp(name, KS_TIME_NAME) || !strcmp(name, KS_TIMESTAMP_NAME) ||
+	                !strcmp(name, KS_TIME_MICROS_NAME) ||
+	                !strcmp(name, KS_TIMESTAMP_MICROS_NAME) || !strcmp(name, KS_UUID_NAME));
 }
 
 /*
@@ -400,9 +405,11 @@ static int finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 		json_object_foreach((json_t *)cparams, k, v)
 		{
 			if (!json_is_string(v))
-				return cerr(cx, "connect.parameters value of \"%s\" is not a string",
-					    k);
-			if (!ks_schema_param(s, k) && ks_schema_add_param(s, k, json_string_value(v)))
+				return cerr(cx,
+				            "connect.parameters value of \"%s\" is not a string",
+				            k);
+			if (!ks_schema_param(s, k) &&
+			    ks_schema_add_param(s, k, json_string_value(v)))
 				return cerr_oom(cx);
 		}
 	}
@@ -456,9 +463,9 @@ static int finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 /* Primitive (or fixed) with the properties of obj: logical types, connect.type. */
 static av_node_t *compile_primitive(cctx_t *cx, av_kind_t kind, const json_t *obj, int optional)
 {
-	static const ks_type_t ktype[] = {KS_TYPE_STRING,  KS_TYPE_BOOLEAN, KS_TYPE_INT32,
-					  KS_TYPE_INT64,   KS_TYPE_FLOAT32, KS_TYPE_FLOAT64,
-					  KS_TYPE_BYTES,   KS_TYPE_STRING};
+	static const ks_type_t ktype[] = {KS_TYPE_STRING, KS_TYPE_BOOLEAN, KS_TYPE_INT32,
+	                                  KS_TYPE_INT64,  KS_TYPE_FLOAT32, KS_TYPE_FLOAT64,
+	                                  KS_TYPE_BYTES,  KS_TYPE_STRING};
 	const char *lt = json_string_value(json_object_get(obj, "logicalType"));
 	const char *ct = json_string_value(json_object_get(obj, "connect.type"));
 	av_node_t *n;
@@ -479,7 +486,7 @@ static av_node_t *compile_primitive(cctx_t *cx, av_kind_t kind, const json_t *ob
 		const json_t *sc = json_object_get(obj, "scale");
 		int prec = json_is_integer(p) ? (int)json_integer_value(p) : 64;
 		s = ks_schema_decimal(prec == 64 ? -1 : prec,
-				      json_is_integer(sc) ? (int)json_integer_value(sc) : 0);
+		                      json_is_integer(sc) ? (int)json_integer_value(sc) : 0);
 		if (s)
 			s->precision = prec;
 	} else if (lt && kind == AV_INT && !strcmp(lt, "date")) {
@@ -569,7 +576,7 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 	if (nb == 0 || nnull == nb) {
 		cerr(cx, "%s",
 		     nb ? "Standalone null schemas are not supported by this converter"
-			: "empty union");
+		        : "empty union");
 		goto fail;
 	}
 	if (nnull > 1) {
@@ -600,7 +607,8 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 	}
 	n->union_mode = U_STRUCT;
 	if (!(n->branch_field = calloc(nb, sizeof(int))) ||
-	    !(n->schema = ks_schema_new(KS_TYPE_STRUCT)) || ks_schema_set_name(n->schema, UNION_NAME)) {
+	    !(n->schema = ks_schema_new(KS_TYPE_STRUCT)) ||
+	    ks_schema_set_name(n->schema, UNION_NAME)) {
 		cerr_oom(cx);
 		goto fail;
 	}
@@ -653,7 +661,8 @@ static av_node_t *compile_record(cctx_t *cx, const json_t *j, const char *fullna
 	json_t *fj;
 
 	if (!n || !ns || !(n->fullname = ks_strdup(fullname)) ||
-	    !(n->schema = ks_schema_new(KS_TYPE_STRUCT)) || ks_schema_set_name(n->schema, fullname) ||
+	    !(n->schema = ks_schema_new(KS_TYPE_STRUCT)) ||
+	    ks_schema_set_name(n->schema, fullname) ||
 	    (doc && ks_schema_add_param(n->schema, P_RECORD_DOC, doc))) {
 		cerr_oom(cx);
 		goto fail;
@@ -690,9 +699,9 @@ static av_node_t *compile_record(cctx_t *cx, const json_t *j, const char *fullna
 		/* a nullable union drops the Avro field default (AvroData, §4.1) */
 		if (fdef && !(f->kind == AV_UNION && f->union_mode == U_OPTIONAL)) {
 			int had_cdef = json_object_get(json_is_object(json_object_get(fj, "type"))
-							   ? json_object_get(fj, "type")
-							   : NULL,
-						       "connect.default") != NULL;
+			                                       ? json_object_get(fj, "type")
+			                                       : NULL,
+			                               "connect.default") != NULL;
 			int used;
 			if (set_default_value(fs, f, fdef, &used)) {
 				cerr_oom(cx);
@@ -736,7 +745,8 @@ static av_node_t *compile_enum(cctx_t *cx, const json_t *j, const char *fullname
 	char key[512];
 
 	if (!n || !(n->fullname = ks_strdup(fullname)) ||
-	    !(n->schema = ks_schema_new(KS_TYPE_STRING)) || ks_schema_set_name(n->schema, fullname) ||
+	    !(n->schema = ks_schema_new(KS_TYPE_STRING)) ||
+	    ks_schema_set_name(n->schema, fullname) ||
 	    ks_schema_add_param(n->schema, P_ENUM, fullname)) {
 		cerr_oom(cx);
 		goto fail;
@@ -825,7 +835,7 @@ static av_node_t *compile_fixed(cctx_t *cx, const json_t *j, const char *fullnam
 }
 
 static av_node_t *compile_named_def(cctx_t *cx, const json_t *j, const char *type, const char *ns,
-				    int optional)
+                                    int optional)
 {
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *jns = json_string_value(json_object_get(j, "namespace"));
@@ -921,7 +931,7 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 	if ((pk = primitive_kind(t)) >= 0) {
 		n = compile_primitive(cx, (av_kind_t)pk, j, optional);
 	} else if (!strcmp(t, "record") || !strcmp(t, "error") || !strcmp(t, "enum") ||
-		   !strcmp(t, "fixed")) {
+	           !strcmp(t, "fixed")) {
 		n = compile_named_def(cx, j, t, ns, optional);
 	} else if (!strcmp(t, "array")) {
 		av_node_t *it = compile(cx, json_object_get(j, "items"), ns, 0);
@@ -1001,8 +1011,8 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 			cerr(cx, "unknown type \"%s\"", t);
 		else
 			n = compile_named_def(cx, nm->def,
-					      json_string_value(json_object_get(nm->def, "type")),
-					      nm->ns, optional);
+			                      json_string_value(json_object_get(nm->def, "type")),
+			                      nm->ns, optional);
 	}
 out:
 	cx->depth--;
@@ -1062,16 +1072,22 @@ typedef struct rd {
 	size_t errlen;
 } rd_t;
 
-static size_t pos(const rd_t *r) { return r->base + (size_t)(r->p - r->start); }
+static size_t pos(const rd_t *r)
+{
+	return r->base + (size_t)(r->p - r->start);
+}
 
 static ks_err_t rd_err(rd_t *r, const char *what)
 {
 	return ks_seterr(r->errstr, r->errlen, KS_ERR_RECORD,
-			 "Avro payload (schema id %d) is corrupt at byte %zu: %s", r->id, pos(r),
-			 what);
+	                 "Avro payload (schema id %d) is corrupt at byte %zu: %s", r->id, pos(r),
+	                 what);
 }
 
-static ks_err_t oom(rd_t *r) { return ks_seterr(r->errstr, r->errlen, KS_ERR_RETRIABLE, "out of memory"); }
+static ks_err_t oom(rd_t *r)
+{
+	return ks_seterr(r->errstr, r->errlen, KS_ERR_RETRIABLE, "out of memory");
+}
 
 static ks_err_t read_long(rd_t *r, int64_t *out)
 {
@@ -1115,7 +1131,7 @@ static ks_err_t read_len(rd_t *r, size_t *len)
 	if ((uint64_t)n > (size_t)(r->end - r->p)) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "truncated (length %lld, %zu bytes left)", (long long)n,
-			 (size_t)(r->end - r->p));
+		         (size_t)(r->end - r->p));
 		return rd_err(r, msg);
 	}
 	*len = (size_t)n;
@@ -1143,7 +1159,7 @@ static ks_err_t read_block(rd_t *r, size_t item_min, size_t total, size_t *count
 			return rd_err(r, "negative block size");
 	}
 	if (item_min ? (uint64_t)c > (size_t)(r->end - r->p) / item_min
-		     : (uint64_t)c + total > ZERO_SIZE_ITEMS_MAX)
+	             : (uint64_t)c + total > ZERO_SIZE_ITEMS_MAX)
 		return rd_err(r, "block count larger than the bytes left");
 	*count = (size_t)c;
 	return KS_OK;
@@ -1246,7 +1262,7 @@ static ks_err_t decode(const av_node_t *n, rd_t *r, ks_value_t *v)
 	}
 	case AV_RECORD:
 		if (!(v->u.st.fields = ks_arena_alloc(r->arena, (n->nkids ? n->nkids : 1) *
-								  sizeof(ks_value_t))))
+		                                                        sizeof(ks_value_t))))
 			return oom(r);
 		v->u.st.n = n->nkids;
 		v->u.st.names = NULL;
@@ -1379,7 +1395,7 @@ static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr,
 		return err;
 	if (strcmp(type, "AVRO"))
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "schema id %d is a %s schema, not Avro", id, type);
+		                 "schema id %d is a %s schema, not Avro", id, type);
 	if (!(e = calloc(1, sizeof(*e))))
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 	if (!(e->root = plan_compile(text, e2, sizeof(e2)))) {
@@ -1394,8 +1410,8 @@ static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr,
 }
 
 static ks_err_t avro_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
-				ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
-				char *errstr, size_t errlen)
+                                ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
+                                char *errstr, size_t errlen)
 {
 	avro_conv_t *ac = c->impl;
 	const unsigned char *p = data;
@@ -1407,13 +1423,13 @@ static ks_err_t avro_to_connect(ks_converter_t *c, const char *topic, const void
 
 	(void)topic;
 	if (len < 5)
-		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "Avro payload too short: %zu byte(s), the Confluent header needs 5",
-				 len);
+		return ks_seterr(
+		        errstr, errlen, KS_ERR_RECORD,
+		        "Avro payload too short: %zu byte(s), the Confluent header needs 5", len);
 	if (p[0] != 0)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "Unknown magic byte 0x%02x at byte 0 (expected 0x00)%s", p[0],
-				 p[0] == 1 ? ": schema GUIDs are not supported" : "");
+		                 "Unknown magic byte 0x%02x at byte 0 (expected 0x00)%s", p[0],
+		                 p[0] == 1 ? ": schema GUIDs are not supported" : "");
 	id = (int)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
 	if ((err = get_plan(ac, id, &root, errstr, errlen)))
 		return err;
@@ -1437,10 +1453,11 @@ static ks_err_t avro_to_connect(ks_converter_t *c, const char *topic, const void
 		if ((err = decode(root, &r, v)))
 			return err;
 		if (r.p != r.end)
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-					 "Avro payload (schema id %d) has %zu trailing byte(s) after "
-					 "the datum at byte %zu",
-					 id, (size_t)(r.end - r.p), pos(&r));
+			return ks_seterr(
+			        errstr, errlen, KS_ERR_RECORD,
+			        "Avro payload (schema id %d) has %zu trailing byte(s) after "
+			        "the datum at byte %zu",
+			        id, (size_t)(r.end - r.p), pos(&r));
 	}
 	*schema = root->schema;
 	*value = v;

@@ -11,10 +11,10 @@ static const struct {
 	const char *name;
 	int (*init)(ks_converter_t *c, const ks_props_t *props, char *errstr, size_t errlen);
 } classes[] = {
-    {"io.confluent.connect.avro.AvroConverter", ks_avro_converter_init},
-    {"org.apache.kafka.connect.json.JsonConverter", ks_json_converter_init},
-    {"org.apache.kafka.connect.storage.StringConverter", ks_string_converter_init},
-    {"org.apache.kafka.connect.converters.ByteArrayConverter", ks_bytearray_converter_init},
+        {"io.confluent.connect.avro.AvroConverter", ks_avro_converter_init},
+        {"org.apache.kafka.connect.json.JsonConverter", ks_json_converter_init},
+        {"org.apache.kafka.connect.storage.StringConverter", ks_string_converter_init},
+        {"org.apache.kafka.connect.converters.ByteArrayConverter", ks_bytearray_converter_init},
 };
 
 int ks_converter_known(const char *class_name)
@@ -26,7 +26,7 @@ int ks_converter_known(const char *class_name)
 }
 
 ks_converter_t *ks_converter_new(const char *class_name, const ks_props_t *props, int is_key,
-				 char *errstr, size_t errlen)
+                                 char *errstr, size_t errlen)
 {
 	ks_props_t *empty = NULL;
 	ks_converter_t *c;
@@ -54,7 +54,7 @@ ks_converter_t *ks_converter_new(const char *class_name, const ks_props_t *props
 		return c;
 	}
 	ks_seterr(errstr, errlen, -1, "Class %s could not be found (unknown converter)",
-		  class_name ? class_name : "(null)");
+	          class_name ? class_name : "(null)");
 	return NULL;
 }
 
@@ -68,8 +68,8 @@ void ks_converter_destroy(ks_converter_t *c)
 }
 
 ks_err_t ks_converter_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
-				 ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
-				 char *errstr, size_t errlen)
+                                 ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
+                                 char *errstr, size_t errlen)
 {
 	*schema = NULL;
 	*value = NULL;

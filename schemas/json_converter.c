@@ -41,13 +41,13 @@ static unsigned hash_str(const char *s)
 	return h;
 }
 
-static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr,
-				     size_t errlen, int depth);
+static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr, size_t errlen,
+                                     int depth);
 
 static int bad(char *errstr, size_t errlen, const char *path, const char *what)
 {
 	return ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: %s", *path ? " at " : "",
-			 path, what);
+	                 path, what);
 }
 
 /* Connect type names in the schema JSON. */
@@ -60,8 +60,8 @@ static int parse_type(const char *t)
 	return ks_type_parse(t);
 }
 
-static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr,
-				     size_t errlen, int depth)
+static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr, size_t errlen,
+                                     int depth)
 {
 	const char *type, *name, *doc;
 	const json_t *params, *ver, *def;
@@ -84,7 +84,7 @@ static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *er
 	}
 	if ((t = parse_type(type)) < 0) {
 		ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: unknown type \"%s\"",
-			  *path ? " at " : "", path, type);
+		          *path ? " at " : "", path, type);
 		return NULL;
 	}
 	if (!(s = ks_schema_new((ks_type_t)t)))
@@ -118,18 +118,18 @@ static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *er
 	switch (s->type) {
 	case KS_TYPE_ARRAY:
 		snprintf(sub, sizeof(sub), "%s[]", path);
-		if (!(s->value_schema =
-			  schema_from_json(json_object_get(j, "items"), sub, errstr, errlen, depth + 1)))
+		if (!(s->value_schema = schema_from_json(json_object_get(j, "items"), sub, errstr,
+		                                         errlen, depth + 1)))
 			goto fail;
 		break;
 	case KS_TYPE_MAP:
 		snprintf(sub, sizeof(sub), "%s{key}", path);
-		if (!(s->key_schema =
-			  schema_from_json(json_object_get(j, "keys"), sub, errstr, errlen, depth + 1)))
+		if (!(s->key_schema = schema_from_json(json_object_get(j, "keys"), sub, errstr,
+		                                       errlen, depth + 1)))
 			goto fail;
 		snprintf(sub, sizeof(sub), "%s{value}", path);
 		if (!(s->value_schema = schema_from_json(json_object_get(j, "values"), sub, errstr,
-							 errlen, depth + 1)))
+		                                         errlen, depth + 1)))
 			goto fail;
 		break;
 	case KS_TYPE_STRUCT: {
@@ -150,8 +150,8 @@ static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *er
 			}
 			if (ks_schema_field(s, fname)) {
 				ks_seterr(errstr, errlen, -1,
-					  "JsonConverter schema%s%s: duplicate field \"%s\"",
-					  *path ? " at " : "", path, fname);
+				          "JsonConverter schema%s%s: duplicate field \"%s\"",
+				          *path ? " at " : "", path, fname);
 				goto fail;
 			}
 			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", fname);
@@ -201,7 +201,7 @@ static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *er
 		ks_arena_destroy(a);
 		if (rc) {
 			ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: bad default: %s",
-				  *path ? " at " : "", path, e);
+			          *path ? " at " : "", path, e);
 			goto fail;
 		}
 	}
@@ -215,7 +215,7 @@ fail:
 
 /* Interned schema for the "schema" object j (borrowed from the cache). */
 static ks_err_t intern(json_conv_t *jc, const json_t *j, const ks_schema_t **out, char *errstr,
-		       size_t errlen)
+                       size_t errlen)
 {
 	char *key = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	unsigned h;
@@ -249,8 +249,8 @@ static ks_err_t intern(json_conv_t *jc, const json_t *j, const ks_schema_t **out
 }
 
 static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
-				ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
-				char *errstr, size_t errlen)
+                                ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
+                                char *errstr, size_t errlen)
 {
 	json_conv_t *jc = c->impl;
 	json_error_t jerr;
@@ -260,10 +260,11 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	(void)topic;
 	root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!root)
-		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "Converting byte[] to Kafka Connect data failed due to serialization "
-				 "error: invalid JSON at line %d column %d (byte %d): %s",
-				 jerr.line, jerr.column, jerr.position, jerr.text);
+		return ks_seterr(
+		        errstr, errlen, KS_ERR_RECORD,
+		        "Converting byte[] to Kafka Connect data failed due to serialization "
+		        "error: invalid JSON at line %d column %d (byte %d): %s",
+		        jerr.line, jerr.column, jerr.position, jerr.text);
 	if (!jc->schemas_enable) {
 		err = ks_value_from_json_schemaless(root, arena, value, errstr, errlen);
 		json_decref(root);
@@ -273,11 +274,12 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	    !(js = json_object_get(root, "schema")) ||
 	    !(payload = json_object_get(root, "payload"))) {
 		json_decref(root);
-		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "JsonConverter with schemas.enable requires \"schema\" and "
-				 "\"payload\" fields and may not contain additional fields. If you "
-				 "are trying to deserialize plain JSON data, set schemas.enable=false "
-				 "in your converter configuration.");
+		return ks_seterr(
+		        errstr, errlen, KS_ERR_RECORD,
+		        "JsonConverter with schemas.enable requires \"schema\" and "
+		        "\"payload\" fields and may not contain additional fields. If you "
+		        "are trying to deserialize plain JSON data, set schemas.enable=false "
+		        "in your converter configuration.");
 	}
 	if (json_is_null(js)) {
 		err = ks_value_from_json_schemaless(payload, arena, value, errstr, errlen);
@@ -285,8 +287,9 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 		if (json_is_null(payload) && !(*schema)->default_value) {
 			/* a null payload is a null value (Java: SchemaAndValue(schema, null)) */
 			if (!(*schema)->optional)
-				err = ks_seterr(errstr, errlen, KS_ERR_RECORD,
-						"JSON payload is null but the schema is not optional");
+				err = ks_seterr(
+				        errstr, errlen, KS_ERR_RECORD,
+				        "JSON payload is null but the schema is not optional");
 		} else {
 			err = ks_value_from_json(*schema, payload, arena, value, errstr, errlen);
 		}
@@ -322,13 +325,14 @@ int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *err
 	json_conv_t *jc;
 
 	if (se && !ks_strcaseeq(se, "true") && !ks_strcaseeq(se, "false"))
-		return ks_seterr(errstr, errlen, -1,
-				 "Invalid value %s for configuration schemas.enable: Expected value "
-				 "to be either true or false",
-				 se);
+		return ks_seterr(
+		        errstr, errlen, -1,
+		        "Invalid value %s for configuration schemas.enable: Expected value "
+		        "to be either true or false",
+		        se);
 	if (df && !ks_strcaseeq(df, "BASE64") && !ks_strcaseeq(df, "NUMERIC"))
 		return ks_seterr(errstr, errlen, -1,
-				 "Invalid value %s for configuration decimal.format", df);
+		                 "Invalid value %s for configuration decimal.format", df);
 	if (!(jc = calloc(1, sizeof(*jc))))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	jc->schemas_enable = !se || ks_strcaseeq(se, "true");

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#define LOGCTX "schema-registry"
+#define LOGCTX   "schema-registry"
 #define NBUCKETS 256
 
 typedef struct cache_ent {
@@ -43,10 +43,13 @@ struct ks_registry {
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static int parse_long(const ks_props_t *props, const char *key, long def, long min, long *out,
-		      char *errstr, size_t errlen)
+                      char *errstr, size_t errlen)
 {
 	const char *v = ks_props_get(props, key);
 	char *end;
@@ -57,7 +60,8 @@ static int parse_long(const ks_props_t *props, const char *key, long def, long m
 	errno = 0;
 	*out = strtol(v, &end, 10);
 	if (errno || *end || *out < min)
-		return ks_seterr(errstr, errlen, -1, "Invalid value %s for configuration %s", v, key);
+		return ks_seterr(errstr, errlen, -1, "Invalid value %s for configuration %s", v,
+		                 key);
 	return 0;
 }
 
@@ -117,7 +121,8 @@ ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t err
 	long retries;
 
 	if (!urls || !*urls) {
-		ks_seterr(errstr, errlen, -1, "Missing required configuration \"schema.registry.url\"");
+		ks_seterr(errstr, errlen, -1,
+		          "Missing required configuration \"schema.registry.url\"");
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -138,8 +143,8 @@ ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t err
 		p = c + 1;
 	}
 	if (!r->nurls) {
-		ks_seterr(errstr, errlen, -1, "Invalid value %s for configuration schema.registry.url",
-			  urls);
+		ks_seterr(errstr, errlen, -1,
+		          "Invalid value %s for configuration schema.registry.url", urls);
 		goto fail;
 	}
 	if (!ui || !*ui)
@@ -147,8 +152,9 @@ ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t err
 	if (src && ks_strcaseeq(src, "USER_INFO")) {
 		if (!ui || !strchr(ui, ':')) {
 			ks_seterr(errstr, errlen, -1,
-				  "basic.auth.credentials.source=USER_INFO needs basic.auth.user.info "
-				  "as user:password");
+			          "basic.auth.credentials.source=USER_INFO needs "
+			          "basic.auth.user.info "
+			          "as user:password");
 			goto fail;
 		}
 		if (!(r->userpwd = ks_strdup(ui))) {
@@ -157,19 +163,19 @@ ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t err
 		}
 	} else if (src && *src && !ks_strcaseeq(src, "URL")) {
 		ks_seterr(errstr, errlen, -1,
-			  "Invalid value %s for configuration basic.auth.credentials.source "
-			  "(supported: URL, USER_INFO)",
-			  src);
+		          "Invalid value %s for configuration basic.auth.credentials.source "
+		          "(supported: URL, USER_INFO)",
+		          src);
 		goto fail;
 	}
 	if (parse_long(props, "http.connect.timeout.ms", 10000, 1, &r->connect_timeout_ms, errstr,
-		       errlen) ||
+	               errlen) ||
 	    parse_long(props, "http.read.timeout.ms", 30000, 1, &r->read_timeout_ms, errstr,
-		       errlen) ||
+	               errlen) ||
 	    parse_long(props, "max.retries", 3, 0, &retries, errstr, errlen) ||
 	    parse_long(props, "retries.wait.ms", 200, 0, &r->retry_wait_ms, errstr, errlen) ||
 	    parse_long(props, "retries.max.wait.ms", 2000, 0, &r->retry_max_wait_ms, errstr,
-		       errlen))
+	               errlen))
 		goto fail;
 	r->max_retries = retries > 100 ? 100 : (int)retries;
 	pthread_once(&curl_once, curl_init_once);
@@ -212,7 +218,10 @@ void ks_registry_destroy(ks_registry_t *r)
 	free(r);
 }
 
-long ks_registry_requests(const ks_registry_t *r) { return __atomic_load_n(&r->requests, __ATOMIC_RELAXED); }
+long ks_registry_requests(const ks_registry_t *r)
+{
+	return __atomic_load_n(&r->requests, __ATOMIC_RELAXED);
+}
 
 static cache_ent_t *cache_find(ks_registry_t *r, int id)
 {
@@ -275,7 +284,7 @@ static void sleep_ms(long ms)
  * every attempt failed with a connection error or a 5xx. Called with the lock.
  */
 static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body, long *status,
-			   ks_buf_t *resp, char *errstr, size_t errlen)
+                           ks_buf_t *resp, char *errstr, size_t errlen)
 {
 	long wait = r->retry_wait_ms;
 	char lasterr[256] = "";
@@ -283,10 +292,10 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 	ks_err_t err = KS_ERR_RETRIABLE;
 
 	hdrs = curl_slist_append(hdrs, "Accept: application/vnd.schemaregistry.v1+json, "
-				       "application/vnd.schemaregistry+json, application/json");
+	                               "application/vnd.schemaregistry+json, application/json");
 	if (hdrs && body)
 		hdrs = curl_slist_append(hdrs,
-					 "Content-Type: application/vnd.schemaregistry.v1+json");
+		                         "Content-Type: application/vnd.schemaregistry.v1+json");
 	if (!hdrs)
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 
@@ -330,17 +339,17 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			ks_buf_free(&url);
 			if (cc != CURLE_OK) {
 				snprintf(lasterr, sizeof(lasterr), "%s: %s", r->log_urls[i],
-					 cerr[0] ? cerr : curl_easy_strerror(cc));
+				         cerr[0] ? cerr : curl_easy_strerror(cc));
 				KS_WARN(LOGCTX, "request to %s%s failed: %s", r->log_urls[i], path,
-					cerr[0] ? cerr : curl_easy_strerror(cc));
+				        cerr[0] ? cerr : curl_easy_strerror(cc));
 				continue;
 			}
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
 			if (*status >= 500) {
 				snprintf(lasterr, sizeof(lasterr), "%s: HTTP %ld", r->log_urls[i],
-					 *status);
+				         *status);
 				KS_WARN(LOGCTX, "%s%s answered HTTP %ld", r->log_urls[i], path,
-					*status);
+				        *status);
 				continue;
 			}
 			r->cur = i;
@@ -349,8 +358,8 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 		}
 	}
 	ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-		  "schema registry unreachable after %d attempt(s) on %zu URL(s) (last: %s)",
-		  r->max_retries + 1, r->nurls, lasterr);
+	          "schema registry unreachable after %d attempt(s) on %zu URL(s) (last: %s)",
+	          r->max_retries + 1, r->nurls, lasterr);
 done:
 	curl_slist_free_all(hdrs);
 	return err;
@@ -358,21 +367,21 @@ done:
 
 /* Maps a non-2xx answer to an error class and message. */
 static ks_err_t http_error(long status, const ks_buf_t *resp, const char *what, char *errstr,
-			   size_t errlen)
+                           size_t errlen)
 {
 	json_t *j = resp->data ? json_loadb(resp->data, resp->len, 0, NULL) : NULL;
 	const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
 	long code = j ? (long)json_integer_value(json_object_get(j, "error_code")) : 0;
 	ks_err_t err = status == 401 || status == 403 ? KS_ERR_FATAL : KS_ERR_RECORD;
 
-	ks_seterr(errstr, errlen, err, "%s: HTTP %ld%s%.0ld%s%s", what, status, code ? " error_code " : "",
-		  code, msg ? ": " : "", msg ? msg : "");
+	ks_seterr(errstr, errlen, err, "%s: HTTP %ld%s%.0ld%s%s", what, status,
+	          code ? " error_code " : "", code, msg ? ": " : "", msg ? msg : "");
 	json_decref(j);
 	return err;
 }
 
 ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_json,
-				const char **schema_type, char *errstr, size_t errlen)
+                                const char **schema_type, char *errstr, size_t errlen)
 {
 	cache_ent_t *e;
 	ks_buf_t resp = KS_BUF_INIT;
@@ -402,7 +411,7 @@ ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_js
 	t = json_string_value(json_object_get(j, "schemaType"));
 	if (!s) {
 		err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-				"schema id %d: registry answer has no \"schema\" string", id);
+		                "schema id %d: registry answer has no \"schema\" string", id);
 		goto out;
 	}
 	if (!(e = cache_put(r, id, s, t))) {
@@ -422,7 +431,7 @@ out:
 }
 
 ks_err_t ks_registry_register(ks_registry_t *r, const char *subject, const char *schema_json,
-			      int *id, char *errstr, size_t errlen)
+                              int *id, char *errstr, size_t errlen)
 {
 	json_t *req = json_pack("{s:s}", "schema", schema_json), *j = NULL;
 	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -454,7 +463,7 @@ ks_err_t ks_registry_register(ks_registry_t *r, const char *subject, const char 
 	j = resp.data ? json_loadb(resp.data, resp.len, 0, NULL) : NULL;
 	if (!json_is_integer(json_object_get(j, "id"))) {
 		err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-				"register subject %s: registry answer has no \"id\"", subject);
+		                "register subject %s: registry answer has no \"id\"", subject);
 		goto out;
 	}
 	*id = (int)json_integer_value(json_object_get(j, "id"));

@@ -42,7 +42,7 @@ void ks_registry_destroy(ks_registry_t *r); /* accepts NULL */
  *   URL answered after the retries (the caller waits and calls again).
  */
 ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_json,
-				const char **schema_type, char *errstr, size_t errlen) KS_WUR;
+                                const char **schema_type, char *errstr, size_t errlen) KS_WUR;
 
 /*
  * Registers schema_json (Avro) under subject (POST /subjects/{subject}/versions)
@@ -50,7 +50,7 @@ ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_js
  * classes as ks_registry_get_schema (a 409/422 rejection is KS_ERR_RECORD).
  */
 ks_err_t ks_registry_register(ks_registry_t *r, const char *subject, const char *schema_json,
-			      int *id, char *errstr, size_t errlen) KS_WUR;
+                              int *id, char *errstr, size_t errlen) KS_WUR;
 
 /* Test hook: puts a schema into the cache as if fetched (no network). 0 ok. */
 int ks_registry_seed(ks_registry_t *r, int id, const char *schema_json) KS_WUR;

@@ -177,7 +177,10 @@ static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+static int64_t floordiv(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
 
 static void put_date(ks_buf_t *out, int64_t days)
 {
@@ -192,7 +195,7 @@ static void put_time(ks_buf_t *out, int64_t t, int64_t unit)
 {
 	int64_t s = t / unit, frac = t % unit;
 	ks_buf_printf(out, "%02d:%02d:%02d.%0*" PRId64, (int)(s / 3600), (int)(s / 60 % 60),
-		      (int)(s % 60), unit == 1000 ? 3 : 6, frac);
+	              (int)(s % 60), unit == 1000 ? 3 : 6, frac);
 }
 
 static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
@@ -236,7 +239,7 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 		case KS_LOGICAL_TIMESTAMP_MICROS:
 			ks_buf_putc(out, '"');
 			put_timestamp(out, v->u.i,
-				      s->logical == KS_LOGICAL_TIMESTAMP ? 1000 : 1000000);
+			              s->logical == KS_LOGICAL_TIMESTAMP ? 1000 : 1000000);
 			ks_buf_putc(out, '"');
 			return;
 		default:
@@ -257,8 +260,8 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 		else if (isinf(v->u.d))
 			ks_buf_puts(out, v->u.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		else
-			ks_buf_printf(out, "%.17g", v->type == KS_TYPE_FLOAT32 ? (double)(float)v->u.d
-									 : v->u.d);
+			ks_buf_printf(out, "%.17g",
+			              v->type == KS_TYPE_FLOAT32 ? (double)(float)v->u.d : v->u.d);
 		break;
 	case KS_TYPE_BOOLEAN:
 		ks_buf_puts(out, v->u.i ? "true" : "false");
@@ -303,8 +306,8 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 		ks_buf_putc(out, '{');
 		for (size_t i = 0; i < v->u.st.n; i++) {
 			const char *name = s && i < s->nfields ? s->fields[i].name
-					   : v->u.st.names  ? v->u.st.names[i]
-							    : NULL;
+			                   : v->u.st.names     ? v->u.st.names[i]
+			                                       : NULL;
 			char tmp[32];
 			if (!name) {
 				snprintf(tmp, sizeof(tmp), "f%zu", i);
@@ -361,18 +364,18 @@ static void int64_to_bytes(int64_t x, unsigned char *buf, size_t *len)
 	for (int i = 0; i < 8; i++)
 		tmp[i] = (unsigned char)((uint64_t)x >> (56 - 8 * i));
 	while (start < 7 && ((tmp[start] == 0 && !(tmp[start + 1] & 0x80)) ||
-			     (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
+	                     (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
 		start++;
 	*len = 8 - start;
 	memcpy(buf, tmp + start, *len);
 }
 
 static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
-			  const char *path, char *errstr, size_t errlen, int depth);
+                          const char *path, char *errstr, size_t errlen, int depth);
 
 #define MISMATCH(what)                                                                             \
 	ks_seterr(errstr, errlen, KS_ERR_RECORD, "%s%s%s: expected %s for schema type %s, got %s", \
-		  "JSON value", *path ? " at " : "", path, what, ks_type_name(s->type), jtype(j))
+	          "JSON value", *path ? " at " : "", path, what, ks_type_name(s->type), jtype(j))
 
 static ks_err_t child_path(char *buf, size_t n, const char *path, const char *name)
 {
@@ -381,7 +384,7 @@ static ks_err_t child_path(char *buf, size_t n, const char *path, const char *na
 }
 
 static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
-			  const char *path, char *errstr, size_t errlen, int depth)
+                          const char *path, char *errstr, size_t errlen, int depth)
 {
 	char sub[256];
 	ks_err_t err;
@@ -400,8 +403,8 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 			return KS_OK;
 		}
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				 "JSON value%s%s: null for a required field of type %s",
-				 *path ? " at " : "", path, ks_type_name(s->type));
+		                 "JSON value%s%s: null for a required field of type %s",
+		                 *path ? " at " : "", path, ks_type_name(s->type));
 	}
 	switch (s->type) {
 	case KS_TYPE_INT8:
@@ -416,8 +419,9 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 		    (s->type == KS_TYPE_INT16 && (x < INT16_MIN || x > INT16_MAX)) ||
 		    (s->type == KS_TYPE_INT32 && (x < INT32_MIN || x > INT32_MAX)))
 			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-					 "JSON value%s%s: %" JSON_INTEGER_FORMAT " out of range for %s",
-					 *path ? " at " : "", path, x, ks_type_name(s->type));
+			                 "JSON value%s%s: %" JSON_INTEGER_FORMAT
+			                 " out of range for %s",
+			                 *path ? " at " : "", path, x, ks_type_name(s->type));
 		v->u.i = x;
 		return KS_OK;
 	}
@@ -446,12 +450,12 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 			double x = json_number_value(j) * pow(10, s->scale);
 			if (!(fabs(x) < 9.2e18))
 				return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-						 "JSON value%s%s: decimal out of range",
-						 *path ? " at " : "", path);
+				                 "JSON value%s%s: decimal out of range",
+				                 *path ? " at " : "", path);
 			int64_to_bytes(json_is_integer(j) && s->scale == 0
-					   ? (int64_t)json_integer_value(j)
-					   : (int64_t)llround(x),
-				       buf, &v->u.s.len);
+			                       ? (int64_t)json_integer_value(j)
+			                       : (int64_t)llround(x),
+			               buf, &v->u.s.len);
 			if (!(v->u.s.ptr = ks_arena_memdup(a, buf, v->u.s.len)))
 				return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 			return KS_OK;
@@ -459,10 +463,10 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 		if (!json_is_string(j))
 			return MISMATCH("a base64 string");
 		if (ks_base64_decode(json_string_value(j), json_string_length(j), a, &d,
-				     &v->u.s.len))
+		                     &v->u.s.len))
 			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-					 "JSON value%s%s: invalid base64 for bytes",
-					 *path ? " at " : "", path);
+			                 "JSON value%s%s: invalid base64 for bytes",
+			                 *path ? " at " : "", path);
 		v->u.s.ptr = d;
 		return KS_OK;
 	}
@@ -477,7 +481,7 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 		for (size_t i = 0; i < n; i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if ((err = from_json(s->value_schema, json_array_get(j, i), a,
-					     &v->u.arr.items[i], sub, errstr, errlen, depth + 1)))
+			                     &v->u.arr.items[i], sub, errstr, errlen, depth + 1)))
 				return err;
 		}
 		return KS_OK;
@@ -503,10 +507,10 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 				kv->u.s.len = strlen(k);
 				if (!(kv->u.s.ptr = ks_arena_memdup(a, k, kv->u.s.len)))
 					return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-							 "out of memory");
+					                 "out of memory");
 				child_path(sub, sizeof(sub), path, k);
 				if ((err = from_json(s->value_schema, val, a, &v->u.map.vals[i],
-						     sub, errstr, errlen, depth + 1)))
+				                     sub, errstr, errlen, depth + 1)))
 					return err;
 				i++;
 			}
@@ -516,13 +520,14 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 			const json_t *pair = json_array_get(j, i);
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if (!json_is_array(pair) || json_array_size(pair) != 2)
-				return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-						 "JSON value at %s: map entry is not a [key, value] pair",
-						 sub);
+				return ks_seterr(
+				        errstr, errlen, KS_ERR_RECORD,
+				        "JSON value at %s: map entry is not a [key, value] pair",
+				        sub);
 			if ((err = from_json(s->key_schema, json_array_get(pair, 0), a,
-					     &v->u.map.keys[i], sub, errstr, errlen, depth + 1)) ||
+			                     &v->u.map.keys[i], sub, errstr, errlen, depth + 1)) ||
 			    (err = from_json(s->value_schema, json_array_get(pair, 1), a,
-					     &v->u.map.vals[i], sub, errstr, errlen, depth + 1)))
+			                     &v->u.map.vals[i], sub, errstr, errlen, depth + 1)))
 				return err;
 		}
 		return KS_OK;
@@ -530,15 +535,15 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 	case KS_TYPE_STRUCT:
 		if (!json_is_object(j))
 			return MISMATCH("an object");
-		if (!(v->u.st.fields = ks_arena_calloc(a, s->nfields ? s->nfields : 1,
-						       sizeof(ks_value_t))))
+		if (!(v->u.st.fields =
+		              ks_arena_calloc(a, s->nfields ? s->nfields : 1, sizeof(ks_value_t))))
 			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 		v->u.st.n = s->nfields;
 		for (size_t i = 0; i < s->nfields; i++) {
 			child_path(sub, sizeof(sub), path, s->fields[i].name);
 			if ((err = from_json(s->fields[i].schema,
-					     json_object_get(j, s->fields[i].name), a,
-					     &v->u.st.fields[i], sub, errstr, errlen, depth + 1)))
+			                     json_object_get(j, s->fields[i].name), a,
+			                     &v->u.st.fields[i], sub, errstr, errlen, depth + 1)))
 				return err;
 		}
 		return KS_OK;
@@ -548,7 +553,7 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 }
 
 ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *arena,
-			    ks_value_t **out, char *errstr, size_t errlen)
+                            ks_value_t **out, char *errstr, size_t errlen)
 {
 	ks_value_t *v = ks_arena_alloc(arena, sizeof(*v));
 
@@ -559,7 +564,7 @@ ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a
 }
 
 static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int depth, char *errstr,
-			   size_t errlen)
+                           size_t errlen)
 {
 	ks_err_t err;
 
@@ -597,8 +602,8 @@ static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int de
 			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 		v->u.arr.n = n;
 		for (size_t i = 0; i < n; i++)
-			if ((err = schemaless(json_array_get(j, i), a, &v->u.arr.items[i], depth + 1,
-					      errstr, errlen)))
+			if ((err = schemaless(json_array_get(j, i), a, &v->u.arr.items[i],
+			                      depth + 1, errstr, errlen)))
 				return err;
 		return KS_OK;
 	}
@@ -616,7 +621,8 @@ static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int de
 		{
 			if (!(v->u.st.names[i] = ks_arena_strdup(a, k)))
 				return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
-			if ((err = schemaless(val, a, &v->u.st.fields[i], depth + 1, errstr, errlen)))
+			if ((err = schemaless(val, a, &v->u.st.fields[i], depth + 1, errstr,
+			                      errlen)))
 				return err;
 			i++;
 		}
@@ -627,7 +633,7 @@ static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int de
 }
 
 ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,
-				       char *errstr, size_t errlen)
+                                       char *errstr, size_t errlen)
 {
 	ks_value_t *v;
 

@@ -37,17 +37,17 @@ int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out) K
  * KS_ERR_RECORD (errstr says which field and why) on a mismatch.
  */
 ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *arena,
-			    ks_value_t **out, char *errstr, size_t errlen) KS_WUR;
+                            ks_value_t **out, char *errstr, size_t errlen) KS_WUR;
 
 /* Schemaless JSON -> value (objects become STRUCT with u.st.names, integers
  * INT64, other numbers FLOAT64). j JSON null gives *out = NULL. */
 ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,
-				       char *errstr, size_t errlen) KS_WUR;
+                                       char *errstr, size_t errlen) KS_WUR;
 
 /* Standard base64 (with padding). */
 void ks_base64_encode(const void *data, size_t len, ks_buf_t *out);
 /* Decodes into arena; -1 on invalid input. *out is NUL-terminated. */
 int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out,
-		     size_t *outlen) KS_WUR;
+                     size_t *outlen) KS_WUR;
 
 #endif
