@@ -22,8 +22,8 @@ static void setup(void)
 	KS_CHECK(p, "props");
 	/* nothing listens on port 1: any registry call fails fast */
 	KS_CHECK(!ks_props_set(p, "schema.registry.url", "http://127.0.0.1:1") &&
-			 !ks_props_set(p, "max.retries", "0"),
-		 "set");
+	                 !ks_props_set(p, "max.retries", "0"),
+	         "set");
 	ks_converter_destroy(conv);
 	conv = ks_converter_new("io.confluent.connect.avro.AvroConverter", p, 0, err, sizeof(err));
 	ks_props_destroy(p);
@@ -40,7 +40,7 @@ static void seed(int id, const char *schema)
 
 /* Converts header(id) + body; returns the ks_err_t. */
 static ks_err_t conv_body(int id, const unsigned char *body, size_t n, const ks_schema_t **s,
-			  ks_value_t **v)
+                          ks_value_t **v)
 {
 	unsigned char msg[4096];
 	msg[0] = 0;
@@ -64,22 +64,22 @@ static const char *json_of(const ks_schema_t *s, const ks_value_t *v)
 KS_TEST(primitives)
 {
 	static const unsigned char body[] = {
-	    0x01,                                           /* b = true */
-	    0x01,                                           /* i = -1 */
-	    0x80, 0x01,                                     /* l = 64 */
-	    0x00, 0x00, 0xc0, 0x3f,                         /* f = 1.5 */
-	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, /* d = -2.0 */
-	    0x06, 0x68, 0xc3, 0xa9,                         /* s = "hé" */
-	    0x04, 0x00, 0xff,                               /* y = 00 ff */
+	        0x01,                                           /* b = true */
+	        0x01,                                           /* i = -1 */
+	        0x80, 0x01,                                     /* l = 64 */
+	        0x00, 0x00, 0xc0, 0x3f,                         /* f = 1.5 */
+	        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, /* d = -2.0 */
+	        0x06, 0x68, 0xc3, 0xa9,                         /* s = "hé" */
+	        0x04, 0x00, 0xff,                               /* y = 00 ff */
 	};
 	const ks_schema_t *s;
 	ks_value_t *v;
 	setup();
 	seed(1, "{\"type\":\"record\",\"name\":\"P\",\"namespace\":\"t.ns\",\"fields\":["
-		"{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"i\",\"type\":\"int\"},"
-		"{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"f\",\"type\":\"float\"},"
-		"{\"name\":\"d\",\"type\":\"double\"},{\"name\":\"s\",\"type\":\"string\"},"
-		"{\"name\":\"y\",\"type\":\"bytes\"}]}");
+	        "{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"i\",\"type\":\"int\"},"
+	        "{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"f\",\"type\":\"float\"},"
+	        "{\"name\":\"d\",\"type\":\"double\"},{\"name\":\"s\",\"type\":\"string\"},"
+	        "{\"name\":\"y\",\"type\":\"bytes\"}]}");
 	KS_CHECK_INT(conv_body(1, body, sizeof(body), &s, &v), KS_OK);
 	KS_CHECK(s && v, "schema and value: %s", err);
 	KS_CHECK_INT(s->type, KS_TYPE_STRUCT);
@@ -104,38 +104,39 @@ KS_TEST(primitives)
 	KS_CHECK_INT(v->u.st.fields[5].u.s.len, 3);
 	KS_CHECK_INT(v->u.st.fields[6].u.s.len, 2);
 	KS_CHECK(!memcmp(v->u.st.fields[6].u.s.ptr, "\x00\xff", 2), "bytes");
-	KS_CHECK_STR(json_of(s, v),
-		     "{\"b\":true,\"i\":-1,\"l\":64,\"f\":1.5,\"d\":-2,\"s\":\"h\xc3\xa9\",\"y\":\"AP8=\"}");
+	KS_CHECK_STR(json_of(s, v), "{\"b\":true,\"i\":-1,\"l\":64,\"f\":1.5,\"d\":-2,\"s\":"
+	                            "\"h\xc3\xa9\",\"y\":\"AP8=\"}");
 }
 
 KS_TEST(logical_types)
 {
 	static const unsigned char body[] = {
-	    0xf0, 0xa8, 0x02,                               /* date 19000 */
-	    0xaa, 0xb2, 0x99, 0x2b,                         /* time-millis 45296789 */
-	    0x80, 0xf0, 0x99, 0xb3, 0xe9, 0x63,             /* timestamp-millis 1714953600000 */
-	    0xa8, 0x98, 0xb1, 0xbe, 0xd1, 0x02,             /* time-micros 45296789012 */
-	    0xf6, 0x81, 0x93, 0x82, 0xb8, 0xef, 0x8b, 0x06, /* timestamp-micros 1714953600000123 */
-	    0x48, '1',  '2',  '3',  '4',  '5',  '6',  '7',  '8',  '-', '1', '2', '3', '4', '-',
-	    '1',  '2',  '3',  '4',  '-',  '1',  '2',  '3',  '4',  '-', '1', '2', '3', '4', '5',
-	    '6',  '7',  '8',  '9',  '0',  '1',  '2', /* uuid, 36 chars */
-	    0x04, 0x30, 0x39,                         /* decimal bytes 12345 scale 2 */
-	    0xff, 0xff, 0xcf, 0xc7,                   /* decimal fixed(4) -12345 scale 3 */
+	        0xf0, 0xa8, 0x02,                               /* date 19000 */
+	        0xaa, 0xb2, 0x99, 0x2b,                         /* time-millis 45296789 */
+	        0x80, 0xf0, 0x99, 0xb3, 0xe9, 0x63,             /* timestamp-millis 1714953600000 */
+	        0xa8, 0x98, 0xb1, 0xbe, 0xd1, 0x02,             /* time-micros 45296789012 */
+	        0xf6, 0x81, 0x93, 0x82, 0xb8, 0xef, 0x8b, 0x06, /* timestamp-micros 1714953600000123 */
+	        0x48, '1',  '2',  '3',  '4',  '5',  '6',  '7',  '8', '-', '1', '2', '3',
+	        '4',  '-',  '1',  '2',  '3',  '4',  '-',  '1',  '2', '3', '4', '-', '1',
+	        '2',  '3',  '4',  '5',  '6',  '7',  '8',  '9',  '0', '1', '2', /* uuid, 36 chars */
+	        0x04, 0x30, 0x39,       /* decimal bytes 12345 scale 2 */
+	        0xff, 0xff, 0xcf, 0xc7, /* decimal fixed(4) -12345 scale 3 */
 	};
 	const ks_schema_t *s;
 	ks_value_t *v;
 	setup();
-	seed(2, "{\"type\":\"record\",\"name\":\"L\",\"fields\":["
-		"{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-		"{\"name\":\"t\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
-		"{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-		"{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
-		"{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-		"{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
-		"{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
-		"\"precision\":10,\"scale\":2}},"
-		"{\"name\":\"mf\",\"type\":{\"type\":\"fixed\",\"name\":\"F4\",\"size\":4,"
-		"\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}}]}");
+	seed(2,
+	     "{\"type\":\"record\",\"name\":\"L\",\"fields\":["
+	     "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+	     "{\"name\":\"t\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
+	     "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+	     "{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
+	     "{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+	     "{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
+	     "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+	     "\"precision\":10,\"scale\":2}},"
+	     "{\"name\":\"mf\",\"type\":{\"type\":\"fixed\",\"name\":\"F4\",\"size\":4,"
+	     "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}}]}");
 	KS_CHECK_INT(conv_body(2, body, sizeof(body), &s, &v), KS_OK);
 	KS_CHECK_INT(s->fields[0].schema->logical, KS_LOGICAL_DATE);
 	KS_CHECK_STR(s->fields[0].schema->name, KS_DATE_NAME);
@@ -160,10 +161,11 @@ KS_TEST(logical_types)
 	KS_CHECK_INT(v->u.st.fields[3].u.i, 45296789012LL);
 	KS_CHECK_INT(v->u.st.fields[4].u.i, 1714953600000123LL);
 	KS_CHECK_INT(v->u.st.fields[5].u.s.len, 36);
-	KS_CHECK_STR(json_of(s, v),
-		     "{\"d\":\"2022-01-08\",\"t\":\"12:34:56.789\",\"ts\":\"2024-05-06T00:00:00.000Z\","
-		     "\"tu\":\"12:34:56.789012\",\"tsu\":\"2024-05-06T00:00:00.000123Z\","
-		     "\"u\":\"12345678-1234-1234-1234-123456789012\",\"m\":123.45,\"mf\":-12.345}");
+	KS_CHECK_STR(
+	        json_of(s, v),
+	        "{\"d\":\"2022-01-08\",\"t\":\"12:34:56.789\",\"ts\":\"2024-05-06T00:00:00.000Z\","
+	        "\"tu\":\"12:34:56.789012\",\"tsu\":\"2024-05-06T00:00:00.000123Z\","
+	        "\"u\":\"12345678-1234-1234-1234-123456789012\",\"m\":123.45,\"mf\":-12.345}");
 }
 
 KS_TEST(nullable_unions)
@@ -174,14 +176,14 @@ KS_TEST(nullable_unions)
 	ks_value_t *v;
 	setup();
 	seed(3, "{\"type\":\"record\",\"name\":\"N\",\"fields\":["
-		"{\"name\":\"a\",\"type\":[\"null\",\"string\"],\"default\":null},"
-		"{\"name\":\"b\",\"type\":[\"string\",\"null\"],\"default\":\"dflt\"}]}");
+	        "{\"name\":\"a\",\"type\":[\"null\",\"string\"],\"default\":null},"
+	        "{\"name\":\"b\",\"type\":[\"string\",\"null\"],\"default\":\"dflt\"}]}");
 	KS_CHECK_INT(conv_body(3, b1, sizeof(b1), &s, &v), KS_OK);
 	KS_CHECK(s->fields[0].schema->optional && s->fields[1].schema->optional, "optional");
 	KS_CHECK_INT(s->fields[0].schema->type, KS_TYPE_STRING);
 	/* AvroData drops the field default of a nullable union */
 	KS_CHECK(!s->fields[0].schema->default_value && !s->fields[1].schema->default_value,
-		 "no default");
+	         "no default");
 	KS_CHECK(v->u.st.fields[0].is_null, "a null");
 	KS_CHECK_INT(v->u.st.fields[0].type, KS_TYPE_STRING);
 	KS_CHECK_STR(v->u.st.fields[1].u.s.ptr, "hi");
@@ -192,16 +194,16 @@ KS_TEST(nullable_unions)
 
 KS_TEST(general_union)
 {
-	static const unsigned char bi[] = {0x02, 0x54};            /* branch 1 (int) 42 */
-	static const unsigned char bs[] = {0x04, 0x02, 'x'};       /* branch 2 (string) "x" */
-	static const unsigned char br[] = {0x06, 0x0e};            /* branch 3 (R) {n:7} */
-	static const unsigned char bn[] = {0x00};                  /* null */
-	static const unsigned char bad[] = {0x08};                 /* branch 4: out of range */
+	static const unsigned char bi[] = {0x02, 0x54};      /* branch 1 (int) 42 */
+	static const unsigned char bs[] = {0x04, 0x02, 'x'}; /* branch 2 (string) "x" */
+	static const unsigned char br[] = {0x06, 0x0e};      /* branch 3 (R) {n:7} */
+	static const unsigned char bn[] = {0x00};            /* null */
+	static const unsigned char bad[] = {0x08};           /* branch 4: out of range */
 	const ks_schema_t *s;
 	ks_value_t *v;
 	setup();
 	seed(4, "[\"null\",\"int\",\"string\",{\"type\":\"record\",\"name\":\"a.R\","
-		"\"fields\":[{\"name\":\"n\",\"type\":\"int\"}]}]");
+	        "\"fields\":[{\"name\":\"n\",\"type\":\"int\"}]}]");
 	KS_CHECK_INT(conv_body(4, bi, sizeof(bi), &s, &v), KS_OK);
 	KS_CHECK_STR(s->name, "io.confluent.connect.avro.Union");
 	KS_CHECK(s->optional, "null member makes it optional");
@@ -220,34 +222,37 @@ KS_TEST(general_union)
 	KS_CHECK(v->is_null, "null union");
 	KS_CHECK_INT(conv_body(4, bad, sizeof(bad), &s, &v), KS_ERR_RECORD);
 	KS_CHECK(strstr(err, "union branch index out of range") && strstr(err, "byte 6") &&
-			 strstr(err, "schema id 4"),
-		 "message: %s", err);
+	                 strstr(err, "schema id 4"),
+	         "message: %s", err);
 }
 
 KS_TEST(nested_array_map_enum)
 {
-	static const unsigned char body[] = {
-	    0x02, 0x06, 'a', 'b', 'c', /* inner.name = "abc" (inner is [null,Inner] branch 1) */
-	    0x04, 0x02, 0x04, 0x00,    /* tags: block of 2 ints: 1, 2, end */
-	    0x01, 0x06, 0x02, 'k', 0x06, 0x00, /* map: block -1 (size 3): "k" -> 3, end */
-	    0x04,                      /* color = symbols[2] = BLUE */
-	    0x00,                      /* empty array */
-	    0x02, 0x00, 0x01, 0x00, /* ids: 1 entry MapEntry key 0 -> value -1 */
-	};
+	static const unsigned char body[] =
+	        {
+	                0x02, 0x06, 'a',  'b',
+	                'c', /* inner.name = "abc" (inner is [null,Inner] branch 1) */
+	                0x04, 0x02, 0x04, 0x00, /* tags: block of 2 ints: 1, 2, end */
+	                0x01, 0x06, 0x02, 'k',
+	                0x06, 0x00,             /* map: block -1 (size 3): "k" -> 3, end */
+	                0x04,                   /* color = symbols[2] = BLUE */
+	                0x00,                   /* empty array */
+	                0x02, 0x00, 0x01, 0x00, /* ids: 1 entry MapEntry key 0 -> value -1 */
+	        };
 	const ks_schema_t *s;
 	ks_value_t *v;
 	setup();
 	seed(5, "{\"type\":\"record\",\"name\":\"O\",\"namespace\":\"x\",\"fields\":["
-		"{\"name\":\"inner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Inner\","
-		"\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}]},"
-		"{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"int\"}},"
-		"{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}},"
-		"{\"name\":\"color\",\"type\":{\"type\":\"enum\",\"name\":\"Color\","
-		"\"symbols\":[\"RED\",\"GREEN\",\"BLUE\"]}},"
-		"{\"name\":\"more\",\"type\":{\"type\":\"array\",\"items\":\"Inner\"}},"
-		"{\"name\":\"ids\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-		"\"name\":\"MapEntry\",\"namespace\":\"io.confluent.connect.avro\",\"fields\":["
-		"{\"name\":\"key\",\"type\":\"int\"},{\"name\":\"value\",\"type\":\"int\"}]}}}]}");
+	        "{\"name\":\"inner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Inner\","
+	        "\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}]},"
+	        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"int\"}},"
+	        "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}},"
+	        "{\"name\":\"color\",\"type\":{\"type\":\"enum\",\"name\":\"Color\","
+	        "\"symbols\":[\"RED\",\"GREEN\",\"BLUE\"]}},"
+	        "{\"name\":\"more\",\"type\":{\"type\":\"array\",\"items\":\"Inner\"}},"
+	        "{\"name\":\"ids\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	        "\"name\":\"MapEntry\",\"namespace\":\"io.confluent.connect.avro\",\"fields\":["
+	        "{\"name\":\"key\",\"type\":\"int\"},{\"name\":\"value\",\"type\":\"int\"}]}}}]}");
 	KS_CHECK_INT(conv_body(5, body, sizeof(body), &s, &v), KS_OK);
 	KS_CHECK_STR(s->fields[0].schema->name, "x.Inner");
 	KS_CHECK(s->fields[0].schema->optional, "optional record");
@@ -264,9 +269,9 @@ KS_TEST(nested_array_map_enum)
 	KS_CHECK_INT(s->fields[3].schema->type, KS_TYPE_STRING);
 	KS_CHECK_STR(s->fields[3].schema->name, "x.Color");
 	KS_CHECK_STR(ks_schema_param(s->fields[3].schema, "io.confluent.connect.avro.Enum"),
-		     "x.Color");
+	             "x.Color");
 	KS_CHECK_STR(ks_schema_param(s->fields[3].schema, "io.confluent.connect.avro.Enum.BLUE"),
-		     "BLUE");
+	             "BLUE");
 	KS_CHECK_STR(v->u.st.fields[3].u.s.ptr, "BLUE");
 	KS_CHECK_STR(s->fields[4].schema->value_schema->name, "x.Inner");
 	KS_CHECK(!s->fields[4].schema->value_schema->optional, "reference is required");
@@ -274,34 +279,37 @@ KS_TEST(nested_array_map_enum)
 	KS_CHECK_INT(s->fields[5].schema->type, KS_TYPE_MAP);
 	KS_CHECK_INT(s->fields[5].schema->key_schema->type, KS_TYPE_INT32);
 	KS_CHECK_INT(v->u.st.fields[5].u.map.vals[0].u.i, -1);
-	KS_CHECK_STR(json_of(s, v), "{\"inner\":{\"name\":\"abc\"},\"tags\":[1,2],\"attrs\":{\"k\":3},"
-				    "\"color\":\"BLUE\",\"more\":[],\"ids\":[[0,-1]]}");
+	KS_CHECK_STR(json_of(s, v),
+	             "{\"inner\":{\"name\":\"abc\"},\"tags\":[1,2],\"attrs\":{\"k\":3},"
+	             "\"color\":\"BLUE\",\"more\":[],\"ids\":[[0,-1]]}");
 }
 
 KS_TEST(connect_properties_and_defaults)
 {
-	static const unsigned char body[] = {0x02, 0x80, 0xf0, 0x99, 0xb3, 0xe9, 0x63, 0x04, 0x30, 0x39};
+	static const unsigned char body[] = {0x02, 0x80, 0xf0, 0x99, 0xb3,
+	                                     0xe9, 0x63, 0x04, 0x30, 0x39};
 	const ks_schema_t *s, *f;
 	ks_value_t *v;
 	setup();
-	seed(6, "{\"type\":\"record\",\"name\":\"io.confluent.connect.avro.ConnectDefault\","
-		"\"connect.version\":3,\"connect.doc\":\"a doc\",\"doc\":\"rec doc\","
-		"\"connect.parameters\":{\"p\":\"q\"},\"fields\":["
-		"{\"name\":\"small\",\"type\":{\"type\":\"int\",\"connect.type\":\"int8\"},"
-		"\"default\":5},"
-		"{\"name\":\"ts\",\"type\":{\"type\":\"long\","
-		"\"connect.name\":\"org.apache.kafka.connect.data.Timestamp\"}},"
-		"{\"name\":\"amt\",\"type\":{\"type\":\"bytes\",\"connect.name\":"
-		"\"org.apache.kafka.connect.data.Decimal\",\"connect.parameters\":{\"scale\":\"1\"}}},"
-		"{\"name\":\"s\",\"type\":\"string\",\"default\":\"dv\",\"doc\":\"fd\"},"
-		"{\"name\":\"raw\",\"type\":\"bytes\",\"default\":\"\\u00ff\\u0001\"},"
-		"{\"name\":\"c\",\"type\":{\"type\":\"long\",\"connect.default\":9}}]}");
+	seed(6,
+	     "{\"type\":\"record\",\"name\":\"io.confluent.connect.avro.ConnectDefault\","
+	     "\"connect.version\":3,\"connect.doc\":\"a doc\",\"doc\":\"rec doc\","
+	     "\"connect.parameters\":{\"p\":\"q\"},\"fields\":["
+	     "{\"name\":\"small\",\"type\":{\"type\":\"int\",\"connect.type\":\"int8\"},"
+	     "\"default\":5},"
+	     "{\"name\":\"ts\",\"type\":{\"type\":\"long\","
+	     "\"connect.name\":\"org.apache.kafka.connect.data.Timestamp\"}},"
+	     "{\"name\":\"amt\",\"type\":{\"type\":\"bytes\",\"connect.name\":"
+	     "\"org.apache.kafka.connect.data.Decimal\",\"connect.parameters\":{\"scale\":\"1\"}}},"
+	     "{\"name\":\"s\",\"type\":\"string\",\"default\":\"dv\",\"doc\":\"fd\"},"
+	     "{\"name\":\"raw\",\"type\":\"bytes\",\"default\":\"\\u00ff\\u0001\"},"
+	     "{\"name\":\"c\",\"type\":{\"type\":\"long\",\"connect.default\":9}}]}");
 	/* small=1, ts, amt=12345, then s, raw and c would follow: use a shorter schema */
 	(void)body;
 	KS_CHECK(ks_avro_converter_registry(conv), "registry");
 	{
-		static const unsigned char b2[] = {0x02, 0x80, 0xf0, 0x99, 0xb3, 0xe9, 0x63, 0x04,
-						   0x30, 0x39, 0x02, 'z', 0x00, 0x02};
+		static const unsigned char b2[] = {0x02, 0x80, 0xf0, 0x99, 0xb3, 0xe9, 0x63,
+		                                   0x04, 0x30, 0x39, 0x02, 'z',  0x00, 0x02};
 		KS_CHECK_INT(conv_body(6, b2, sizeof(b2), &s, &v), KS_OK);
 	}
 	KS_CHECK(!s->name, "ConnectDefault name dropped");
@@ -322,13 +330,14 @@ KS_TEST(connect_properties_and_defaults)
 	KS_CHECK(f->default_value && !strcmp(f->default_value->u.s.ptr, "dv"), "string default");
 	f = s->fields[4].schema;
 	KS_CHECK(f->default_value && f->default_value->u.s.len == 2 &&
-			 !memcmp(f->default_value->u.s.ptr, "\xff\x01", 2),
-		 "bytes default (ISO-8859-1)");
+	                 !memcmp(f->default_value->u.s.ptr, "\xff\x01", 2),
+	         "bytes default (ISO-8859-1)");
 	f = s->fields[5].schema;
 	KS_CHECK(f->default_value && f->default_value->u.i == 9, "connect.default");
 	KS_CHECK(!ks_schema_param(f, "io.confluent.connect.avro.field.default"), "no marker");
-	KS_CHECK_STR(json_of(s, v), "{\"small\":1,\"ts\":\"2024-05-06T00:00:00.000Z\",\"amt\":1234.5,"
-				    "\"s\":\"z\",\"raw\":\"\",\"c\":1}");
+	KS_CHECK_STR(json_of(s, v),
+	             "{\"small\":1,\"ts\":\"2024-05-06T00:00:00.000Z\",\"amt\":1234.5,"
+	             "\"s\":\"z\",\"raw\":\"\",\"c\":1}");
 }
 
 KS_TEST(top_level_primitives_and_interning)
@@ -352,7 +361,7 @@ KS_TEST(top_level_primitives_and_interning)
 
 KS_TEST(malformed_inputs)
 {
-	static const unsigned char trunc[] = {0x01, 0x01, 0x80};  /* long cut mid-varint */
+	static const unsigned char trunc[] = {0x01, 0x01, 0x80}; /* long cut mid-varint */
 	static const unsigned char trail[] = {0x04, 'o', 'k', 0x99, 0x98};
 	static const unsigned char huge[] = {0xfe, 0xff, 0xff, 0xff, 0x0f, 'x'}; /* len 2^31-1 */
 	static const unsigned char neg[] = {0x01, 'x'};
@@ -364,21 +373,24 @@ KS_TEST(malformed_inputs)
 	ks_value_t *v;
 	setup();
 	seed(8, "\"string\"");
-	seed(9, "{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"a\",\"type\":\"boolean\"},"
-		"{\"name\":\"b\",\"type\":\"int\"},{\"name\":\"c\",\"type\":\"long\"}]}");
+	seed(9, "{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"a\",\"type\":"
+	        "\"boolean\"},"
+	        "{\"name\":\"b\",\"type\":\"int\"},{\"name\":\"c\",\"type\":\"long\"}]}");
 	seed(10, "{\"type\":\"array\",\"items\":\"long\"}");
-	seed(11, "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}}");
+	seed(11,
+	     "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}}");
 	seed(12, "\"boolean\"");
 
 	KS_CHECK_INT(ks_converter_to_connect(conv, "t", msg, 6, arena, &s, &v, err, sizeof(err)),
-		     KS_ERR_RECORD);
+	             KS_ERR_RECORD);
 	KS_CHECK(strstr(err, "magic byte 0x01"), "%s", err);
-	KS_CHECK_INT(ks_converter_to_connect(conv, "t", msg + 1, 4, arena, &s, &v, err, sizeof(err)),
-		     KS_ERR_RECORD);
+	KS_CHECK_INT(
+	        ks_converter_to_connect(conv, "t", msg + 1, 4, arena, &s, &v, err, sizeof(err)),
+	        KS_ERR_RECORD);
 	KS_CHECK(strstr(err, "too short"), "%s", err);
 	KS_CHECK_INT(conv_body(9, trunc, sizeof(trunc), &s, &v), KS_ERR_RECORD);
 	KS_CHECK(strstr(err, "truncated") && strstr(err, "schema id 9") && strstr(err, "byte 8"),
-		 "%s", err);
+	         "%s", err);
 	KS_CHECK_INT(conv_body(8, trail, sizeof(trail), &s, &v), KS_ERR_RECORD);
 	KS_CHECK(strstr(err, "2 trailing byte(s)") && strstr(err, "byte 8"), "%s", err);
 	KS_CHECK_INT(conv_body(8, huge, sizeof(huge), &s, &v), KS_ERR_RECORD);
@@ -396,7 +408,7 @@ KS_TEST(malformed_inputs)
 	KS_CHECK(strstr(err, "unreachable"), "%s", err);
 	/* null data is a tombstone */
 	KS_CHECK_INT(ks_converter_to_connect(conv, "t", NULL, 0, arena, &s, &v, err, sizeof(err)),
-		     KS_OK);
+	             KS_OK);
 	KS_CHECK(!s && !v, "tombstone");
 }
 
@@ -407,8 +419,8 @@ KS_TEST(invalid_schemas)
 	s = ks_avro_schema_to_connect("\"null\"", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "Standalone null"), "%s", e);
 	s = ks_avro_schema_to_connect("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":"
-				      "\"next\",\"type\":[\"null\",\"R\"]}]}",
-				      e, sizeof(e));
+	                              "\"next\",\"type\":[\"null\",\"R\"]}]}",
+	                              e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "recursive"), "%s", e);
 	s = ks_avro_schema_to_connect("{\"type\":\"nope\"}", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "unknown type"), "%s", e);
