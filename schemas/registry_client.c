@@ -338,7 +338,7 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			cc = curl_easy_perform(r->curl);
 			ks_buf_free(&url);
 			if (cc != CURLE_OK) {
-				snprintf(lasterr, sizeof(lasterr), "%s: %s", r->log_urls[i],
+				snprintf(lasterr, sizeof(lasterr), "%.120s: %.120s", r->log_urls[i],
 				         cerr[0] ? cerr : curl_easy_strerror(cc));
 				KS_WARN(LOGCTX, "request to %s%s failed: %s", r->log_urls[i], path,
 				        cerr[0] ? cerr : curl_easy_strerror(cc));
@@ -346,7 +346,7 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			}
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
 			if (*status >= 500) {
-				snprintf(lasterr, sizeof(lasterr), "%s: HTTP %ld", r->log_urls[i],
+				snprintf(lasterr, sizeof(lasterr), "%.200s: HTTP %ld", r->log_urls[i],
 				         *status);
 				KS_WARN(LOGCTX, "%s%s answered HTTP %ld", r->log_urls[i], path,
 				        *status);
