@@ -346,8 +346,8 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			}
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
 			if (*status >= 500) {
-				snprintf(lasterr, sizeof(lasterr), "%.200s: HTTP %ld", r->log_urls[i],
-				         *status);
+				snprintf(lasterr, sizeof(lasterr), "%.200s: HTTP %ld",
+				         r->log_urls[i], *status);
 				KS_WARN(LOGCTX, "%s%s answered HTTP %ld", r->log_urls[i], path,
 				        *status);
 				continue;
