@@ -103,5 +103,8 @@ const ks_connector_plugin_t *const *ks_connector_plugins(void);
  * topics.regex, key/value.converter, errors.*, transforms, ...), as Connect's
  * ConnectorConfig + SinkConnectorConfig. Defined in connectors/common.c. */
 extern const ks_cfg_def_t ks_connector_common_defs[];
+/* Connect's sink cross-key rules (topics xor topics.regex, DLQ topic not
+ * consumed); adds errors to cfg. */
+void ks_connector_validate_common(ks_config_t *cfg);
 
 #endif
