@@ -140,8 +140,8 @@ static int register_schema(const char *url, const char *subject, const char *sch
 			goto out;
 		}
 		if (cc == CURLE_OK && status < 500) {
-			ks_seterr(errstr, errlen, -1, "registry %s: HTTP %ld: %s", full.data, status,
-			          resp.data ? resp.data : "");
+			ks_seterr(errstr, errlen, -1, "registry %s: HTTP %ld: %s", full.data,
+			          status, resp.data ? resp.data : "");
 			goto out;
 		}
 		if (cc != CURLE_OK)
@@ -307,7 +307,8 @@ static int set_record(avro_value_t *v, json_t *j, const char *path, char *errstr
 			int nullable = is_avro_null(fs);
 			if (is_avro_union(fs))
 				for (size_t b = 0; b < avro_schema_union_size(fs); b++)
-					nullable |= is_avro_null(avro_schema_union_branch(fs, (int)b));
+					nullable |=
+					        is_avro_null(avro_schema_union_branch(fs, (int)b));
 			if (!nullable)
 				return ks_seterr(errstr, errlen, -1, "%s: missing field", sub);
 			if (set_value(&field, json_null(), sub, errstr, errlen))
@@ -325,8 +326,8 @@ static int set_record(avro_value_t *v, json_t *j, const char *path, char *errstr
 		{
 			avro_value_t field;
 			if (avro_value_get_by_name(v, key, &field, NULL) != 0)
-				return ks_seterr(errstr, errlen, -1, "%s: unknown field \"%s\"", path,
-				                 key);
+				return ks_seterr(errstr, errlen, -1, "%s: unknown field \"%s\"",
+				                 path, key);
 		}
 	}
 	return 0;
@@ -354,8 +355,8 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			goto mismatch;
 		n = json_integer_value(j);
 		if (n < INT32_MIN || n > INT32_MAX)
-			return ks_seterr(errstr, errlen, -1, "%s: %" JSON_INTEGER_FORMAT
-			                 " is out of range for int",
+			return ks_seterr(errstr, errlen, -1,
+			                 "%s: %" JSON_INTEGER_FORMAT " is out of range for int",
 			                 path, n);
 		rc = avro_value_set_int(v, (int32_t)n);
 		break;
@@ -408,9 +409,9 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			goto mismatch;
 		idx = avro_schema_enum_get_by_name(avro_value_get_schema(v), json_string_value(j));
 		if (idx < 0)
-			return ks_seterr(errstr, errlen, -1, "%s: \"%s\" is not a symbol of enum %s",
-			                 path, json_string_value(j),
-			                 avro_schema_name(avro_value_get_schema(v)));
+			return ks_seterr(
+			        errstr, errlen, -1, "%s: \"%s\" is not a symbol of enum %s", path,
+			        json_string_value(j), avro_schema_name(avro_value_get_schema(v)));
 		rc = avro_value_set_enum(v, idx);
 		break;
 	}
@@ -423,7 +424,8 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 		{
 			avro_value_t child;
 			if (avro_value_append(v, &child, NULL))
-				return ks_seterr(errstr, errlen, -1, "%s: %s", path, avro_strerror());
+				return ks_seterr(errstr, errlen, -1, "%s: %s", path,
+				                 avro_strerror());
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if (set_value(&child, item, sub, errstr, errlen))
 				return -1;
@@ -439,7 +441,8 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 		{
 			avro_value_t child;
 			if (avro_value_add(v, key, &child, NULL, NULL))
-				return ks_seterr(errstr, errlen, -1, "%s: %s", path, avro_strerror());
+				return ks_seterr(errstr, errlen, -1, "%s: %s", path,
+				                 avro_strerror());
 			snprintf(sub, sizeof(sub), "%s[\"%s\"]", path, key);
 			if (set_value(&child, item, sub, errstr, errlen))
 				return -1;
@@ -605,8 +608,7 @@ static int kafka_init(const char *bootstrap, const char *topic, char **props, in
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof(errstr)))
 		goto fail;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(defaults); i++)
-		if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr,
-		                      sizeof(errstr)))
+		if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof(errstr)))
 			goto fail;
 	for (int i = 0; i < nprops; i++) {
 		char *eq = strchr(props[i], '=');
@@ -624,7 +626,8 @@ static int kafka_init(const char *bootstrap, const char *topic, char **props, in
 		return -1;
 	}
 	if (!(P.rkt = rd_kafka_topic_new(P.rk, topic, NULL))) {
-		fprintf(stderr, PROG ": topic %s: %s\n", topic, rd_kafka_err2str(rd_kafka_last_error()));
+		fprintf(stderr, PROG ": topic %s: %s\n", topic,
+		        rd_kafka_err2str(rd_kafka_last_error()));
 		return -1;
 	}
 	return 0;
@@ -634,8 +637,8 @@ fail:
 	return -1;
 }
 
-static int kafka_send(int32_t partition, const void *key, size_t klen, const void *val,
-                      size_t vlen, long lineno)
+static int kafka_send(int32_t partition, const void *key, size_t klen, const void *val, size_t vlen,
+                      long lineno)
 {
 	for (;;) {
 		if (rd_kafka_produce(P.rkt, partition, RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key,
@@ -789,7 +792,8 @@ int main(int argc, char **argv)
 		if (key_mode == KEY_STRING) {
 			char *tab = memchr(line, '\t', vlen);
 			if (!tab) {
-				fprintf(stderr, PROG ": line %ld: expected KEY<TAB>VALUE\n", lineno);
+				fprintf(stderr, PROG ": line %ld: expected KEY<TAB>VALUE\n",
+				        lineno);
 				goto out;
 			}
 			kptr = line;
@@ -806,7 +810,8 @@ int main(int argc, char **argv)
 		if (key_mode == KEY_AVRO) {
 			if (!json_is_object(doc) || !(jk = json_object_get(doc, "key")) ||
 			    !(jv = json_object_get(doc, "value"))) {
-				fprintf(stderr, PROG ": line %ld: expected {\"key\":…,\"value\":…}\n",
+				fprintf(stderr,
+				        PROG ": line %ld: expected {\"key\":…,\"value\":…}\n",
 				        lineno);
 				json_decref(doc);
 				goto out;
@@ -824,8 +829,8 @@ int main(int argc, char **argv)
 			json_t *f = json_object_get(jv, key_field);
 			int kr = f ? key_text(f, &keybuf) : -2;
 			if (kr == -2 || kr < 0) {
-				fprintf(stderr,
-				        PROG ": line %ld: key field \"%s\" %s\n", lineno, key_field,
+				fprintf(stderr, PROG ": line %ld: key field \"%s\" %s\n", lineno,
+				        key_field,
 				        kr == -2 ? "missing (a tombstone needs --key-string or "
 				                   "--key-schema)"
 				                 : "is not a scalar");
@@ -839,7 +844,8 @@ int main(int argc, char **argv)
 			if (json_is_null(jv)) {
 				if (!kptr) {
 					fprintf(stderr,
-					        PROG ": line %ld: a null value (tombstone) needs a key\n",
+					        PROG ": line %ld: a null value (tombstone) needs a "
+					             "key\n",
 					        lineno);
 					bad = 1;
 				}
@@ -879,9 +885,12 @@ int main(int argc, char **argv)
 		while ((ferr = rd_kafka_flush(P.rk, 1000)) == RD_KAFKA_RESP_ERR__TIMED_OUT && !stop)
 			;
 		if (ferr || P.failed) {
-			fprintf(stderr, PROG ": %" PRId64 " of %ld records not delivered (first: line %ld: %s)\n",
+			fprintf(stderr,
+			        PROG ": %" PRId64
+			             " of %ld records not delivered (first: line %ld: %s)\n",
 			        P.failed ? P.failed : produced - P.delivered, produced,
-			        P.first_failed_line, P.failed ? P.first_error : rd_kafka_err2str(ferr));
+			        P.first_failed_line,
+			        P.failed ? P.first_error : rd_kafka_err2str(ferr));
 			goto out;
 		}
 	}

@@ -37,8 +37,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LOGCTX "registry"
-#define BODY_MAX (1024 * 1024)
+#define LOGCTX      "registry"
+#define BODY_MAX    (1024 * 1024)
 #define CT_REGISTRY "application/vnd.schemaregistry.v1+json"
 
 typedef struct reg_schema {
@@ -72,7 +72,7 @@ static struct {
 } R = {.lock = PTHREAD_MUTEX_INITIALIZER, .next_id = 1, .compat = "BACKWARD"};
 
 static const char *const compat_levels[] = {
-        "NONE",  "BACKWARD",       "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+        "NONE", "BACKWARD",        "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
         "FULL", "FULL_TRANSITIVE",
 };
 
@@ -314,8 +314,8 @@ static int state_save(char *errstr, size_t errlen)
 	return rc;
 }
 
-static int canon_of(const char *schema_json, char **schema_out, char **canon_out,
-                    char *errstr, size_t errlen);
+static int canon_of(const char *schema_json, char **schema_out, char **canon_out, char *errstr,
+                    size_t errlen);
 
 static int state_load(char *errstr, size_t errlen)
 {
@@ -335,8 +335,8 @@ static int state_load(char *errstr, size_t errlen)
 		int id = (int)json_integer_value(json_object_get(v, "id"));
 		if (!text || id <= 0 || canon_of(text, &schema, &canon, errstr, errlen) != 0) {
 			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "%s: bad schema entry %zu", R.data_path,
-			                 i);
+			return ks_seterr(errstr, errlen, -1, "%s: bad schema entry %zu",
+			                 R.data_path, i);
 		}
 		reg_schema_t *sc = schema_add(id, schema, canon);
 		free(schema);
@@ -353,8 +353,8 @@ static int state_load(char *errstr, size_t errlen)
 		reg_subject_t *s;
 		if (!name || !(s = subject_add(name))) {
 			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "%s: bad subject entry %zu", R.data_path,
-			                 i);
+			return ks_seterr(errstr, errlen, -1, "%s: bad subject entry %zu",
+			                 R.data_path, i);
 		}
 		if (compat && !(s->compat = ks_strdup(compat))) {
 			json_decref(root);
@@ -388,8 +388,8 @@ static int state_load(char *errstr, size_t errlen)
  * (caller frees both): *schema_out keeps the key order (what GET returns),
  * *canon_out sorts the keys (what identity compares).
  */
-static int canon_of(const char *schema_json, char **schema_out, char **canon_out,
-                    char *errstr, size_t errlen)
+static int canon_of(const char *schema_json, char **schema_out, char **canon_out, char *errstr,
+                    size_t errlen)
 {
 	json_error_t jerr;
 	json_t *j = json_loads(schema_json, JSON_DECODE_ANY, &jerr);
@@ -437,7 +437,8 @@ static int parse_schema_request(json_t *body, reply_t *rp, char **schema_out, ch
 		}
 	}
 	if (refs && !json_is_null(refs) && json_array_size(refs) > 0) {
-		reply_error(rp, 422, 42201, "Schema references are not supported by ksink-registry");
+		reply_error(rp, 422, 42201,
+		            "Schema references are not supported by ksink-registry");
 		return -1;
 	}
 	if (!(text = json_string_value(js)) || !*text) {
@@ -523,7 +524,10 @@ static int qarg_true(request_t *rq, const char *name)
 	return v && ks_strcaseeq(v, "true");
 }
 
-static int method_is(request_t *rq, const char *m) { return !strcmp(rq->method, m); }
+static int method_is(request_t *rq, const char *m)
+{
+	return !strcmp(rq->method, m);
+}
 
 static void not_allowed(reply_t *rp)
 {
@@ -625,9 +629,10 @@ static void do_delete_subject(request_t *rq, reply_t *rp, const char *subject)
 		return;
 	}
 	if (!permanent && !live_versions(s)) {
-		reply_error(rp, 404, 40404,
-		            "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
-		            subject);
+		reply_error(
+		        rp, 404, 40404,
+		        "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
+		        subject);
 		return;
 	}
 	if (permanent && live_versions(s)) {
@@ -656,8 +661,7 @@ static void do_delete_subject(request_t *rq, reply_t *rp, const char *subject)
 }
 
 /* GET|DELETE /subjects/{s}/versions/{v}[/schema] */
-static void do_version(request_t *rq, reply_t *rp, const char *subject, const char *vstr,
-                       int raw)
+static void do_version(request_t *rq, reply_t *rp, const char *subject, const char *vstr, int raw)
 {
 	int deleted = qarg_true(rq, "deleted") || qarg_true(rq, "permanent");
 	int vn = parse_version(vstr);
@@ -723,15 +727,16 @@ static void do_config(request_t *rq, reply_t *rp, const char *subject)
 		} else if (qarg_true(rq, "defaultToGlobal")) {
 			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", R.compat));
 		} else {
-			reply_error(rp, 404, 40408,
-			            "Subject '%s' does not have subject-level compatibility configured",
-			            subject);
+			reply_error(
+			        rp, 404, 40408,
+			        "Subject '%s' does not have subject-level compatibility configured",
+			        subject);
 		}
 		return;
 	}
 	if (method_is(rq, "PUT")) {
-		if (!(level = compat_parse(json_string_value(json_object_get(rq->body,
-		                                                             "compatibility"))))) {
+		if (!(level = compat_parse(
+		              json_string_value(json_object_get(rq->body, "compatibility"))))) {
 			reply_error(rp, 422, 42203,
 			            "Invalid compatibility level. Valid values are none, backward, "
 			            "forward, full, backward_transitive, forward_transitive, and "
@@ -841,8 +846,9 @@ static void do_schema_id(request_t *rq, reply_t *rp, const char *idstr, const ch
 			if (v->id != id || (v->deleted && !qarg_true(rq, "deleted")))
 				continue;
 			if (!strcmp(what, "versions"))
-				json_array_append_new(list, json_pack("{s:s,s:i}", "subject", s->name,
-				                                      "version", v->version));
+				json_array_append_new(list,
+				                      json_pack("{s:s,s:i}", "subject", s->name,
+				                                "version", v->version));
 			else if (!seen++)
 				json_array_append_new(list, json_string(s->name));
 		}
@@ -1022,9 +1028,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, reply_t *rp)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	conn_ctx_t *cc = *con_cls;
 	reply_t rp = {0, NULL, NULL};
@@ -1076,7 +1081,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			reply_error(&rp, 400, 400, "%s", jerr.text);
 			goto send;
 		} else if (!json_is_object(rq.body)) {
-			reply_error(&rp, 400, 400, "Cannot deserialize request body: expected an object");
+			reply_error(&rp, 400, 400,
+			            "Cannot deserialize request body: expected an object");
 			goto send;
 		}
 	}
