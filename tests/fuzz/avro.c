@@ -15,29 +15,29 @@
 #include <string.h>
 
 static const char *schemas[] = {
-    "{\"type\":\"record\",\"name\":\"All\",\"namespace\":\"f\",\"fields\":["
-    "{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"i\",\"type\":\"int\"},"
-    "{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"f\",\"type\":\"float\"},"
-    "{\"name\":\"d\",\"type\":\"double\"},{\"name\":\"s\",\"type\":\"string\"},"
-    "{\"name\":\"y\",\"type\":\"bytes\"},"
-    "{\"name\":\"dt\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-    "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,"
-    "\"scale\":4}},"
-    "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"F3\",\"size\":3}},"
-    "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}},"
-    "{\"name\":\"o\",\"type\":[\"null\",\"string\"]},"
-    "{\"name\":\"u\",\"type\":[\"int\",\"string\",\"null\",\"E\"]},"
-    "{\"name\":\"arr\",\"type\":{\"type\":\"array\",\"items\":\"long\"}},"
-    "{\"name\":\"mp\",\"type\":{\"type\":\"map\",\"values\":[\"null\",\"double\"]}},"
-    "{\"name\":\"nested\",\"type\":{\"type\":\"record\",\"name\":\"N\",\"fields\":["
-    "{\"name\":\"x\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"map\","
-    "\"values\":\"F3\"}}}]}}]}",
-    "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"Z\",\"fields\":[]}}",
-    "{\"type\":\"map\",\"values\":\"null\"}",
-    "\"string\"",
-    "\"bytes\"",
-    "[\"null\",\"long\"]",
+        "{\"type\":\"record\",\"name\":\"All\",\"namespace\":\"f\",\"fields\":["
+        "{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"i\",\"type\":\"int\"},"
+        "{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"f\",\"type\":\"float\"},"
+        "{\"name\":\"d\",\"type\":\"double\"},{\"name\":\"s\",\"type\":\"string\"},"
+        "{\"name\":\"y\",\"type\":\"bytes\"},"
+        "{\"name\":\"dt\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+        "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+        "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,"
+        "\"scale\":4}},"
+        "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"F3\",\"size\":3}},"
+        "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}},"
+        "{\"name\":\"o\",\"type\":[\"null\",\"string\"]},"
+        "{\"name\":\"u\",\"type\":[\"int\",\"string\",\"null\",\"E\"]},"
+        "{\"name\":\"arr\",\"type\":{\"type\":\"array\",\"items\":\"long\"}},"
+        "{\"name\":\"mp\",\"type\":{\"type\":\"map\",\"values\":[\"null\",\"double\"]}},"
+        "{\"name\":\"nested\",\"type\":{\"type\":\"record\",\"name\":\"N\",\"fields\":["
+        "{\"name\":\"x\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"map\","
+        "\"values\":\"F3\"}}}]}}]}",
+        "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"Z\",\"fields\":[]}}",
+        "{\"type\":\"map\",\"values\":\"null\"}",
+        "\"string\"",
+        "\"bytes\"",
+        "[\"null\",\"long\"]",
 };
 
 static ks_converter_t *conv;
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ks_schema_unref(s);
 		free(text);
 	} else if (size > 5 && data[1] == 0 && data[2] == 0 && data[3] == 0 && data[4] == 0 &&
-		   data[5] >= 1 && data[5] <= 6) {
+	           data[5] >= 1 && data[5] <= 6) {
 		run(data + 1, size - 1); /* only seeded ids: no registry round trips */
 	} else {
 		run(data + 1, size - 1 < 5 ? size - 1 : 4); /* header errors */
