@@ -415,8 +415,21 @@ static int finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 	}
 	json_object_foreach((json_t *)obj, k, v)
 	{
-		if (!strncmp(k, "avro", 4) && json_is_string(v) && !ks_schema_param(s, k) &&
-		    ks_schema_add_param(s, k, json_string_value(v)))
+		char *txt;
+		int rc;
+		if (strncmp(k, "avro", 4) || ks_schema_param(s, k))
+			continue;
+		if (json_is_string(v)) {
+			if (ks_schema_add_param(s, k, json_string_value(v)))
+				return cerr_oom(cx);
+			continue;
+		}
+		/* other JSON values keep their text, as AvroData's toString() */
+		if (!(txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)))
+			return cerr_oom(cx);
+		rc = ks_schema_add_param(s, k, txt);
+		free(txt);
+		if (rc)
 			return cerr_oom(cx);
 	}
 	/* logical types named by connect.name (Connect-written schemas) */
@@ -781,6 +794,26 @@ static av_node_t *compile_enum(cctx_t *cx, const json_t *j, const char *fullname
 			goto fail;
 		}
 	}
+	{ /* AvroData keeps the enum doc and default under the simple name */
+		const char *edoc = json_string_value(json_object_get(j, "doc"));
+		const char *edef = json_string_value(json_object_get(j, "default"));
+		if (edoc) {
+			snprintf(key, sizeof(key), "io.confluent.connect.avro.enum.doc.%s",
+			         simple_name(fullname));
+			if (ks_schema_add_param(n->schema, key, edoc)) {
+				cerr_oom(cx);
+				goto fail;
+			}
+		}
+		if (edef) {
+			snprintf(key, sizeof(key), "io.confluent.connect.avro.enum.default.%s",
+			         simple_name(fullname));
+			if (ks_schema_add_param(n->schema, key, edef)) {
+				cerr_oom(cx);
+				goto fail;
+			}
+		}
+	}
 	if (finish_schema(cx, n->schema, j))
 		goto fail;
 	return n;
@@ -805,6 +838,12 @@ static av_node_t *compile_fixed(cctx_t *cx, const json_t *j, const char *fullnam
 		if (!(n = compile_primitive(cx, AV_BYTES, j, optional)))
 			return NULL;
 		n->kind = AV_FIXED;
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(size));
+		if (ks_schema_add_param(n->schema, "connect.fixed.size", buf)) {
+			node_free(n);
+			cerr_oom(cx);
+			return NULL;
+		}
 	} else {
 		if (!(n = node_new(AV_FIXED)) || !(n->schema = ks_schema_new(KS_TYPE_BYTES)) ||
 		    ks_schema_set_name(n->schema, fullname)) {
@@ -946,8 +985,11 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 			goto out;
 		}
 		n->min_size = 1;
+		const char *cit = json_string_value(
+		        json_object_get(json_object_get(j, "items"), "connect.internal.type"));
 		if (it->kind == AV_RECORD && it->nkids == 2 && it->fullname &&
-		    (!strcmp(it->fullname, "io.confluent.connect.avro.MapEntry") ||
+		    ((cit && !strcmp(cit, "MapEntry")) ||
+		     !strcmp(it->fullname, "io.confluent.connect.avro.MapEntry") ||
 		     (it->schema->name &&
 		      !strcmp(it->schema->name, "io.confluent.connect.avro.MapEntry"))) &&
 		    !strcmp(it->schema->fields[0].name, "key") &&

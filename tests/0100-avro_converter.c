@@ -155,6 +155,7 @@ KS_TEST(logical_types)
 	KS_CHECK_STR(ks_schema_param(s->fields[6].schema, "connect.decimal.precision"), "10");
 	KS_CHECK_INT(s->fields[7].schema->logical, KS_LOGICAL_DECIMAL);
 	KS_CHECK_INT(s->fields[7].schema->scale, 3);
+	KS_CHECK_STR(ks_schema_param(s->fields[7].schema, "connect.fixed.size"), "4");
 	KS_CHECK_INT(v->u.st.fields[0].u.i, 19000);
 	KS_CHECK_INT(v->u.st.fields[1].u.i, 45296789);
 	KS_CHECK_INT(v->u.st.fields[2].u.i, 1714953600000LL);
@@ -430,6 +431,29 @@ KS_TEST(invalid_schemas)
 	KS_CHECK(!s && strstr(e, "not JSON"), "%s", e);
 	s = ks_avro_schema_to_connect("{\"type\":\"map\",\"values\":\"double\"}", e, sizeof(e));
 	KS_CHECK(s && s->type == KS_TYPE_MAP && s->value_schema->type == KS_TYPE_FLOAT64, "%s", e);
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect(
+	        "{\"type\":\"enum\",\"name\":\"a.Suit\",\"doc\":\"suits\",\"default\":\"H\","
+	        "\"symbols\":[\"H\",\"S\"],\"avro.x\":3,\"avro.java.string\":\"String\"}",
+	        e, sizeof(e));
+	KS_CHECK(s, "%s", e);
+	KS_CHECK_STR(ks_schema_param(s, "io.confluent.connect.avro.enum.doc.Suit"), "suits");
+	KS_CHECK_STR(ks_schema_param(s, "io.confluent.connect.avro.enum.default.Suit"), "H");
+	KS_CHECK_STR(ks_schema_param(s, "avro.x"), "3");
+	KS_CHECK_STR(ks_schema_param(s, "avro.java.string"), "String");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect("{\"type\":\"fixed\",\"name\":\"F\",\"size\":16}", e,
+	                              sizeof(e));
+	KS_CHECK(s && s->type == KS_TYPE_BYTES, "%s", e);
+	KS_CHECK_STR(s->name, "F");
+	KS_CHECK_STR(ks_schema_param(s, "connect.fixed.size"), "16");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect(
+	        "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"KV\","
+	        "\"connect.internal.type\":\"MapEntry\",\"fields\":[{\"name\":\"key\",\"type\":"
+	        "\"long\"},{\"name\":\"value\",\"type\":\"string\"}]}}",
+	        e, sizeof(e));
+	KS_CHECK(s && s->type == KS_TYPE_MAP && s->key_schema->type == KS_TYPE_INT64, "%s", e);
 	ks_schema_unref(s);
 	/* a schema the converter cannot map makes the record a poison record */
 	setup();

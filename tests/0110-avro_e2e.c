@@ -22,18 +22,18 @@
 #define N 40 /* records per schema version */
 
 static const char *V1 =
-    "{\"type\":\"record\",\"name\":\"Bet\",\"namespace\":\"e2e\",\"fields\":["
-    "{\"name\":\"id\",\"type\":\"long\"},"
-    "{\"name\":\"name\",\"type\":\"string\"},"
-    "{\"name\":\"runner\",\"type\":[\"null\",\"int\"],\"default\":null},"
-    "{\"name\":\"amount\",\"type\":\"double\"},"
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
-    "\"precision\":8,\"scale\":2}},"
-    "{\"name\":\"color\",\"type\":{\"type\":\"enum\",\"name\":\"Color\",\"symbols\":[\"RED\","
-    "\"BLUE\"]}},"
-    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
-    "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}}%s]}";
+        "{\"type\":\"record\",\"name\":\"Bet\",\"namespace\":\"e2e\",\"fields\":["
+        "{\"name\":\"id\",\"type\":\"long\"},"
+        "{\"name\":\"name\",\"type\":\"string\"},"
+        "{\"name\":\"runner\",\"type\":[\"null\",\"int\"],\"default\":null},"
+        "{\"name\":\"amount\",\"type\":\"double\"},"
+        "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+        "{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+        "\"precision\":8,\"scale\":2}},"
+        "{\"name\":\"color\",\"type\":{\"type\":\"enum\",\"name\":\"Color\",\"symbols\":[\"RED\","
+        "\"BLUE\"]}},"
+        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
+        "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}}%s]}";
 
 static void write_file(const char *path, const char *text)
 {
@@ -48,30 +48,34 @@ static void line_for(int i, int v2, char *line, size_t n, char *expect, size_t e
 {
 	char runner[32], erunner[16];
 	if (i % 3)
-		snprintf(runner, sizeof(runner), "{\"int\":%d}", i), snprintf(erunner, sizeof(erunner), "%d", i);
+		snprintf(runner, sizeof(runner), "{\"int\":%d}", i),
+		        snprintf(erunner, sizeof(erunner), "%d", i);
 	else
-		snprintf(runner, sizeof(runner), "null"), snprintf(erunner, sizeof(erunner), "null");
+		snprintf(runner, sizeof(runner), "null"),
+		        snprintf(erunner, sizeof(erunner), "null");
 	/* price bytes 0x04 0xd2 = 1234 -> 12.34 */
 	snprintf(line, n,
-		 "{\"id\":%d,\"name\":\"n%d\",\"runner\":%s,\"amount\":%d.5,\"ts\":%lld,"
-		 "\"price\":\"\\u0004\\u00d2\",\"color\":\"%s\",\"tags\":[\"a\",\"b%d\"],"
-		 "\"attrs\":{\"k\":%d}%s}\n",
-		 i, i, runner, i, 1714953600000LL + i, i % 2 ? "BLUE" : "RED", i, i,
-		 v2 ? ",\"extra\":\"x\"" : "");
-	snprintf(expect, en,
-		 "{\"id\":%d,\"name\":\"n%d\",\"runner\":%s,\"amount\":%d.5,\"ts\":\"2024-05-06T00:00:00.%03dZ\","
-		 "\"price\":12.34,\"color\":\"%s\",\"tags\":[\"a\",\"b%d\"],\"attrs\":{\"k\":%d}%s}",
-		 i, i, erunner, i, i, i % 2 ? "BLUE" : "RED", i, i, v2 ? ",\"extra\":\"x\"" : "");
+	         "{\"id\":%d,\"name\":\"n%d\",\"runner\":%s,\"amount\":%d.5,\"ts\":%lld,"
+	         "\"price\":\"\\u0004\\u00d2\",\"color\":\"%s\",\"tags\":[\"a\",\"b%d\"],"
+	         "\"attrs\":{\"k\":%d}%s}\n",
+	         i, i, runner, i, 1714953600000LL + i, i % 2 ? "BLUE" : "RED", i, i,
+	         v2 ? ",\"extra\":\"x\"" : "");
+	snprintf(
+	        expect, en,
+	        "{\"id\":%d,\"name\":\"n%d\",\"runner\":%s,\"amount\":%d.5,\"ts\":\"2024-05-06T00:"
+	        "00:00.%03dZ\","
+	        "\"price\":12.34,\"color\":\"%s\",\"tags\":[\"a\",\"b%d\"],\"attrs\":{\"k\":%d}%s}",
+	        i, i, erunner, i, i, i % 2 ? "BLUE" : "RED", i, i, v2 ? ",\"extra\":\"x\"" : "");
 }
 
 static void produce(const char *topic, const char *avsc, const char *data)
 {
 	char cmd[4096];
 	snprintf(cmd, sizeof(cmd),
-		 "%s/ksink-produce --bootstrap '%s' --registry '%s' --topic %s --value-schema %s "
-		 "--partition 0 < %s 2>%s.err",
-		 ks_test_env("KSINK_BUILD"), ks_test_env("KSINK_BOOTSTRAP"),
-		 ks_test_env("KSINK_REGISTRY_URL"), topic, avsc, data, data);
+	         "%s/ksink-produce --bootstrap '%s' --registry '%s' --topic %s --value-schema %s "
+	         "--partition 0 < %s 2>%s.err",
+	         ks_test_env("KSINK_BUILD"), ks_test_env("KSINK_BOOTSTRAP"),
+	         ks_test_env("KSINK_REGISTRY_URL"), topic, avsc, data, data);
 	KS_CHECK(system(cmd) == 0, "%s failed (see %s.err)", cmd, data);
 }
 
@@ -79,7 +83,7 @@ static int stack(const char *verb)
 {
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "tests/stack.sh %s registry --dir '%s' >/dev/null 2>&1", verb,
-		 ks_test_env("KSINK_STACK_DIR"));
+	         ks_test_env("KSINK_STACK_DIR"));
 	return system(cmd);
 }
 
@@ -106,7 +110,8 @@ KS_TEST(produce_consume_decode_with_registry_restart)
 	snprintf(d2, sizeof(d2), "%s/0110-v2.jsonl", out);
 	snprintf(schema, sizeof(schema), V1, "");
 	write_file(path1, schema);
-	snprintf(schema, sizeof(schema), V1, ",{\"name\":\"extra\",\"type\":\"string\",\"default\":\"x\"}");
+	snprintf(schema, sizeof(schema), V1,
+	         ",{\"name\":\"extra\",\"type\":\"string\",\"default\":\"x\"}");
 	write_file(path2, schema);
 	KS_CHECK((f1 = fopen(d1, "w")) && (f2 = fopen(d2, "w")), "data files");
 	for (int i = 0; i < 2 * N; i++) {
@@ -119,20 +124,22 @@ KS_TEST(produce_consume_decode_with_registry_restart)
 	produce(topic, path2, d2);
 
 	KS_CHECK(!ks_props_set(p, "schema.registry.url", ks_test_env("KSINK_REGISTRY_URL")) &&
-			 !ks_props_set(p, "max.retries", "1") &&
-			 !ks_props_set(p, "retries.wait.ms", "50") &&
-			 !ks_props_set(p, "http.connect.timeout.ms", "1000"),
-		 "props");
-	c = ks_converter_new("io.confluent.connect.avro.AvroConverter", p, 0, errstr, sizeof(errstr));
+	                 !ks_props_set(p, "max.retries", "1") &&
+	                 !ks_props_set(p, "retries.wait.ms", "50") &&
+	                 !ks_props_set(p, "http.connect.timeout.ms", "1000"),
+	         "props");
+	c = ks_converter_new("io.confluent.connect.avro.AvroConverter", p, 0, errstr,
+	                     sizeof(errstr));
 	ks_props_destroy(p);
 	KS_CHECK(c, "%s", errstr);
 
-	KS_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP"), errstr,
-				   sizeof(errstr)) == RD_KAFKA_CONF_OK &&
-			 rd_kafka_conf_set(conf, "group.id", "t0110-unused", errstr, sizeof(errstr)) ==
-			     RD_KAFKA_CONF_OK,
-		 "%s", errstr);
-	KS_CHECK((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr))), "%s", errstr);
+	KS_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP"),
+	                           errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK &&
+	                 rd_kafka_conf_set(conf, "group.id", "t0110-unused", errstr,
+	                                   sizeof(errstr)) == RD_KAFKA_CONF_OK,
+	         "%s", errstr);
+	KS_CHECK((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr))), "%s",
+	         errstr);
 	rd_kafka_poll_set_consumer(rk);
 	parts = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(parts, topic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -165,7 +172,7 @@ KS_TEST(produce_consume_decode_with_registry_restart)
 		/* the task loop: a retriable error holds the record and tries again */
 		for (;;) {
 			err = ks_converter_to_connect(c, topic, rkm->payload, rkm->len, a, &s, &v,
-						      errstr, sizeof(errstr));
+			                              errstr, sizeof(errstr));
 			if (err != KS_ERR_RETRIABLE)
 				break;
 			retriable++;
@@ -177,14 +184,14 @@ KS_TEST(produce_consume_decode_with_registry_restart)
 		KS_CHECK_INT(rkm->offset, got); /* in order, none skipped */
 		ks_buf_reset(&b);
 		KS_CHECK(!ks_value_to_json(s, v, &b), "render");
-		KS_CHECK(!strcmp(b.data, expects[got]), "offset %d: got %s, expected %s", got, b.data,
-			 expects[got]);
+		KS_CHECK(!strcmp(b.data, expects[got]), "offset %d: got %s, expected %s", got,
+		         b.data, expects[got]);
 		KS_CHECK_STR(s->name, "e2e.Bet");
 		KS_CHECK_INT(s->fields[4].schema->logical, KS_LOGICAL_TIMESTAMP);
 		KS_CHECK_INT(s->fields[5].schema->logical, KS_LOGICAL_DECIMAL);
 		if (got >= N)
 			KS_CHECK(s->nfields == 10 && s->fields[9].schema->default_value,
-				 "v2 has extra with a default");
+			         "v2 has extra with a default");
 		rd_kafka_message_destroy(rkm);
 		ks_arena_reset(a);
 		got++;
