@@ -19,6 +19,6 @@ for t in "${targets[@]}"; do
 	dir=$(mktemp -d "${KSINK_TEST_OUT:-/tmp}/$name.XXXXXX")
 	check "$name runs 20 s clean" \
 		"$t" -max_total_time="${KSINK_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
-		-artifact_prefix="$dir/" -print_final_stats=0 "$dir"
+		-artifact_prefix="$dir/" -print_final_stats=0 "$dir" "$ROOT/tests/fuzz/corpus/${name#fuzz-}"
 done
 finish
