@@ -18,11 +18,12 @@
 #include <string.h>
 
 static const char *SCHEMA =
-    "{\"type\":\"record\",\"name\":\"Bet\",\"fields\":["
-    "{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"},"
-    "{\"name\":\"amount\",\"type\":\"double\"},"
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"ok\",\"type\":\"boolean\"},{\"name\":\"note\",\"type\":[\"null\",\"string\"]}]}";
+        "{\"type\":\"record\",\"name\":\"Bet\",\"fields\":["
+        "{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"},"
+        "{\"name\":\"amount\",\"type\":\"double\"},"
+        "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+        "{\"name\":\"ok\",\"type\":\"boolean\"},{\"name\":\"note\",\"type\":[\"null\",\"string\"]}]"
+        "}";
 
 #define NMSG 1024
 
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
 		avro_value_get_by_index(&val, 0, &f, NULL), avro_value_set_long(&f, 1000000 + i);
 		avro_value_get_by_index(&val, 1, &f, NULL), avro_value_set_string(&f, name);
 		avro_value_get_by_index(&val, 2, &f, NULL), avro_value_set_double(&f, i * 1.25);
-		avro_value_get_by_index(&val, 3, &f, NULL), avro_value_set_long(&f, 1714953600000 + i);
+		avro_value_get_by_index(&val, 3, &f, NULL),
+		        avro_value_set_long(&f, 1714953600000 + i);
 		avro_value_get_by_index(&val, 4, &f, NULL), avro_value_set_boolean(&f, i & 1);
 		avro_value_get_by_index(&val, 5, &f, NULL);
 		if (i % 4 == 0) {
@@ -86,8 +88,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		const ks_schema_t *s;
 		ks_value_t *v;
-		if (ks_converter_to_connect(c, "t", msgs[i % NMSG], lens[i % NMSG], arena, &s, &v, err,
-					    sizeof(err))) {
+		if (ks_converter_to_connect(c, "t", msgs[i % NMSG], lens[i % NMSG], arena, &s, &v,
+		                            err, sizeof(err))) {
 			fprintf(stderr, "decode: %s\n", err);
 			return 1;
 		}
@@ -103,14 +105,15 @@ int main(int argc, char **argv)
 			size_t sz;
 			int64_t l;
 			avro_reader_memory_set_source(rd, msgs[i % NMSG] + 5,
-						      (int64_t)lens[i % NMSG] - 5);
+			                              (int64_t)lens[i % NMSG] - 5);
 			avro_value_reset(&val);
 			if (avro_value_read(rd, &val)) {
 				fprintf(stderr, "avro-c: %s\n", avro_strerror());
 				return 1;
 			}
 			avro_value_get_by_index(&val, 0, &f, NULL), avro_value_get_long(&f, &l);
-			avro_value_get_by_index(&val, 1, &f, NULL), avro_value_get_string(&f, &str, &sz);
+			avro_value_get_by_index(&val, 1, &f, NULL),
+			        avro_value_get_string(&f, &str, &sz);
 			sink += (double)l + (double)sz;
 		}
 		avro_reader_free(rd);
