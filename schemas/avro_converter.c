@@ -91,6 +91,7 @@ typedef struct cctx {
 	char *errstr;
 	size_t errlen;
 	int depth;
+	long nodes; /* named types are expanded per use: bound the total */
 } cctx_t;
 
 static void node_free(av_node_t *n)
@@ -922,6 +923,11 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 		cerr(cx, "%s", "schema nested too deeply");
 		goto out;
 	}
+	if (++cx->nodes > 100000) {
+		cerr(cx, "%s",
+		     "schema too large (more than 100000 types after expanding named types)");
+		goto out;
+	}
 	if (json_is_array(j)) {
 		n = compile_union(cx, j, ns, optional);
 		goto out;
@@ -1066,7 +1072,7 @@ static av_node_t *plan_compile(const char *text, char *errstr, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-	cctx_t cx = {NULL, errstr, errlen, 0};
+	cctx_t cx = {NULL, errstr, errlen, 0, 0};
 	av_node_t *n = NULL;
 
 	errstr[0] = '\0';

@@ -470,3 +470,23 @@ KS_TEST(invalid_schemas)
 	ks_arena_destroy(arena);
 	arena = NULL;
 }
+
+KS_TEST(named_type_expansion_is_bounded)
+{
+	/* T0 has two fields of T1, T1 two of T2, ... : 2^20 uses when expanded */
+	ks_buf_t b = KS_BUF_INIT;
+	char e[KS_ERRSTR_SIZE];
+	ks_schema_t *s;
+	for (int i = 0; i < 19; i++)
+		ks_buf_printf(&b,
+		              "{\"type\":\"record\",\"name\":\"T%d\",\"fields\":[{\"name\":\"a\","
+		              "\"type\":",
+		              i);
+	ks_buf_puts(&b, "{\"type\":\"record\",\"name\":\"T19\",\"fields\":[{\"name\":\"a\","
+	                "\"type\":\"int\"}]}");
+	for (int i = 18; i >= 0; i--)
+		ks_buf_printf(&b, "},{\"name\":\"b\",\"type\":\"T%d\"}]}", i + 1);
+	s = ks_avro_schema_to_connect(b.data, e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "too large"), "%s", e);
+	ks_buf_free(&b);
+}
