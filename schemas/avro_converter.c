@@ -25,6 +25,7 @@
 
 #include "../lib/log.h"
 #include "converter_impl.h"
+#include "utf8.h"
 #include "value_json.h"
 
 #include <jansson.h>
@@ -1282,12 +1283,18 @@ static ks_err_t decode(const av_node_t *n, rd_t *r, ks_value_t *v)
 		return KS_OK;
 	}
 	case AV_BYTES:
-	case AV_STRING:
 		if ((err = read_len(r, &len)))
 			return err;
 		if (!(v->u.s.ptr = ks_arena_memdup(r->arena, r->p, len)))
 			return oom(r);
 		v->u.s.len = len;
+		r->p += len;
+		return KS_OK;
+	case AV_STRING:
+		if ((err = read_len(r, &len)))
+			return err;
+		if (!(v->u.s.ptr = ks_utf8_copy(r->arena, (const char *)r->p, len, &v->u.s.len)))
+			return oom(r);
 		r->p += len;
 		return KS_OK;
 	case AV_FIXED:
@@ -1372,9 +1379,9 @@ static ks_err_t decode(const av_node_t *n, rd_t *r, ks_value_t *v)
 				k->is_null = 0;
 				if ((err = read_len(r, &len)))
 					return err;
-				if (!(k->u.s.ptr = ks_arena_memdup(r->arena, r->p, len)))
+				if (!(k->u.s.ptr = ks_utf8_copy(r->arena, (const char *)r->p, len,
+				                                &k->u.s.len)))
 					return oom(r);
-				k->u.s.len = len;
 				r->p += len;
 				if ((err = decode(n->kids[0], r, &vals[total])))
 					return err;

@@ -490,3 +490,23 @@ KS_TEST(named_type_expansion_is_bounded)
 	KS_CHECK(!s && strstr(e, "too large"), "%s", e);
 	ks_buf_free(&b);
 }
+
+KS_TEST(invalid_utf8_is_replaced_like_java)
+{
+	/* "a" FF "b" E2 82 (truncated) ; then ED A0 80 (a surrogate: 3 bad bytes) */
+	static const unsigned char b1[] = {0x0a, 'a', 0xff, 'b', 0xe2, 0x82};
+	static const unsigned char b2[] = {0x06, 0xed, 0xa0, 0x80};
+	static const unsigned char ok[] = {0x08, 0xf0, 0x9f, 0x98, 0x80}; /* U+1F600 stays */
+	const ks_schema_t *s;
+	ks_value_t *v;
+	setup();
+	seed(30, "\"string\"");
+	KS_CHECK_INT(conv_body(30, b1, sizeof(b1), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "a\xef\xbf\xbd"
+	                         "b\xef\xbf\xbd");
+	KS_CHECK_INT(v->u.s.len, 8);
+	KS_CHECK_INT(conv_body(30, b2, sizeof(b2), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	KS_CHECK_INT(conv_body(30, ok, sizeof(ok), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "\xf0\x9f\x98\x80");
+}
