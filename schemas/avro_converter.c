@@ -611,6 +611,11 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 					cerr_oom(cx);
 				goto fail;
 			}
+			if (b->kind == AV_UNION) {
+				node_free(b);
+				cerr(cx, "%s", "a union may not directly contain a union");
+				goto fail;
+			}
 			if (b->schema)
 				n->schema = ks_schema_ref(b->schema);
 			if (add_kid(n, b)) {
@@ -645,11 +650,18 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 			cerr_oom(cx);
 			goto fail;
 		}
-		fname = b->fullname ? simple_name(b->fullname) : primitive_names[b->kind];
-		if (b->kind == AV_ARRAY)
+		if (b->kind == AV_UNION) {
+			cerr(cx, "%s", "a union may not directly contain a union");
+			goto fail;
+		}
+		if (b->fullname)
+			fname = simple_name(b->fullname);
+		else if (b->kind == AV_ARRAY)
 			fname = "array";
 		else if (b->kind == AV_MAP)
 			fname = "map";
+		else
+			fname = primitive_names[b->kind];
 		if (ks_schema_field(n->schema, fname)) {
 			cerr(cx, "union has two branches mapping to field \"%s\"", fname);
 			goto fail;

@@ -427,6 +427,17 @@ KS_TEST(invalid_schemas)
 	KS_CHECK(!s && strstr(e, "unknown type"), "%s", e);
 	s = ks_avro_schema_to_connect("[\"int\",\"int\"]", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "two branches"), "%s", e);
+	s = ks_avro_schema_to_connect("[\"int\",{\"type\":\"array\",\"items\":\"int\"},"
+	                              "{\"type\":\"map\",\"values\":\"int\"}]",
+	                              e, sizeof(e));
+	KS_CHECK(s && s->nfields == 3, "%s", e);
+	KS_CHECK_STR(s->fields[1].name, "array");
+	KS_CHECK_STR(s->fields[2].name, "map");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect("[\"int\",{\"type\":[\"string\",\"long\"]}]", e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "union may not directly contain a union"), "%s", e);
+	s = ks_avro_schema_to_connect("[\"null\",{\"type\":[\"string\",\"null\"]}]", e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "union may not directly contain a union"), "%s", e);
 	s = ks_avro_schema_to_connect("{not json", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "not JSON"), "%s", e);
 	s = ks_avro_schema_to_connect("{\"type\":\"map\",\"values\":\"double\"}", e, sizeof(e));

@@ -3,6 +3,7 @@
 # `make fuzz`) for 20 s: the converters must survive arbitrary bytes without a
 # crash, a sanitizer report or a leak. The only allowed skip: clang missing.
 source "$(dirname "$0")/lib/lib.sh"
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if ! command -v clang >/dev/null; then
 	ok "fuzz smoke (skipped: clang missing)"
