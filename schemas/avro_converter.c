@@ -1081,21 +1081,45 @@ out:
 }
 
 /* Compiles schema text into a plan; NULL with errstr. */
-static av_node_t *plan_compile(const char *text, char *errstr, size_t errlen)
+#define MAX_REFS 64
+
+/*
+ * Compiles schema text into a plan; NULL with errstr. refs: the texts of the
+ * referenced schemas (dependencies first); their named types are defined
+ * before the main schema is compiled.
+ */
+static av_node_t *plan_compile(const char *text, const char *const *refs, size_t nrefs,
+                               char *errstr, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
+	json_t *j = NULL, *rj[MAX_REFS];
 	cctx_t cx = {NULL, errstr, errlen, 0, 0};
 	av_node_t *n = NULL;
+	size_t nr = 0;
 
 	errstr[0] = '\0';
-	if (!j) {
+	for (; nr < nrefs && nr < MAX_REFS; nr++) {
+		av_node_t *rn;
+		if (!(rj[nr] = json_loads(refs[nr], JSON_DECODE_ANY, &jerr))) {
+			ks_seterr(errstr, errlen, -1,
+			          "invalid Avro schema: a referenced schema is not JSON (%s)",
+			          jerr.text);
+			goto out;
+		}
+		if (!(rn = compile(&cx, rj[nr], "", 0))) {
+			nr++;
+			goto out;
+		}
+		node_free(rn);
+	}
+	if (!(j = json_loads(text, JSON_DECODE_ANY, &jerr))) {
 		ks_seterr(errstr, errlen, -1, "invalid Avro schema: not JSON (%s)", jerr.text);
-		return NULL;
+		goto out;
 	}
 	n = compile(&cx, j, "", 0);
 	if (!n && !errstr[0])
 		cerr(&cx, "%s", "could not compile");
+out:
 	while (cx.names) {
 		named_t *nm = cx.names;
 		cx.names = nm->next;
@@ -1104,13 +1128,15 @@ static av_node_t *plan_compile(const char *text, char *errstr, size_t errlen)
 		free(nm);
 	}
 	json_decref(j);
+	while (nr-- > 0)
+		json_decref(rj[nr]);
 	return n;
 }
 
 ks_schema_t *ks_avro_schema_to_connect(const char *avro_json, char *errstr, size_t errlen)
 {
 	char e[KS_ERRSTR_SIZE];
-	av_node_t *n = plan_compile(avro_json, e, sizeof(e));
+	av_node_t *n = plan_compile(avro_json, NULL, 0, e, sizeof(e));
 	ks_schema_t *s;
 
 	if (!n) {
@@ -1446,10 +1472,41 @@ typedef struct avro_conv {
 	plan_ent_t *buckets[NBUCKETS];
 } avro_conv_t;
 
+/* Appends the texts of refs (their own references first, no duplicates). */
+static ks_err_t collect_refs(avro_conv_t *ac, int id, const ks_registry_ref_t *refs, size_t nrefs,
+                             const char **texts, size_t *ntexts, int depth, char *errstr,
+                             size_t errlen)
+{
+	for (size_t i = 0; i < nrefs; i++) {
+		const ks_registry_ref_t *sub;
+		const char *text;
+		size_t nsub, k;
+		ks_err_t err;
+
+		if (depth > 16 || *ntexts >= MAX_REFS)
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+			                 "schema id %d: too many or too deep schema references",
+			                 id);
+		if ((err = ks_registry_get_version(ac->reg, refs[i].subject, refs[i].version, &text,
+		                                   &sub, &nsub, errstr, errlen)))
+			return err;
+		if ((err = collect_refs(ac, id, sub, nsub, texts, ntexts, depth + 1, errstr,
+		                        errlen)))
+			return err;
+		for (k = 0; k < *ntexts && texts[k] != text; k++)
+			;
+		if (k == *ntexts)
+			texts[(*ntexts)++] = text;
+	}
+	return KS_OK;
+}
+
 static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr, size_t errlen)
 {
 	plan_ent_t *e;
-	const char *text, *type;
+	const char *text, *type, *texts[MAX_REFS];
+	const ks_registry_ref_t *refs;
+	size_t nrefs, ntexts = 0;
 	char e2[KS_ERRSTR_SIZE];
 	ks_err_t err;
 
@@ -1458,14 +1515,21 @@ static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr,
 			*out = e->root;
 			return KS_OK;
 		}
-	if ((err = ks_registry_get_schema(ac->reg, id, &text, &type, errstr, errlen)))
+	if ((err = ks_registry_get_schema_refs(ac->reg, id, &text, &type, &refs, &nrefs, errstr,
+	                                       errlen)))
 		return err;
 	if (strcmp(type, "AVRO"))
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 		                 "schema id %d is a %s schema, not Avro", id, type);
+	if ((err = collect_refs(ac, id, refs, nrefs, texts, &ntexts, 0, errstr, errlen))) {
+		if (err == KS_ERR_RECORD && !strstr(errstr, "schema id"))
+			ks_seterr(e2, sizeof(e2), 0, "schema id %d: reference %s", id, errstr),
+			        ks_seterr(errstr, errlen, 0, "%s", e2);
+		return err;
+	}
 	if (!(e = calloc(1, sizeof(*e))))
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
-	if (!(e->root = plan_compile(text, e2, sizeof(e2)))) {
+	if (!(e->root = plan_compile(text, texts, ntexts, e2, sizeof(e2)))) {
 		free(e);
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "schema id %d: %s", id, e2);
 	}
