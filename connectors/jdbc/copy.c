@@ -12,15 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_EPOCH_DAYS 10957                /* 1970-01-01 -> 2000-01-01 */
-#define PG_EPOCH_US 946684800000000LL      /* same, in microseconds */
+#define PG_EPOCH_DAYS 10957             /* 1970-01-01 -> 2000-01-01 */
+#define PG_EPOCH_US   946684800000000LL /* same, in microseconds */
 
 unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
 
 static void put32(ks_buf_t *b, uint32_t v)
 {
 	unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			      (unsigned char)(v >> 8), (unsigned char)v};
+	                      (unsigned char)(v >> 8), (unsigned char)v};
 	ks_buf_append(b, c, 4);
 }
 
@@ -209,7 +209,7 @@ static void json_str(ks_buf_t *b, const char *p, size_t n)
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
-		 size_t errlen)
+                 size_t errlen)
 {
 	if (!v || v->is_null) {
 		ks_buf_puts(b, "null");
@@ -244,8 +244,9 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 		size_t n = v->u.s.len;
 		ks_buf_putc(b, '"');
 		for (size_t i = 0; i < n; i += 3) {
-			unsigned x = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-				     (i + 2 < n ? p[i + 2] : 0);
+			unsigned x = (unsigned)p[i] << 16 |
+			             (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+			             (i + 2 < n ? p[i + 2] : 0);
 			ks_buf_putc(b, b64[x >> 18 & 63]);
 			ks_buf_putc(b, b64[x >> 12 & 63]);
 			ks_buf_putc(b, i + 1 < n ? b64[x >> 6 & 63] : '=');
@@ -260,7 +261,7 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 			if (i)
 				ks_buf_putc(b, ',');
 			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.arr.items[i], errstr,
-					 errlen))
+			                 errlen))
 				return -1;
 		}
 		ks_buf_putc(b, ']');
@@ -280,12 +281,12 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 			} else {
 				ks_buf_putc(b, '[');
 				if (ks_jdbc_json(b, s ? s->key_schema : NULL, &v->u.map.keys[i],
-						 errstr, errlen))
+				                 errstr, errlen))
 					return -1;
 				ks_buf_putc(b, ',');
 			}
 			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.map.vals[i], errstr,
-					 errlen))
+			                 errlen))
 				return -1;
 			if (!strkeys)
 				ks_buf_putc(b, ']');
@@ -296,18 +297,18 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 	case KS_TYPE_STRUCT:
 		ks_buf_putc(b, '{');
 		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = v->u.st.names	      ? v->u.st.names[i]
-					   : s && i < s->nfields ? s->fields[i].name
-								 : NULL;
+			const char *name = v->u.st.names         ? v->u.st.names[i]
+			                   : s && i < s->nfields ? s->fields[i].name
+			                                         : NULL;
 			if (!name)
 				return ks_seterr(errstr, errlen, -1, "struct field %zu has no name",
-						 i);
+				                 i);
 			if (i)
 				ks_buf_putc(b, ',');
 			json_str(b, name, strlen(name));
 			ks_buf_putc(b, ':');
 			if (ks_jdbc_json(b, s && i < s->nfields ? s->fields[i].schema : NULL,
-					 &v->u.st.fields[i], errstr, errlen))
+			                 &v->u.st.fields[i], errstr, errlen))
 				return -1;
 		}
 		ks_buf_putc(b, '}');
@@ -320,24 +321,24 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 /* Encodes one non-null scalar of kind k (no length prefix for fixed-size
  * kinds is handled by the caller: this writes length + data). */
 static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks_pgk_t k,
-		      char *errstr, size_t errlen)
+                      char *errstr, size_t errlen)
 {
 	int64_t i = v->u.i;
 	int micros = s && (s->logical == KS_LOGICAL_TIME_MICROS ||
-			   s->logical == KS_LOGICAL_TIMESTAMP_MICROS);
+	                   s->logical == KS_LOGICAL_TIMESTAMP_MICROS);
 
 	switch (k) {
 	case KS_PGK_INT2:
 		if (i < INT16_MIN || i > INT16_MAX)
 			return ks_seterr(errstr, errlen, -1, "value %lld out of range for smallint",
-					 (long long)i);
+			                 (long long)i);
 		put32(b, 2);
 		put16(b, (uint16_t)(int16_t)i);
 		return 0;
 	case KS_PGK_INT4:
 		if (i < INT32_MIN || i > INT32_MAX)
 			return ks_seterr(errstr, errlen, -1, "value %lld out of range for int",
-					 (long long)i);
+			                 (long long)i);
 		put32(b, 4);
 		put32(b, (uint32_t)(int32_t)i);
 		return 0;
@@ -368,7 +369,8 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 	case KS_PGK_BYTEA:
 		if (v->type != KS_TYPE_STRING && v->type != KS_TYPE_BYTES)
 			return ks_seterr(errstr, errlen, -1, "%s value for a %s column",
-					 ks_type_name(v->type), k == KS_PGK_TEXT ? "text" : "bytea");
+			                 ks_type_name(v->type),
+			                 k == KS_PGK_TEXT ? "text" : "bytea");
 		if (v->u.s.len > INT32_MAX)
 			return ks_seterr(errstr, errlen, -1, "value too long");
 		put32(b, (uint32_t)v->u.s.len);
@@ -378,7 +380,7 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		if (v->type != KS_TYPE_BYTES)
 			return ks_seterr(errstr, errlen, -1, "Decimal value is not BYTES");
 		return put_numeric(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
-				   s ? s->scale : 0);
+		                   s ? s->scale : 0);
 	case KS_PGK_DATE:
 		if (i - PG_EPOCH_DAYS < INT32_MIN || i - PG_EPOCH_DAYS > INT32_MAX)
 			return ks_seterr(errstr, errlen, -1, "date out of range");
@@ -389,7 +391,7 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		int64_t us = micros ? i : i * 1000;
 		if (us < 0 || us > 86400000000LL)
 			return ks_seterr(errstr, errlen, -1, "time of day %lld us out of range",
-					 (long long)us);
+			                 (long long)us);
 		put32(b, 8);
 		put64(b, (uint64_t)us);
 		return 0;
@@ -420,7 +422,7 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 }
 
 int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const ks_pgtype_t *t,
-		   char *errstr, size_t errlen)
+                   char *errstr, size_t errlen)
 {
 	if (!v || v->is_null) {
 		put32(b, (uint32_t)-1);
@@ -430,7 +432,7 @@ int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const
 		return put_scalar(b, s, v, t->kind, errstr, errlen);
 	if (v->type != KS_TYPE_ARRAY)
 		return ks_seterr(errstr, errlen, -1, "%s value for an array column",
-				 ks_type_name(v->type));
+		                 ks_type_name(v->type));
 	/* array: ndim, has-null flag, element OID, [dim, lower bound], elements */
 	size_t off = b->len;
 	int hasnull = 0;

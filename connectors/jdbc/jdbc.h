@@ -69,7 +69,7 @@ typedef struct ks_jdbc_settings {
 /* Parses and validates a connector config into s. 0 ok; -1 with errstr
  * (a configuration error: the task must fail). */
 int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char *errstr,
-			   size_t errlen) KS_WUR;
+                           size_t errlen) KS_WUR;
 void ks_jdbc_settings_clear(ks_jdbc_settings_t *s);
 
 /*
@@ -85,8 +85,8 @@ void ks_jdbc_settings_clear(ks_jdbc_settings_t *s);
  * *conninfo (secret) and *safe (password masked) are malloc'd for the caller.
  */
 int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, const char *user,
-			    const char *password, char **conninfo, char **safe, char **ignored,
-			    char *errstr, size_t errlen) KS_WUR;
+                            const char *password, char **conninfo, char **safe, char **ignored,
+                            char *errstr, size_t errlen) KS_WUR;
 
 /* --- sql.c --- */
 
@@ -99,7 +99,7 @@ char *ks_jdbc_ident_norm(const char *name, int fold);
 /* Splits a table name ([catalog.][schema.]table, parts optionally in double
  * quotes) into malloc'd parts (absent parts NULL). fold: see ident_norm. */
 int ks_jdbc_parse_table(const char *spec, int fold, char **catalog, char **schema, char **table,
-			char *errstr, size_t errlen) KS_WUR;
+                        char *errstr, size_t errlen) KS_WUR;
 
 /* Postgres types the connector writes (stage/COPY types). */
 typedef enum ks_pgk {
@@ -133,7 +133,7 @@ typedef struct ks_pgtype {
  * Confluent Postgres dialect plus the ksink extras). -1 with errstr when the
  * type has no mapping (STRUCT/MAP without ksink.struct.mode=jsonb, ...). */
 int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_pgtype_t *out,
-		   char *errstr, size_t errlen) KS_WUR;
+                   char *errstr, size_t errlen) KS_WUR;
 /* Appends the SQL literal of a schema default for DDL (DEFAULT ...), via
  * PQescapeLiteral for strings. -1 when the default cannot be written. */
 int ks_jdbc_default_literal(PGconn *conn, const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b);
@@ -144,13 +144,13 @@ int ks_jdbc_default_literal(PGconn *conn, const ks_schema_t *s, const ks_value_t
  * typed by schema s (may be NULL for a null) as t. -1 with errstr when the
  * value cannot be encoded (a record-level problem). */
 int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const ks_pgtype_t *t,
-		   char *errstr, size_t errlen) KS_WUR;
+                   char *errstr, size_t errlen) KS_WUR;
 /* Writes the decimal text of an unscaled big-endian two's-complement integer
  * with scale (Connect Decimal). */
 void ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale);
 /* Appends v as JSON text (STRUCT/MAP/ARRAY to jsonb). */
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
-		 size_t errlen);
+                 size_t errlen);
 
 /* --- sink.c --- */
 

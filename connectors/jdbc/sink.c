@@ -53,7 +53,7 @@ typedef struct dbcol {
 typedef struct jcol {
 	char *name; /* as in the table */
 	int src;
-	int field; /* struct field index (SRC_KEY_FIELD, SRC_VALUE) */
+	int field;                 /* struct field index (SRC_KEY_FIELD, SRC_VALUE) */
 	const ks_schema_t *schema; /* NULL for the kafka columns */
 	ks_pgtype_t pt;
 	int is_key;
@@ -71,10 +71,10 @@ typedef struct jlayout {
 	int failed;          /* could not be built: every record using it is bad */
 	char err[KS_ERRSTR_SIZE];
 	int id;
-	int stage_ready;  /* TEMP staging table exists on this connection */
-	int matched_gen;  /* table->gen the dbi were computed for */
-	int direct;       /* insert mode: COPY straight into the table */
-	int skip;         /* delete from a table that does not exist */
+	int stage_ready; /* TEMP staging table exists on this connection */
+	int matched_gen; /* table->gen the dbi were computed for */
+	int direct;      /* insert mode: COPY straight into the table */
+	int skip;        /* delete from a table that does not exist */
 } jlayout_t;
 
 struct jtable {
@@ -142,7 +142,10 @@ static void xsnprintf(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ks_jdbc_test_fail_commits(int n) { fail_commits = n; }
+void ks_jdbc_test_fail_commits(int n)
+{
+	fail_commits = n;
+}
 
 static void sleep_ms(int64_t ms)
 {
@@ -191,7 +194,7 @@ static int sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
 		msg = t->conn ? PQerrorMessage(t->conn) : "no connection";
 	xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st ? st : "");
 	xsnprintf(t->errstr, sizeof(t->errstr), "%s: %s%s%s", what, msg, st ? " SQLSTATE " : "",
-		 st ? st : "");
+	          st ? st : "");
 	/* strip the newline libpq ends messages with */
 	for (char *p = t->errstr; *p; p++)
 		if (*p == '\n')
@@ -208,8 +211,8 @@ static int exec_cmd(ks_sink_task_t *t, const char *sql, const char *what)
 	PGresult *res = PQexec(t->conn, sql);
 	int rc = 0;
 
-	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		     PQresultStatus(res) != PGRES_TUPLES_OK))
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
 		rc = sql_error(t, res, what);
 	PQclear(res);
 	return rc;
@@ -231,8 +234,8 @@ static void conn_drop(ks_sink_task_t *t)
 
 static int is_utc(const char *z)
 {
-	static const char *const u[] = {"UTC", "Z", "GMT", "UT", "Etc/UTC", "Etc/GMT", "UCT",
-					"Universal", "Zulu", "GMT0", "Etc/UCT", NULL};
+	static const char *const u[] = {"UTC", "Z",         "GMT",  "UT",   "Etc/UTC", "Etc/GMT",
+	                                "UCT", "Universal", "Zulu", "GMT0", "Etc/UCT", NULL};
 	for (int i = 0; u[i]; i++)
 		if (ks_strcaseeq(z, u[i]))
 			return 1;
@@ -240,13 +243,13 @@ static int is_utc(const char *z)
 }
 
 static int qualified_name(ks_sink_task_t *t, const char *spec, char **schema, char **name,
-			  char **qname);
+                          char **qname);
 
 static int conn_setup(ks_sink_task_t *t)
 {
 	const char *tz = t->set.db_timezone && !ks_strcaseeq(t->set.db_timezone, "Z")
-			     ? t->set.db_timezone
-			     : "UTC";
+	                         ? t->set.db_timezone
+	                         : "UTC";
 	const char *params[1] = {tz};
 	PGresult *res;
 	char *sch = NULL, *nm = NULL;
@@ -254,9 +257,9 @@ static int conn_setup(ks_sink_task_t *t)
 
 	PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
 	res = PQexecParams(t->conn,
-			   "SELECT current_database(), current_schema(), "
-			   "set_config('TimeZone', $1, false)",
-			   1, NULL, params, NULL, NULL, 0);
+	                   "SELECT current_database(), current_schema(), "
+	                   "set_config('TimeZone', $1, false)",
+	                   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = sql_error(t, res, "session setup");
 		PQclear(res);
@@ -283,12 +286,13 @@ static int conn_setup(ks_sink_task_t *t)
 	free(sch);
 	free(nm);
 	ks_buf_reset(&t->sql);
-	ks_buf_printf(&t->sql,
-		      "CREATE TABLE IF NOT EXISTS %s (connector TEXT NOT NULL, topic TEXT NOT NULL, "
-		      "\"partition\" INT NOT NULL, next_offset BIGINT NOT NULL, updated_at "
-		      "TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, "
-		      "\"partition\"))",
-		      t->offq);
+	ks_buf_printf(
+	        &t->sql,
+	        "CREATE TABLE IF NOT EXISTS %s (connector TEXT NOT NULL, topic TEXT NOT NULL, "
+	        "\"partition\" INT NOT NULL, next_offset BIGINT NOT NULL, updated_at "
+	        "TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, "
+	        "\"partition\"))",
+	        t->offq);
 	rc = exec_cmd(t, t->sql.data, "create offsets table");
 	if (rc && rc != E_CONN) /* a concurrent CREATE by another task: once more */
 		rc = exec_cmd(t, t->sql.data, "create offsets table");
@@ -326,8 +330,9 @@ static int conn_ensure(ks_sink_task_t *t)
 			}
 		} else {
 			xsnprintf(t->errstr, sizeof(t->errstr),
-				 "could not connect to the database (attempt %d of %d): %s", i + 1,
-				 t->set.attempts, t->conn ? PQerrorMessage(t->conn) : "out of memory");
+			          "could not connect to the database (attempt %d of %d): %s", i + 1,
+			          t->set.attempts,
+			          t->conn ? PQerrorMessage(t->conn) : "out of memory");
 			for (char *p = t->errstr; *p; p++)
 				if (*p == '\n')
 					*p = ' ';
@@ -343,20 +348,20 @@ static int conn_ensure(ks_sink_task_t *t)
 
 /* [catalog.][schema.]table -> schema, table and the quoted qualified name. */
 static int qualified_name(ks_sink_task_t *t, const char *spec, char **schema, char **name,
-			  char **qname)
+                          char **qname)
 {
 	char *cat = NULL;
 	ks_buf_t b = KS_BUF_INIT;
 
 	*schema = *name = *qname = NULL;
 	if (ks_jdbc_parse_table(spec, t->set.quote_never, &cat, schema, name, t->errstr,
-				sizeof(t->errstr)))
+	                        sizeof(t->errstr)))
 		return -1;
 	if (cat && t->cur_db && strcmp(cat, t->cur_db)) {
 		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "table name '%s' names database '%s' but the connection is to '%s' "
-			 "(cross-database references are not supported by Postgres)",
-			 spec, cat, t->cur_db);
+		          "table name '%s' names database '%s' but the connection is to '%s' "
+		          "(cross-database references are not supported by Postgres)",
+		          spec, cat, t->cur_db);
 		free(cat);
 		return -1;
 	}
@@ -404,16 +409,16 @@ static int table_load(ks_sink_task_t *t, jtable_t *tb)
 	params[0] = tb->schema;
 	params[1] = tb->name;
 	res = PQexecParams(t->conn,
-			   "SELECT c.relkind, a.attname, a.atttypid, "
-			   "pg_catalog.format_type(a.atttypid, a.atttypmod), ty.typcategory "
-			   "FROM pg_catalog.pg_class c "
-			   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-			   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
-			   "AND a.attnum > 0 AND NOT a.attisdropped "
-			   "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
-			   "WHERE n.nspname = $1 AND c.relname = $2 "
-			   "AND c.relkind IN ('r', 'p', 'v', 'f', 'm') ORDER BY a.attnum",
-			   2, NULL, params, NULL, NULL, 0);
+	                   "SELECT c.relkind, a.attname, a.atttypid, "
+	                   "pg_catalog.format_type(a.atttypid, a.atttypmod), ty.typcategory "
+	                   "FROM pg_catalog.pg_class c "
+	                   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	                   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+	                   "AND a.attnum > 0 AND NOT a.attisdropped "
+	                   "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+	                   "WHERE n.nspname = $1 AND c.relname = $2 "
+	                   "AND c.relkind IN ('r', 'p', 'v', 'f', 'm') ORDER BY a.attnum",
+	                   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = sql_error(t, res, "catalog lookup");
 		PQclear(res);
@@ -502,7 +507,7 @@ static int name_in(char **list, size_t n, const char *name)
 }
 
 static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src, int field,
-		      const ks_schema_t *schema, int is_key)
+                      const ks_schema_t *schema, int is_key)
 {
 	jcol_t *c;
 	jcol_t *nc = realloc(l->cols, (l->ncols + 1) * sizeof(*nc));
@@ -523,7 +528,7 @@ static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src
 	for (size_t i = 0; i + 1 < l->ncols; i++)
 		if (!strcmp(l->cols[i].name, c->name)) {
 			xsnprintf(l->err, sizeof(l->err), "two fields map to column \"%s\"",
-				 c->name);
+			          c->name);
 			return -2;
 		}
 	if (src == SRC_KAFKA_TOPIC) {
@@ -542,7 +547,7 @@ static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src
 		xsnprintf(c->pt.stage, sizeof(c->pt.stage), "int8");
 		c->pt.oid = 20;
 	} else if (ks_jdbc_pgtype(schema, t->set.timestamptz, t->set.struct_jsonb, &c->pt, l->err,
-				  sizeof(l->err))) {
+	                          sizeof(l->err))) {
 		char tmp[KS_ERRSTR_SIZE];
 		xsnprintf(tmp, sizeof(tmp), "field '%s': %s", name, l->err);
 		xsnprintf(l->err, sizeof(l->err), "%s", tmp);
@@ -562,12 +567,13 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 		break;
 	case KS_JDBC_PK_KAFKA: {
 		static const char *const defs[3] = {"__connect_topic", "__connect_partition",
-						    "__connect_offset"};
-		const char *const *n = s->npk_fields == 3 ? (const char *const *)s->pk_fields : defs;
+		                                    "__connect_offset"};
+		const char *const *n =
+		        s->npk_fields == 3 ? (const char *const *)s->pk_fields : defs;
 		if (s->npk_fields != 0 && s->npk_fields != 3) {
 			xsnprintf(l->err, sizeof(l->err),
-				 "pk.mode=kafka needs no pk.fields or exactly 3, got %zu",
-				 s->npk_fields);
+			          "pk.mode=kafka needs no pk.fields or exactly 3, got %zu",
+			          s->npk_fields);
 			return -2;
 		}
 		for (int i = 0; i < 3 && !rc; i++)
@@ -577,7 +583,7 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 	case KS_JDBC_PK_RECORD_KEY:
 		if (!ks) {
 			xsnprintf(l->err, sizeof(l->err),
-				 "pk.mode=record_key needs a key schema, the record has none");
+			          "pk.mode=record_key needs a key schema, the record has none");
 			return -2;
 		}
 		if (ks->type == KS_TYPE_STRUCT) {
@@ -585,33 +591,37 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 				for (size_t i = 0; i < s->npk_fields && !rc; i++) {
 					const ks_field_t *f = ks_schema_field(ks, s->pk_fields[i]);
 					if (!f) {
-						xsnprintf(l->err, sizeof(l->err),
-							 "PK mode for table '%s' is RECORD_KEY with "
-							 "configured PK fields, but record key schema "
-							 "does not contain field: %s",
-							 tb->spec, s->pk_fields[i]);
+						xsnprintf(
+						        l->err, sizeof(l->err),
+						        "PK mode for table '%s' is RECORD_KEY with "
+						        "configured PK fields, but record key "
+						        "schema "
+						        "does not contain field: %s",
+						        tb->spec, s->pk_fields[i]);
 						return -2;
 					}
 					rc = layout_add(l, t, f->name, SRC_KEY_FIELD, f->index,
-							f->schema, 1);
+					                f->schema, 1);
 				}
 			} else {
 				for (size_t i = 0; i < ks->nfields && !rc; i++)
 					rc = layout_add(l, t, ks->fields[i].name, SRC_KEY_FIELD,
-							(int)i, ks->fields[i].schema, 1);
+					                (int)i, ks->fields[i].schema, 1);
 			}
 		} else if (ks->type == KS_TYPE_MAP || ks->type == KS_TYPE_ARRAY) {
-			xsnprintf(l->err, sizeof(l->err), "key schema must be primitive or Struct, "
-							 "was %s",
-				 ks_type_name(ks->type));
+			xsnprintf(l->err, sizeof(l->err),
+			          "key schema must be primitive or Struct, "
+			          "was %s",
+			          ks_type_name(ks->type));
 			return -2;
 		} else {
 			if (s->npk_fields != 1) {
 				xsnprintf(l->err, sizeof(l->err),
-					 "Need exactly one PK column defined since the key schema for "
-					 "records is a primitive type, defined columns are: %zu "
-					 "(set pk.fields to the column name)",
-					 s->npk_fields);
+				          "Need exactly one PK column defined since the key schema "
+				          "for "
+				          "records is a primitive type, defined columns are: %zu "
+				          "(set pk.fields to the column name)",
+				          s->npk_fields);
 				return -2;
 			}
 			rc = layout_add(l, t, s->pk_fields[0], SRC_KEY, -1, ks, 1);
@@ -627,10 +637,11 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 				const ks_field_t *f = ks_schema_field(vs, s->pk_fields[i]);
 				if (!f) {
 					xsnprintf(l->err, sizeof(l->err),
-						 "PK mode for table '%s' is RECORD_VALUE with "
-						 "configured PK fields, but record value schema does "
-						 "not contain field: %s",
-						 tb->spec, s->pk_fields[i]);
+					          "PK mode for table '%s' is RECORD_VALUE with "
+					          "configured PK fields, but record value schema "
+					          "does "
+					          "not contain field: %s",
+					          tb->spec, s->pk_fields[i]);
 					return -2;
 				}
 				rc = layout_add(l, t, f->name, SRC_VALUE, f->index, f->schema, 1);
@@ -638,7 +649,7 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 		} else {
 			for (size_t i = 0; i < vs->nfields && !rc; i++)
 				rc = layout_add(l, t, vs->fields[i].name, SRC_VALUE, (int)i,
-						vs->fields[i].schema, 1);
+				                vs->fields[i].schema, 1);
 		}
 		break;
 	}
@@ -669,14 +680,14 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 		return rc;
 	if (!l->ncols) {
 		xsnprintf(l->err, sizeof(l->err),
-			 "No fields found using key and value schemas for table: %s", tb->spec);
+		          "No fields found using key and value schemas for table: %s", tb->spec);
 		return -2;
 	}
 	if (!l->is_delete && !l->nkeys && s->insert_mode != KS_JDBC_INSERT) {
 		xsnprintf(l->err, sizeof(l->err),
-			 "Write to table '%s' in %s mode requires key field names to be known, "
-			 "check the primary key configuration",
-			 tb->spec, s->insert_mode == KS_JDBC_UPSERT ? "UPSERT" : "UPDATE");
+		          "Write to table '%s' in %s mode requires key field names to be known, "
+		          "check the primary key configuration",
+		          tb->spec, s->insert_mode == KS_JDBC_UPSERT ? "UPSERT" : "UPDATE");
 		return -2;
 	}
 	return 0;
@@ -720,7 +731,7 @@ static jlayout_t *layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t 
 /* --- row encoding --- */
 
 static void col_value(const ks_sink_task_t *t, const jcol_t *c, const ks_record_t *r,
-		      ks_value_t *tmp, const ks_schema_t **s, const ks_value_t **v)
+                      ks_value_t *tmp, const ks_schema_t **s, const ks_value_t **v)
 {
 	const ks_value_t *st = NULL;
 
@@ -761,7 +772,7 @@ static void col_value(const ks_sink_task_t *t, const jcol_t *c, const ks_record_
 
 /* Appends the binary COPY tuple of r (columns [from, to) of l). */
 static int encode_row(ks_sink_task_t *t, ks_buf_t *b, const jlayout_t *l, size_t from, size_t to,
-		      const ks_record_t *r)
+                      const ks_record_t *r)
 {
 	unsigned char nf[2] = {(unsigned char)((to - from) >> 8), (unsigned char)(to - from)};
 	ks_value_t tmp;
@@ -776,7 +787,7 @@ static int encode_row(ks_sink_task_t *t, ks_buf_t *b, const jlayout_t *l, size_t
 		col_value(t, c, r, &tmp, &s, &v);
 		if (ks_jdbc_encode(b, s, v, &c->pt, err, sizeof(err))) {
 			xsnprintf(t->errstr, sizeof(t->errstr), "%s[%d]@%lld column \"%s\": %s",
-				 r->topic, (int)r->partition, (long long)r->offset, c->name, err);
+			          r->topic, (int)r->partition, (long long)r->offset, c->name, err);
 			return -1;
 		}
 	}
@@ -867,11 +878,11 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 	char where[300];
 
 	xsnprintf(where, sizeof(where), where_fmt, r->topic, (int)r->partition,
-		 (long long)r->offset);
+	          (long long)r->offset);
 	if (!r->value) {
 		if (!t->set.delete_enabled) {
 			xsnprintf(t->errstr, sizeof(t->errstr),
-				 "%snull value (tombstone) but delete.enabled=false", where);
+			          "%snull value (tombstone) but delete.enabled=false", where);
 			return -1;
 		}
 		if (!r->key || r->key->is_null || !r->key_schema) {
@@ -882,20 +893,22 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 	}
 	if (!r->value_schema || r->value_schema->type != KS_TYPE_STRUCT ||
 	    r->value->type != KS_TYPE_STRUCT) {
-		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
-			 "'pk.mode=%s' and therefore requires records with a non-null Struct value "
-			 "and non-null Struct schema",
-			 where, t->connector, t->set.delete_enabled ? "true" : "false",
-			 t->set.pk_mode == KS_JDBC_PK_NONE	   ? "none"
-			 : t->set.pk_mode == KS_JDBC_PK_KAFKA	   ? "kafka"
-			 : t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ? "record_key"
-								   : "record_value");
+		xsnprintf(
+		        t->errstr, sizeof(t->errstr),
+		        "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
+		        "'pk.mode=%s' and therefore requires records with a non-null Struct value "
+		        "and non-null Struct schema",
+		        where, t->connector, t->set.delete_enabled ? "true" : "false",
+		        t->set.pk_mode == KS_JDBC_PK_NONE         ? "none"
+		        : t->set.pk_mode == KS_JDBC_PK_KAFKA      ? "kafka"
+		        : t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ? "record_key"
+		                                                  : "record_value");
 		return -1;
 	}
-	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null || !r->key_schema)) {
+	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY &&
+	    (!r->key || r->key->is_null || !r->key_schema)) {
 		xsnprintf(t->errstr, sizeof(t->errstr), "%spk.mode=record_key but the key is null",
-			 where);
+		          where);
 		return -1;
 	}
 	return 0;
@@ -906,7 +919,7 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 static int plan(ks_sink_task_t *t, size_t limit)
 {
 	int reduce = t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ||
-		     t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
+	             t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
 	rentry_t *ht = NULL;
 	size_t hcap = 16, hn = 0;
 	jtable_t **tord = NULL;
@@ -952,7 +965,7 @@ static int plan(ks_sink_task_t *t, size_t limit)
 			goto oom;
 		if (l->failed) {
 			xsnprintf(t->errstr, sizeof(t->errstr), "%s[%d]@%lld: %s", r->topic,
-				 (int)r->partition, (long long)r->offset, l->err);
+			          (int)r->partition, (long long)r->offset, l->err);
 			t->bad_index = i;
 			rc = E_RECORD;
 			goto out;
@@ -973,11 +986,12 @@ static int plan(ks_sink_task_t *t, size_t limit)
 		if (ks_buf_failed(&t->keys))
 			goto oom;
 		size_t klen = t->keys.len - koff;
-		uint64_t h = fnv(t->keys.data + koff, klen, fnv(&tb, sizeof(tb), 14695981039346656037ULL));
+		uint64_t h = fnv(t->keys.data + koff, klen,
+		                 fnv(&tb, sizeof(tb), 14695981039346656037ULL));
 		size_t pos = (size_t)h & (hcap - 1);
 		while (ht[pos].used &&
 		       !(ht[pos].hash == h && ht[pos].table == tb && ht[pos].klen == klen &&
-			 !memcmp(t->keys.data + ht[pos].koff, t->keys.data + koff, klen)))
+		         !memcmp(t->keys.data + ht[pos].koff, t->keys.data + koff, klen)))
 			pos = (pos + 1) & (hcap - 1);
 		if (!ht[pos].used) {
 			ht[pos].used = 1;
@@ -1115,8 +1129,8 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 		if (l->cols[i].src == SRC_KEY || l->cols[i].src == SRC_KEY_FIELD)
 			order[n++] = i;
 	for (size_t i = rest; i < n; i++) /* insertion sort by name */
-		for (size_t k = i; k > rest && strcmp(l->cols[order[k - 1]].name,
-						      l->cols[order[k]].name) > 0;
+		for (size_t k = i;
+		     k > rest && strcmp(l->cols[order[k - 1]].name, l->cols[order[k]].name) > 0;
 		     k--) {
 			size_t x = order[k];
 			order[k] = order[k - 1];
@@ -1168,15 +1182,15 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		}
 		if (!t->set.auto_create) {
 			xsnprintf(t->errstr, sizeof(t->errstr),
-				 "Table %s is missing and auto-creation is disabled", tb->qname);
+			          "Table %s is missing and auto-creation is disabled", tb->qname);
 			t->bad_index = first;
 			return E_RECORD;
 		}
 		if ((rc = create_table(t, tb, l)) || (rc = table_load(t, tb)))
 			return rc;
 		if (!tb->exists) {
-			xsnprintf(t->errstr, sizeof(t->errstr), "Table %s still missing after CREATE",
-				 tb->qname);
+			xsnprintf(t->errstr, sizeof(t->errstr),
+			          "Table %s still missing after CREATE", tb->qname);
 			return E_FATAL;
 		}
 	}
@@ -1185,8 +1199,8 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	    (tb->relkind == 'v' && !t->set.types_view) ||
 	    (tb->relkind != 'r' && tb->relkind != 'p' && tb->relkind != 'v')) {
 		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "%s is a relation of kind '%c', not allowed by table.types", tb->qname,
-			 tb->relkind);
+		          "%s is a relation of kind '%c', not allowed by table.types", tb->qname,
+		          tb->relkind);
 		t->bad_index = first;
 		return E_RECORD;
 	}
@@ -1209,17 +1223,17 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	}
 	if (tb->relkind == 'v')
 		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "VIEW %s is missing fields (%s) and ALTER VIEW is unsupported", tb->qname,
-			 names.data);
+		          "VIEW %s is missing fields (%s) and ALTER VIEW is unsupported", tb->qname,
+		          names.data);
 	else if (problem)
 		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "Cannot ALTER TABLE %s to add missing field %s, as the field is not "
-			 "optional and does not have a default value",
-			 tb->qname, problem);
+		          "Cannot ALTER TABLE %s to add missing field %s, as the field is not "
+		          "optional and does not have a default value",
+		          tb->qname, problem);
 	else if (!t->set.auto_evolve)
 		xsnprintf(t->errstr, sizeof(t->errstr),
-			 "Table %s is missing fields (%s) and auto-evolution is disabled", tb->qname,
-			 names.data);
+		          "Table %s is missing fields (%s) and auto-evolution is disabled",
+		          tb->qname, names.data);
 	ks_buf_free(&names);
 	if (tb->relkind == 'v' || problem || !t->set.auto_evolve) {
 		l->matched_gen = -1;
@@ -1244,7 +1258,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		return rc;
 	if (match_cols(tb, l)) {
 		xsnprintf(t->errstr, sizeof(t->errstr), "columns still missing in %s after ALTER",
-			 tb->qname);
+		          tb->qname);
 		return E_FATAL;
 	}
 	return 0;
@@ -1337,7 +1351,7 @@ static void stage_expr(ks_buf_t *b, const jtable_t *tb, const jcol_t *c)
 static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
 static int copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g, size_t from,
-		     size_t to, size_t ncols)
+                     size_t to, size_t ncols)
 {
 	ks_buf_t *d = &t->data;
 	PGresult *res;
@@ -1395,8 +1409,8 @@ static int write_group(ks_sink_task_t *t, const jgroup_t *g)
 	for (size_t i = 0; i < ncols; i++) {
 		if (i)
 			ks_buf_putc(&copy, ',');
-		ks_jdbc_quote_ident(&copy, l->direct ? tb->cols[l->cols[i].dbi].name
-						     : l->cols[i].name);
+		ks_jdbc_quote_ident(&copy,
+		                    l->direct ? tb->cols[l->cols[i].dbi].name : l->cols[i].name);
 	}
 	ks_buf_puts(&copy, ") FROM STDIN (FORMAT binary)");
 	/* the merge statement */
@@ -1405,7 +1419,7 @@ static int write_group(ks_sink_task_t *t, const jgroup_t *g)
 		if (l->is_delete || t->set.insert_mode == KS_JDBC_UPDATE) {
 			if (l->is_delete)
 				ks_buf_printf(m, "DELETE FROM %s AS t USING ks_stage_%d s WHERE ",
-					      tb->qname, l->id);
+				              tb->qname, l->id);
 			else {
 				ks_buf_printf(m, "UPDATE %s AS t SET ", tb->qname);
 				for (size_t i = l->nkeys; i < l->ncols; i++) {
@@ -1512,7 +1526,7 @@ static void array_text(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what)
 
 /* Upserts offsets (offset >= 0) for connector; deletes those with offset < 0. */
 static int offsets_write(ks_sink_task_t *t, const char *connector, const ks_tp_offset_t *offs,
-			 size_t n)
+                         size_t n)
 {
 	ks_buf_t a[3] = {KS_BUF_INIT, KS_BUF_INIT, KS_BUF_INIT}, *b = &t->sql;
 	ks_tp_offset_t *up = NULL, *del = NULL;
@@ -1548,20 +1562,21 @@ static int offsets_write(ks_sink_task_t *t, const char *connector, const ks_tp_o
 		}
 		ks_buf_reset(b);
 		if (!pass)
-			ks_buf_printf(b,
-				      "INSERT INTO %s (connector, topic, \"partition\", next_offset, "
-				      "updated_at) SELECT $1, u.t, u.p, u.o, now() FROM "
-				      "unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o) "
-				      "ON CONFLICT (connector, topic, \"partition\") DO UPDATE SET "
-				      "next_offset = EXCLUDED.next_offset, updated_at = "
-				      "EXCLUDED.updated_at",
-				      t->offq);
+			ks_buf_printf(
+			        b,
+			        "INSERT INTO %s (connector, topic, \"partition\", next_offset, "
+			        "updated_at) SELECT $1, u.t, u.p, u.o, now() FROM "
+			        "unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o) "
+			        "ON CONFLICT (connector, topic, \"partition\") DO UPDATE SET "
+			        "next_offset = EXCLUDED.next_offset, updated_at = "
+			        "EXCLUDED.updated_at",
+			        t->offq);
 		else
 			ks_buf_printf(b,
-				      "DELETE FROM %s AS o USING unnest($2::text[], $3::int4[], "
-				      "$4::int8[]) AS u(t, p, x) WHERE o.connector = $1 AND "
-				      "o.topic = u.t AND o.\"partition\" = u.p",
-				      t->offq);
+			              "DELETE FROM %s AS o USING unnest($2::text[], $3::int4[], "
+			              "$4::int8[]) AS u(t, p, x) WHERE o.connector = $1 AND "
+			              "o.topic = u.t AND o.\"partition\" = u.p",
+			              t->offq);
 		if (ks_buf_failed(b) || ks_buf_failed(&a[0]) || ks_buf_failed(&a[1]) ||
 		    ks_buf_failed(&a[2])) {
 			xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
@@ -1600,7 +1615,8 @@ static int run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, i
 		rc = offsets_write(t, t->connector, offs, noffs);
 	if (!rc && commit && fail_commits > 0) {
 		fail_commits--;
-		xsnprintf(t->errstr, sizeof(t->errstr), "injected failure before COMMIT (test hook)");
+		xsnprintf(t->errstr, sizeof(t->errstr),
+		          "injected failure before COMMIT (test hook)");
 		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "08006");
 		rc = E_CONN;
 	}
@@ -1676,7 +1692,7 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 }
 
 static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
-			ks_commit_result_t *res)
+                        ks_commit_result_t *res)
 {
 	int rc = E_OK;
 
@@ -1690,10 +1706,11 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			sleep_ms(t->set.retry_backoff_ms);
 		if ((rc = conn_ensure(t)))
 			goto fail; /* unreachable after connection.attempts: RETRIABLE */
-		if ((rc = plan(t, t->nstaged)) || (rc = prepare(t)) || (rc = run_tx(t, offs, n, 1))) {
+		if ((rc = plan(t, t->nstaged)) || (rc = prepare(t)) ||
+		    (rc = run_tx(t, offs, n, 1))) {
 			if (rc == E_DATA) {
 				KS_WARN(t->ctx, "batch of %zu failed (%s); isolating the record",
-					t->nstaged, t->errstr);
+				        t->nstaged, t->errstr);
 				rc = isolate(t);
 				if (rc == E_RECORD || rc == E_FATAL)
 					goto fail;
@@ -1706,7 +1723,7 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			if (rc == E_CONN)
 				conn_drop(t);
 			KS_WARN(t->ctx, "commit attempt %d of %d failed: %s", attempt + 1,
-				t->set.max_retries + 1, t->errstr);
+			        t->set.max_retries + 1, t->errstr);
 			continue;
 		}
 		KS_DEBUG(t->ctx, "committed %zu records, %zu offsets", t->nstaged, n);
@@ -1767,7 +1784,7 @@ static void jdbc_task_destroy(ks_sink_task_t *t)
 }
 
 static ks_sink_task_t *jdbc_task_new(const ks_props_t *config, const char *connector, int task_id,
-				     char *errstr, size_t errlen)
+                                     char *errstr, size_t errlen)
 {
 	ks_sink_task_t *t = calloc(1, sizeof(*t));
 
@@ -1790,7 +1807,7 @@ static ks_sink_task_t *jdbc_task_new(const ks_props_t *config, const char *conne
 }
 
 static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
-			 size_t errlen)
+                         size_t errlen)
 {
 	if (t->nstaged + n > t->capstaged) {
 		size_t nc = t->capstaged ? t->capstaged : 256;
@@ -1812,7 +1829,7 @@ static void jdbc_discard(ks_sink_task_t *t, size_t index)
 	if (index >= t->nstaged)
 		return;
 	memmove(t->staged + index, t->staged + index + 1,
-		(t->nstaged - index - 1) * sizeof(*t->staged));
+	        (t->nstaged - index - 1) * sizeof(*t->staged));
 	t->nstaged--;
 }
 
@@ -1834,7 +1851,7 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 /* Reads the stored offsets of connector: all of them (parts == NULL) or
  * for the given partitions. */
 static int offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
-			 size_t *nout)
+                         size_t *nout)
 {
 	const char *params[1] = {connector};
 	PGresult *res;
@@ -1844,9 +1861,9 @@ static int offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_
 	*nout = 0;
 	ks_buf_reset(&t->sql);
 	ks_buf_printf(&t->sql,
-		      "SELECT topic, \"partition\", next_offset FROM %s WHERE connector = $1 "
-		      "ORDER BY topic, \"partition\"",
-		      t->offq);
+	              "SELECT topic, \"partition\", next_offset FROM %s WHERE connector = $1 "
+	              "ORDER BY topic, \"partition\"",
+	              t->offq);
 	res = PQexecParams(t->conn, t->sql.data, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = sql_error(t, res, "offsets read");
@@ -1876,11 +1893,11 @@ static int offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_
 static ks_err_t err_of(int cls)
 {
 	return cls == E_CONN || cls == E_TRANSIENT || cls == E_STALE ? KS_ERR_RETRIABLE
-								     : KS_ERR_FATAL;
+	                                                             : KS_ERR_FATAL;
 }
 
 static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-			  ks_tp_offset_t **out, char *errstr, size_t errlen)
+                          ks_tp_offset_t **out, char *errstr, size_t errlen)
 {
 	ks_tp_offset_t *all = NULL, *res;
 	size_t nall = 0;
@@ -1915,7 +1932,7 @@ static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t
 }
 
 static ks_err_t jdbc_offsets_read(const ks_props_t *config, const char *connector,
-				  ks_tp_offset_t **out, size_t *n, char *errstr, size_t errlen)
+                                  ks_tp_offset_t **out, size_t *n, char *errstr, size_t errlen)
 {
 	ks_sink_task_t *t = jdbc_task_new(config, connector, -1, errstr, errlen);
 	int rc;
@@ -1935,8 +1952,8 @@ static ks_err_t jdbc_offsets_read(const ks_props_t *config, const char *connecto
 }
 
 static ks_err_t jdbc_offsets_alter(const ks_props_t *config, const char *connector,
-				   const ks_tp_offset_t *offs, size_t n, int reset_all,
-				   char *errstr, size_t errlen)
+                                   const ks_tp_offset_t *offs, size_t n, int reset_all,
+                                   char *errstr, size_t errlen)
 {
 	ks_sink_task_t *t = jdbc_task_new(config, connector, -1, errstr, errlen);
 	int rc;
@@ -1970,19 +1987,19 @@ static ks_err_t jdbc_offsets_alter(const ks_props_t *config, const char *connect
 static const char *const jdbc_aliases[] = {"JdbcSinkConnector", "JdbcSink", NULL};
 
 const ks_connector_plugin_t ks_jdbc_sink_plugin = {
-    .class_name = "io.confluent.connect.jdbc.JdbcSinkConnector",
-    .aliases = jdbc_aliases,
-    .type = "sink",
-    .version = "10.9.7-ksink",
-    .config_defs = ks_jdbc_config_defs,
-    .validate = ks_jdbc_config_validate,
-    .task_new = jdbc_task_new,
-    .open = jdbc_open,
-    .put = jdbc_put,
-    .commit = jdbc_commit,
-    .discard = jdbc_discard,
-    .close = jdbc_close,
-    .task_destroy = jdbc_task_destroy,
-    .offsets_read = jdbc_offsets_read,
-    .offsets_alter = jdbc_offsets_alter,
+        .class_name = "io.confluent.connect.jdbc.JdbcSinkConnector",
+        .aliases = jdbc_aliases,
+        .type = "sink",
+        .version = "10.9.7-ksink",
+        .config_defs = ks_jdbc_config_defs,
+        .validate = ks_jdbc_config_validate,
+        .task_new = jdbc_task_new,
+        .open = jdbc_open,
+        .put = jdbc_put,
+        .commit = jdbc_commit,
+        .discard = jdbc_discard,
+        .close = jdbc_close,
+        .task_destroy = jdbc_task_destroy,
+        .offsets_read = jdbc_offsets_read,
+        .offsets_alter = jdbc_offsets_alter,
 };

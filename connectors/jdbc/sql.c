@@ -46,7 +46,7 @@ char *ks_jdbc_ident_norm(const char *name, int fold)
 }
 
 int ks_jdbc_parse_table(const char *spec, int fold, char **catalog, char **schema, char **table,
-			char *errstr, size_t errlen)
+                        char *errstr, size_t errlen)
 {
 	char *parts[3] = {NULL, NULL, NULL};
 	int np = 0, rc = -1;
@@ -68,7 +68,7 @@ int ks_jdbc_parse_table(const char *spec, int fold, char **catalog, char **schem
 			for (;;) {
 				if (!*p) {
 					ks_seterr(errstr, errlen, -1,
-						  "unterminated quoted identifier in table name");
+					          "unterminated quoted identifier in table name");
 					goto out;
 				}
 				if (*p == '"') {
@@ -99,8 +99,8 @@ int ks_jdbc_parse_table(const char *spec, int fold, char **catalog, char **schem
 			goto oom;
 		if (np == 3) {
 			ks_seterr(errstr, errlen, -1,
-				  "table name '%s' has more than 3 parts (catalog.schema.table)",
-				  spec);
+			          "table name '%s' has more than 3 parts (catalog.schema.table)",
+			          spec);
 			goto out;
 		}
 		if (!cur.len) {
@@ -138,23 +138,26 @@ static const struct {
 	const char *ddl, *stage;
 	unsigned oid, array_oid;
 } kinds[KS_PGK__COUNT] = {
-    [KS_PGK_INT2] = {"SMALLINT", "int2", 21, 1005},
-    [KS_PGK_INT4] = {"INT", "int4", 23, 1007},
-    [KS_PGK_INT8] = {"BIGINT", "int8", 20, 1016},
-    [KS_PGK_FLOAT4] = {"REAL", "float4", 700, 1021},
-    [KS_PGK_FLOAT8] = {"DOUBLE PRECISION", "float8", 701, 1022},
-    [KS_PGK_BOOL] = {"BOOLEAN", "bool", 16, 1000},
-    [KS_PGK_TEXT] = {"TEXT", "text", 25, 1009},
-    [KS_PGK_BYTEA] = {"BYTEA", "bytea", 17, 1001},
-    [KS_PGK_NUMERIC] = {"DECIMAL", "numeric", 1700, 1231},
-    [KS_PGK_DATE] = {"DATE", "date", 1082, 1182},
-    [KS_PGK_TIME] = {"TIME", "time", 1083, 1183},
-    [KS_PGK_TIMESTAMPTZ] = {"TIMESTAMP", "timestamptz", 1184, 1185},
-    [KS_PGK_JSONB] = {"JSONB", "jsonb", 3802, 3807},
+        [KS_PGK_INT2] = {"SMALLINT", "int2", 21, 1005},
+        [KS_PGK_INT4] = {"INT", "int4", 23, 1007},
+        [KS_PGK_INT8] = {"BIGINT", "int8", 20, 1016},
+        [KS_PGK_FLOAT4] = {"REAL", "float4", 700, 1021},
+        [KS_PGK_FLOAT8] = {"DOUBLE PRECISION", "float8", 701, 1022},
+        [KS_PGK_BOOL] = {"BOOLEAN", "bool", 16, 1000},
+        [KS_PGK_TEXT] = {"TEXT", "text", 25, 1009},
+        [KS_PGK_BYTEA] = {"BYTEA", "bytea", 17, 1001},
+        [KS_PGK_NUMERIC] = {"DECIMAL", "numeric", 1700, 1231},
+        [KS_PGK_DATE] = {"DATE", "date", 1082, 1182},
+        [KS_PGK_TIME] = {"TIME", "time", 1083, 1183},
+        [KS_PGK_TIMESTAMPTZ] = {"TIMESTAMP", "timestamptz", 1184, 1185},
+        [KS_PGK_JSONB] = {"JSONB", "jsonb", 3802, 3807},
 };
 
 unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
-unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array) { return array ? kinds[k].array_oid : kinds[k].oid; }
+unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array)
+{
+	return array ? kinds[k].array_oid : kinds[k].oid;
+}
 
 /* Scalar mapping of s; *uuid set for the Uuid logical type. -1 = no scalar
  * mapping (STRUCT, MAP, ARRAY). */
@@ -215,12 +218,12 @@ static int scalar_kind(const ks_schema_t *s, ks_pgk_t *k, int *uuid)
 }
 
 static void ddl_scalar(const ks_schema_t *s, ks_pgk_t k, int uuid, int timestamptz, char *out,
-		       size_t outlen)
+                       size_t outlen)
 {
 	if (uuid)
 		snprintf(out, outlen, "UUID");
-	else if (k == KS_PGK_NUMERIC && s->precision > 0 && s->precision <= 1000 &&
-		 s->scale >= 0 && s->scale <= s->precision)
+	else if (k == KS_PGK_NUMERIC && s->precision > 0 && s->precision <= 1000 && s->scale >= 0 &&
+	         s->scale <= s->precision)
 		snprintf(out, outlen, "NUMERIC(%d,%d)", s->precision, s->scale);
 	else if (k == KS_PGK_TIMESTAMPTZ && timestamptz)
 		snprintf(out, outlen, "TIMESTAMPTZ");
@@ -229,7 +232,7 @@ static void ddl_scalar(const ks_schema_t *s, ks_pgk_t k, int uuid, int timestamp
 }
 
 int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_pgtype_t *out,
-		   char *errstr, size_t errlen)
+                   char *errstr, size_t errlen)
 {
 	ks_pgk_t k;
 	int uuid;
@@ -256,8 +259,8 @@ int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_p
 		out->oid = kinds[k].array_oid;
 		return 0;
 	}
-	if (struct_jsonb && (s->type == KS_TYPE_STRUCT || s->type == KS_TYPE_MAP ||
-			     s->type == KS_TYPE_ARRAY)) {
+	if (struct_jsonb &&
+	    (s->type == KS_TYPE_STRUCT || s->type == KS_TYPE_MAP || s->type == KS_TYPE_ARRAY)) {
 		out->kind = KS_PGK_JSONB;
 		snprintf(out->ddl, sizeof(out->ddl), "JSONB");
 		snprintf(out->stage, sizeof(out->stage), "jsonb");
@@ -265,9 +268,9 @@ int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_p
 		return 0;
 	}
 	return ks_seterr(errstr, errlen, -1,
-			 "%s (%s) type doesn't have a mapping to the SQL database column type "
-			 "(set ksink.struct.mode=jsonb to store STRUCT/MAP/nested ARRAY as JSONB)",
-			 s->name ? s->name : "null", ks_type_name(s->type));
+	                 "%s (%s) type doesn't have a mapping to the SQL database column type "
+	                 "(set ksink.struct.mode=jsonb to store STRUCT/MAP/nested ARRAY as JSONB)",
+	                 s->name ? s->name : "null", ks_type_name(s->type));
 }
 
 static void fmt_date(char *o, size_t n, int64_t days)
@@ -281,7 +284,7 @@ static void fmt_date(char *o, size_t n, int64_t days)
 	int64_t m = mp < 10 ? mp + 3 : mp - 9;
 
 	snprintf(o, n, "%04lld-%02lld-%02lld", (long long)(y + (m <= 2)), (long long)m,
-		 (long long)d);
+	         (long long)d);
 }
 
 /* Text of a scalar default value; 0 ok. */
@@ -303,8 +306,8 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 	case KS_LOGICAL_TIME_MICROS: {
 		int64_t us = s->logical == KS_LOGICAL_TIME ? v->u.i * 1000 : v->u.i;
 		ks_buf_printf(b, "%02lld:%02lld:%02lld.%06lld", (long long)(us / 3600000000LL),
-			      (long long)(us / 60000000 % 60), (long long)(us / 1000000 % 60),
-			      (long long)(us % 1000000));
+		              (long long)(us / 60000000 % 60), (long long)(us / 1000000 % 60),
+		              (long long)(us % 1000000));
 		*quote = 1;
 		return 0;
 	}
@@ -316,8 +319,8 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 			rem += 86400000000LL, days--;
 		fmt_date(tmp, sizeof(tmp), days);
 		ks_buf_printf(b, "%s %02lld:%02lld:%02lld.%06lld+00", tmp,
-			      (long long)(rem / 3600000000LL), (long long)(rem / 60000000 % 60),
-			      (long long)(rem / 1000000 % 60), (long long)(rem % 1000000));
+		              (long long)(rem / 3600000000LL), (long long)(rem / 60000000 % 60),
+		              (long long)(rem / 1000000 % 60), (long long)(rem % 1000000));
 		*quote = 1;
 		return 0;
 	}

@@ -80,16 +80,19 @@ static void opt_escape(ks_buf_t *b, const char *v)
 	}
 }
 
-static int is_true(const char *v) { return v && (ks_strcaseeq(v, "true") || !strcmp(v, "1")); }
+static int is_true(const char *v)
+{
+	return v && (ks_strcaseeq(v, "true") || !strcmp(v, "1"));
+}
 
 int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, const char *user,
-			    const char *password, char **conninfo, char **safe, char **ignored,
-			    char *errstr, size_t errlen)
+                            const char *password, char **conninfo, char **safe, char **ignored,
+                            char *errstr, size_t errlen)
 {
 	static const char prefix[] = "jdbc:postgresql:";
 	ks_props_t *pr = NULL;
 	ks_buf_t hosts = KS_BUF_INIT, ports = KS_BUF_INIT, ci = KS_BUF_INIT, sf = KS_BUF_INIT,
-		 ign = KS_BUF_INIT, opts = KS_BUF_INIT;
+	         ign = KS_BUF_INIT, opts = KS_BUF_INIT;
 	char *db = NULL;
 	const char *p, *q;
 	int rc = -1;
@@ -100,8 +103,8 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 		*ignored = NULL;
 	if (!url || strncmp(url, prefix, sizeof(prefix) - 1))
 		return ks_seterr(errstr, errlen, -1,
-				 "connection.url must start with jdbc:postgresql: (got a URL for "
-				 "another driver or not a JDBC URL)");
+		                 "connection.url must start with jdbc:postgresql: (got a URL for "
+		                 "another driver or not a JDBC URL)");
 	if (!(pr = driver_props ? ks_props_dup(driver_props) : ks_props_new()))
 		goto oom;
 	p = url + sizeof(prefix) - 1;
@@ -121,7 +124,8 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 			if (*h == '[') {
 				const char *rb = memchr(h, ']', (size_t)(e - h));
 				if (!rb) {
-					ks_seterr(errstr, errlen, -1, "connection.url: bad IPv6 host");
+					ks_seterr(errstr, errlen, -1,
+					          "connection.url: bad IPv6 host");
 					goto out;
 				}
 				hstart = h + 1;
@@ -143,7 +147,7 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 				for (const char *d = colon + 1; d < e; d++)
 					if (!isdigit((unsigned char)*d)) {
 						ks_seterr(errstr, errlen, -1,
-							  "connection.url: bad port in host list");
+						          "connection.url: bad port in host list");
 						goto out;
 					}
 				ks_buf_append(&ports, colon + 1, (size_t)(e - colon - 1));
@@ -228,11 +232,11 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 				timeout = v;
 		} else if (!strcmp(k, "targetServerType")) {
 			const char *t = ks_strcaseeq(v, "primary") || ks_strcaseeq(v, "master")
-						? "primary"
-					: ks_strcaseeq(v, "secondary") || ks_strcaseeq(v, "slave")
-						? "standby"
-					: ks_strcaseeq(v, "preferSecondary") ? "prefer-standby"
-									      : "any";
+			                        ? "primary"
+			                : ks_strcaseeq(v, "secondary") || ks_strcaseeq(v, "slave")
+			                        ? "standby"
+			                : ks_strcaseeq(v, "preferSecondary") ? "prefer-standby"
+			                                                     : "any";
 			ci_put(&ci, "target_session_attrs", t);
 		} else if (!strcmp(k, "tcpKeepAlive"))
 			ci_put(&ci, "keepalives", is_true(v) ? "1" : "0");
