@@ -187,14 +187,17 @@ static int classify_state(const char *st)
 static int sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *where = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
 	int cls;
 
 	if (!msg || !*msg)
 		msg = t->conn ? PQerrorMessage(t->conn) : "no connection";
 	xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st ? st : "");
-	xsnprintf(t->errstr, sizeof(t->errstr), "%s: %s%s%s", what, msg, st ? " SQLSTATE " : "",
-	          st ? st : "");
+	xsnprintf(t->errstr, sizeof(t->errstr), "%s: %s%s%s%s%s%s%s", what, msg, detail ? " (" : "",
+	          detail ? detail : "", detail ? ")" : "", where ? " [" : "", where ? where : "",
+	          where ? "]" : "");
 	/* strip the newline libpq ends messages with */
 	for (char *p = t->errstr; *p; p++)
 		if (*p == '\n')
@@ -1184,6 +1187,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 			xsnprintf(t->errstr, sizeof(t->errstr),
 			          "Table %s is missing and auto-creation is disabled", tb->qname);
 			t->bad_index = first;
+			tb->resolved = 0; /* look again next time: someone may create it */
 			return E_RECORD;
 		}
 		if ((rc = create_table(t, tb, l)) || (rc = table_load(t, tb)))
@@ -1237,6 +1241,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	ks_buf_free(&names);
 	if (tb->relkind == 'v' || problem || !t->set.auto_evolve) {
 		l->matched_gen = -1;
+		tb->resolved = 0; /* look again next time: someone may add them */
 		t->bad_index = first;
 		return E_RECORD;
 	}
