@@ -21,7 +21,7 @@
  * are always written as-is, i.e. Java's date.timezone=UTC),
  * timestamp.fields.list, timestamp.precision.mode, date.calendar.system
  * (proleptic Gregorian always), string.output.value.column.name,
- * mssql.use.merge.holdlock, trim.sensitive.log (values are never logged).
+ * mssql.use.merge.holdlock.
  */
 #include "jdbc.h"
 
@@ -391,7 +391,8 @@ const ks_cfg_def_t ks_jdbc_config_defs[] = {
          .importance = KS_IMP_LOW,
          .group = G_RETRY,
          .display_name = "Trim sensitive log",
-         .doc = "Accepted for compatibility; record values are never logged."},
+         .doc = "Leave the DETAIL of database errors (it can quote row values) out of "
+                "error messages and logs."},
         /* ksink extras */
         {.name = "ksink.offsets.table",
          .type = KS_CFG_STRING,
@@ -547,6 +548,7 @@ int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char 
 	s->replace_null_with_default = ks_config_bool(cfg, "replace.null.with.default");
 	s->timestamptz = ks_strcaseeq(ks_config_string(cfg, "ksink.timestamp.type"), "timestamptz");
 	s->struct_jsonb = ks_strcaseeq(ks_config_string(cfg, "ksink.struct.mode"), "jsonb");
+	s->trim_sensitive = ks_config_bool(cfg, "trim.sensitive.log");
 	{
 		const char *const *items;
 		size_t n = ks_config_list(cfg, "table.types", &items);

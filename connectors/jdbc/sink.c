@@ -188,7 +188,9 @@ static int sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *detail = res && !t->set.trim_sensitive
+	                             ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)
+	                             : NULL;
 	const char *where = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
 	int cls;
 
