@@ -1460,6 +1460,12 @@ static int write_group(ks_sink_task_t *t, const jgroup_t *g)
 				stage_expr(m, tb, &l->cols[i]);
 			}
 			ks_buf_printf(m, " FROM ks_stage_%d s", l->id);
+			/* rows in key order: tasks upserting the same table then
+			 * lock rows in the same order and cannot deadlock */
+			for (size_t i = 0; i < l->nkeys; i++) {
+				ks_buf_puts(m, i ? ", s." : " ORDER BY s.");
+				ks_jdbc_quote_ident(m, l->cols[i].name);
+			}
 			if (t->set.insert_mode == KS_JDBC_UPSERT) {
 				ks_buf_puts(m, " ON CONFLICT (");
 				for (size_t i = 0; i < l->nkeys; i++) {
