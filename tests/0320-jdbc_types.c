@@ -97,6 +97,8 @@ static ks_schema_t *matrix_schema(void)
 	s = sch(KS_TYPE_STRUCT, 1);
 	field(s, "x", sch(KS_TYPE_INT32, 0));
 	field(s, "y", sch(KS_TYPE_STRING, 1));
+	field(s, "when", lg(KS_LOGICAL_TIMESTAMP));
+	field(s, "day", lg(KS_LOGICAL_DATE));
 	field(vs, "st", s);
 	s = sch(KS_TYPE_MAP, 1);
 	s->key_schema = sch(KS_TYPE_STRING, 0);
@@ -154,9 +156,11 @@ static ks_record_t *matrix_record(ks_schema_t *vs, const char *topic, int id)
 	vstr(&it[1], "b\"c,{}");
 	vstr(&it[2], "");
 	items(&f[F_ARR_EMPTY], 0);
-	f[F_ST] = *vstruct(2);
+	f[F_ST] = *vstruct(4);
 	vint(&f[F_ST].u.st.fields[0], KS_TYPE_INT32, 1);
 	vstr(&f[F_ST].u.st.fields[1], "q\"");
+	vint(&f[F_ST].u.st.fields[2], KS_TYPE_INT64, 1700000000123LL);
+	vint(&f[F_ST].u.st.fields[3], KS_TYPE_INT32, 19000);
 	memset(&f[F_MAP], 0, sizeof(f[F_MAP]));
 	f[F_MAP].type = KS_TYPE_MAP;
 	f[F_MAP].u.map.n = 1;
@@ -198,7 +202,8 @@ KS_TEST(matrix_auto_create_and_values)
 	             "99999999999999999999999999999999999999|1969-12-31|12:34:56.789|"
 	             "12:34:56.789012|2023-11-14 22:13:20.123|2023-11-14 22:13:20.123456|"
 	             "3f2504e0-4f89-11d3-9a0c-0305e82c3301|{1,NULL,3}|{a,\"b\\\"c,{}\",\"\"}|{}|"
-	             "{\"x\": 1, \"y\": \"q\\\"\"}|{\"k\": 7}|NULL|42|it's");
+	             "{\"x\": 1, \"y\": \"q\\\"\", \"day\": \"2022-01-08\", \"when\": "
+	             "\"2023-11-14T22:13:20.123000Z\"}|{\"k\": 7}|NULL|42|it's");
 	KS_CHECK_STR(q1("SELECT s = E'h\\u00e9llo \\u2713 \\U0001F418 tab\\tnl\\n\\\\ ''\" end' "
 	                "FROM ty_matrix WHERE id = 1"),
 	             "t");

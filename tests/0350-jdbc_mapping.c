@@ -19,8 +19,8 @@ KS_TEST(fields_whitelist_keeps_keys)
 	put(t, r, 1);
 	COMMIT_OK(t, "mp_white", 0, 1);
 	KS_CHECK_STR(q1("SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE "
-			"attrelid = 'mp_white'::regclass AND attnum > 0"),
-		     "amount,id");
+	                "attrelid = 'mp_white'::regclass AND attnum > 0"),
+	             "amount,id");
 	KS_CHECK_STR(q1("SELECT id || '/' || amount FROM mp_white"), "1/2.5");
 	done(t);
 	basic_free(b);
@@ -68,8 +68,8 @@ KS_TEST(struct_key_pk_fields_subset_and_key_wins)
 	field(vs, "id", sch(KS_TYPE_INT32, 0));
 	field(vs, "val", sch(KS_TYPE_STRING, 0));
 	sql("DROP TABLE IF EXISTS mp_subset");
-	t = task("mp-subset", cfg("pk.mode", "record_key", "pk.fields", "id", "insert.mode",
-				  "upsert", NULL));
+	t = task("mp-subset",
+	         cfg("pk.mode", "record_key", "pk.fields", "id", "insert.mode", "upsert", NULL));
 	for (int i = 0; i < 2; i++) {
 		ks_value_t *k = vstruct(2), *v = vstruct(2);
 		vint(&k->u.st.fields[0], KS_TYPE_INT32, 5);
@@ -82,8 +82,8 @@ KS_TEST(struct_key_pk_fields_subset_and_key_wins)
 	COMMIT_OK(t, "mp_subset", 0, 2);
 	KS_CHECK_STR(q1("SELECT string_agg(id || '=' || val, ',') FROM mp_subset"), "5=second");
 	KS_CHECK_INT(qn("SELECT count(*) FROM pg_attribute WHERE attrelid = "
-			"'mp_subset'::regclass AND attname = 'ignored'"),
-		     0);
+	                "'mp_subset'::regclass AND attname = 'ignored'"),
+	             0);
 	done(t);
 	ks_schema_unref(ks);
 	ks_schema_unref(vs);
@@ -97,13 +97,13 @@ KS_TEST(kafka_pk_custom_names)
 
 	sql("DROP TABLE IF EXISTS mp_kafka_names");
 	t = task("mp-kafka-names",
-		 cfg("pk.mode", "kafka", "pk.fields", "src_topic,src_part,src_off", NULL));
+	         cfg("pk.mode", "kafka", "pk.fields", "src_topic,src_part,src_off", NULL));
 	r[0] = brec(b, "mp_kafka_names", 2, 77, 1, "a", 1);
 	put(t, r, 1);
 	COMMIT_OK(t, "mp_kafka_names", 2, 78);
 	KS_CHECK_STR(q1("SELECT src_topic || ':' || src_part || ':' || src_off FROM "
-			"mp_kafka_names"),
-		     "mp_kafka_names:2:77");
+	                "mp_kafka_names"),
+	             "mp_kafka_names:2:77");
 	done(t);
 	basic_free(b);
 }
@@ -148,18 +148,19 @@ KS_TEST(data_errors_against_existing_types)
 	for (int i = 0; i < 4; i++) {
 		ks_value_t *v = vstruct(2);
 		vint(&v->u.st.fields[0], KS_TYPE_INT64, i == 1 ? 10000000000LL : i);
-		vstr(&v->u.st.fields[1], i == 3 ? "not-a-uuid" : "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+		vstr(&v->u.st.fields[1],
+		     i == 3 ? "not-a-uuid" : "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
 		r[i] = rec("mp_errs", 0, i, NULL, NULL, vs, v);
 	}
 	put(t, r, 4);
 	res = commit(t, "mp_errs", 0, 4);
-	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 1, "%s %zu %s",
-		 ks_err_name(res.err), res.bad_index, res.errstr);
+	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 1, "%s %zu %s", ks_err_name(res.err),
+	         res.bad_index, res.errstr);
 	KS_CHECK_STR(res.sqlstate, "22003");
 	ks_jdbc_sink_plugin.discard(t, 1);
 	res = commit(t, "mp_errs", 0, 4);
-	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 2, "%s %zu %s",
-		 ks_err_name(res.err), res.bad_index, res.errstr);
+	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 2, "%s %zu %s", ks_err_name(res.err),
+	         res.bad_index, res.errstr);
 	KS_CHECK_STR(res.sqlstate, "22P02");
 	ks_jdbc_sink_plugin.discard(t, 2);
 	COMMIT_OK(t, "mp_errs", 0, 4);

@@ -219,6 +219,39 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 		ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
 		return 0;
 	}
+	if (s && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID) {
+		/* dates and times as ISO 8601 strings, timestamps in UTC */
+		int64_t us = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP
+		                     ? v->u.i * 1000
+		                     : v->u.i;
+		int64_t days = 0, rem = us;
+		char d[32];
+
+		if (s->logical == KS_LOGICAL_DATE) {
+			ks_jdbc_fmt_date(d, sizeof(d), v->u.i);
+			ks_buf_printf(b, "\"%s\"", d);
+			return 0;
+		}
+		if (s->logical == KS_LOGICAL_TIMESTAMP ||
+		    s->logical == KS_LOGICAL_TIMESTAMP_MICROS) {
+			days = us / 86400000000LL;
+			rem = us % 86400000000LL;
+			if (rem < 0)
+				rem += 86400000000LL, days--;
+			ks_jdbc_fmt_date(d, sizeof(d), days);
+			ks_buf_printf(b, "\"%sT", d);
+		} else {
+			ks_buf_putc(b, '"');
+		}
+		ks_buf_printf(b, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
+		              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
+		              (long long)(rem % 1000000));
+		ks_buf_puts(b, s->logical == KS_LOGICAL_TIMESTAMP ||
+		                               s->logical == KS_LOGICAL_TIMESTAMP_MICROS
+		                       ? "Z\""
+		                       : "\"");
+		return 0;
+	}
 	switch (v->type) {
 	case KS_TYPE_INT8:
 	case KS_TYPE_INT16:

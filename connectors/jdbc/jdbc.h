@@ -139,6 +139,9 @@ int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_p
  * PQescapeLiteral for strings. -1 when the default cannot be written. */
 int ks_jdbc_default_literal(PGconn *conn, const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b);
 
+/* Formats days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian). */
+void ks_jdbc_fmt_date(char *out, size_t outlen, int64_t days);
+
 /* --- copy.c --- */
 
 /* Appends one binary COPY field (int32 length + bytes, -1 for null) of v

@@ -703,7 +703,14 @@ static void layout_free(jlayout_t *l)
 	for (size_t i = 0; i < l->ncols; i++)
 		free(l->cols[i].name);
 	free(l->cols);
+	ks_schema_unref((ks_schema_t *)l->ks);
+	ks_schema_unref((ks_schema_t *)l->vs);
 	free(l);
+}
+
+static int schema_same(const ks_schema_t *a, const ks_schema_t *b)
+{
+	return a == b || (a && b && ks_schema_equal(a, b));
 }
 
 static jlayout_t *layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t *r, int is_delete)
@@ -714,10 +721,16 @@ static jlayout_t *layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t 
 	for (l = tb->layouts; l; l = l->next)
 		if (l->is_delete == is_delete && l->ks == ks && l->vs == vs)
 			return l;
+	/* converters intern schemas, but equal schemas from different
+	 * objects must not grow the cache without bound */
+	for (l = tb->layouts; l; l = l->next)
+		if (l->is_delete == is_delete && schema_same(l->ks, ks) && schema_same(l->vs, vs))
+			return l;
 	if (!(l = calloc(1, sizeof(*l))))
 		return NULL;
-	l->ks = ks;
-	l->vs = vs;
+	/* the layout keeps its schemas alive: column schemas point into them */
+	l->ks = ks_schema_ref((ks_schema_t *)ks);
+	l->vs = ks_schema_ref((ks_schema_t *)vs);
 	l->is_delete = is_delete;
 	l->id = ++t->next_layout_id;
 	l->matched_gen = -1;

@@ -273,7 +273,7 @@ int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_p
 	                 s->name ? s->name : "null", ks_type_name(s->type));
 }
 
-static void fmt_date(char *o, size_t n, int64_t days)
+void ks_jdbc_fmt_date(char *o, size_t n, int64_t days)
 {
 	/* civil-from-days (proleptic Gregorian) */
 	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
@@ -298,7 +298,7 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 		ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
 		return 0;
 	case KS_LOGICAL_DATE:
-		fmt_date(tmp, sizeof(tmp), v->u.i);
+		ks_jdbc_fmt_date(tmp, sizeof(tmp), v->u.i);
 		ks_buf_puts(b, tmp);
 		*quote = 1;
 		return 0;
@@ -317,7 +317,7 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 		int64_t days = us / 86400000000LL, rem = us % 86400000000LL;
 		if (rem < 0)
 			rem += 86400000000LL, days--;
-		fmt_date(tmp, sizeof(tmp), days);
+		ks_jdbc_fmt_date(tmp, sizeof(tmp), days);
 		ks_buf_printf(b, "%s %02lld:%02lld:%02lld.%06lld+00", tmp,
 		              (long long)(rem / 3600000000LL), (long long)(rem / 60000000 % 60),
 		              (long long)(rem / 1000000 % 60), (long long)(rem % 1000000));
