@@ -124,6 +124,22 @@ KS_TEST(settings_defaults)
 	ks_props_destroy(p);
 }
 
+KS_TEST(settings_ignore_worker_keys_and_pass_driver_props)
+{
+	const char *kv[] = {"connection.url", "jdbc:postgresql://h/db", "name", "sink",
+			    "connector.class", "JdbcSink", "topics", "a,b", "tasks.max", "2",
+			    "connection.loginTimeout", "10", "auto.create", "TRUE", NULL};
+	ks_props_t *p = props(kv);
+	ks_jdbc_settings_t s;
+	char err[512];
+
+	KS_CHECK(ks_jdbc_settings_parse(p, &s, err, sizeof(err)) == 0, "%s", err);
+	KS_CHECK(strstr(s.conninfo, "connect_timeout='10'"), "%s", s.conninfo);
+	KS_CHECK(s.auto_create, "auto.create");
+	ks_jdbc_settings_clear(&s);
+	ks_props_destroy(p);
+}
+
 KS_TEST(settings_delete_needs_record_key)
 {
 	const char *kv[] = {"connection.url",

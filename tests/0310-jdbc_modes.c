@@ -189,6 +189,28 @@ KS_TEST(primitive_key_without_pk_fields_is_an_error)
 	ks_schema_unref(vs);
 }
 
+KS_TEST(insert_pk_record_value)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[2];
+
+	reset_table("m_ins_rv");
+	t = task("m-ins-rv", cfg("pk.mode", "record_value", "pk.fields", "id,name", NULL));
+	r[0] = brec(b, "m_ins_rv", 0, 0, 1, "a", 1);
+	r[1] = brec(b, "m_ins_rv", 0, 1, 1, "b", 2);
+	put(t, r, 2);
+	COMMIT_OK(t, "m_ins_rv", 0, 2);
+	KS_CHECK_STR(q1("SELECT string_agg(id || name || '=' || amount, ',' ORDER BY name) FROM "
+			"m_ins_rv"),
+		     "1a=1,1b=2");
+	KS_CHECK_STR(q1("SELECT is_nullable FROM information_schema.columns WHERE table_name = "
+			"'m_ins_rv' AND column_name = 'name'"),
+		     "NO");
+	done(t);
+	basic_free(b);
+}
+
 KS_TEST(upsert_pk_record_value_subset)
 {
 	basic_t b = basic();
