@@ -126,9 +126,21 @@ KS_TEST(settings_defaults)
 
 KS_TEST(settings_ignore_worker_keys_and_pass_driver_props)
 {
-	const char *kv[] = {"connection.url", "jdbc:postgresql://h/db", "name", "sink",
-			    "connector.class", "JdbcSink", "topics", "a,b", "tasks.max", "2",
-			    "connection.loginTimeout", "10", "auto.create", "TRUE", NULL};
+	const char *kv[] = {"connection.url",
+	                    "jdbc:postgresql://h/db",
+	                    "name",
+	                    "sink",
+	                    "connector.class",
+	                    "JdbcSink",
+	                    "topics",
+	                    "a,b",
+	                    "tasks.max",
+	                    "2",
+	                    "connection.loginTimeout",
+	                    "10",
+	                    "auto.create",
+	                    "TRUE",
+	                    NULL};
 	ks_props_t *p = props(kv);
 	ks_jdbc_settings_t s;
 	char err[512];

@@ -202,11 +202,11 @@ KS_TEST(insert_pk_record_value)
 	put(t, r, 2);
 	COMMIT_OK(t, "m_ins_rv", 0, 2);
 	KS_CHECK_STR(q1("SELECT string_agg(id || name || '=' || amount, ',' ORDER BY name) FROM "
-			"m_ins_rv"),
-		     "1a=1,1b=2");
+	                "m_ins_rv"),
+	             "1a=1,1b=2");
 	KS_CHECK_STR(q1("SELECT is_nullable FROM information_schema.columns WHERE table_name = "
-			"'m_ins_rv' AND column_name = 'name'"),
-		     "NO");
+	                "'m_ins_rv' AND column_name = 'name'"),
+	             "NO");
 	done(t);
 	basic_free(b);
 }

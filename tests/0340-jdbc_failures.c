@@ -4,7 +4,7 @@
  * offsets behind; bad-record isolation pins the one NOT NULL violation in a
  * batch of 100 (bad_index, discard, 99 rows); lazy connect (task_new works
  * while the database is unreachable, commit is RETRIABLE and keeps the
- * batch).
+ * batch); a COMMIT whose acknowledgement is lost is not written twice.
  */
 #include "jdbc_helpers.h"
 
@@ -121,6 +121,38 @@ KS_TEST(lazy_connect_and_outage_is_retriable)
 	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK(strstr(res.errstr, "could not connect"), "%s", res.errstr);
 	KS_CHECK(!strstr(res.errstr, "topsecret"), "password in error: %s", res.errstr);
+	done(t);
+	basic_free(b);
+}
+
+KS_TEST(lost_commit_ack_is_not_written_twice)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[3];
+
+	sql("DROP TABLE IF EXISTS f_ack");
+	sql("DELETE FROM __ksink_offsets WHERE connector = 'f-ack'");
+	/* insert mode without keys: writing twice would duplicate rows */
+	t = task("f-ack", cfg(NULL));
+	for (int i = 0; i < 3; i++)
+		r[i] = brec(b, "f_ack", 0, i, i, "x", i);
+	put(t, r, 3);
+	ks_jdbc_test_lose_commit_acks(1);
+	COMMIT_OK(t, "f_ack", 0, 3);
+	KS_CHECK_INT(qn("SELECT count(*) FROM f_ack"), 3);
+	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = 'f-ack'"), 3);
+	/* lost ack and the worker gives up in between: the next call finds out */
+	for (int i = 0; i < 3; i++)
+		r[i] = brec(b, "f_ack", 0, 3 + i, i, "y", i);
+	ks_jdbc_sink_plugin.task_destroy(t);
+	t = task("f-ack", cfg("max.retries", "0", NULL));
+	ks_jdbc_test_lose_commit_acks(1);
+	put(t, r, 3);
+	ks_commit_result_t res = commit(t, "f_ack", 0, 6);
+	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);
+	COMMIT_OK(t, "f_ack", 0, 6);
+	KS_CHECK_INT(qn("SELECT count(*) FROM f_ack"), 6);
 	done(t);
 	basic_free(b);
 }

@@ -161,5 +161,9 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 /* Test hook: the next n commits fail right before COMMIT (after the data and
  * the offsets were written inside the transaction) and return RETRIABLE. */
 void ks_jdbc_test_fail_commits(int n);
+/* Test hook: the next n COMMITs succeed but report a lost connection, as
+ * when the acknowledgement is lost; commit() must find out from the offsets
+ * table that the data is already there. */
+void ks_jdbc_test_lose_commit_acks(int n);
 
 #endif

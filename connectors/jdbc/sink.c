@@ -127,9 +127,10 @@ struct ks_sink_task {
 	char errstr[KS_ERRSTR_SIZE];
 	char sqlstate[6];
 	size_t bad_index;
+	int commit_unknown; /* a COMMIT lost its acknowledgement */
 };
 
-static int fail_commits;
+static int fail_commits, lose_acks;
 
 /* snprintf without the truncation warnings: messages are cut on purpose. */
 static void xsnprintf(char *dst, size_t n, const char *fmt, ...) KS_PRINTF(3, 4);
@@ -145,6 +146,11 @@ static void xsnprintf(char *dst, size_t n, const char *fmt, ...)
 void ks_jdbc_test_fail_commits(int n)
 {
 	fail_commits = n;
+}
+
+void ks_jdbc_test_lose_commit_acks(int n)
+{
+	lose_acks = n;
 }
 
 static void sleep_ms(int64_t ms)
@@ -1646,8 +1652,21 @@ static int run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, i
 		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "08006");
 		rc = E_CONN;
 	}
-	if (!rc && commit)
+	if (!rc && commit) {
 		rc = exec_cmd(t, "COMMIT", "COMMIT");
+		if (!rc && lose_acks > 0) {
+			lose_acks--;
+			xsnprintf(t->errstr, sizeof(t->errstr),
+			          "injected loss of the COMMIT acknowledgement (test hook)");
+			xsnprintf(t->sqlstate, sizeof(t->sqlstate), "08006");
+			rc = E_CONN;
+		}
+		/* the server may or may not have committed: the offsets table
+		 * tells on the next attempt */
+		t->commit_unknown = rc == E_CONN;
+		if (rc == E_CONN)
+			return rc;
+	}
 	if (rc || !commit) {
 		if (t->conn && PQstatus(t->conn) == CONNECTION_OK)
 			PQclear(PQexec(t->conn, "ROLLBACK"));
@@ -1708,6 +1727,32 @@ static int isolate(ks_sink_task_t *t)
 	return E_RECORD;
 }
 
+static int offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
+                         size_t *nout);
+
+/* *same = 1 when the store holds exactly offs (offset < 0: no entry). */
+static int offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n, int *same)
+{
+	ks_tp_offset_t *all = NULL;
+	size_t nall = 0;
+	int rc = offsets_query(t, t->connector, &all, &nall);
+
+	*same = 0;
+	if (!rc) {
+		*same = 1;
+		for (size_t i = 0; i < n && *same; i++) {
+			int64_t stored = -1;
+			for (size_t k = 0; k < nall; k++)
+				if (all[k].partition == offs[i].partition &&
+				    !strcmp(all[k].topic, offs[i].topic))
+					stored = all[k].offset;
+			*same = stored == (offs[i].offset < 0 ? -1 : offs[i].offset);
+		}
+	}
+	ks_tp_offsets_free(all, nall);
+	return rc;
+}
+
 static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 {
 	res->err = err;
@@ -1732,6 +1777,22 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			sleep_ms(t->set.retry_backoff_ms);
 		if ((rc = conn_ensure(t)))
 			goto fail; /* unreachable after connection.attempts: RETRIABLE */
+		if (t->commit_unknown && n) {
+			/* did the last COMMIT happen? The offsets say so exactly
+			 * when they equal what we were writing. */
+			int same = 0;
+			if ((rc = offsets_equal(t, offs, n, &same))) {
+				if (rc == E_CONN)
+					conn_drop(t);
+				continue;
+			}
+			t->commit_unknown = 0;
+			if (same) {
+				KS_INFO(t->ctx, "the COMMIT whose acknowledgement was lost did "
+				                "happen (offsets match): not writing again");
+				break;
+			}
+		}
 		if ((rc = plan(t, t->nstaged)) || (rc = prepare(t)) ||
 		    (rc = run_tx(t, offs, n, 1))) {
 			if (rc == E_DATA) {
@@ -1752,6 +1813,10 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			        t->set.max_retries + 1, t->errstr);
 			continue;
 		}
+		rc = E_OK;
+		break;
+	}
+	if (rc == E_OK) {
 		KS_DEBUG(t->ctx, "committed %zu records, %zu offsets", t->nstaged, n);
 		t->nstaged = 0;
 		groups_clear(t);
