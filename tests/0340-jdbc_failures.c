@@ -156,3 +156,25 @@ KS_TEST(lost_commit_ack_is_not_written_twice)
 	done(t);
 	basic_free(b);
 }
+
+KS_TEST(trim_sensitive_log_hides_row_values)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[1];
+	ks_commit_result_t res;
+
+	for (int trim = 0; trim < 2; trim++) {
+		sql("DROP TABLE IF EXISTS f_trim");
+		sql("CREATE TABLE f_trim (id INT, name TEXT NOT NULL, amount FLOAT8)");
+		t = task("f-trim", cfg("trim.sensitive.log", trim ? "true" : "false", NULL));
+		r[0] = brec(b, "f_trim", 0, 0, 4242, NULL, 1);
+		put(t, r, 1);
+		res = commit(t, "f_trim", 0, 1);
+		KS_CHECK(res.err == KS_ERR_RECORD, "%s", ks_err_name(res.err));
+		KS_CHECK((strstr(res.errstr, "4242") == NULL) == trim, "trim=%d: %s", trim,
+		         res.errstr);
+		done(t);
+	}
+	basic_free(b);
+}
