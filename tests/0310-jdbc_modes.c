@@ -536,3 +536,24 @@ KS_TEST(close_drops_staged_records_of_revoked_partitions)
 	done(t);
 	basic_free(b);
 }
+
+KS_TEST(custom_offsets_table)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[1];
+
+	reset_table("m_custom_offs");
+	sql("DROP SCHEMA IF EXISTS m_offs_s CASCADE");
+	sql("CREATE SCHEMA m_offs_s");
+	t = task("m-custom", cfg("ksink.offsets.table", "m_offs_s.\"My Offsets\"", NULL));
+	r[0] = brec(b, "m_custom_offs", 0, 5, 1, "a", 1);
+	put(t, r, 1);
+	COMMIT_OK(t, "m_custom_offs", 0, 6);
+	KS_CHECK_INT(qn("SELECT next_offset FROM m_offs_s.\"My Offsets\" WHERE connector = "
+	                "'m-custom'"),
+	             6);
+	KS_CHECK_INT(qn("SELECT count(*) FROM __ksink_offsets WHERE connector = 'm-custom'"), 0);
+	done(t);
+	basic_free(b);
+}

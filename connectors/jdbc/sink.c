@@ -296,6 +296,22 @@ static int conn_setup(ks_sink_task_t *t)
 	}
 	free(sch);
 	free(nm);
+	/* only CREATE when missing: CREATE .. IF NOT EXISTS needs the CREATE
+	 * privilege on the schema even when the table is there */
+	{
+		const char *p1[1] = {t->offq};
+		res = PQexecParams(t->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p1, NULL,
+		                   NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			rc = sql_error(t, res, "offsets table lookup");
+			PQclear(res);
+			return rc == E_DATA ? E_FATAL : rc;
+		}
+		rc = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (rc)
+			return 0;
+	}
 	ks_buf_reset(&t->sql);
 	ks_buf_printf(
 	        &t->sql,
