@@ -8,6 +8,8 @@
  *   row-insert    one prepared INSERT per row (PQexecPrepared), one
  *                 transaction per batch: what a per-row JDBC writer does
  *   row-upsert    the same with ON CONFLICT DO UPDATE
+ *   row-upsert pipelined  the same in libpq pipeline mode, one sync per batch
+ *                 (the Confluent sink's executeBatch pattern)
  * Env: KSINK_PG_CONNINFO, KSINK_PG_JDBC_URL, PGUSER, BENCH_RECORDS (100000),
  * BENCH_BATCH (10000).
  */
@@ -105,7 +107,7 @@ static void ex(PGconn *c, const char *q)
 	PQclear(r);
 }
 
-static double run_rows(PGconn *c, int upsert, int n, int batch, int key_base)
+static double run_rows(PGconn *c, int upsert, int n, int batch, int key_base, int pipeline)
 {
 	char b[5][64];
 	const char *pv[5] = {b[0], b[1], b[2], b[3], b[4]};
@@ -126,6 +128,10 @@ static double run_rows(PGconn *c, int upsert, int n, int batch, int key_base)
 	for (int done = 0; done < n; done += batch) {
 		int m = n - done < batch ? n - done : batch;
 		ex(c, "BEGIN");
+		if (pipeline && !PQenterPipelineMode(c)) {
+			fprintf(stderr, "pipeline: %s", PQerrorMessage(c));
+			exit(1);
+		}
 		for (int i = 0; i < m; i++) {
 			int id = key_base + done + i;
 			snprintf(b[0], 64, "%d", id);
@@ -133,12 +139,43 @@ static double run_rows(PGconn *c, int upsert, int n, int batch, int key_base)
 			snprintf(b[2], 64, "%.17g", id * 1.25);
 			snprintf(b[3], 64, "%lld", 1700000000000LL + id);
 			snprintf(b[4], 64, "%s", id & 1 ? "t" : "f");
+			if (pipeline) {
+				if (!PQsendQueryPrepared(c, "ins", 5, pv, NULL, NULL, 0)) {
+					fprintf(stderr, "send: %s", PQerrorMessage(c));
+					exit(1);
+				}
+				continue;
+			}
 			r = PQexecPrepared(c, "ins", 5, pv, NULL, NULL, 0);
 			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 				fprintf(stderr, "row: %s", PQerrorMessage(c));
 				exit(1);
 			}
 			PQclear(r);
+		}
+		if (pipeline) {
+			/* one sync per batch, then drain every result */
+			PQpipelineSync(c);
+			for (int got = 0; got < m;) {
+				r = PQgetResult(c);
+				if (!r)
+					continue;
+				if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+					fprintf(stderr, "row: %s", PQerrorMessage(c));
+					exit(1);
+				}
+				PQclear(r);
+				got++;
+			}
+			for (;;) { /* NULL terminators, then the sync */
+				r = PQgetResult(c);
+				if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+					PQclear(r);
+					break;
+				}
+				PQclear(r);
+			}
+			PQexitPipelineMode(c);
 		}
 		ex(c, "COMMIT");
 	}
@@ -177,8 +214,9 @@ int main(void)
 	double ci_rate = run_plugin("insert", "bench_copy_insert", n, batch, 0);
 	double cu_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
 	double cu2_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
-	double ri_rate = run_rows(c, 0, n, batch, 0);
-	double ru_rate = run_rows(c, 1, n, batch, 0);
+	double ri_rate = run_rows(c, 0, n, batch, 0, 0);
+	double ru_rate = run_rows(c, 1, n, batch, 0, 0);
+	double rp_rate = run_rows(c, 1, n, batch, 0, 1);
 	printf("records=%d batch=%d (rows/s)\n", n, batch);
 	printf("copy-insert         %10.0f\n", ci_rate);
 	printf("copy-upsert (new)   %10.0f\n", cu_rate);
@@ -187,6 +225,8 @@ int main(void)
 	       ci_rate / ri_rate);
 	printf("row-upsert (new)    %10.0f   copy-upsert / row-upsert = %.1fx\n", ru_rate,
 	       cu_rate / ru_rate);
+	printf("row-upsert pipelined%10.0f   copy-upsert / pipelined  = %.1fx\n", rp_rate,
+	       cu_rate / rp_rate);
 	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_rows");
 	PQfinish(c);
 	ks_schema_unref(ks);
