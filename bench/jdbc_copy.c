@@ -2,6 +2,7 @@
  * jdbc_copy.c — rows/s of the JDBC sink's write paths against a local
  * Postgres, measured as ratios within one run (not a test):
  *   copy-insert   plugin commit, insert mode: binary COPY into the table
+ *   text-copy-insert  the same rows as text COPY straight into a table
  *   copy-upsert   plugin commit, upsert mode: binary COPY into a TEMP stage
  *                 + INSERT .. SELECT .. ON CONFLICT (fresh keys, then the same
  *                 keys again = updates)
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static ks_schema_t *ks, *vs;
 
@@ -184,6 +186,48 @@ static double run_rows(PGconn *c, int upsert, int n, int batch, int key_base, in
 	return n / s;
 }
 
+/* Text COPY straight into a table, for the text-vs-binary question: the
+ * same rows formatted as COPY text (the plugin uses binary). */
+static double run_text_copy(PGconn *c, int n, int batch)
+{
+	char line[256];
+	PGresult *r;
+
+	ex(c, "DROP TABLE IF EXISTS bench_text");
+	ex(c, "CREATE TABLE bench_text (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8 "
+	      "NOT NULL, ts TIMESTAMP NOT NULL, flag BOOLEAN NOT NULL)");
+	int64_t t0 = ks_now_us();
+	for (int done = 0; done < n; done += batch) {
+		int m = n - done < batch ? n - done : batch;
+		ex(c, "BEGIN");
+		r = PQexec(c, "COPY bench_text FROM STDIN");
+		PQclear(r);
+		for (int i = 0; i < m; i++) {
+			int id = done + i;
+			int64_t ms = 1700000000000LL + id;
+			time_t sec = (time_t)(ms / 1000);
+			struct tm tm;
+			char ts[32];
+			gmtime_r(&sec, &tm);
+			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+			int len = snprintf(line, sizeof(line), "%d\tname-%d\t%.17g\t%s.%03d\t%s\n",
+			                   id, id, id * 1.25, ts, (int)(ms % 1000),
+			                   id & 1 ? "t" : "f");
+			PQputCopyData(c, line, len);
+		}
+		PQputCopyEnd(c, NULL);
+		while ((r = PQgetResult(c))) {
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				fprintf(stderr, "text copy: %s", PQerrorMessage(c));
+				exit(1);
+			}
+			PQclear(r);
+		}
+		ex(c, "COMMIT");
+	}
+	return n / ((double)(ks_now_us() - t0) / 1e6);
+}
+
 int main(void)
 {
 	const char *ci = getenv("KSINK_PG_CONNINFO");
@@ -214,6 +258,7 @@ int main(void)
 	double ci_rate = run_plugin("insert", "bench_copy_insert", n, batch, 0);
 	double cu_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
 	double cu2_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
+	double tc_rate = run_text_copy(c, n, batch);
 	double ri_rate = run_rows(c, 0, n, batch, 0, 0);
 	double ru_rate = run_rows(c, 1, n, batch, 0, 0);
 	double rp_rate = run_rows(c, 1, n, batch, 0, 1);
@@ -221,13 +266,16 @@ int main(void)
 	printf("copy-insert         %10.0f\n", ci_rate);
 	printf("copy-upsert (new)   %10.0f\n", cu_rate);
 	printf("copy-upsert (upd)   %10.0f\n", cu2_rate);
+	printf("text-copy-insert    %10.0f   (same rows as COPY text, client-side formatting "
+	       "included)\n",
+	       tc_rate);
 	printf("row-insert          %10.0f   copy-insert / row-insert = %.1fx\n", ri_rate,
 	       ci_rate / ri_rate);
 	printf("row-upsert (new)    %10.0f   copy-upsert / row-upsert = %.1fx\n", ru_rate,
 	       cu_rate / ru_rate);
 	printf("row-upsert pipelined%10.0f   copy-upsert / pipelined  = %.1fx\n", rp_rate,
 	       cu_rate / rp_rate);
-	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_rows");
+	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_rows, bench_text");
 	PQfinish(c);
 	ks_schema_unref(ks);
 	ks_schema_unref(vs);
