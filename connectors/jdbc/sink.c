@@ -1201,6 +1201,16 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 	return rc;
 }
 
+/* A CREATE/ALTER the database refused (not an outage) is the problem of the
+ * records needing it, as Java's TableAlterOrCreateException: record-level. */
+static int ddl_failed(ks_sink_task_t *t, int rc, size_t first)
+{
+	if (rc != E_DATA && rc != E_FATAL)
+		return rc;
+	t->bad_index = first;
+	return E_RECORD;
+}
+
 /* Makes sure table and columns exist for layout l; first = first staged
  * index using it (for record-level errors). */
 static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t first)
@@ -1228,7 +1238,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 			return E_RECORD;
 		}
 		if ((rc = create_table(t, tb, l)) || (rc = table_load(t, tb)))
-			return rc;
+			return ddl_failed(t, rc, first);
 		if (!tb->exists) {
 			xsnprintf(t->errstr, sizeof(t->errstr),
 			          "Table %s still missing after CREATE", tb->qname);
@@ -1297,7 +1307,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	if (rc && !strcmp(t->sqlstate, "42701"))
 		rc = 0; /* added concurrently */
 	if (rc || (rc = table_load(t, tb)))
-		return rc;
+		return ddl_failed(t, rc, first);
 	if (match_cols(tb, l)) {
 		xsnprintf(t->errstr, sizeof(t->errstr), "columns still missing in %s after ALTER",
 		          tb->qname);
@@ -1347,7 +1357,7 @@ static int ensure_stage(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 	}
 	ks_buf_puts(b, ") ON COMMIT DELETE ROWS");
 	if ((rc = exec_cmd(t, b->data, "create staging table")))
-		return rc;
+		return rc == E_DATA ? E_FATAL : rc;
 	l->stage_ready = 1;
 	return 0;
 }
