@@ -72,6 +72,7 @@ typedef struct jlayout {
 	char err[KS_ERRSTR_SIZE];
 	int id;
 	int stage_ready; /* TEMP staging table exists on this connection */
+	int schemaless;  /* schemas inferred from schemaless (JSON) values */
 	int matched_gen; /* table->gen the dbi were computed for */
 	int direct;      /* insert mode: COPY straight into the table */
 	int skip;        /* delete from a table that does not exist */
@@ -573,6 +574,14 @@ static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src
 		xsnprintf(c->pt.ddl, sizeof(c->pt.ddl), "BIGINT");
 		xsnprintf(c->pt.stage, sizeof(c->pt.stage), "int8");
 		c->pt.oid = 20;
+	} else if (l->schemaless &&
+	           (schema->type == KS_TYPE_ARRAY || schema->type == KS_TYPE_STRUCT ||
+	            schema->type == KS_TYPE_MAP)) {
+		/* schemaless objects and arrays: their JSON, into json/jsonb */
+		c->pt.kind = KS_PGK_JSONB;
+		xsnprintf(c->pt.ddl, sizeof(c->pt.ddl), "JSONB");
+		xsnprintf(c->pt.stage, sizeof(c->pt.stage), "jsonb");
+		c->pt.oid = 3802;
 	} else if (ks_jdbc_pgtype(schema, t->set.timestamptz, t->set.struct_jsonb, &c->pt, l->err,
 	                          sizeof(l->err))) {
 		char tmp[KS_ERRSTR_SIZE];
@@ -586,9 +595,10 @@ static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src
 static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_record_t *r)
 {
 	const ks_jdbc_settings_t *s = &t->set;
-	const ks_schema_t *ks = r->key_schema, *vs = l->is_delete ? NULL : r->value_schema;
+	const ks_schema_t *ks = l->ks, *vs = l->vs;
 	int rc = 0;
 
+	(void)r;
 	switch (s->pk_mode) {
 	case KS_JDBC_PK_NONE:
 		break;
@@ -735,36 +745,85 @@ static int schema_same(const ks_schema_t *a, const ks_schema_t *b)
 	return a == b || (a && b && ks_schema_equal(a, b));
 }
 
-static jlayout_t *layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t *r, int is_delete)
+/* A schema for a schemaless value (JSON without schemas.enable): objects
+ * become STRUCTs with their member names, every field optional, nulls
+ * STRING; arrays and maps stay untyped (written as JSON). NULL on OOM. */
+static ks_schema_t *infer_schema(const ks_value_t *v)
 {
-	const ks_schema_t *ks = r->key_schema, *vs = is_delete ? NULL : r->value_schema;
+	ks_schema_t *s = ks_schema_new(v->is_null ? KS_TYPE_STRING : v->type);
+
+	if (!s)
+		return NULL;
+	s->optional = 1;
+	if (!v->is_null && v->type == KS_TYPE_STRUCT && v->u.st.names)
+		for (size_t i = 0; i < v->u.st.n; i++) {
+			ks_schema_t *f = infer_schema(&v->u.st.fields[i]);
+			if (!f || ks_schema_add_field(s, v->u.st.names[i], f)) {
+				ks_schema_unref(s);
+				return NULL;
+			}
+		}
+	return s;
+}
+
+static jlayout_t *layout_find(jtable_t *tb, const ks_schema_t *ks, const ks_schema_t *vs,
+                              int is_delete)
+{
 	jlayout_t *l;
 
 	for (l = tb->layouts; l; l = l->next)
 		if (l->is_delete == is_delete && l->ks == ks && l->vs == vs)
 			return l;
 	/* converters intern schemas, but equal schemas from different
-	 * objects must not grow the cache without bound */
+	 * objects (and inferred ones) must not grow the cache */
 	for (l = tb->layouts; l; l = l->next)
 		if (l->is_delete == is_delete && schema_same(l->ks, ks) && schema_same(l->vs, vs))
 			return l;
+	return NULL;
+}
+
+static jlayout_t *layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t *r, int is_delete)
+{
+	const ks_schema_t *ks = r->key_schema, *vs = is_delete ? NULL : r->value_schema;
+	ks_schema_t *sk = NULL, *sv = NULL;
+	jlayout_t *l;
+
+	if ((l = layout_find(tb, ks, vs, is_delete)))
+		return l;
+	if (!ks && t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && r->key && !r->key->is_null) {
+		if (!(ks = sk = infer_schema(r->key)))
+			return NULL;
+	}
+	if (!is_delete && !vs && r->value) {
+		if (!(vs = sv = infer_schema(r->value))) {
+			ks_schema_unref(sk);
+			return NULL;
+		}
+	}
+	if ((sk || sv) && (l = layout_find(tb, ks, vs, is_delete)))
+		goto out;
 	if (!(l = calloc(1, sizeof(*l))))
-		return NULL;
+		goto out;
 	/* the layout keeps its schemas alive: column schemas point into them */
 	l->ks = ks_schema_ref((ks_schema_t *)ks);
 	l->vs = ks_schema_ref((ks_schema_t *)vs);
 	l->is_delete = is_delete;
+	l->schemaless = sk || sv;
 	l->id = ++t->next_layout_id;
 	l->matched_gen = -1;
 	int rc = layout_build(t, tb, l, r);
 	if (rc == -1) {
 		layout_free(l);
-		return NULL;
+		l = NULL;
+		goto out;
 	}
 	if (rc)
 		l->failed = 1;
 	l->next = tb->layouts;
 	tb->layouts = l;
+out:
+	ks_schema_unref(sk);
+	ks_schema_unref(sv);
 	return l;
 }
 
@@ -925,19 +984,20 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 			          "%snull value (tombstone) but delete.enabled=false", where);
 			return -1;
 		}
-		if (!r->key || r->key->is_null || !r->key_schema) {
+		if (!r->key || r->key->is_null) {
 			xsnprintf(t->errstr, sizeof(t->errstr), "%stombstone without a key", where);
 			return -1;
 		}
 		return 0;
 	}
-	if (!r->value_schema || r->value_schema->type != KS_TYPE_STRUCT ||
-	    r->value->type != KS_TYPE_STRUCT) {
+	/* a Struct with its schema, or a schemaless JSON object (names kept) */
+	if (r->value->type != KS_TYPE_STRUCT ||
+	    (r->value_schema ? r->value_schema->type != KS_TYPE_STRUCT : !r->value->u.st.names)) {
 		xsnprintf(
 		        t->errstr, sizeof(t->errstr),
 		        "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
 		        "'pk.mode=%s' and therefore requires records with a non-null Struct value "
-		        "and non-null Struct schema",
+		        "and non-null Struct schema (or a schemaless JSON object)",
 		        where, t->connector, t->set.delete_enabled ? "true" : "false",
 		        t->set.pk_mode == KS_JDBC_PK_NONE         ? "none"
 		        : t->set.pk_mode == KS_JDBC_PK_KAFKA      ? "kafka"
@@ -945,8 +1005,7 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 		                                                  : "record_value");
 		return -1;
 	}
-	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY &&
-	    (!r->key || r->key->is_null || !r->key_schema)) {
+	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null)) {
 		xsnprintf(t->errstr, sizeof(t->errstr), "%spk.mode=record_key but the key is null",
 		          where);
 		return -1;
@@ -1230,6 +1289,15 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 			l->skip = 1; /* nothing to delete from */
 			return 0;
 		}
+		if (l->schemaless) {
+			xsnprintf(t->errstr, sizeof(t->errstr),
+			          "Table %s is missing; schemaless (JSON) records are written into "
+			          "existing tables only (auto.create needs a schema)",
+			          tb->qname);
+			t->bad_index = first;
+			tb->resolved = 0;
+			return E_RECORD;
+		}
 		if (!t->set.auto_create) {
 			xsnprintf(t->errstr, sizeof(t->errstr),
 			          "Table %s is missing and auto-creation is disabled", tb->qname);
@@ -1272,7 +1340,12 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		if (!problem && !col_optional(c) && !(c->schema && c->schema->default_value))
 			problem = c->name;
 	}
-	if (tb->relkind == 'v')
+	if (l->schemaless)
+		xsnprintf(t->errstr, sizeof(t->errstr),
+		          "Table %s has no columns for fields (%s) of a schemaless (JSON) record "
+		          "(auto.evolve needs a schema; fields.whitelist can drop fields)",
+		          tb->qname, names.data);
+	else if (tb->relkind == 'v')
 		xsnprintf(t->errstr, sizeof(t->errstr),
 		          "VIEW %s is missing fields (%s) and ALTER VIEW is unsupported", tb->qname,
 		          names.data);
@@ -1286,7 +1359,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		          "Table %s is missing fields (%s) and auto-evolution is disabled",
 		          tb->qname, names.data);
 	ks_buf_free(&names);
-	if (tb->relkind == 'v' || problem || !t->set.auto_evolve) {
+	if (l->schemaless || tb->relkind == 'v' || problem || !t->set.auto_evolve) {
 		l->matched_gen = -1;
 		tb->resolved = 0; /* look again next time: someone may add them */
 		t->bad_index = first;
