@@ -5,8 +5,7 @@
 # --key-string, --key-schema), tombstones, --format json, and the errors.
 source "$(dirname "$0")/lib/lib.sh"
 
-SEED=/work/shared/reference/seed-tote-pool
-[ -d "$ROOT/demo/seed" ] && SEED=$ROOT/demo/seed
+SEED=$ROOT/tests/fixtures/tote-pool
 BETS_AVSC=$SEED/tote_win_bets-value.avsc
 PROD=$BUILD/ksink-produce
 B=$KSINK_BOOTSTRAP

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SEED "/work/shared/reference/seed-tote-pool"
+/* tests/run.sh runs tests from the repository root */
+#define SEED "tests/fixtures/tote-pool"
 
 static size_t sink(char *p, size_t size, size_t n, void *opaque)
 {
@@ -104,7 +105,8 @@ KS_TEST(seed_bets_decode_with_the_registry_schema)
 	         build, bootstrap, registry, topic, SEED, SEED);
 	KS_CHECK(system(cmd) == 0, "%s failed", cmd);
 
-	KS_CHECK((f = fopen(SEED "/bets.jsonl", "r")) != NULL, "no seed");
+	KS_CHECK((f = fopen(SEED "/bets.jsonl", "r")) != NULL,
+	         "no %s (run from the repository root)", SEED "/bets.jsonl");
 	{
 		char buf[1024];
 		json_error_t jerr;
