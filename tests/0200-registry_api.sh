@@ -62,6 +62,7 @@ check_eq "versions of an id" "$(echo "${r#* }" | jq -c "map(select(.subject|star
 	"[{\"subject\":\"$P-bets-value\",\"version\":1},{\"subject\":\"$P-other-value\",\"version\":1}]"
 r=$(req GET /subjects)
 check "subjects lists both" bash -c "echo '${r#* }' | jq -e 'index(\"$P-bets-value\") and index(\"$P-other-value\")'"
+check "subjects are sorted" bash -c "echo '${r#* }' | jq -e '. == sort'"
 check_eq "schema types" "$(req GET /schemas/types)" '200 ["AVRO"]'
 
 r=$(req POST "/subjects/$P-bets-value" "$(body_of "$BETS_WS")")
