@@ -735,7 +735,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(a, "--partition") && next) {
-			partition = atoi(argv[++i]);
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end || end == argv[i] || n < 0 || n > INT32_MAX) {
+				fprintf(stderr, PROG ": --partition needs a partition number\n");
+				return 2;
+			}
+			partition = (int32_t)n;
 		} else if (!strcmp(a, "--count-only")) {
 			count_only = 1;
 		} else if (!strcmp(a, "-X") && next && nprops < (int)KS_ARRAY_SIZE(props)) {
