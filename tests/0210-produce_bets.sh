@@ -98,6 +98,24 @@ check_eq "types produce exits 0" "$?" 0
 check_eq "types byte-exact" "$(consume -t "$T5" -c 1 -f '%s' | hex | cut -c11-)" \
 	"020401ff0402010002026b02760002010668c3a9"
 
+# --- missing fields take their declared defaults (nested, namespaced records too) ---
+T7=${T}_defaults
+cat >"$TMP/defaults.avsc" <<'EOF'
+{"type":"record","name":"D","namespace":"n1","fields":[
+ {"name":"a","type":"int","default":7},
+ {"name":"b","type":["string","null"],"default":"x"},
+ {"name":"c","type":{"type":"record","name":"Sub","fields":[{"name":"z","type":"long","default":-1}]}},
+ {"name":"d","type":{"type":"array","items":{"type":"record","name":"o.El","fields":[{"name":"q","type":"boolean","default":true}]}}},
+ {"name":"e","type":"string"}]}
+EOF
+echo '{"e":"E","d":[{}],"c":{}}' |
+	"$PROD" --bootstrap "$B" --registry "$R" --topic "$T7" --value-schema "$TMP/defaults.avsc" 2>"$TMP/defaults.err"
+check_eq "defaults produce exits 0" "$?" 0
+# a=7 (0e); b branch 0 "x" (00 02 78); c.z=-1 (01); d: 1 item (02) q=true (01), end 00; e "E" (02 45)
+check_eq "defaults byte-exact" "$(consume -t "$T7" -c 1 -f '%s' | hex | cut -c11-)" "0e000278010201000245"
+echo '{"d":[]}' | "$PROD" --count-only --topic "$T7" --value-schema "$TMP/defaults.avsc" 2>"$TMP/defaults2.err"
+check "a missing field without default is an error" grep -q 'line 1: \$.c: missing field' "$TMP/defaults2.err"
+
 # --- --format json: lines as they are, no registry ---
 T6=${T}_json
 printf '{"id":1,"name":"x"}\n{"id":2,"name":"y"}\n' |

@@ -48,7 +48,11 @@ typedef struct avro_ser {
 	int raw_bytes; /* top-level "bytes": Confluent writes the bytes without a length */
 	ks_buf_t out;  /* framed message */
 	avro_writer_t writer;
+	json_t *defaults; /* {"<record full name>":{"<field>":<default>}} from the .avsc */
 } avro_ser_t;
+
+/* The field defaults of the schema being encoded (avro-c does not keep them). */
+static json_t *cur_defaults;
 
 static struct {
 	rd_kafka_t *rk;
@@ -326,6 +330,76 @@ static int set_union(avro_value_t *v, json_t *j, const jpath_t *path, char *errs
 	return perr(errstr, errlen, path, "%s matches no branch of the union", json_type_name(j));
 }
 
+/* The declared default of field `name` of record rs, or NULL. */
+static json_t *record_default(avro_schema_t rs, const char *name)
+{
+	const char *ns = avro_schema_namespace(rs);
+	char full[512];
+
+	if (!cur_defaults)
+		return NULL;
+	snprintf(full, sizeof(full), "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "." : "",
+	         avro_schema_name(rs));
+	return json_object_get(json_object_get(cur_defaults, full), name);
+}
+
+/*
+ * collect_defaults() walks a parsed .avsc and records every field default
+ * under its record's full name (namespaces inherited as the spec says).
+ */
+static void collect_defaults(json_t *node, const char *ns, json_t *out)
+{
+	json_t *type, *f;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, f) collect_defaults(f, ns, out);
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	type = json_object_get(node, "type");
+	if (!json_is_string(type)) {
+		collect_defaults(type, ns, out);
+		return;
+	}
+	if (!strcmp(json_string_value(type), "array")) {
+		collect_defaults(json_object_get(node, "items"), ns, out);
+	} else if (!strcmp(json_string_value(type), "map")) {
+		collect_defaults(json_object_get(node, "values"), ns, out);
+	} else if (!strcmp(json_string_value(type), "record") ||
+	           !strcmp(json_string_value(type), "error")) {
+		const char *name = json_string_value(json_object_get(node, "name"));
+		const char *own = json_string_value(json_object_get(node, "namespace"));
+		const char *dot;
+		char full[512], childns[512];
+		json_t *fields = json_object(), *field;
+
+		if (!name || !fields) {
+			json_decref(fields);
+			return;
+		}
+		if ((dot = strrchr(name, '.'))) {
+			snprintf(full, sizeof(full), "%s", name);
+			snprintf(childns, sizeof(childns), "%.*s", (int)(dot - name), name);
+		} else {
+			const char *use = own ? own : ns;
+			snprintf(full, sizeof(full), "%s%s%s", use && *use ? use : "",
+			         use && *use ? "." : "", name);
+			snprintf(childns, sizeof(childns), "%s", use ? use : "");
+		}
+		json_array_foreach(json_object_get(node, "fields"), i, field)
+		{
+			const char *fname = json_string_value(json_object_get(field, "name"));
+			json_t *d = json_object_get(field, "default");
+			if (fname && d)
+				json_object_set(fields, fname, d);
+			collect_defaults(json_object_get(field, "type"), childns, out);
+		}
+		json_object_set_new(out, full, fields);
+	}
+}
+
 static int set_record(avro_value_t *v, json_t *j, const jpath_t *path, char *errstr, size_t errlen)
 {
 	avro_schema_t rs = avro_value_get_schema(v);
@@ -343,16 +417,17 @@ static int set_record(avro_value_t *v, json_t *j, const jpath_t *path, char *err
 			return perr(errstr, errlen, path, "%s", avro_strerror());
 		jpath_t sub = {path, name, 0};
 		if (!(fj = json_object_get(j, name))) {
-			/* A missing nullable field is null (what its usual default says). */
+			/* A missing field takes its declared default, else null if allowed. */
 			avro_schema_t fs = avro_value_get_schema(&field);
+			json_t *dflt = record_default(rs, name);
 			int nullable = is_avro_null(fs);
 			if (is_avro_union(fs))
 				for (size_t b = 0; b < avro_schema_union_size(fs); b++)
 					nullable |=
 					        is_avro_null(avro_schema_union_branch(fs, (int)b));
-			if (!nullable)
-				return perr(errstr, errlen, &sub, "missing field");
-			if (set_value(&field, json_null(), &sub, errstr, errlen))
+			if (!dflt && !nullable)
+				return perr(errstr, errlen, &sub, "missing field (and no default)");
+			if (set_value(&field, dflt ? dflt : json_null(), &sub, errstr, errlen))
 				return -1;
 			continue;
 		}
@@ -546,6 +621,8 @@ static int ser_init(avro_ser_t *s, const char *path, const char *registry, const
 		return ks_seterr(errstr, errlen, -1, "%s: line %d: %s", path, jerr.line, jerr.text);
 	}
 	compact = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	if ((s->defaults = json_object()))
+		collect_defaults(j, NULL, s->defaults);
 	json_decref(j);
 	free(text);
 	if (!compact)
@@ -568,6 +645,7 @@ static int ser_init(avro_ser_t *s, const char *path, const char *registry, const
 
 static void ser_destroy(avro_ser_t *s)
 {
+	json_decref(s->defaults);
 	if (s->iface) {
 		avro_value_decref(&s->value);
 		avro_value_iface_decref(s->iface);
@@ -587,6 +665,7 @@ static int ser_encode(avro_ser_t *s, json_t *j, char *errstr, size_t errlen)
 	                        (unsigned char)(s->id >> 8), (unsigned char)s->id};
 
 	avro_value_reset(&s->value);
+	cur_defaults = s->defaults;
 	if (set_value(&s->value, j, NULL, errstr, errlen))
 		return -1;
 	ks_buf_reset(&s->out);
