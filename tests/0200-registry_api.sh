@@ -78,6 +78,7 @@ check_eq "40402 unknown version" "$(req GET "/subjects/$P-bets-value/versions/7"
 	'404 {"error_code":40402,"message":"Version 7 not found."}'
 check_eq "40403 unknown id" "$(req GET /schemas/ids/999999)" \
 	'404 {"error_code":40403,"message":"Schema 999999 not found"}'
+check_eq "404 for a non-numeric id" "$(req GET /schemas/ids/abc)" '404 {"error_code":404,"message":"HTTP 404 Not Found"}'
 check_eq "40403 lookup of an unregistered schema" \
 	"$(req POST "/subjects/$P-other-value" "$(body_of '"string"')")" \
 	'404 {"error_code":40403,"message":"Schema not found"}'

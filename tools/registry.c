@@ -833,6 +833,10 @@ static void do_schema_id(request_t *rq, reply_t *rp, const char *idstr, const ch
 	reg_schema_t *sc = id > 0 ? schema_by_id(id) : NULL;
 	json_t *list;
 
+	if (id < 0) { /* not an int: JAX-RS does not match the route */
+		reply_error(rp, 404, 404, "HTTP 404 Not Found");
+		return;
+	}
 	if (!sc) {
 		reply_error(rp, 404, 40403, "Schema %s not found", idstr);
 		return;
