@@ -43,6 +43,15 @@ check_eq "negative double (-20.0)" "${neg:10}" "020402000200000000000034c0"
 check_eq "second run keeps one version" "$(curl -s "$R/subjects/$T-value/versions")" "[1]"
 check_eq "18 records after the second run" "$(consume -t "$T" -f '%S\n' | wc -l)" 18
 
+# --- a registry restart mid-stream: the next run frames with the same id ---
+"$ROOT/tests/stack.sh" restart registry --dir "$KSINK_STACK_DIR" >/dev/null 2>&1
+check "registry back" wait_for 10 curl -sf "$R/subjects"
+"$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" --partition 0 \
+	<"$SEED/bets.jsonl" 2>/dev/null
+check_eq "produce after the restart exits 0" "$?" 0
+after=$(consume -t "$T" -p 0 -o -1 -c 1 -f '%s' | hex)
+check_eq "same schema id after the restart" "${after:0:10}" "00$(printf '%08x' "$ID")"
+
 # --- --key-field: keys are the field's text, equal keys on equal partitions ---
 T2=${T}_keyed
 awk 'BEGIN { for (i = 0; i < 200; i++)
