@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib/lib.sh"
 
 U=$KSINK_REGISTRY_URL
 CT='Content-Type: application/vnd.schemaregistry.v1+json'
-SEED=$ROOT/tests/fixtures/tote-pool
+SEED=$ROOT/demo/data
 P=t0200$$ # subject prefix, unique per run
 
 # req METHOD PATH [BODY] [CONTENT-TYPE] -> "STATUS BODY" on stdout

@@ -5,7 +5,7 @@
 # --key-string, --key-schema), tombstones, --format json, and the errors.
 source "$(dirname "$0")/lib/lib.sh"
 
-SEED=$ROOT/tests/fixtures/tote-pool
+SEED=$ROOT/demo/data
 BETS_AVSC=$SEED/tote_win_bets-value.avsc
 PROD=$BUILD/ksink-produce
 B=$KSINK_BOOTSTRAP
@@ -13,13 +13,15 @@ R=$KSINK_REGISTRY_URL
 T=t0210_$$
 TMP=$KSINK_TEST_OUT/0210
 mkdir -p "$TMP"
+# the 9 bets the seed demo posts: post_bets.sh, then post_bets_large.sh
+cat "$SEED/post_bets.jsonl" "$SEED/post_bets_large.jsonl" >"$TMP/bets.jsonl"
 
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 consume() { kcat -C -b "$B" -q -e -o beginning "$@"; }
 
 # --- the seed bets, into partition 0 ---
 "$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" --partition 0 \
-	<"$SEED/bets.jsonl" 2>"$TMP/bets.err"
+	<"$TMP/bets.jsonl" 2>"$TMP/bets.err"
 check_eq "produce exits 0" "$?" 0
 check_eq "summary line" "$(grep -o '^produced [0-9]* records to [^ ]*' "$TMP/bets.err")" "produced 9 records to $T"
 check_eq "9 records" "$(consume -t "$T" -f '%p|%k|%S\n' | wc -l)" 9
@@ -39,7 +41,7 @@ check_eq "negative double (-20.0)" "${neg:10}" "020402000200000000000034c0"
 
 # --- the same schema again: same id, one version ---
 "$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" \
-	<"$SEED/bets.jsonl" 2>/dev/null
+	<"$TMP/bets.jsonl" 2>/dev/null
 check_eq "second run keeps one version" "$(curl -s "$R/subjects/$T-value/versions")" "[1]"
 check_eq "18 records after the second run" "$(consume -t "$T" -f '%S\n' | wc -l)" 18
 
@@ -47,7 +49,7 @@ check_eq "18 records after the second run" "$(consume -t "$T" -f '%S\n' | wc -l)
 "$ROOT/tests/stack.sh" restart registry --dir "$KSINK_STACK_DIR" >/dev/null 2>&1
 check "registry back" wait_for 10 curl -sf "$R/subjects"
 "$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" --partition 0 \
-	<"$SEED/bets.jsonl" 2>/dev/null
+	<"$TMP/bets.jsonl" 2>/dev/null
 check_eq "produce after the restart exits 0" "$?" 0
 after=$(consume -t "$T" -p 0 -o -1 -c 1 -f '%s' | hex)
 check_eq "same schema id after the restart" "${after:0:10}" "00$(printf '%08x' "$ID")"
