@@ -45,7 +45,7 @@ static long upsert_sql(PGconn *conn, const char *table, FILE *f)
 
 	exec_ok(conn, "BEGIN");
 	snprintf(sql, sizeof(sql),
-		 "CREATE TEMP TABLE stage (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", table);
+	         "CREATE TEMP TABLE stage (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", table);
 	exec_ok(conn, sql);
 	snprintf(sql, sizeof(sql), "COPY stage (%s) FROM STDIN (FORMAT csv)", cols);
 	res = PQexec(conn, sql);
@@ -64,11 +64,11 @@ static long upsert_sql(PGconn *conn, const char *table, FILE *f)
 		die(conn, "COPY end");
 	PQclear(res);
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (%s) SELECT %s FROM stage ON CONFLICT (id) DO UPDATE SET "
-		 "race_id = EXCLUDED.race_id, runner_id = EXCLUDED.runner_id, amount = "
-		 "EXCLUDED.amount, placed_at = EXCLUDED.placed_at, channel = EXCLUDED.channel, "
-		 "customer = EXCLUDED.customer, odds = EXCLUDED.odds",
-		 table, cols, cols);
+	         "INSERT INTO %s (%s) SELECT %s FROM stage ON CONFLICT (id) DO UPDATE SET "
+	         "race_id = EXCLUDED.race_id, runner_id = EXCLUDED.runner_id, amount = "
+	         "EXCLUDED.amount, placed_at = EXCLUDED.placed_at, channel = EXCLUDED.channel, "
+	         "customer = EXCLUDED.customer, odds = EXCLUDED.odds",
+	         table, cols, cols);
 	exec_ok(conn, sql);
 	exec_ok(conn, "COMMIT");
 	return n;
@@ -117,11 +117,11 @@ static long jdbc_rows(PGconn *conn, const char *table, FILE *f)
 	int in_tx = 0, pending = 0;
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (%s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-		 "ON CONFLICT (id) DO UPDATE SET race_id = EXCLUDED.race_id, runner_id = "
-		 "EXCLUDED.runner_id, amount = EXCLUDED.amount, placed_at = EXCLUDED.placed_at, "
-		 "channel = EXCLUDED.channel, customer = EXCLUDED.customer, odds = EXCLUDED.odds",
-		 table, cols);
+	         "INSERT INTO %s (%s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+	         "ON CONFLICT (id) DO UPDATE SET race_id = EXCLUDED.race_id, runner_id = "
+	         "EXCLUDED.runner_id, amount = EXCLUDED.amount, placed_at = EXCLUDED.placed_at, "
+	         "channel = EXCLUDED.channel, customer = EXCLUDED.customer, odds = EXCLUDED.odds",
+	         table, cols);
 	res = PQprepare(conn, "up", sql, 8, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		die(conn, "prepare");
@@ -167,7 +167,8 @@ int main(int argc, char **argv)
 	double secs;
 
 	if (argc != 5 || (strcmp(argv[1], "upsert-sql") && strcmp(argv[1], "jdbc-rows"))) {
-		fprintf(stderr, "usage: ksink-bench-pgbase upsert-sql|jdbc-rows CONNINFO TABLE FILE\n");
+		fprintf(stderr,
+		        "usage: ksink-bench-pgbase upsert-sql|jdbc-rows CONNINFO TABLE FILE\n");
 		return 2;
 	}
 	conn = PQconnectdb(argv[2]);
