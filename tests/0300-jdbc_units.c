@@ -308,3 +308,28 @@ KS_TEST(decimal_text)
 	dec(z, 1, 2, "0.00");
 	dec(big, 9, 0, "1000000000000000000000");
 }
+
+KS_TEST(demo_connector_config_is_accepted)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file("demo/connect-jdbc-sink.json", 0, &jerr);
+	ks_props_t *p = ks_props_new();
+	ks_jdbc_settings_t s;
+	char err[512];
+
+	KS_CHECK(root, "demo/connect-jdbc-sink.json: %s", jerr.text);
+	KS_CHECK(!ks_config_from_json(json_object_get(root, "config"), p, err, sizeof(err)), "%s",
+	         err);
+	/* the template has placeholders for the port */
+	KS_CHECK(!ks_props_set(p, "connection.url", "jdbc:postgresql://127.0.0.1:5432/totebets"),
+	         "oom");
+	KS_CHECK(ks_jdbc_settings_parse(p, &s, err, sizeof(err)) == 0, "%s", err);
+	KS_CHECK(s.auto_create && s.auto_evolve && s.insert_mode == KS_JDBC_INSERT, "values");
+	KS_CHECK(strstr(s.conninfo, "connect_timeout='10'") &&
+	                 strstr(s.conninfo, "dbname='totebets'"),
+	         "%s", s.conninfo);
+	KS_CHECK(!strstr(s.conninfo_safe, "example"), "password in %s", s.conninfo_safe);
+	ks_jdbc_settings_clear(&s);
+	ks_props_destroy(p);
+	json_decref(root);
+}
