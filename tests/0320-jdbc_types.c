@@ -349,3 +349,53 @@ KS_TEST(insert_mode_direct_copy_into_existing_varchar)
 	done(t);
 	ks_schema_unref(vs);
 }
+
+KS_TEST(timestamp_fields_list_epoch_micros_and_nanos)
+{
+	ks_schema_t *vs = sch_struct();
+	ks_sink_task_t *t;
+	ks_record_t *r[2];
+
+	field(vs, "id", sch(KS_TYPE_INT32, 0));
+	field(vs, "at_us", sch(KS_TYPE_INT64, 0));
+	field(vs, "at_str", sch(KS_TYPE_STRING, 1));
+	field(vs, "plain", sch(KS_TYPE_INT64, 0));
+	for (int nanos = 0; nanos < 2; nanos++) {
+		const char *table = nanos ? "ty_tsl_ns" : "ty_tsl_us";
+		int64_t mul = nanos ? 1000 : 1;
+		char str[32];
+		ks_value_t *v = vstruct(4);
+
+		sql("DROP TABLE IF EXISTS %s", table);
+		t = task(table,
+		         cfg("timestamp.fields.list", "at_us, at_str", "timestamp.precision.mode",
+		             nanos ? "nanoseconds" : "microseconds", NULL));
+		vint(&v->u.st.fields[0], KS_TYPE_INT32, 1);
+		vint(&v->u.st.fields[1], KS_TYPE_INT64, 1700000000123456LL * mul);
+		snprintf(str, sizeof(str), "%lld", (long long)(-1 * mul)); /* 1 us before 1970 */
+		vstr(&v->u.st.fields[2], str);
+		vint(&v->u.st.fields[3], KS_TYPE_INT64, 5);
+		r[0] = rec(table, 0, 0, NULL, NULL, vs, v);
+		v = vstruct(4);
+		vint(&v->u.st.fields[0], KS_TYPE_INT32, 2);
+		vint(&v->u.st.fields[1], KS_TYPE_INT64, 0);
+		vstr(&v->u.st.fields[2], "12x");
+		vint(&v->u.st.fields[3], KS_TYPE_INT64, 5);
+		r[1] = rec(table, 0, 1, NULL, NULL, vs, v);
+		put(t, r, 2);
+		ks_commit_result_t res = commit(t, table, 0, 2);
+		KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 1, "%s %s",
+		         ks_err_name(res.err), res.errstr);
+		KS_CHECK(strstr(res.errstr, "not an epoch number"), "%s", res.errstr);
+		ks_jdbc_sink_plugin.discard(t, 1);
+		COMMIT_OK(t, table, 0, 2);
+		KS_CHECK_STR(
+		        q1("SELECT concat_ws('|', at_us, at_str, plain, pg_typeof(at_us)) FROM "
+		           "%s",
+		           table),
+		        "2023-11-14 22:13:20.123456|1969-12-31 23:59:59.999999|5|timestamp "
+		        "without time zone");
+		done(t);
+	}
+	ks_schema_unref(vs);
+}

@@ -19,7 +19,7 @@
  *
  * Accepted, no effect: jdbc.credentials.provider.class, date.timezone (dates
  * are always written as-is, i.e. Java's date.timezone=UTC),
- * timestamp.fields.list, timestamp.precision.mode, date.calendar.system
+ * date.calendar.system
  * (proleptic Gregorian always), string.output.value.column.name,
  * mssql.use.merge.holdlock.
  */
@@ -309,7 +309,8 @@ const ks_cfg_def_t ks_jdbc_config_defs[] = {
          .importance = KS_IMP_LOW,
          .group = G_MAP,
          .display_name = "Timestamp Fields List",
-         .doc = "Accepted for compatibility; not implemented (use TimestampConverter)."},
+         .doc = "Top-level INT64 or STRING value fields holding epoch microseconds (or "
+                "nanoseconds, timestamp.precision.mode) written as timestamps."},
         {.name = "timestamp.precision.mode",
          .type = KS_CFG_STRING,
          .default_value = "MICROSECONDS",
@@ -317,7 +318,7 @@ const ks_cfg_def_t ks_jdbc_config_defs[] = {
          .importance = KS_IMP_LOW,
          .group = G_MAP,
          .display_name = "Timestamp Precision Mode",
-         .doc = "Accepted for compatibility."},
+         .doc = "Unit of the timestamp.fields.list values: microseconds | nanoseconds."},
         {.name = "date.calendar.system",
          .type = KS_CFG_STRING,
          .default_value = "LEGACY",
@@ -549,6 +550,8 @@ int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char 
 	s->timestamptz = ks_strcaseeq(ks_config_string(cfg, "ksink.timestamp.type"), "timestamptz");
 	s->struct_jsonb = ks_strcaseeq(ks_config_string(cfg, "ksink.struct.mode"), "jsonb");
 	s->trim_sensitive = ks_config_bool(cfg, "trim.sensitive.log");
+	s->ts_nanos =
+	        ks_strcaseeq(ks_config_string(cfg, "timestamp.precision.mode"), "nanoseconds");
 	{
 		const char *const *items;
 		size_t n = ks_config_list(cfg, "table.types", &items);
@@ -569,7 +572,8 @@ int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char 
 	    str_dup(&s->db_timezone, ks_config_string(cfg, "db.timezone")) ||
 	    str_dup(&s->offsets_table, ks_config_string(cfg, "ksink.offsets.table")) ||
 	    list_dup(cfg, "pk.fields", &s->pk_fields, &s->npk_fields) ||
-	    list_dup(cfg, "fields.whitelist", &s->whitelist, &s->nwhitelist))
+	    list_dup(cfg, "fields.whitelist", &s->whitelist, &s->nwhitelist) ||
+	    list_dup(cfg, "timestamp.fields.list", &s->ts_fields, &s->nts_fields))
 		goto oom;
 	rc = 0;
 	goto out;
@@ -603,5 +607,6 @@ void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 	free(s->offsets_table);
 	strv_free(s->pk_fields, s->npk_fields);
 	strv_free(s->whitelist, s->nwhitelist);
+	strv_free(s->ts_fields, s->nts_fields);
 	memset(s, 0, sizeof(*s));
 }

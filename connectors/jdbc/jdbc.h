@@ -64,7 +64,10 @@ typedef struct ks_jdbc_settings {
 	char *offsets_table; /* ksink.offsets.table */
 	int timestamptz;     /* ksink.timestamp.type=timestamptz */
 	int struct_jsonb;    /* ksink.struct.mode=jsonb */
-	int trim_sensitive;  /* trim.sensitive.log: no DETAIL (row values) in errors */
+	char **ts_fields;    /* timestamp.fields.list */
+	size_t nts_fields;
+	int ts_nanos;       /* timestamp.precision.mode=nanoseconds */
+	int trim_sensitive; /* trim.sensitive.log: no DETAIL (row values) in errors */
 } ks_jdbc_settings_t;
 
 /* Parses and validates a connector config into s. 0 ok; -1 with errstr

@@ -57,7 +57,8 @@ typedef struct jcol {
 	const ks_schema_t *schema; /* NULL for the kafka columns */
 	ks_pgtype_t pt;
 	int is_key;
-	int dbi; /* index into table->cols, -1 = missing */
+	int dbi;       /* index into table->cols, -1 = missing */
+	int epoch_div; /* timestamp.fields.list: epoch value / this = microseconds */
 } jcol_t;
 
 typedef struct jtable jtable_t;
@@ -574,6 +575,16 @@ static int layout_add(jlayout_t *l, ks_sink_task_t *t, const char *name, int src
 		xsnprintf(c->pt.ddl, sizeof(c->pt.ddl), "BIGINT");
 		xsnprintf(c->pt.stage, sizeof(c->pt.stage), "int8");
 		c->pt.oid = 20;
+	} else if (src == SRC_VALUE && schema->logical == KS_LOGICAL_NONE &&
+	           (schema->type == KS_TYPE_INT64 || schema->type == KS_TYPE_STRING) &&
+	           name_in(t->set.ts_fields, t->set.nts_fields, name)) {
+		/* timestamp.fields.list (Java 10.8.3): epoch micros/nanos */
+		c->epoch_div = t->set.ts_nanos ? 1000 : 1;
+		c->pt.kind = KS_PGK_TIMESTAMPTZ;
+		xsnprintf(c->pt.ddl, sizeof(c->pt.ddl), "%s",
+		          t->set.timestamptz ? "TIMESTAMPTZ" : "TIMESTAMP");
+		xsnprintf(c->pt.stage, sizeof(c->pt.stage), "timestamptz");
+		c->pt.oid = 1184;
 	} else if (l->schemaless &&
 	           (schema->type == KS_TYPE_ARRAY || schema->type == KS_TYPE_STRUCT ||
 	            schema->type == KS_TYPE_MAP)) {
@@ -829,6 +840,36 @@ out:
 
 /* --- row encoding --- */
 
+/* timestamp.fields.list: an INT64 or numeric STRING of epoch micros (or
+ * nanos) as a TimestampMicros value in *tmp. */
+static int epoch_value(const jcol_t *c, const ks_value_t *v, ks_value_t *tmp, const ks_schema_t **s,
+                       char *err, size_t errlen)
+{
+	static const ks_schema_t ts_us = {.type = KS_TYPE_INT64,
+	                                  .logical = KS_LOGICAL_TIMESTAMP_MICROS};
+	int64_t x;
+
+	if (v->type == KS_TYPE_STRING) {
+		char buf[32], *end;
+		if (!v->u.s.len || v->u.s.len >= sizeof(buf))
+			return ks_seterr(err, errlen, -1, "not an epoch number");
+		memcpy(buf, v->u.s.ptr, v->u.s.len);
+		buf[v->u.s.len] = 0;
+		errno = 0;
+		x = strtoll(buf, &end, 10);
+		if (errno || *end)
+			return ks_seterr(err, errlen, -1, "'%s' is not an epoch number", buf);
+	} else {
+		x = v->u.i;
+	}
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->type = KS_TYPE_INT64;
+	/* floor division: instants before 1970 stay in their microsecond */
+	tmp->u.i = x / c->epoch_div - (x % c->epoch_div < 0);
+	*s = &ts_us;
+	return 0;
+}
+
 static void col_value(const ks_sink_task_t *t, const jcol_t *c, const ks_record_t *r,
                       ks_value_t *tmp, const ks_schema_t **s, const ks_value_t **v)
 {
@@ -884,7 +925,12 @@ static int encode_row(ks_sink_task_t *t, ks_buf_t *b, const jlayout_t *l, size_t
 		char err[KS_ERRSTR_SIZE];
 
 		col_value(t, c, r, &tmp, &s, &v);
-		if (ks_jdbc_encode(b, s, v, &c->pt, err, sizeof(err))) {
+		int bad = 0;
+		if (c->epoch_div && v && !v->is_null) {
+			bad = epoch_value(c, v, &tmp, &s, err, sizeof(err));
+			v = &tmp;
+		}
+		if (bad || ks_jdbc_encode(b, s, v, &c->pt, err, sizeof(err))) {
 			xsnprintf(t->errstr, sizeof(t->errstr), "%s[%d]@%lld column \"%s\": %s",
 			          r->topic, (int)r->partition, (long long)r->offset, c->name, err);
 			return -1;
