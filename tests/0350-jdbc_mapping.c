@@ -168,3 +168,28 @@ KS_TEST(data_errors_against_existing_types)
 	done(t);
 	ks_schema_unref(vs);
 }
+
+KS_TEST(string_values_into_one_column)
+{
+	ks_schema_t *ks = sch(KS_TYPE_STRING, 0), *vs = sch(KS_TYPE_STRING, 1);
+	ks_sink_task_t *t;
+	ks_record_t *r[3];
+
+	sql("DROP TABLE IF EXISTS mp_strings");
+	t = task("mp-strings", cfg("pk.mode", "record_key", "pk.fields", "k", "insert.mode",
+	                           "upsert", "string.output.value.column.name", "payload", NULL));
+	for (int i = 0; i < 3; i++) {
+		ks_value_t *k = ks_value_new(arena(), KS_TYPE_STRING);
+		ks_value_t *v = ks_value_new(arena(), KS_TYPE_STRING);
+		vstr(k, i == 2 ? "a" : i ? "b" : "a");
+		vstr(v, i == 2 ? "{\"raw\": 3}" : "plain text");
+		r[i] = rec("mp_strings", 0, i, ks, k, vs, v);
+	}
+	put(t, r, 3);
+	COMMIT_OK(t, "mp_strings", 0, 3);
+	KS_CHECK_STR(q1("SELECT string_agg(k || '=' || payload, ',' ORDER BY k) FROM mp_strings"),
+	             "a={\"raw\": 3},b=plain text");
+	done(t);
+	ks_schema_unref(ks);
+	ks_schema_unref(vs);
+}

@@ -20,8 +20,7 @@
  * Accepted, no effect: jdbc.credentials.provider.class, date.timezone (dates
  * are always written as-is, i.e. Java's date.timezone=UTC),
  * date.calendar.system
- * (proleptic Gregorian always), string.output.value.column.name,
- * mssql.use.merge.holdlock.
+ * (proleptic Gregorian always), mssql.use.merge.holdlock.
  */
 #include "jdbc.h"
 
@@ -334,7 +333,7 @@ const ks_cfg_def_t ks_jdbc_config_defs[] = {
          .importance = KS_IMP_LOW,
          .group = G_MAP,
          .display_name = "String value column",
-         .doc = "Accepted for compatibility; not implemented."},
+         .doc = "Column that a STRING value (StringConverter) is written into."},
         /* DDL */
         {.name = "auto.create",
          .type = KS_CFG_BOOLEAN,
@@ -571,6 +570,7 @@ int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char 
 	if (str_dup(&s->table_format, v) ||
 	    str_dup(&s->db_timezone, ks_config_string(cfg, "db.timezone")) ||
 	    str_dup(&s->offsets_table, ks_config_string(cfg, "ksink.offsets.table")) ||
+	    str_dup(&s->string_col, ks_config_string(cfg, "string.output.value.column.name")) ||
 	    list_dup(cfg, "pk.fields", &s->pk_fields, &s->npk_fields) ||
 	    list_dup(cfg, "fields.whitelist", &s->whitelist, &s->nwhitelist) ||
 	    list_dup(cfg, "timestamp.fields.list", &s->ts_fields, &s->nts_fields))
@@ -605,6 +605,7 @@ void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 	free(s->table_format);
 	free(s->db_timezone);
 	free(s->offsets_table);
+	free(s->string_col);
 	strv_free(s->pk_fields, s->npk_fields);
 	strv_free(s->whitelist, s->nwhitelist);
 	strv_free(s->ts_fields, s->nts_fields);

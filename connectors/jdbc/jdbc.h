@@ -67,6 +67,7 @@ typedef struct ks_jdbc_settings {
 	char **ts_fields;    /* timestamp.fields.list */
 	size_t nts_fields;
 	int ts_nanos;       /* timestamp.precision.mode=nanoseconds */
+	char *string_col;   /* string.output.value.column.name */
 	int trim_sensitive; /* trim.sensitive.log: no DETAIL (row values) in errors */
 } ks_jdbc_settings_t;
 

@@ -40,7 +40,15 @@
 
 unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
 
-enum { SRC_KAFKA_TOPIC, SRC_KAFKA_PARTITION, SRC_KAFKA_OFFSET, SRC_KEY, SRC_KEY_FIELD, SRC_VALUE };
+enum {
+	SRC_KAFKA_TOPIC,
+	SRC_KAFKA_PARTITION,
+	SRC_KAFKA_OFFSET,
+	SRC_KEY,
+	SRC_KEY_FIELD,
+	SRC_VALUE,
+	SRC_VALUE_WHOLE /* a STRING value into string.output.value.column.name */
+};
 enum { E_OK = 0, E_CONN, E_TRANSIENT, E_DATA, E_STALE, E_FATAL, E_RECORD };
 
 typedef struct dbcol {
@@ -704,6 +712,12 @@ static int layout_build(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, const ks_
 	if (rc)
 		return rc;
 	l->nkeys = l->ncols;
+	if (vs && vs->type == KS_TYPE_STRING) {
+		/* StringConverter values (Java 10.9.4): one column */
+		if ((rc = layout_add(l, t, s->string_col, SRC_VALUE_WHOLE, -1, vs, 0)))
+			return rc;
+		vs = NULL;
+	}
 	for (size_t i = 0; vs && i < vs->nfields && !rc; i++) {
 		const char *fn = vs->fields[i].name;
 		int dup = 0;
@@ -901,6 +915,9 @@ static void col_value(const ks_sink_task_t *t, const jcol_t *c, const ks_record_
 	case SRC_VALUE:
 		st = r->value;
 		break;
+	case SRC_VALUE_WHOLE:
+		*v = r->value;
+		break;
 	}
 	if (st && !st->is_null && st->type == KS_TYPE_STRUCT && c->field >= 0 &&
 	    (size_t)c->field < st->u.st.n)
@@ -1037,8 +1054,12 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 		return 0;
 	}
 	/* a Struct with its schema, or a schemaless JSON object (names kept) */
-	if (r->value->type != KS_TYPE_STRUCT ||
-	    (r->value_schema ? r->value_schema->type != KS_TYPE_STRUCT : !r->value->u.st.names)) {
+	if (r->value_schema && r->value_schema->type == KS_TYPE_STRING &&
+	    r->value->type == KS_TYPE_STRING && t->set.pk_mode != KS_JDBC_PK_RECORD_VALUE) {
+		/* string.output.value.column.name */
+	} else if (r->value->type != KS_TYPE_STRUCT ||
+	           (r->value_schema ? r->value_schema->type != KS_TYPE_STRUCT
+	                            : !r->value->u.st.names)) {
 		xsnprintf(
 		        t->errstr, sizeof(t->errstr),
 		        "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
@@ -1269,6 +1290,9 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 			for (size_t i = 0; i < l->ncols; i++)
 				if (l->cols[i].src == SRC_VALUE && l->cols[i].field == (int)f)
 					order[n++] = i;
+	for (size_t i = 0; i < l->ncols; i++)
+		if (l->cols[i].src == SRC_VALUE_WHOLE)
+			order[n++] = i;
 	size_t rest = n;
 	for (size_t i = 0; i < l->ncols; i++)
 		if (l->cols[i].src == SRC_KEY || l->cols[i].src == SRC_KEY_FIELD)
