@@ -1087,7 +1087,7 @@ static int plan(ks_sink_task_t *t, size_t limit)
 	int reduce = t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ||
 	             t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
 	rentry_t *ht = NULL;
-	size_t hcap = 16, hn = 0;
+	size_t hcap = 16;
 	jtable_t **tord = NULL;
 	size_t ntord = 0;
 	int rc = E_FATAL;
@@ -1165,7 +1165,6 @@ static int plan(ks_sink_task_t *t, size_t limit)
 			ht[pos].table = tb;
 			ht[pos].koff = koff;
 			ht[pos].klen = klen;
-			hn++;
 		} else {
 			t->keys.len = koff; /* key bytes already stored */
 		}
@@ -1173,7 +1172,6 @@ static int plan(ks_sink_task_t *t, size_t limit)
 		ht[pos].last_delete = is_delete;
 		if (is_delete)
 			ht[pos].need_delete = 1;
-		(void)tord;
 	}
 	for (size_t p = 0; reduce && p < hcap; p++) {
 		rentry_t *e = &ht[p];
@@ -1216,7 +1214,6 @@ oom:
 	xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
 	rc = E_FATAL;
 out:
-	(void)hn;
 	free(ht);
 	free(tord);
 	return rc;
