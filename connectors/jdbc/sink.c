@@ -24,6 +24,11 @@
  * staged records (each probe a rolled-back transaction) and reported as
  * KS_ERR_RECORD with bad_index; discard() removes that record.
  *
+ * A COMMIT whose acknowledgement is lost is resolved on reconnect by reading
+ * the offsets table (equal offsets = it committed), so nothing is written
+ * twice. Schemaless JSON values (no schema, member names kept) are written
+ * into existing tables, their types taken from the table.
+ *
  * All on the task's thread; no locking. Values only travel as COPY data or
  * bound parameters, identifiers are always quoted (sql.c).
  */
