@@ -6,8 +6,7 @@ source "$(dirname "$0")/lib/lib.sh"
 
 U=$KSINK_REGISTRY_URL
 CT='Content-Type: application/vnd.schemaregistry.v1+json'
-SEED=$ROOT/../../shared/reference/seed-tote-pool
-[ -d "$SEED" ] || SEED=/work/shared/reference/seed-tote-pool
+SEED=$ROOT/demo/data
 P=t0200$$ # subject prefix, unique per run
 
 # req METHOD PATH [BODY] [CONTENT-TYPE] -> "STATUS BODY" on stdout
@@ -63,6 +62,7 @@ check_eq "versions of an id" "$(echo "${r#* }" | jq -c "map(select(.subject|star
 	"[{\"subject\":\"$P-bets-value\",\"version\":1},{\"subject\":\"$P-other-value\",\"version\":1}]"
 r=$(req GET /subjects)
 check "subjects lists both" bash -c "echo '${r#* }' | jq -e 'index(\"$P-bets-value\") and index(\"$P-other-value\")'"
+check "subjects are sorted" bash -c "echo '${r#* }' | jq -e '. == sort'"
 check_eq "schema types" "$(req GET /schemas/types)" '200 ["AVRO"]'
 
 r=$(req POST "/subjects/$P-bets-value" "$(body_of "$BETS_WS")")
@@ -78,6 +78,7 @@ check_eq "40402 unknown version" "$(req GET "/subjects/$P-bets-value/versions/7"
 	'404 {"error_code":40402,"message":"Version 7 not found."}'
 check_eq "40403 unknown id" "$(req GET /schemas/ids/999999)" \
 	'404 {"error_code":40403,"message":"Schema 999999 not found"}'
+check_eq "404 for a non-numeric id" "$(req GET /schemas/ids/abc)" '404 {"error_code":404,"message":"HTTP 404 Not Found"}'
 check_eq "40403 lookup of an unregistered schema" \
 	"$(req POST "/subjects/$P-other-value" "$(body_of '"string"')")" \
 	'404 {"error_code":40403,"message":"Schema not found"}'

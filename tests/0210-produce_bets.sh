@@ -5,8 +5,7 @@
 # --key-string, --key-schema), tombstones, --format json, and the errors.
 source "$(dirname "$0")/lib/lib.sh"
 
-SEED=/work/shared/reference/seed-tote-pool
-[ -d "$ROOT/demo/seed" ] && SEED=$ROOT/demo/seed
+SEED=$ROOT/demo/data
 BETS_AVSC=$SEED/tote_win_bets-value.avsc
 PROD=$BUILD/ksink-produce
 B=$KSINK_BOOTSTRAP
@@ -14,13 +13,15 @@ R=$KSINK_REGISTRY_URL
 T=t0210_$$
 TMP=$KSINK_TEST_OUT/0210
 mkdir -p "$TMP"
+# the 9 bets the seed demo posts: post_bets.sh, then post_bets_large.sh
+cat "$SEED/post_bets.jsonl" "$SEED/post_bets_large.jsonl" >"$TMP/bets.jsonl"
 
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 consume() { kcat -C -b "$B" -q -e -o beginning "$@"; }
 
 # --- the seed bets, into partition 0 ---
 "$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" --partition 0 \
-	<"$SEED/bets.jsonl" 2>"$TMP/bets.err"
+	<"$TMP/bets.jsonl" 2>"$TMP/bets.err"
 check_eq "produce exits 0" "$?" 0
 check_eq "summary line" "$(grep -o '^produced [0-9]* records to [^ ]*' "$TMP/bets.err")" "produced 9 records to $T"
 check_eq "9 records" "$(consume -t "$T" -f '%p|%k|%S\n' | wc -l)" 9
@@ -40,9 +41,18 @@ check_eq "negative double (-20.0)" "${neg:10}" "020402000200000000000034c0"
 
 # --- the same schema again: same id, one version ---
 "$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" \
-	<"$SEED/bets.jsonl" 2>/dev/null
+	<"$TMP/bets.jsonl" 2>/dev/null
 check_eq "second run keeps one version" "$(curl -s "$R/subjects/$T-value/versions")" "[1]"
 check_eq "18 records after the second run" "$(consume -t "$T" -f '%S\n' | wc -l)" 18
+
+# --- a registry restart mid-stream: the next run frames with the same id ---
+"$ROOT/tests/stack.sh" restart registry --dir "$KSINK_STACK_DIR" >/dev/null 2>&1
+check "registry back" wait_for 10 curl -sf "$R/subjects"
+"$PROD" --bootstrap "$B" --registry "$R" --topic "$T" --value-schema "$BETS_AVSC" --partition 0 \
+	<"$TMP/bets.jsonl" 2>/dev/null
+check_eq "produce after the restart exits 0" "$?" 0
+after=$(consume -t "$T" -p 0 -o -1 -c 1 -f '%s' | hex)
+check_eq "same schema id after the restart" "${after:0:10}" "00$(printf '%08x' "$ID")"
 
 # --- --key-field: keys are the field's text, equal keys on equal partitions ---
 T2=${T}_keyed
@@ -98,6 +108,24 @@ check_eq "types produce exits 0" "$?" 0
 # map: block 1 (02) "k" (02 6b) "v" (02 76), end 00; union 1 (02) true (01); "hé" (06 68 c3 a9)
 check_eq "types byte-exact" "$(consume -t "$T5" -c 1 -f '%s' | hex | cut -c11-)" \
 	"020401ff0402010002026b02760002010668c3a9"
+
+# --- missing fields take their declared defaults (nested, namespaced records too) ---
+T7=${T}_defaults
+cat >"$TMP/defaults.avsc" <<'EOF'
+{"type":"record","name":"D","namespace":"n1","fields":[
+ {"name":"a","type":"int","default":7},
+ {"name":"b","type":["string","null"],"default":"x"},
+ {"name":"c","type":{"type":"record","name":"Sub","fields":[{"name":"z","type":"long","default":-1}]}},
+ {"name":"d","type":{"type":"array","items":{"type":"record","name":"o.El","fields":[{"name":"q","type":"boolean","default":true}]}}},
+ {"name":"e","type":"string"}]}
+EOF
+echo '{"e":"E","d":[{}],"c":{}}' |
+	"$PROD" --bootstrap "$B" --registry "$R" --topic "$T7" --value-schema "$TMP/defaults.avsc" 2>"$TMP/defaults.err"
+check_eq "defaults produce exits 0" "$?" 0
+# a=7 (0e); b branch 0 "x" (00 02 78); c.z=-1 (01); d: 1 item (02) q=true (01), end 00; e "E" (02 45)
+check_eq "defaults byte-exact" "$(consume -t "$T7" -c 1 -f '%s' | hex | cut -c11-)" "0e000278010201000245"
+echo '{"d":[]}' | "$PROD" --count-only --topic "$T7" --value-schema "$TMP/defaults.avsc" 2>"$TMP/defaults2.err"
+check "a missing field without default is an error" grep -q 'line 1: \$.c: missing field' "$TMP/defaults2.err"
 
 # --- --format json: lines as they are, no registry ---
 T6=${T}_json

@@ -4,8 +4,7 @@
 # partition high-water marks add up). Prints the rate; asserts no timing.
 source "$(dirname "$0")/lib/lib.sh"
 
-SEED=/work/shared/reference/seed-tote-pool
-[ -d "$ROOT/demo/seed" ] && SEED=$ROOT/demo/seed
+SEED=$ROOT/demo/data
 T=t0220_$$
 N=200000
 TMP=$KSINK_TEST_OUT/0220

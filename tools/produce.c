@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,11 @@ typedef struct avro_ser {
 	int raw_bytes; /* top-level "bytes": Confluent writes the bytes without a length */
 	ks_buf_t out;  /* framed message */
 	avro_writer_t writer;
+	json_t *defaults; /* {"<record full name>":{"<field>":<default>}} from the .avsc */
 } avro_ser_t;
+
+/* The field defaults of the schema being encoded (avro-c does not keep them). */
+static json_t *cur_defaults;
 
 static struct {
 	rd_kafka_t *rk;
@@ -167,16 +172,61 @@ out:
 /* -------------------------------------------------------------------------- */
 /* Avro JSON encoding -> avro-c generic value */
 
-static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr, size_t errlen);
+/*
+ * Where a value sits in the line, for error messages only: built on the
+ * stack while walking and rendered ($.a.b[2]["k"]) only when something fails.
+ * name NULL: array element `index`; index -1: map key `name`; else field.
+ */
+typedef struct jpath {
+	const struct jpath *up;
+	const char *name;
+	long index;
+} jpath_t;
+
+static void jpath_render(const jpath_t *p, ks_buf_t *out)
+{
+	if (!p) {
+		ks_buf_putc(out, '$');
+		return;
+	}
+	jpath_render(p->up, out);
+	if (!p->name)
+		ks_buf_printf(out, "[%ld]", p->index);
+	else if (p->index < 0)
+		ks_buf_printf(out, "[\"%s\"]", p->name);
+	else
+		ks_buf_printf(out, ".%s", p->name);
+}
+
+/* ks_seterr with the rendered path in front: "$.a.b: message"; returns -1. */
+static int perr(char *errstr, size_t errlen, const jpath_t *path, const char *fmt, ...)
+        KS_PRINTF(4, 5);
+
+static int perr(char *errstr, size_t errlen, const jpath_t *path, const char *fmt, ...)
+{
+	ks_buf_t b = KS_BUF_INIT;
+	char msg[KS_ERRSTR_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jpath_render(path, &b);
+	ks_seterr(errstr, errlen, -1, "%s: %s", b.data ? b.data : "$", msg);
+	ks_buf_free(&b);
+	return -1;
+}
+
+static int set_value(avro_value_t *v, json_t *j, const jpath_t *path, char *errstr, size_t errlen);
 
 /* Decodes the Avro JSON form of bytes/fixed: each code point 0..255 is one byte. */
-static int json_bytes(json_t *j, ks_buf_t *out, const char *path, char *errstr, size_t errlen)
+static int json_bytes(json_t *j, ks_buf_t *out, const jpath_t *path, char *errstr, size_t errlen)
 {
 	const unsigned char *s;
 	size_t n, i = 0;
 
 	if (!json_is_string(j))
-		return ks_seterr(errstr, errlen, -1, "%s: expected a string of bytes", path);
+		return perr(errstr, errlen, path, "expected a string of bytes");
 	s = (const unsigned char *)json_string_value(j);
 	n = json_string_length(j);
 	ks_buf_reset(out);
@@ -188,8 +238,8 @@ static int json_bytes(json_t *j, ks_buf_t *out, const char *path, char *errstr, 
 			c = ((c & 0x1F) << 6) | (s[i + 1] & 0x3F);
 			i += 2;
 		} else {
-			return ks_seterr(errstr, errlen, -1,
-			                 "%s: bytes must be code points \\u0000..\\u00ff", path);
+			return perr(errstr, errlen, path,
+			            "bytes must be code points \\u0000..\\u00ff");
 		}
 		ks_buf_putc(out, (char)c);
 	}
@@ -237,23 +287,21 @@ static int branch_matches(avro_schema_t b, const char *tag)
 	return 0;
 }
 
-static int set_union(avro_value_t *v, json_t *j, const char *path, char *errstr, size_t errlen)
+static int set_union(avro_value_t *v, json_t *j, const jpath_t *path, char *errstr, size_t errlen)
 {
 	avro_schema_t us = avro_value_get_schema(v);
 	size_t nb = avro_schema_union_size(us);
 	avro_value_t branch;
-	char sub[512];
 
 	if (json_is_null(j)) {
 		for (size_t i = 0; i < nb; i++)
 			if (is_avro_null(avro_schema_union_branch(us, (int)i))) {
 				if (avro_value_set_branch(v, (int)i, &branch) ||
 				    avro_value_set_null(&branch))
-					return ks_seterr(errstr, errlen, -1, "%s: %s", path,
-					                 avro_strerror());
+					return perr(errstr, errlen, path, "%s", avro_strerror());
 				return 0;
 			}
-		return ks_seterr(errstr, errlen, -1, "%s: null is not in the union", path);
+		return perr(errstr, errlen, path, "null is not in the union");
 	}
 	/* The Avro JSON encoding: {"<type name>": value}. */
 	if (json_is_object(j) && json_object_size(j) == 1) {
@@ -263,10 +311,9 @@ static int set_union(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			if (!branch_matches(avro_schema_union_branch(us, (int)i), tag))
 				continue;
 			if (avro_value_set_branch(v, (int)i, &branch))
-				return ks_seterr(errstr, errlen, -1, "%s: %s", path,
-				                 avro_strerror());
-			snprintf(sub, sizeof(sub), "%s.%s", path, tag);
-			return set_value(&branch, inner, sub, errstr, errlen);
+				return perr(errstr, errlen, path, "%s", avro_strerror());
+			jpath_t sub = {path, tag, 0};
+			return set_value(&branch, inner, &sub, errstr, errlen);
 		}
 	}
 	/* Convenience: an untagged value goes to the first non-null branch taking it. */
@@ -276,47 +323,116 @@ static int set_union(avro_value_t *v, json_t *j, const char *path, char *errstr,
 		if (is_avro_null(b))
 			continue;
 		if (avro_value_set_branch(v, (int)i, &branch))
-			return ks_seterr(errstr, errlen, -1, "%s: %s", path, avro_strerror());
+			return perr(errstr, errlen, path, "%s", avro_strerror());
 		if (set_value(&branch, j, path, ignored, sizeof(ignored)) == 0)
 			return 0;
 	}
-	return ks_seterr(errstr, errlen, -1, "%s: %s matches no branch of the union", path,
-	                 json_type_name(j));
+	return perr(errstr, errlen, path, "%s matches no branch of the union", json_type_name(j));
 }
 
-static int set_record(avro_value_t *v, json_t *j, const char *path, char *errstr, size_t errlen)
+/* The declared default of field `name` of record rs, or NULL. */
+static json_t *record_default(avro_schema_t rs, const char *name)
+{
+	const char *ns = avro_schema_namespace(rs);
+	char full[512];
+
+	if (!cur_defaults)
+		return NULL;
+	snprintf(full, sizeof(full), "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "." : "",
+	         avro_schema_name(rs));
+	return json_object_get(json_object_get(cur_defaults, full), name);
+}
+
+/*
+ * collect_defaults() walks a parsed .avsc and records every field default
+ * under its record's full name (namespaces inherited as the spec says).
+ */
+static void collect_defaults(json_t *node, const char *ns, json_t *out)
+{
+	json_t *type, *f;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, f) collect_defaults(f, ns, out);
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	type = json_object_get(node, "type");
+	if (!json_is_string(type)) {
+		collect_defaults(type, ns, out);
+		return;
+	}
+	if (!strcmp(json_string_value(type), "array")) {
+		collect_defaults(json_object_get(node, "items"), ns, out);
+	} else if (!strcmp(json_string_value(type), "map")) {
+		collect_defaults(json_object_get(node, "values"), ns, out);
+	} else if (!strcmp(json_string_value(type), "record") ||
+	           !strcmp(json_string_value(type), "error")) {
+		const char *name = json_string_value(json_object_get(node, "name"));
+		const char *own = json_string_value(json_object_get(node, "namespace"));
+		const char *dot;
+		char full[512], childns[512];
+		json_t *fields = json_object(), *field;
+
+		if (!name || !fields) {
+			json_decref(fields);
+			return;
+		}
+		if ((dot = strrchr(name, '.'))) {
+			snprintf(full, sizeof(full), "%s", name);
+			snprintf(childns, sizeof(childns), "%.*s", (int)(dot - name), name);
+		} else {
+			const char *use = own ? own : ns;
+			snprintf(full, sizeof(full), "%s%s%s", use && *use ? use : "",
+			         use && *use ? "." : "", name);
+			snprintf(childns, sizeof(childns), "%s", use ? use : "");
+		}
+		json_array_foreach(json_object_get(node, "fields"), i, field)
+		{
+			const char *fname = json_string_value(json_object_get(field, "name"));
+			json_t *d = json_object_get(field, "default");
+			if (fname && d)
+				json_object_set(fields, fname, d);
+			collect_defaults(json_object_get(field, "type"), childns, out);
+		}
+		json_object_set_new(out, full, fields);
+	}
+}
+
+static int set_record(avro_value_t *v, json_t *j, const jpath_t *path, char *errstr, size_t errlen)
 {
 	avro_schema_t rs = avro_value_get_schema(v);
 	size_t n = avro_schema_record_size(rs), used = 0;
-	char sub[512];
 
 	if (!json_is_object(j))
-		return ks_seterr(errstr, errlen, -1, "%s: expected an object for record %s, got %s",
-		                 path, avro_schema_name(rs), json_type_name(j));
+		return perr(errstr, errlen, path, "expected an object for record %s, got %s",
+		            avro_schema_name(rs), json_type_name(j));
 	for (size_t i = 0; i < n; i++) {
 		avro_value_t field;
 		const char *name;
 		json_t *fj;
 
 		if (avro_value_get_by_index(v, i, &field, &name))
-			return ks_seterr(errstr, errlen, -1, "%s: %s", path, avro_strerror());
-		snprintf(sub, sizeof(sub), "%s.%s", path, name);
+			return perr(errstr, errlen, path, "%s", avro_strerror());
+		jpath_t sub = {path, name, 0};
 		if (!(fj = json_object_get(j, name))) {
-			/* A missing nullable field is null (what its usual default says). */
+			/* A missing field takes its declared default, else null if allowed. */
 			avro_schema_t fs = avro_value_get_schema(&field);
+			json_t *dflt = record_default(rs, name);
 			int nullable = is_avro_null(fs);
 			if (is_avro_union(fs))
 				for (size_t b = 0; b < avro_schema_union_size(fs); b++)
 					nullable |=
 					        is_avro_null(avro_schema_union_branch(fs, (int)b));
-			if (!nullable)
-				return ks_seterr(errstr, errlen, -1, "%s: missing field", sub);
-			if (set_value(&field, json_null(), sub, errstr, errlen))
+			if (!dflt && !nullable)
+				return perr(errstr, errlen, &sub, "missing field (and no default)");
+			if (set_value(&field, dflt ? dflt : json_null(), &sub, errstr, errlen))
 				return -1;
 			continue;
 		}
 		used++;
-		if (set_value(&field, fj, sub, errstr, errlen))
+		if (set_value(&field, fj, &sub, errstr, errlen))
 			return -1;
 	}
 	if (used != json_object_size(j)) {
@@ -326,16 +442,14 @@ static int set_record(avro_value_t *v, json_t *j, const char *path, char *errstr
 		{
 			avro_value_t field;
 			if (avro_value_get_by_name(v, key, &field, NULL) != 0)
-				return ks_seterr(errstr, errlen, -1, "%s: unknown field \"%s\"",
-				                 path, key);
+				return perr(errstr, errlen, path, "unknown field \"%s\"", key);
 		}
 	}
 	return 0;
 }
 
-static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr, size_t errlen)
+static int set_value(avro_value_t *v, json_t *j, const jpath_t *path, char *errstr, size_t errlen)
 {
-	char sub[512];
 	int rc = 0;
 
 	switch (avro_value_get_type(v)) {
@@ -355,9 +469,8 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			goto mismatch;
 		n = json_integer_value(j);
 		if (n < INT32_MIN || n > INT32_MAX)
-			return ks_seterr(errstr, errlen, -1,
-			                 "%s: %" JSON_INTEGER_FORMAT " is out of range for int",
-			                 path, n);
+			return perr(errstr, errlen, path,
+			            "%" JSON_INTEGER_FORMAT " is out of range for int", n);
 		rc = avro_value_set_int(v, (int32_t)n);
 		break;
 	}
@@ -392,9 +505,8 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			int64_t size = avro_schema_fixed_size(avro_value_get_schema(v));
 			if ((int64_t)b.len != size) {
 				ks_buf_free(&b);
-				return ks_seterr(errstr, errlen, -1,
-				                 "%s: fixed needs %" PRId64 " bytes, got %zu", path,
-				                 size, b.len);
+				return perr(errstr, errlen, path,
+				            "fixed needs %" PRId64 " bytes, got %zu", size, b.len);
 			}
 			rc = avro_value_set_fixed(v, b.data ? b.data : "", b.len);
 		} else {
@@ -409,9 +521,9 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 			goto mismatch;
 		idx = avro_schema_enum_get_by_name(avro_value_get_schema(v), json_string_value(j));
 		if (idx < 0)
-			return ks_seterr(
-			        errstr, errlen, -1, "%s: \"%s\" is not a symbol of enum %s", path,
-			        json_string_value(j), avro_schema_name(avro_value_get_schema(v)));
+			return perr(errstr, errlen, path, "\"%s\" is not a symbol of enum %s",
+			            json_string_value(j),
+			            avro_schema_name(avro_value_get_schema(v)));
 		rc = avro_value_set_enum(v, idx);
 		break;
 	}
@@ -424,10 +536,9 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 		{
 			avro_value_t child;
 			if (avro_value_append(v, &child, NULL))
-				return ks_seterr(errstr, errlen, -1, "%s: %s", path,
-				                 avro_strerror());
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-			if (set_value(&child, item, sub, errstr, errlen))
+				return perr(errstr, errlen, path, "%s", avro_strerror());
+			jpath_t sub = {path, NULL, (long)i};
+			if (set_value(&child, item, &sub, errstr, errlen))
 				return -1;
 		}
 		break;
@@ -441,10 +552,9 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 		{
 			avro_value_t child;
 			if (avro_value_add(v, key, &child, NULL, NULL))
-				return ks_seterr(errstr, errlen, -1, "%s: %s", path,
-				                 avro_strerror());
-			snprintf(sub, sizeof(sub), "%s[\"%s\"]", path, key);
-			if (set_value(&child, item, sub, errstr, errlen))
+				return perr(errstr, errlen, path, "%s", avro_strerror());
+			jpath_t sub = {path, key, -1};
+			if (set_value(&child, item, &sub, errstr, errlen))
 				return -1;
 		}
 		break;
@@ -454,15 +564,15 @@ static int set_value(avro_value_t *v, json_t *j, const char *path, char *errstr,
 	case AVRO_UNION:
 		return set_union(v, j, path, errstr, errlen);
 	default:
-		return ks_seterr(errstr, errlen, -1, "%s: unsupported Avro type", path);
+		return perr(errstr, errlen, path, "unsupported Avro type");
 	}
 	if (rc)
-		return ks_seterr(errstr, errlen, -1, "%s: %s", path, avro_strerror());
+		return perr(errstr, errlen, path, "%s", avro_strerror());
 	return 0;
 
 mismatch:
-	return ks_seterr(errstr, errlen, -1, "%s: expected %s, got %s", path,
-	                 avro_schema_type_name(avro_value_get_schema(v)), json_type_name(j));
+	return perr(errstr, errlen, path, "expected %s, got %s",
+	            avro_schema_type_name(avro_value_get_schema(v)), json_type_name(j));
 }
 
 /* -------------------------------------------------------------------------- */
@@ -511,6 +621,8 @@ static int ser_init(avro_ser_t *s, const char *path, const char *registry, const
 		return ks_seterr(errstr, errlen, -1, "%s: line %d: %s", path, jerr.line, jerr.text);
 	}
 	compact = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	if ((s->defaults = json_object()))
+		collect_defaults(j, NULL, s->defaults);
 	json_decref(j);
 	free(text);
 	if (!compact)
@@ -533,6 +645,7 @@ static int ser_init(avro_ser_t *s, const char *path, const char *registry, const
 
 static void ser_destroy(avro_ser_t *s)
 {
+	json_decref(s->defaults);
 	if (s->iface) {
 		avro_value_decref(&s->value);
 		avro_value_iface_decref(s->iface);
@@ -552,7 +665,8 @@ static int ser_encode(avro_ser_t *s, json_t *j, char *errstr, size_t errlen)
 	                        (unsigned char)(s->id >> 8), (unsigned char)s->id};
 
 	avro_value_reset(&s->value);
-	if (set_value(&s->value, j, "$", errstr, errlen))
+	cur_defaults = s->defaults;
+	if (set_value(&s->value, j, NULL, errstr, errlen))
 		return -1;
 	ks_buf_reset(&s->out);
 	ks_buf_append(&s->out, hdr, sizeof(hdr));
@@ -735,7 +849,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(a, "--partition") && next) {
-			partition = atoi(argv[++i]);
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end || end == argv[i] || n < 0 || n > INT32_MAX) {
+				fprintf(stderr, PROG ": --partition needs a partition number\n");
+				return 2;
+			}
+			partition = (int32_t)n;
 		} else if (!strcmp(a, "--count-only")) {
 			count_only = 1;
 		} else if (!strcmp(a, "-X") && next && nprops < (int)KS_ARRAY_SIZE(props)) {

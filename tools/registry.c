@@ -776,19 +776,32 @@ static void do_config(request_t *rq, reply_t *rp, const char *subject)
 	not_allowed(rp);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* GET /subjects[?deleted=true] */
 static void do_subjects(request_t *rq, reply_t *rp)
 {
 	int deleted = qarg_true(rq, "deleted");
+	const char **names = calloc(R.nsubjects + 1, sizeof(*names));
 	json_t *list = json_array();
+	size_t n = 0;
 
-	if (!list) {
+	if (!list || !names) {
+		json_decref(list);
+		free(names);
 		err_oom(rp);
 		return;
 	}
 	for (size_t i = 0; i < R.nsubjects; i++)
 		if (deleted ? R.subjects[i].nversions > 0 : live_versions(&R.subjects[i]) > 0)
-			json_array_append_new(list, json_string(R.subjects[i].name));
+			names[n++] = R.subjects[i].name;
+	qsort(names, n, sizeof(*names), cmp_name); /* Confluent lists subjects sorted */
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_string(names[i]));
+	free(names);
 	reply_json(rp, list);
 }
 
@@ -820,6 +833,10 @@ static void do_schema_id(request_t *rq, reply_t *rp, const char *idstr, const ch
 	reg_schema_t *sc = id > 0 ? schema_by_id(id) : NULL;
 	json_t *list;
 
+	if (id < 0) { /* not an int: JAX-RS does not match the route */
+		reply_error(rp, 404, 404, "HTTP 404 Not Found");
+		return;
+	}
 	if (!sc) {
 		reply_error(rp, 404, 40403, "Schema %s not found", idstr);
 		return;
