@@ -51,12 +51,12 @@ typedef struct ks_cfg_def {
 	int required;              /* no default: must be set */
 	/* validators (any combination) */
 	int has_min, has_max;
-	double min, max;               /* numeric range, inclusive */
-	const char *const *allowed;    /* NULL-terminated enum, case-insensitive */
-	int non_empty;                 /* strings / lists must not be empty when set */
+	double min, max;            /* numeric range, inclusive */
+	const char *const *allowed; /* NULL-terminated enum, case-insensitive */
+	int non_empty;              /* strings / lists must not be empty when set */
 	/* custom check: return 0 when ok, else write a reason into errstr */
 	int (*validate)(const struct ks_cfg_def *def, const char *value, char *errstr,
-			size_t errlen);
+	                size_t errlen);
 	ks_cfg_importance_t importance;
 	const char *group;
 	const char *display_name;
@@ -64,7 +64,10 @@ typedef struct ks_cfg_def {
 } ks_cfg_def_t;
 
 /* Tables end with an entry whose name is NULL. */
-#define KS_CFG_END {.name = NULL}
+#define KS_CFG_END                                                                                 \
+	{                                                                                          \
+		.name = NULL                                                                       \
+	}
 
 const char *ks_cfg_type_name(ks_cfg_type_t t); /* "STRING", "INT", ... as in Connect */
 const char *ks_cfg_importance_name(ks_cfg_importance_t i);
@@ -122,7 +125,7 @@ int ks_config_is_password(const ks_cfg_def_t *const *defs, const char *key);
 /* Java .properties text: # and ! comments, key=value, key:value, key value,
  * backslash line continuation, \t \n \uXXXX escapes. */
 int ks_properties_parse(const char *text, size_t len, ks_props_t *out, char *errstr,
-			size_t errlen) KS_WUR;
+                        size_t errlen) KS_WUR;
 int ks_properties_load(const char *path, ks_props_t *out, char *errstr, size_t errlen) KS_WUR;
 
 /* A JSON object of config values: strings kept, numbers and booleans turned
@@ -139,7 +142,8 @@ int ks_config_from_json(const json_t *obj, ks_props_t *out, char *errstr, size_t
  * (also ${dir:/path:file} with DirectoryConfigProvider). Unknown providers and
  * missing keys leave the reference unchanged, as Kafka does. */
 typedef struct ks_providers ks_providers_t;
-ks_providers_t *ks_providers_new(const ks_props_t *worker_props, char *errstr, size_t errlen) KS_WUR;
+ks_providers_t *ks_providers_new(const ks_props_t *worker_props, char *errstr,
+                                 size_t errlen) KS_WUR;
 void ks_providers_destroy(ks_providers_t *p);
 /* New props with every ${...} reference resolved. NULL on allocation failure. */
 ks_props_t *ks_providers_resolve(const ks_providers_t *p, const ks_props_t *in) KS_WUR;

@@ -13,7 +13,10 @@ struct ks_props {
 	size_t n, cap;
 };
 
-ks_props_t *ks_props_new(void) { return calloc(1, sizeof(ks_props_t)); }
+ks_props_t *ks_props_new(void)
+{
+	return calloc(1, sizeof(ks_props_t));
+}
 
 void ks_props_destroy(ks_props_t *p)
 {
@@ -99,11 +102,20 @@ int ks_props_remove(ks_props_t *p, const char *key)
 	return 1;
 }
 
-size_t ks_props_count(const ks_props_t *p) { return p ? p->n : 0; }
+size_t ks_props_count(const ks_props_t *p)
+{
+	return p ? p->n : 0;
+}
 
-const char *ks_props_key(const ks_props_t *p, size_t i) { return p->keys[i]; }
+const char *ks_props_key(const ks_props_t *p, size_t i)
+{
+	return p->keys[i];
+}
 
-const char *ks_props_value(const ks_props_t *p, size_t i) { return p->vals[i]; }
+const char *ks_props_value(const ks_props_t *p, size_t i)
+{
+	return p->vals[i];
+}
 
 ks_props_t *ks_props_subset(const ks_props_t *p, const char *prefix)
 {
@@ -123,7 +135,10 @@ ks_props_t *ks_props_subset(const ks_props_t *p, const char *prefix)
 	return s;
 }
 
-ks_props_t *ks_props_dup(const ks_props_t *p) { return ks_props_subset(p, ""); }
+ks_props_t *ks_props_dup(const ks_props_t *p)
+{
+	return ks_props_subset(p, "");
+}
 
 int ks_props_merge(ks_props_t *dst, const ks_props_t *src)
 {

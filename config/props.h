@@ -18,7 +18,8 @@ void ks_props_destroy(ks_props_t *p); /* accepts NULL */
 ks_props_t *ks_props_dup(const ks_props_t *p);
 /* Sets (or replaces, keeping its position) key. 0 ok, -1 allocation failure. */
 int ks_props_set(ks_props_t *p, const char *key, const char *value) KS_WUR;
-int ks_props_setn(ks_props_t *p, const char *key, size_t klen, const char *value, size_t vlen) KS_WUR;
+int ks_props_setn(ks_props_t *p, const char *key, size_t klen, const char *value,
+                  size_t vlen) KS_WUR;
 /* Borrowed value or NULL. */
 const char *ks_props_get(const ks_props_t *p, const char *key);
 /* Removes key; 1 when it was present. */

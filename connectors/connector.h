@@ -42,11 +42,11 @@ typedef struct ks_sink_task ks_sink_task_t; /* connector-private */
 
 /* Result of commit(). */
 typedef struct ks_commit_result {
-	ks_err_t err;       /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
-	size_t bad_index;   /* with KS_ERR_RECORD: index (in put order since the last
+	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
+	size_t bad_index; /* with KS_ERR_RECORD: index (in put order since the last
 			       successful commit) of the one record that fails alone */
 	char errstr[KS_ERRSTR_SIZE];
-	char sqlstate[6];   /* when the error came from the database */
+	char sqlstate[6]; /* when the error came from the database */
 } ks_commit_result_t;
 
 typedef struct ks_connector_plugin {
@@ -63,20 +63,20 @@ typedef struct ks_connector_plugin {
 	 * providers resolved). NULL + errstr on failure (bad config = FATAL; a
 	 * database outage must NOT fail here: connect lazily). */
 	ks_sink_task_t *(*task_new)(const ks_props_t *config, const char *connector, int task_id,
-				    char *errstr, size_t errlen);
+	                            char *errstr, size_t errlen);
 	/* Offsets to resume from for the assigned partitions: *out has one entry
 	 * per input partition (offset -1 when the store knows none). */
 	ks_err_t (*open)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-			 ks_tp_offset_t **out, char *errstr, size_t errlen);
+	                 ks_tp_offset_t **out, char *errstr, size_t errlen);
 	/* Stage records; may validate them (record-level errors are reported by
 	 * commit via bad_index, not here, except KS_ERR_FATAL). */
 	ks_err_t (*put)(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
-			size_t errlen);
+	                size_t errlen);
 	/* Write all staged records and the offsets in one transaction. On any
 	 * error the transaction is rolled back and the staged records are kept,
 	 * so the caller can retry, or discard(bad_index) and retry. */
 	void (*commit)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
-		       ks_commit_result_t *res);
+	               ks_commit_result_t *res);
 	/* Removes one staged record (after it went to the DLQ). */
 	void (*discard)(ks_sink_task_t *t, size_t index);
 	/* Drops staged records of these partitions (revoked). */
@@ -88,10 +88,10 @@ typedef struct ks_connector_plugin {
 	 * offsets; offset < 0 deletes that partition's entry; n == 0 with
 	 * reset_all deletes all. */
 	ks_err_t (*offsets_read)(const ks_props_t *config, const char *connector,
-				 ks_tp_offset_t **out, size_t *n, char *errstr, size_t errlen);
+	                         ks_tp_offset_t **out, size_t *n, char *errstr, size_t errlen);
 	ks_err_t (*offsets_alter)(const ks_props_t *config, const char *connector,
-				  const ks_tp_offset_t *offs, size_t n, int reset_all, char *errstr,
-				  size_t errlen);
+	                          const ks_tp_offset_t *offs, size_t n, int reset_all, char *errstr,
+	                          size_t errlen);
 } ks_connector_plugin_t;
 
 /* Looks a plugin up by class name or alias (case-sensitive, as Connect). */
@@ -103,5 +103,8 @@ const ks_connector_plugin_t *const *ks_connector_plugins(void);
  * topics.regex, key/value.converter, errors.*, transforms, ...), as Connect's
  * ConnectorConfig + SinkConnectorConfig. Defined in connectors/common.c. */
 extern const ks_cfg_def_t ks_connector_common_defs[];
+/* Connect's sink cross-key rules (topics xor topics.regex, DLQ topic not
+ * consumed); adds errors to cfg. */
+void ks_connector_validate_common(ks_config_t *cfg);
 
 #endif

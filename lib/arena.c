@@ -127,6 +127,12 @@ char *ks_arena_memdup(ks_arena_t *a, const void *p, size_t len)
 	return d;
 }
 
-char *ks_arena_strdup(ks_arena_t *a, const char *s) { return ks_arena_memdup(a, s, strlen(s)); }
+char *ks_arena_strdup(ks_arena_t *a, const char *s)
+{
+	return ks_arena_memdup(a, s, strlen(s));
+}
 
-size_t ks_arena_used(const ks_arena_t *a) { return a->used; }
+size_t ks_arena_used(const ks_arena_t *a)
+{
+	return a->used;
+}

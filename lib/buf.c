@@ -55,9 +55,15 @@ void ks_buf_append(ks_buf_t *b, const void *data, size_t len)
 	b->data[b->len] = '\0';
 }
 
-void ks_buf_puts(ks_buf_t *b, const char *s) { ks_buf_append(b, s, strlen(s)); }
+void ks_buf_puts(ks_buf_t *b, const char *s)
+{
+	ks_buf_append(b, s, strlen(s));
+}
 
-void ks_buf_putc(ks_buf_t *b, char c) { ks_buf_append(b, &c, 1); }
+void ks_buf_putc(ks_buf_t *b, char c)
+{
+	ks_buf_append(b, &c, 1);
+}
 
 void ks_buf_vprintf(ks_buf_t *b, const char *fmt, va_list ap)
 {

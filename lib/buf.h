@@ -19,7 +19,10 @@ typedef struct ks_buf {
 	int failed;
 } ks_buf_t;
 
-#define KS_BUF_INIT {NULL, 0, 0, 0}
+#define KS_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 void ks_buf_reset(ks_buf_t *b); /* len = 0, keeps memory */
 void ks_buf_free(ks_buf_t *b);  /* releases memory, back to KS_BUF_INIT */
@@ -29,7 +32,10 @@ void ks_buf_puts(ks_buf_t *b, const char *s);
 void ks_buf_putc(ks_buf_t *b, char c);
 void ks_buf_printf(ks_buf_t *b, const char *fmt, ...) KS_PRINTF(2, 3);
 void ks_buf_vprintf(ks_buf_t *b, const char *fmt, va_list ap);
-static inline int ks_buf_failed(const ks_buf_t *b) { return b->failed; }
+static inline int ks_buf_failed(const ks_buf_t *b)
+{
+	return b->failed;
+}
 /* Takes the data out of the buffer (caller frees); the buffer is reset. */
 char *ks_buf_steal(ks_buf_t *b);
 

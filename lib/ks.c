@@ -32,7 +32,10 @@ int64_t ks_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t ks_now_ms(void) { return ks_now_us() / 1000; }
+int64_t ks_now_ms(void)
+{
+	return ks_now_us() / 1000;
+}
 
 int64_t ks_wall_ms(void)
 {
@@ -41,9 +44,15 @@ int64_t ks_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-char *ks_strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *ks_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
 
-char *ks_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
+char *ks_strndup(const char *s, size_t n)
+{
+	return s ? strndup(s, n) : NULL;
+}
 
 int ks_strcaseeq(const char *a, const char *b)
 {

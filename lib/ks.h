@@ -20,10 +20,10 @@ typedef enum ks_err {
 	KS_ERR_FATAL = 3,     /* configuration or programming error */
 } ks_err_t;
 
-#define KS_WUR __attribute__((warn_unused_result))
-#define KS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define KS_WUR           __attribute__((warn_unused_result))
+#define KS_PRINTF(f, a)  __attribute__((format(printf, f, a)))
 #define KS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define KS_ERRSTR_SIZE 512
+#define KS_ERRSTR_SIZE   512
 
 /* ks_err_name() returns a static name for an error class ("RETRIABLE", ...). */
 const char *ks_err_name(ks_err_t err);

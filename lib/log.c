@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LOGGERS 64
+#define MAX_LOGGERS     64
 #define LOGGER_NAME_MAX 96
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,7 +152,7 @@ void ks_log(ks_log_level_t lvl, const char *ctx, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %-5s [%s] ", ts.tv_nsec / 1000000,
-		     ks_log_level_name(lvl), ctx ? ctx : "ksink");
+	             ks_log_level_name(lvl), ctx ? ctx : "ksink");
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
 	va_start(ap, fmt);

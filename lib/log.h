@@ -41,8 +41,8 @@ void ks_log(ks_log_level_t lvl, const char *ctx, const char *fmt, ...) KS_PRINTF
 	} while (0)
 #define KS_TRACE(ctx, ...) ks_log_at(KS_LOG_TRACE, ctx, __VA_ARGS__)
 #define KS_DEBUG(ctx, ...) ks_log_at(KS_LOG_DEBUG, ctx, __VA_ARGS__)
-#define KS_INFO(ctx, ...) ks_log_at(KS_LOG_INFO, ctx, __VA_ARGS__)
-#define KS_WARN(ctx, ...) ks_log_at(KS_LOG_WARN, ctx, __VA_ARGS__)
+#define KS_INFO(ctx, ...)  ks_log_at(KS_LOG_INFO, ctx, __VA_ARGS__)
+#define KS_WARN(ctx, ...)  ks_log_at(KS_LOG_WARN, ctx, __VA_ARGS__)
 #define KS_ERROR(ctx, ...) ks_log_at(KS_LOG_ERROR, ctx, __VA_ARGS__)
 
 #endif

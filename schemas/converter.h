@@ -28,7 +28,7 @@ typedef struct ks_converter ks_converter_t;
  * Returns NULL and fills errstr for an unknown class or a bad setting.
  */
 ks_converter_t *ks_converter_new(const char *class_name, const ks_props_t *props, int is_key,
-				 char *errstr, size_t errlen) KS_WUR;
+                                 char *errstr, size_t errlen) KS_WUR;
 void ks_converter_destroy(ks_converter_t *c); /* accepts NULL */
 
 /* 1 when the class name is a known converter. */
@@ -44,7 +44,7 @@ int ks_converter_known(const char *class_name);
  * the caller waits and tries again, the record is not lost).
  */
 ks_err_t ks_converter_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
-				 ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
-				 char *errstr, size_t errlen) KS_WUR;
+                                 ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
+                                 char *errstr, size_t errlen) KS_WUR;
 
 #endif

@@ -9,11 +9,14 @@
 #include <string.h>
 
 static const char *type_names[KS_TYPE__COUNT] = {
-    "int8",   "int16",  "int32", "int64", "float32", "float64",
-    "boolean", "string", "bytes", "array", "map",     "struct",
+        "int8",    "int16",  "int32", "int64", "float32", "float64",
+        "boolean", "string", "bytes", "array", "map",     "struct",
 };
 
-const char *ks_type_name(ks_type_t t) { return (unsigned)t < KS_TYPE__COUNT ? type_names[t] : "?"; }
+const char *ks_type_name(ks_type_t t)
+{
+	return (unsigned)t < KS_TYPE__COUNT ? type_names[t] : "?";
+}
 
 int ks_type_parse(const char *name)
 {
@@ -78,9 +81,15 @@ static int set_str(char **dst, const char *src)
 	return 0;
 }
 
-int ks_schema_set_name(ks_schema_t *s, const char *name) { return set_str(&s->name, name); }
+int ks_schema_set_name(ks_schema_t *s, const char *name)
+{
+	return set_str(&s->name, name);
+}
 
-int ks_schema_set_doc(ks_schema_t *s, const char *doc) { return set_str(&s->doc, doc); }
+int ks_schema_set_doc(ks_schema_t *s, const char *doc)
+{
+	return set_str(&s->doc, doc);
+}
 
 int ks_schema_add_param(ks_schema_t *s, const char *key, const char *value)
 {
@@ -218,11 +227,11 @@ static int value_copy_heap(ks_value_t *dst, const ks_value_t *src)
 	case KS_TYPE_MAP:
 	case KS_TYPE_STRUCT: {
 		size_t n = src->type == KS_TYPE_ARRAY ? src->u.arr.n
-			   : src->type == KS_TYPE_MAP ? src->u.map.n
-						      : src->u.st.n;
+		           : src->type == KS_TYPE_MAP ? src->u.map.n
+		                                      : src->u.st.n;
 		const ks_value_t *a = src->type == KS_TYPE_ARRAY ? src->u.arr.items
-				      : src->type == KS_TYPE_MAP ? src->u.map.vals
-								 : src->u.st.fields;
+		                      : src->type == KS_TYPE_MAP ? src->u.map.vals
+		                                                 : src->u.st.fields;
 		ks_value_t *c = calloc(n ? n : 1, sizeof(*c));
 		ks_value_t *k = NULL;
 		if (!c)
@@ -299,7 +308,10 @@ int ks_schema_set_default(ks_schema_t *s, const ks_value_t *v)
 	return 0;
 }
 
-static int streq0(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static int streq0(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
 
 int ks_schema_equal(const ks_schema_t *a, const ks_schema_t *b)
 {

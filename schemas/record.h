@@ -59,13 +59,13 @@ typedef enum ks_logical {
 } ks_logical_t;
 
 /* Connect logical schema names. */
-#define KS_DECIMAL_NAME "org.apache.kafka.connect.data.Decimal"
-#define KS_DATE_NAME "org.apache.kafka.connect.data.Date"
-#define KS_TIME_NAME "org.apache.kafka.connect.data.Time"
-#define KS_TIMESTAMP_NAME "org.apache.kafka.connect.data.Timestamp"
-#define KS_TIME_MICROS_NAME "io.ksink.data.TimeMicros"
+#define KS_DECIMAL_NAME          "org.apache.kafka.connect.data.Decimal"
+#define KS_DATE_NAME             "org.apache.kafka.connect.data.Date"
+#define KS_TIME_NAME             "org.apache.kafka.connect.data.Time"
+#define KS_TIMESTAMP_NAME        "org.apache.kafka.connect.data.Timestamp"
+#define KS_TIME_MICROS_NAME      "io.ksink.data.TimeMicros"
 #define KS_TIMESTAMP_MICROS_NAME "io.ksink.data.TimestampMicros"
-#define KS_UUID_NAME "io.ksink.data.Uuid"
+#define KS_UUID_NAME             "io.ksink.data.Uuid"
 
 typedef struct ks_schema ks_schema_t;
 typedef struct ks_value ks_value_t;
@@ -84,9 +84,9 @@ struct ks_schema {
 	ks_type_t type;
 	ks_logical_t logical;
 	int optional;
-	char *name;    /* may be NULL */
-	int version;   /* 0 = none */
-	char *doc;     /* may be NULL */
+	char *name;  /* may be NULL */
+	int version; /* 0 = none */
+	char *doc;   /* may be NULL */
 	ks_param_t *params;
 	size_t nparams;
 	ks_value_t *default_value; /* owned (heap, not arena); NULL = none */
@@ -148,8 +148,8 @@ typedef struct ks_record {
 	const ks_schema_t *key_schema; /* borrowed; NULL = schemaless or null key */
 	ks_value_t *key;               /* NULL = null key */
 	const ks_schema_t *value_schema;
-	ks_value_t *value;       /* NULL = tombstone */
-	const void *raw_key;     /* original bytes (for the DLQ); arena */
+	ks_value_t *value;   /* NULL = tombstone */
+	const void *raw_key; /* original bytes (for the DLQ); arena */
 	size_t raw_key_len;
 	const void *raw_value;
 	size_t raw_value_len;

@@ -32,7 +32,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ksink-mock-kafka [--brokers N] [--bootstrap-file FILE] "
-			"[--topic NAME:PARTITIONS]...\n");
+	                "[--topic NAME:PARTITIONS]...\n");
 }
 
 static int write_file(const char *path, const char *text)
@@ -102,14 +102,15 @@ int main(int argc, char **argv)
 
 		if (parts < 1 || len == 0 || len >= sizeof(name)) {
 			fprintf(stderr, "ksink-mock-kafka: bad --topic %s (want NAME:PARTITIONS)\n",
-				topics[i]);
+			        topics[i]);
 			goto fail;
 		}
 		memcpy(name, topics[i], len);
 		name[len] = '\0';
 		err = rd_kafka_mock_topic_create(mc, name, parts, brokers < 3 ? brokers : 3);
 		if (err) {
-			fprintf(stderr, "ksink-mock-kafka: topic %s: %s\n", name, rd_kafka_err2str(err));
+			fprintf(stderr, "ksink-mock-kafka: topic %s: %s\n", name,
+			        rd_kafka_err2str(err));
 			goto fail;
 		}
 	}
@@ -121,13 +122,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (bootstrap_file && write_file(bootstrap_file, rd_kafka_mock_cluster_bootstraps(mc))) {
 		fprintf(stderr, "ksink-mock-kafka: cannot write %s: %s\n", bootstrap_file,
-			strerror(errno));
+		        strerror(errno));
 		goto fail;
 	}
 
 	/* stdin is watched only when it is a pipe or a terminal: a daemon started
 	 * with </dev/null must not exit at once */
-	watch_stdin = fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || isatty(STDIN_FILENO));
+	watch_stdin =
+	        fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || isatty(STDIN_FILENO));
 	while (!stop) {
 		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
 		if (!watch_stdin) {

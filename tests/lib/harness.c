@@ -44,8 +44,10 @@ const char *ks_test_env(const char *name)
 	const char *v = getenv(name);
 
 	if (!v || !*v)
-		ks_test_fail(__FILE__, __LINE__, "environment variable %s is not set "
-						 "(run through tests/run.sh)", name);
+		ks_test_fail(__FILE__, __LINE__,
+		             "environment variable %s is not set "
+		             "(run through tests/run.sh)",
+		             name);
 	return v;
 }
 

@@ -22,7 +22,7 @@
 typedef void (*ks_test_fn)(void);
 void ks_test_register(const char *name, ks_test_fn fn);
 void ks_test_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
+        __attribute__((format(printf, 3, 4), noreturn));
 /* Environment variable or a failed check. */
 const char *ks_test_env(const char *name);
 /* Polls cond_fn until it returns non-zero or timeout_ms passes; 1 when it did. */
@@ -39,7 +39,8 @@ int ks_test_wait(int (*cond_fn)(void *), void *opaque, int timeout_ms);
 #define KS_CHECK(cond, ...)                                                                        \
 	do {                                                                                       \
 		if (!(cond))                                                                       \
-			ks_test_fail(__FILE__, __LINE__, "check failed: " #cond " — " __VA_ARGS__);  \
+			ks_test_fail(__FILE__, __LINE__,                                           \
+			             "check failed: " #cond " — " __VA_ARGS__);                    \
 	} while (0)
 
 #define KS_CHECK_STR(a, b)                                                                         \
@@ -47,14 +48,14 @@ int ks_test_wait(int (*cond_fn)(void *), void *opaque, int timeout_ms);
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (!a_ || !b_ || strcmp(a_, b_))                                                  \
 			ks_test_fail(__FILE__, __LINE__, "%s is \"%s\", expected \"%s\"", #a,      \
-				     a_ ? a_ : "(null)", b_ ? b_ : "(null)");                      \
+			             a_ ? a_ : "(null)", b_ ? b_ : "(null)");                      \
 	} while (0)
 
 #define KS_CHECK_INT(a, b)                                                                         \
 	do {                                                                                       \
 		long long a_ = (long long)(a), b_ = (long long)(b);                                \
 		if (a_ != b_)                                                                      \
-			ks_test_fail(__FILE__, __LINE__, "%s is %lld, expected %lld", #a, a_, b_);  \
+			ks_test_fail(__FILE__, __LINE__, "%s is %lld, expected %lld", #a, a_, b_); \
 	} while (0)
 
 #endif
