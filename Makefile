@@ -100,7 +100,7 @@ format:
 
 format-check:
 	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do \
-		clang-format --dry-run --Werror "$$f" 2>&1 >/dev/null || echo "$$f"; done); \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
 	if [ -n "$$out" ]; then echo "format-check: not formatted:"; echo "$$out"; exit 1; fi; \
 	echo "format-check: clean"
 

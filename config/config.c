@@ -36,7 +36,7 @@ struct ks_config {
 };
 
 static const char *type_names[] = {"STRING",  "INT",  "LONG",     "DOUBLE",
-				   "BOOLEAN", "LIST", "PASSWORD", "CLASS"};
+                                   "BOOLEAN", "LIST", "PASSWORD", "CLASS"};
 static const char *imp_names[] = {"HIGH", "MEDIUM", "LOW"};
 
 const char *ks_cfg_type_name(ks_cfg_type_t t)
@@ -100,7 +100,7 @@ static void invalid(entry_t *e, const char *value, const char *why)
 	int pw = e->def->type == KS_CFG_PASSWORD;
 
 	snprintf(msg, sizeof(msg), "Invalid value %s for configuration %s: %s",
-		 pw ? "[hidden]" : value, e->def->name, why);
+	         pw ? "[hidden]" : value, e->def->name, why);
 	(void)entry_add_error(e, msg);
 }
 
@@ -123,9 +123,10 @@ static int parse_entry(entry_t *e)
 
 	if (!v) {
 		if (d->required && !e->set) {
-			snprintf(why, sizeof(why),
-				 "Missing required configuration \"%s\" which has no default value.",
-				 d->name);
+			snprintf(
+			        why, sizeof(why),
+			        "Missing required configuration \"%s\" which has no default value.",
+			        d->name);
 			return entry_add_error(e, why);
 		}
 		return 0;
@@ -143,8 +144,9 @@ static int parse_entry(entry_t *e)
 		if (!*t || *end || errno ||
 		    (d->type == KS_CFG_INT && (l < INT32_MIN || l > INT32_MAX))) {
 			free(t);
-			invalid(e, v, d->type == KS_CFG_INT ? "Not a number of type INT"
-							    : "Not a number of type LONG");
+			invalid(e, v,
+			        d->type == KS_CFG_INT ? "Not a number of type INT"
+			                              : "Not a number of type LONG");
 			return 0;
 		}
 		free(t);
@@ -207,8 +209,8 @@ static int parse_entry(entry_t *e)
 			}
 			if (!ok) {
 				snprintf(why, sizeof(why),
-					 "String must be one of (case insensitive): %s",
-					 b.data ? b.data : "");
+				         "String must be one of (case insensitive): %s",
+				         b.data ? b.data : "");
 				invalid(e, v, why);
 			}
 			ks_buf_free(&b);
@@ -380,7 +382,10 @@ size_t ks_config_list(const ks_config_t *cfg, const char *key, const char *const
 	return e ? e->nitems : 0;
 }
 
-const ks_props_t *ks_config_props(const ks_config_t *cfg) { return cfg->props; }
+const ks_props_t *ks_config_props(const ks_config_t *cfg)
+{
+	return cfg->props;
+}
 
 int ks_config_is_set(const ks_config_t *cfg, const char *key)
 {
@@ -408,14 +413,14 @@ static json_t *def_json(const ks_cfg_def_t *d, int order)
 	json_object_set_new(j, "type", json_string(ks_cfg_type_name(d->type)));
 	json_object_set_new(j, "required", json_boolean(d->required));
 	json_object_set_new(j, "default_value",
-			    dflt ? json_string(d->type == KS_CFG_PASSWORD ? "[hidden]" : dflt)
-				 : json_null());
+	                    dflt ? json_string(d->type == KS_CFG_PASSWORD ? "[hidden]" : dflt)
+	                         : json_null());
 	json_object_set_new(j, "importance", json_string(ks_cfg_importance_name(d->importance)));
 	json_object_set_new(j, "documentation", d->doc ? json_string(d->doc) : json_null());
 	json_object_set_new(j, "group", d->group ? json_string(d->group) : json_null());
 	json_object_set_new(j, "width", json_string("NONE"));
 	json_object_set_new(j, "display_name",
-			    json_string(d->display_name ? d->display_name : d->name));
+	                    json_string(d->display_name ? d->display_name : d->name));
 	json_object_set_new(j, "dependents", json_array());
 	json_object_set_new(j, "order", json_integer(order));
 	return j;
@@ -464,9 +469,9 @@ json_t *ks_config_infos_json(const ks_config_t *cfg, const char *name)
 			json_array_append_new(rec, json_string(*a));
 		json_object_set_new(v, "name", json_string(e->def->name));
 		json_object_set_new(v, "value",
-				    !e->value			      ? json_null()
-				    : e->def->type == KS_CFG_PASSWORD ? json_string("[hidden]")
-								      : json_string(e->value));
+		                    !e->value                         ? json_null()
+		                    : e->def->type == KS_CFG_PASSWORD ? json_string("[hidden]")
+		                                                      : json_string(e->value));
 		json_object_set_new(v, "recommended_values", rec);
 		json_object_set_new(v, "errors", errs);
 		json_object_set_new(v, "visible", json_true());
@@ -475,7 +480,8 @@ json_t *ks_config_infos_json(const ks_config_t *cfg, const char *name)
 		json_array_append_new(configs, c);
 	}
 	json_object_set_new(root, "name", json_string(name ? name : ""));
-	json_object_set_new(root, "error_count", json_integer((json_int_t)ks_config_error_count(cfg)));
+	json_object_set_new(root, "error_count",
+	                    json_integer((json_int_t)ks_config_error_count(cfg)));
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "configs", configs);
 	return root;
@@ -488,7 +494,8 @@ int ks_config_from_json(const json_t *obj, ks_props_t *out, char *errstr, size_t
 	char num[64];
 
 	if (!json_is_object(obj))
-		return ks_seterr(errstr, errlen, -1, "connector configuration must be a JSON object");
+		return ks_seterr(errstr, errlen, -1,
+		                 "connector configuration must be a JSON object");
 	json_object_foreach((json_t *)obj, key, v)
 	{
 		const char *text;
@@ -496,7 +503,7 @@ int ks_config_from_json(const json_t *obj, ks_props_t *out, char *errstr, size_t
 		switch (json_typeof(v)) {
 		case JSON_STRING:
 			if (ks_props_setn(out, key, strlen(key), json_string_value(v),
-					  json_string_length(v)))
+			                  json_string_length(v)))
 				return ks_seterr(errstr, errlen, -1, "out of memory");
 			continue;
 		case JSON_INTEGER:
@@ -516,10 +523,11 @@ int ks_config_from_json(const json_t *obj, ks_props_t *out, char *errstr, size_t
 		case JSON_NULL:
 			continue;
 		default:
-			return ks_seterr(errstr, errlen, -1,
-					 "configuration value of \"%s\" must be a string, number or "
-					 "boolean, not an %s",
-					 key, json_is_array(v) ? "array" : "object");
+			return ks_seterr(
+			        errstr, errlen, -1,
+			        "configuration value of \"%s\" must be a string, number or "
+			        "boolean, not an %s",
+			        key, json_is_array(v) ? "array" : "object");
 		}
 		if (ks_props_set(out, key, text))
 			return ks_seterr(errstr, errlen, -1, "out of memory");

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\f';
+}
 
 static int hexval(char c)
 {
@@ -56,7 +59,7 @@ static void put_utf8(ks_buf_t *b, unsigned cp)
  * unescaped key terminator when key_mode; returns the position reached.
  */
 static const char *unescape(const char *s, const char *e, int key_mode, ks_buf_t *out, int line,
-			    char *errstr, size_t errlen, int *err)
+                            char *errstr, size_t errlen, int *err)
 {
 	while (s < e) {
 		char c = *s;
@@ -89,7 +92,7 @@ static const char *unescape(const char *s, const char *e, int key_mode, ks_buf_t
 				int h = s + i < e ? hexval(s[i]) : -1;
 				if (h < 0) {
 					*err = ks_seterr(errstr, errlen, -1,
-							 "line %d: malformed \\uXXXX escape", line);
+					                 "line %d: malformed \\uXXXX escape", line);
 					return e;
 				}
 				cp = cp * 16 + (unsigned)h;
@@ -194,7 +197,7 @@ int ks_properties_parse(const char *text, size_t len, ks_props_t *out, char *err
 			}
 			if (ks_buf_failed(&key) || ks_buf_failed(&val) ||
 			    ks_props_setn(out, key.data ? key.data : "", key.len,
-					  val.data ? val.data : "", val.len)) {
+			                  val.data ? val.data : "", val.len)) {
 				ret = ks_seterr(errstr, errlen, -1, "out of memory");
 				break;
 			}

@@ -31,12 +31,12 @@ static const struct {
 	const char *cls;
 	prov_kind_t kind;
 } known[] = {
-    {"org.apache.kafka.common.config.provider.EnvVarConfigProvider", PROV_ENV},
-    {"EnvVarConfigProvider", PROV_ENV},
-    {"org.apache.kafka.common.config.provider.FileConfigProvider", PROV_FILE},
-    {"FileConfigProvider", PROV_FILE},
-    {"org.apache.kafka.common.config.provider.DirectoryConfigProvider", PROV_DIR},
-    {"DirectoryConfigProvider", PROV_DIR},
+        {"org.apache.kafka.common.config.provider.EnvVarConfigProvider", PROV_ENV},
+        {"EnvVarConfigProvider", PROV_ENV},
+        {"org.apache.kafka.common.config.provider.FileConfigProvider", PROV_FILE},
+        {"FileConfigProvider", PROV_FILE},
+        {"org.apache.kafka.common.config.provider.DirectoryConfigProvider", PROV_DIR},
+        {"DirectoryConfigProvider", PROV_DIR},
 };
 
 void ks_providers_destroy(ks_providers_t *p)
@@ -52,9 +52,8 @@ void ks_providers_destroy(ks_providers_t *p)
 ks_providers_t *ks_providers_new(const ks_props_t *worker, char *errstr, size_t errlen)
 {
 	ks_providers_t *ps = calloc(1, sizeof(*ps));
-	const ks_cfg_def_t defs[] = {{.name = "config.providers", .type = KS_CFG_LIST,
-				      .default_value = ""},
-				     KS_CFG_END};
+	const ks_cfg_def_t defs[] = {
+	        {.name = "config.providers", .type = KS_CFG_LIST, .default_value = ""}, KS_CFG_END};
 	const ks_cfg_def_t *tables[] = {defs, NULL};
 	ks_config_t *cfg = NULL;
 	const char *const *names;
@@ -80,7 +79,7 @@ ks_providers_t *ks_providers_new(const ks_props_t *worker, char *errstr, size_t 
 		cls = ks_props_get(worker, key);
 		if (!cls) {
 			ks_seterr(errstr, errlen, -1, "config provider \"%s\" has no %s", names[i],
-				  key);
+			          key);
 			goto fail;
 		}
 		for (k = 0; k < KS_ARRAY_SIZE(known); k++)
@@ -88,9 +87,10 @@ ks_providers_t *ks_providers_new(const ks_props_t *worker, char *errstr, size_t 
 				break;
 		if (k == KS_ARRAY_SIZE(known)) {
 			ks_seterr(errstr, errlen, -1,
-				  "%s: unsupported config provider class %s (supported: "
-				  "EnvVarConfigProvider, FileConfigProvider, DirectoryConfigProvider)",
-				  key, cls);
+			          "%s: unsupported config provider class %s (supported: "
+			          "EnvVarConfigProvider, FileConfigProvider, "
+			          "DirectoryConfigProvider)",
+			          key, cls);
 			goto fail;
 		}
 		if (!(ps->p[ps->n].name = strdup(names[i])))
@@ -190,7 +190,7 @@ static char *resolve_value(const ks_providers_t *ps, const char *v)
 			ks_buf_append(&out, open, (size_t)(close + 1 - open));
 		if (pv && !val)
 			KS_WARN("config", "config provider %s: no value for %s%s%s", pv->name,
-				path ? path : "", path ? ":" : "", key ? key : "");
+			        path ? path : "", path ? ":" : "", key ? key : "");
 		free(prov);
 		free(path);
 		free(key);

@@ -13,7 +13,7 @@
 #   KSINK_BUILD        build dir with the tools (default ./build)
 #   KSINK_PG_PASSWORD  if set, TCP logins need this password (scram); else trust
 #   KSINK_PG_DB        extra database to create (e.g. totebets)
-#   KSINK_PG_PORT, KSINK_REGISTRY_PORT  fixed ports instead of free ones
+#   KSINK_STACK_PG_PORT, KSINK_STACK_REGISTRY_PORT  fixed ports instead of free ones
 #   KSINK_KAFKA_BROKERS (default 1), KSINK_KAFKA_TOPICS "t1:3 t2:1" to pre-create
 #   KSINK_PG_DURABLE=1 keeps fsync on (tests turn it off for speed)
 # The env printed: KSINK_STACK_DIR KSINK_PG_HOST KSINK_PG_PORT KSINK_PG_CONNINFO
@@ -74,7 +74,7 @@ pg_port() { cat "$DIR/pg.port"; }
 
 start_pg() {
 	[ -x "$PGBIN/initdb" ] || die "PostgreSQL server not found (run scripts/deps.sh)"
-	local port=${KSINK_PG_PORT:-$(free_port)}
+	local port=${KSINK_STACK_PG_PORT:-$(free_port)}
 	mkdir -p "$DIR/pg"
 	if [ "$(id -u)" = 0 ]; then chown postgres: "$DIR/pg"; fi
 	if [ ! -s "$DIR/pg/data/PG_VERSION" ]; then
@@ -141,7 +141,7 @@ start_kafka() {
 start_registry() {
 	[ -x "$BUILD/ksink-registry" ] || { log "no $BUILD/ksink-registry: registry not started"; return 0; }
 	local port
-	port=${KSINK_REGISTRY_PORT:-$( [ -f "$DIR/registry.port" ] && cat "$DIR/registry.port" || free_port)}
+	port=${KSINK_STACK_REGISTRY_PORT:-$( [ -f "$DIR/registry.port" ] && cat "$DIR/registry.port" || free_port)}
 	start_bg registry "$BUILD/ksink-registry" --listen "127.0.0.1:$port" --data "$DIR/registry.json"
 	echo "$port" >"$DIR/registry.port"
 	wait_until 10 curl -sf "http://127.0.0.1:$port/subjects" ||
@@ -192,7 +192,7 @@ start | stop | restart)
 		if [ "$comp" = pg ]; then stop_pg; else stop_bg "$comp"; fi
 	fi
 	if [ "$cmd" != stop ]; then
-		if [ "$comp" = pg ]; then KSINK_PG_PORT=$(pg_port) start_pg; else "start_$comp"; fi
+		if [ "$comp" = pg ]; then KSINK_STACK_PG_PORT=$(pg_port) start_pg; else "start_$comp"; fi
 		print_env >"$DIR/env"
 	fi
 	;;

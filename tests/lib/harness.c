@@ -39,6 +39,17 @@ void ks_test_fail(const char *file, int line, const char *fmt, ...)
 	longjmp(jb, 1);
 }
 
+void ks_test_failc(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(failmsg, sizeof(failmsg), "%s:%d: check failed: %s — ", file, line, cond);
+
+	va_start(ap, fmt);
+	vsnprintf(failmsg + n, sizeof(failmsg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	longjmp(jb, 1);
+}
+
 const char *ks_test_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -67,6 +78,19 @@ int ks_test_wait(int (*cond_fn)(void *), void *opaque, int timeout_ms)
 	}
 }
 
+/* One case; returns 0 when it passed. Kept apart from main's loop so no
+ * loop variable lives across the longjmp. */
+static int run_one(int i)
+{
+	if (setjmp(jb) == 0) {
+		tests[i].fn();
+		printf("ok - %s\n", tests[i].name);
+		return 0;
+	}
+	printf("not ok - %s: %s\n", tests[i].name, failmsg);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int failed = 0, ran = 0;
@@ -76,13 +100,7 @@ int main(int argc, char **argv)
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))
 			continue;
 		ran++;
-		if (setjmp(jb) == 0) {
-			tests[i].fn();
-			printf("ok - %s\n", tests[i].name);
-		} else {
-			printf("not ok - %s: %s\n", tests[i].name, failmsg);
-			failed++;
-		}
+		failed += run_one(i);
 		fflush(stdout);
 	}
 	if (!ran) {

@@ -23,6 +23,9 @@ typedef void (*ks_test_fn)(void);
 void ks_test_register(const char *name, ks_test_fn fn);
 void ks_test_fail(const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4), noreturn));
+/* Failed KS_CHECK: cond is the condition's text (may contain '%'). */
+void ks_test_failc(const char *file, int line, const char *cond, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5), noreturn));
 /* Environment variable or a failed check. */
 const char *ks_test_env(const char *name);
 /* Polls cond_fn until it returns non-zero or timeout_ms passes; 1 when it did. */
@@ -39,8 +42,7 @@ int ks_test_wait(int (*cond_fn)(void *), void *opaque, int timeout_ms);
 #define KS_CHECK(cond, ...)                                                                        \
 	do {                                                                                       \
 		if (!(cond))                                                                       \
-			ks_test_fail(__FILE__, __LINE__,                                           \
-			             "check failed: " #cond " — " __VA_ARGS__);                    \
+			ks_test_failc(__FILE__, __LINE__, #cond, __VA_ARGS__);                     \
 	} while (0)
 
 #define KS_CHECK_STR(a, b)                                                                         \
