@@ -1,0 +1,343 @@
+/*
+ * json_converter.c — org.apache.kafka.connect.json.JsonConverter.
+ *
+ * schemas.enable=true (default): every message is {"schema":…,"payload":…}
+ * with exactly those two keys. The Connect schema JSON is parsed once per
+ * distinct schema text (cache keyed by the compact, key-sorted dump of the
+ * "schema" object) so a batch of 10k records shares one ks_schema_t; the
+ * cache is never evicted while the converter lives (records borrow schemas).
+ *
+ * schemas.enable=false: schemaless values. Deviation from Java, by design:
+ * a JSON object becomes a schemaless STRUCT whose field names are in
+ * u.st.names (Java builds a Map); integers become INT64, other numbers
+ * FLOAT64, arrays ARRAY, strings STRING, booleans BOOLEAN.
+ */
+#include "converter_impl.h"
+#include "value_json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 64
+
+typedef struct sc_ent {
+	char *key;
+	ks_schema_t *schema;
+	struct sc_ent *next;
+} sc_ent_t;
+
+typedef struct json_conv {
+	int schemas_enable;
+	sc_ent_t *buckets[NBUCKETS];
+	size_t nschemas;
+} json_conv_t;
+
+static unsigned hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr, size_t errlen,
+                                     int depth);
+
+static int bad(char *errstr, size_t errlen, const char *path, const char *what)
+{
+	return ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: %s", *path ? " at " : "",
+	                 path, what);
+}
+
+/* Connect type names in the schema JSON. */
+static int parse_type(const char *t)
+{
+	if (!strcmp(t, "float"))
+		return KS_TYPE_FLOAT32;
+	if (!strcmp(t, "double"))
+		return KS_TYPE_FLOAT64;
+	return ks_type_parse(t);
+}
+
+static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *errstr, size_t errlen,
+                                     int depth)
+{
+	const char *type, *name, *doc;
+	const json_t *params, *ver, *def;
+	ks_schema_t *s = NULL;
+	int t;
+	char sub[256];
+
+	if (depth > 64) {
+		bad(errstr, errlen, path, "nested too deeply");
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		bad(errstr, errlen, path, "not a JSON object");
+		return NULL;
+	}
+	type = json_string_value(json_object_get(j, "type"));
+	if (!type) {
+		bad(errstr, errlen, path, "\"type\" missing");
+		return NULL;
+	}
+	if ((t = parse_type(type)) < 0) {
+		ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: unknown type \"%s\"",
+		          *path ? " at " : "", path, type);
+		return NULL;
+	}
+	if (!(s = ks_schema_new((ks_type_t)t)))
+		goto oom;
+	s->optional = json_is_true(json_object_get(j, "optional"));
+	name = json_string_value(json_object_get(j, "name"));
+	doc = json_string_value(json_object_get(j, "doc"));
+	ver = json_object_get(j, "version");
+	if ((name && ks_schema_set_name(s, name)) || (doc && ks_schema_set_doc(s, doc)))
+		goto oom;
+	if (json_is_integer(ver))
+		s->version = (int)json_integer_value(ver);
+	params = json_object_get(j, "parameters");
+	if (params) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(params)) {
+			bad(errstr, errlen, path, "\"parameters\" is not an object");
+			goto fail;
+		}
+		json_object_foreach((json_t *)params, k, v)
+		{
+			if (!json_is_string(v)) {
+				bad(errstr, errlen, path, "parameter values must be strings");
+				goto fail;
+			}
+			if (ks_schema_add_param(s, k, json_string_value(v)))
+				goto oom;
+		}
+	}
+	switch (s->type) {
+	case KS_TYPE_ARRAY:
+		snprintf(sub, sizeof(sub), "%s[]", path);
+		if (!(s->value_schema = schema_from_json(json_object_get(j, "items"), sub, errstr,
+		                                         errlen, depth + 1)))
+			goto fail;
+		break;
+	case KS_TYPE_MAP:
+		snprintf(sub, sizeof(sub), "%s{key}", path);
+		if (!(s->key_schema = schema_from_json(json_object_get(j, "keys"), sub, errstr,
+		                                       errlen, depth + 1)))
+			goto fail;
+		snprintf(sub, sizeof(sub), "%s{value}", path);
+		if (!(s->value_schema = schema_from_json(json_object_get(j, "values"), sub, errstr,
+		                                         errlen, depth + 1)))
+			goto fail;
+		break;
+	case KS_TYPE_STRUCT: {
+		const json_t *fields = json_object_get(j, "fields");
+		size_t i;
+		json_t *f;
+		if (!json_is_array(fields)) {
+			bad(errstr, errlen, path, "struct without a \"fields\" array");
+			goto fail;
+		}
+		json_array_foreach(fields, i, f)
+		{
+			const char *fname = json_string_value(json_object_get(f, "field"));
+			ks_schema_t *fs;
+			if (!fname) {
+				bad(errstr, errlen, path, "struct field without a \"field\" name");
+				goto fail;
+			}
+			if (ks_schema_field(s, fname)) {
+				ks_seterr(errstr, errlen, -1,
+				          "JsonConverter schema%s%s: duplicate field \"%s\"",
+				          *path ? " at " : "", path, fname);
+				goto fail;
+			}
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", fname);
+			if (!(fs = schema_from_json(f, sub, errstr, errlen, depth + 1)))
+				goto fail;
+			if (ks_schema_add_field(s, fname, fs))
+				goto oom;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	/* logical types by name */
+	if (name) {
+		if (!strcmp(name, KS_DECIMAL_NAME) && s->type == KS_TYPE_BYTES) {
+			const char *sc = ks_schema_param(s, "scale");
+			const char *pr = ks_schema_param(s, "connect.decimal.precision");
+			s->logical = KS_LOGICAL_DECIMAL;
+			s->scale = sc ? atoi(sc) : 0;
+			s->precision = pr ? atoi(pr) : -1;
+		} else if (!strcmp(name, KS_DATE_NAME) && s->type == KS_TYPE_INT32) {
+			s->logical = KS_LOGICAL_DATE;
+		} else if (!strcmp(name, KS_TIME_NAME) && s->type == KS_TYPE_INT32) {
+			s->logical = KS_LOGICAL_TIME;
+		} else if (!strcmp(name, KS_TIMESTAMP_NAME) && s->type == KS_TYPE_INT64) {
+			s->logical = KS_LOGICAL_TIMESTAMP;
+		} else if (!strcmp(name, KS_TIME_MICROS_NAME) && s->type == KS_TYPE_INT64) {
+			s->logical = KS_LOGICAL_TIME_MICROS;
+		} else if (!strcmp(name, KS_TIMESTAMP_MICROS_NAME) && s->type == KS_TYPE_INT64) {
+			s->logical = KS_LOGICAL_TIMESTAMP_MICROS;
+		} else if (!strcmp(name, KS_UUID_NAME) && s->type == KS_TYPE_STRING) {
+			s->logical = KS_LOGICAL_UUID;
+		}
+	}
+	def = json_object_get(j, "default");
+	if (def && !json_is_null(def)) {
+		ks_arena_t *a = ks_arena_new(0);
+		ks_value_t *v;
+		char e[256];
+		int rc;
+		if (!a)
+			goto oom;
+		rc = ks_value_from_json(s, def, a, &v, e, sizeof(e));
+		if (!rc)
+			rc = ks_schema_set_default(s, v) ? KS_ERR_RETRIABLE : KS_OK;
+		ks_arena_destroy(a);
+		if (rc) {
+			ks_seterr(errstr, errlen, -1, "JsonConverter schema%s%s: bad default: %s",
+			          *path ? " at " : "", path, e);
+			goto fail;
+		}
+	}
+	return s;
+oom:
+	ks_seterr(errstr, errlen, -1, "out of memory");
+fail:
+	ks_schema_unref(s);
+	return NULL;
+}
+
+/* Interned schema for the "schema" object j (borrowed from the cache). */
+static ks_err_t intern(json_conv_t *jc, const json_t *j, const ks_schema_t **out, char *errstr,
+                       size_t errlen)
+{
+	char *key = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	unsigned h;
+	sc_ent_t *e;
+	char e2[KS_ERRSTR_SIZE];
+
+	if (!key)
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+	h = hash_str(key) % NBUCKETS;
+	for (e = jc->buckets[h]; e; e = e->next)
+		if (!strcmp(e->key, key)) {
+			free(key);
+			*out = e->schema;
+			return KS_OK;
+		}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		free(key);
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+	}
+	if (!(e->schema = schema_from_json(j, "", e2, sizeof(e2), 0))) {
+		free(key);
+		free(e);
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "%s", e2);
+	}
+	e->key = key;
+	e->next = jc->buckets[h];
+	jc->buckets[h] = e;
+	jc->nschemas++;
+	*out = e->schema;
+	return KS_OK;
+}
+
+static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
+                                ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
+                                char *errstr, size_t errlen)
+{
+	json_conv_t *jc = c->impl;
+	json_error_t jerr;
+	json_t *root, *js, *payload;
+	ks_err_t err;
+
+	(void)topic;
+	root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (!root)
+		return ks_seterr(
+		        errstr, errlen, KS_ERR_RECORD,
+		        "Converting byte[] to Kafka Connect data failed due to serialization "
+		        "error: invalid JSON at line %d column %d (byte %d): %s",
+		        jerr.line, jerr.column, jerr.position, jerr.text);
+	if (!jc->schemas_enable) {
+		err = ks_value_from_json_schemaless(root, arena, value, errstr, errlen);
+		json_decref(root);
+		return err;
+	}
+	if (!json_is_object(root) || json_object_size(root) != 2 ||
+	    !(js = json_object_get(root, "schema")) ||
+	    !(payload = json_object_get(root, "payload"))) {
+		json_decref(root);
+		return ks_seterr(
+		        errstr, errlen, KS_ERR_RECORD,
+		        "JsonConverter with schemas.enable requires \"schema\" and "
+		        "\"payload\" fields and may not contain additional fields. If you "
+		        "are trying to deserialize plain JSON data, set schemas.enable=false "
+		        "in your converter configuration.");
+	}
+	if (json_is_null(js)) {
+		err = ks_value_from_json_schemaless(payload, arena, value, errstr, errlen);
+	} else if (!(err = intern(jc, js, schema, errstr, errlen))) {
+		if (json_is_null(payload) && !(*schema)->default_value) {
+			/* a null payload is a null value (Java: SchemaAndValue(schema, null)) */
+			if (!(*schema)->optional)
+				err = ks_seterr(
+				        errstr, errlen, KS_ERR_RECORD,
+				        "JSON payload is null but the schema is not optional");
+		} else {
+			err = ks_value_from_json(*schema, payload, arena, value, errstr, errlen);
+		}
+	}
+	json_decref(root);
+	if (err)
+		*value = NULL;
+	return err;
+}
+
+static void json_destroy(ks_converter_t *c)
+{
+	json_conv_t *jc = c->impl;
+
+	if (!jc)
+		return;
+	for (int i = 0; i < NBUCKETS; i++) {
+		sc_ent_t *e = jc->buckets[i], *n;
+		for (; e; e = n) {
+			n = e->next;
+			free(e->key);
+			ks_schema_unref(e->schema);
+			free(e);
+		}
+	}
+	free(jc);
+}
+
+int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr, size_t errlen)
+{
+	const char *se = ks_props_get(props, "schemas.enable");
+	const char *df = ks_props_get(props, "decimal.format");
+	json_conv_t *jc;
+
+	if (se && !ks_strcaseeq(se, "true") && !ks_strcaseeq(se, "false"))
+		return ks_seterr(
+		        errstr, errlen, -1,
+		        "Invalid value %s for configuration schemas.enable: Expected value "
+		        "to be either true or false",
+		        se);
+	if (df && !ks_strcaseeq(df, "BASE64") && !ks_strcaseeq(df, "NUMERIC"))
+		return ks_seterr(errstr, errlen, -1,
+		                 "Invalid value %s for configuration decimal.format", df);
+	if (!(jc = calloc(1, sizeof(*jc))))
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	jc->schemas_enable = !se || ks_strcaseeq(se, "true");
+	c->impl = jc;
+	c->to_connect = json_to_connect;
+	c->destroy = json_destroy;
+	return 0;
+}

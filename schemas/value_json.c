@@ -1,0 +1,647 @@
+/*
+ * value_json.c — JSON rendering and reading of record-model values (see
+ * value_json.h), plus base64. Used by the JsonConverter, by the Avro
+ * converter for connect.default, and by the JDBC writer for JSONB columns.
+ */
+#include "value_json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- base64 --- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void ks_base64_encode(const void *data, size_t len, ks_buf_t *out)
+{
+	const unsigned char *p = data;
+	char q[4];
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t n = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			n |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			n |= p[i + 2];
+		q[0] = b64[(n >> 18) & 63];
+		q[1] = b64[(n >> 12) & 63];
+		q[2] = i + 1 < len ? b64[(n >> 6) & 63] : '=';
+		q[3] = i + 2 < len ? b64[n & 63] : '=';
+		ks_buf_append(out, q, 4);
+	}
+}
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out, size_t *outlen)
+{
+	char *d;
+	size_t n = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	while (len && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return -1;
+	if (!(d = ks_arena_alloc(arena, len / 4 * 3 + 3)))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64val((unsigned char)s[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[n++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	d[n] = '\0';
+	*out = d;
+	*outlen = n;
+	return 0;
+}
+
+/* --- rendering --- */
+
+static void put_json_string(ks_buf_t *out, const char *s, size_t len)
+{
+	ks_buf_putc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"':
+			ks_buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			ks_buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			ks_buf_puts(out, "\\n");
+			break;
+		case '\r':
+			ks_buf_puts(out, "\\r");
+			break;
+		case '\t':
+			ks_buf_puts(out, "\\t");
+			break;
+		default:
+			if (c < 0x20)
+				ks_buf_printf(out, "\\u%04x", c);
+			else
+				ks_buf_putc(out, (char)c);
+		}
+	}
+	ks_buf_putc(out, '"');
+}
+
+/* Unscaled big-endian two's complement + scale -> exact decimal text. */
+static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int scale)
+{
+	unsigned char *mag = malloc(len ? len : 1);
+	char *digits = malloc(len * 3 + 2);
+	size_t nd = 0;
+	int neg = len && (p[0] & 0x80);
+
+	if (!mag || !digits) {
+		free(mag);
+		free(digits);
+		out->failed = 1;
+		return;
+	}
+	memcpy(mag, p, len);
+	if (neg) { /* two's complement negate */
+		int carry = 1;
+		for (size_t i = len; i-- > 0;) {
+			int v = (unsigned char)~mag[i] + carry;
+			mag[i] = (unsigned char)v;
+			carry = v >> 8;
+		}
+	}
+	for (;;) { /* repeated division by 10 */
+		int rem = 0, nz = 0;
+		for (size_t i = 0; i < len; i++) {
+			int cur = rem * 256 + mag[i];
+			mag[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+			nz |= mag[i];
+		}
+		digits[nd++] = (char)('0' + rem);
+		if (!nz)
+			break;
+	}
+	/* digits are reversed; pad so there is at least one digit before the point */
+	while (scale > 0 && nd <= (size_t)scale)
+		digits[nd++] = '0';
+	if (neg)
+		ks_buf_putc(out, '-');
+	for (size_t i = nd; i-- > 0;) {
+		ks_buf_putc(out, digits[i]);
+		if (scale > 0 && i == (size_t)scale)
+			ks_buf_putc(out, '.');
+	}
+	for (int i = 0; scale < 0 && i < -scale; i++)
+		ks_buf_putc(out, '0');
+	free(mag);
+	free(digits);
+}
+
+/* days since 1970-01-01 -> civil date (proleptic Gregorian). */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floordiv(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static void put_date(ks_buf_t *out, int64_t days)
+{
+	int64_t y;
+	unsigned m, d;
+	civil(days, &y, &m, &d);
+	ks_buf_printf(out, "%04" PRId64 "-%02u-%02u", y, m, d);
+}
+
+/* t in units of 1/unit seconds since midnight (0 <= t < 86400*unit). */
+static void put_time(ks_buf_t *out, int64_t t, int64_t unit)
+{
+	int64_t s = t / unit, frac = t % unit;
+	ks_buf_printf(out, "%02d:%02d:%02d.%0*" PRId64, (int)(s / 3600), (int)(s / 60 % 60),
+	              (int)(s % 60), unit == 1000 ? 3 : 6, frac);
+}
+
+static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
+{
+	int64_t day = floordiv(t, 86400 * unit);
+	put_date(out, day);
+	ks_buf_putc(out, 'T');
+	put_time(out, t - day * 86400 * unit, unit);
+	ks_buf_putc(out, 'Z');
+}
+
+static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int depth)
+{
+	if (!v || v->is_null) {
+		ks_buf_puts(out, "null");
+		return;
+	}
+	if (depth > 200) {
+		ks_buf_puts(out, "null");
+		return;
+	}
+	if (s && s->logical != KS_LOGICAL_NONE) {
+		switch (s->logical) {
+		case KS_LOGICAL_DECIMAL:
+			put_decimal(out, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
+			return;
+		case KS_LOGICAL_DATE:
+			ks_buf_putc(out, '"');
+			put_date(out, v->u.i);
+			ks_buf_putc(out, '"');
+			return;
+		case KS_LOGICAL_TIME:
+		case KS_LOGICAL_TIME_MICROS: {
+			int64_t unit = s->logical == KS_LOGICAL_TIME ? 1000 : 1000000;
+			ks_buf_putc(out, '"');
+			put_time(out, v->u.i - floordiv(v->u.i, 86400 * unit) * 86400 * unit, unit);
+			ks_buf_putc(out, '"');
+			return;
+		}
+		case KS_LOGICAL_TIMESTAMP:
+		case KS_LOGICAL_TIMESTAMP_MICROS:
+			ks_buf_putc(out, '"');
+			put_timestamp(out, v->u.i,
+			              s->logical == KS_LOGICAL_TIMESTAMP ? 1000 : 1000000);
+			ks_buf_putc(out, '"');
+			return;
+		default:
+			break;
+		}
+	}
+	switch (v->type) {
+	case KS_TYPE_INT8:
+	case KS_TYPE_INT16:
+	case KS_TYPE_INT32:
+	case KS_TYPE_INT64:
+		ks_buf_printf(out, "%" PRId64, v->u.i);
+		break;
+	case KS_TYPE_FLOAT32:
+	case KS_TYPE_FLOAT64:
+		if (isnan(v->u.d))
+			ks_buf_puts(out, "\"NaN\"");
+		else if (isinf(v->u.d))
+			ks_buf_puts(out, v->u.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+		else
+			ks_buf_printf(out, "%.17g",
+			              v->type == KS_TYPE_FLOAT32 ? (double)(float)v->u.d : v->u.d);
+		break;
+	case KS_TYPE_BOOLEAN:
+		ks_buf_puts(out, v->u.i ? "true" : "false");
+		break;
+	case KS_TYPE_STRING:
+		put_json_string(out, v->u.s.ptr, v->u.s.len);
+		break;
+	case KS_TYPE_BYTES:
+		ks_buf_putc(out, '"');
+		ks_base64_encode(v->u.s.ptr, v->u.s.len, out);
+		ks_buf_putc(out, '"');
+		break;
+	case KS_TYPE_ARRAY:
+		ks_buf_putc(out, '[');
+		for (size_t i = 0; i < v->u.arr.n; i++) {
+			if (i)
+				ks_buf_putc(out, ',');
+			render(s ? s->value_schema : NULL, &v->u.arr.items[i], out, depth + 1);
+		}
+		ks_buf_putc(out, ']');
+		break;
+	case KS_TYPE_MAP: {
+		int obj = 1;
+		for (size_t i = 0; i < v->u.map.n && obj; i++)
+			obj = v->u.map.keys[i].type == KS_TYPE_STRING && !v->u.map.keys[i].is_null;
+		ks_buf_putc(out, obj ? '{' : '[');
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			if (i)
+				ks_buf_putc(out, ',');
+			if (!obj)
+				ks_buf_putc(out, '[');
+			render(s ? s->key_schema : NULL, &v->u.map.keys[i], out, depth + 1);
+			ks_buf_putc(out, obj ? ':' : ',');
+			render(s ? s->value_schema : NULL, &v->u.map.vals[i], out, depth + 1);
+			if (!obj)
+				ks_buf_putc(out, ']');
+		}
+		ks_buf_putc(out, obj ? '}' : ']');
+		break;
+	}
+	case KS_TYPE_STRUCT:
+		ks_buf_putc(out, '{');
+		for (size_t i = 0; i < v->u.st.n; i++) {
+			const char *name = s && i < s->nfields ? s->fields[i].name
+			                   : v->u.st.names     ? v->u.st.names[i]
+			                                       : NULL;
+			char tmp[32];
+			if (!name) {
+				snprintf(tmp, sizeof(tmp), "f%zu", i);
+				name = tmp;
+			}
+			if (i)
+				ks_buf_putc(out, ',');
+			put_json_string(out, name, strlen(name));
+			ks_buf_putc(out, ':');
+			render(s && i < s->nfields ? s->fields[i].schema : NULL, &v->u.st.fields[i],
+			       out, depth + 1);
+		}
+		ks_buf_putc(out, '}');
+		break;
+	default:
+		ks_buf_puts(out, "null");
+	}
+}
+
+int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out)
+{
+	render(s, v, out, 0);
+	return ks_buf_failed(out) ? -1 : 0;
+}
+
+/* --- reading --- */
+
+static const char *jtype(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
+	}
+}
+
+/* Minimal big-endian two's complement bytes of x. */
+static void int64_to_bytes(int64_t x, unsigned char *buf, size_t *len)
+{
+	unsigned char tmp[8];
+	size_t start = 0;
+	for (int i = 0; i < 8; i++)
+		tmp[i] = (unsigned char)((uint64_t)x >> (56 - 8 * i));
+	while (start < 7 && ((tmp[start] == 0 && !(tmp[start + 1] & 0x80)) ||
+	                     (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
+		start++;
+	*len = 8 - start;
+	memcpy(buf, tmp + start, *len);
+}
+
+static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
+                          const char *path, char *errstr, size_t errlen, int depth);
+
+#define MISMATCH(what)                                                                             \
+	ks_seterr(errstr, errlen, KS_ERR_RECORD, "%s%s%s: expected %s for schema type %s, got %s", \
+	          "JSON value", *path ? " at " : "", path, what, ks_type_name(s->type), jtype(j))
+
+static ks_err_t child_path(char *buf, size_t n, const char *path, const char *name)
+{
+	snprintf(buf, n, "%s%s%s", path, *path ? "." : "", name);
+	return KS_OK;
+}
+
+static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
+                          const char *path, char *errstr, size_t errlen, int depth)
+{
+	char sub[256];
+	ks_err_t err;
+
+	memset(v, 0, sizeof(*v));
+	v->type = s->type;
+	if (depth > 100)
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "JSON value nested too deeply");
+	if (!j || json_is_null(j)) {
+		if (s->default_value) {
+			*v = *s->default_value; /* heap default, borrowed: lives with the schema */
+			return KS_OK;
+		}
+		if (s->optional) {
+			v->is_null = 1;
+			return KS_OK;
+		}
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+		                 "JSON value%s%s: null for a required field of type %s",
+		                 *path ? " at " : "", path, ks_type_name(s->type));
+	}
+	switch (s->type) {
+	case KS_TYPE_INT8:
+	case KS_TYPE_INT16:
+	case KS_TYPE_INT32:
+	case KS_TYPE_INT64: {
+		json_int_t x;
+		if (!json_is_integer(j))
+			return MISMATCH("an integer");
+		x = json_integer_value(j);
+		if ((s->type == KS_TYPE_INT8 && (x < INT8_MIN || x > INT8_MAX)) ||
+		    (s->type == KS_TYPE_INT16 && (x < INT16_MIN || x > INT16_MAX)) ||
+		    (s->type == KS_TYPE_INT32 && (x < INT32_MIN || x > INT32_MAX)))
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+			                 "JSON value%s%s: %" JSON_INTEGER_FORMAT
+			                 " out of range for %s",
+			                 *path ? " at " : "", path, x, ks_type_name(s->type));
+		v->u.i = x;
+		return KS_OK;
+	}
+	case KS_TYPE_FLOAT32:
+	case KS_TYPE_FLOAT64:
+		if (!json_is_number(j))
+			return MISMATCH("a number");
+		v->u.d = json_number_value(j);
+		return KS_OK;
+	case KS_TYPE_BOOLEAN:
+		if (!json_is_boolean(j))
+			return MISMATCH("a boolean");
+		v->u.i = json_is_true(j);
+		return KS_OK;
+	case KS_TYPE_STRING:
+		if (!json_is_string(j))
+			return MISMATCH("a string");
+		v->u.s.len = json_string_length(j);
+		if (!(v->u.s.ptr = ks_arena_memdup(a, json_string_value(j), v->u.s.len)))
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		return KS_OK;
+	case KS_TYPE_BYTES: {
+		char *d;
+		if (s->logical == KS_LOGICAL_DECIMAL && json_is_number(j)) {
+			unsigned char buf[8];
+			double x = json_number_value(j) * pow(10, s->scale);
+			if (!(fabs(x) < 9.2e18))
+				return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+				                 "JSON value%s%s: decimal out of range",
+				                 *path ? " at " : "", path);
+			int64_to_bytes(json_is_integer(j) && s->scale == 0
+			                       ? (int64_t)json_integer_value(j)
+			                       : (int64_t)llround(x),
+			               buf, &v->u.s.len);
+			if (!(v->u.s.ptr = ks_arena_memdup(a, buf, v->u.s.len)))
+				return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+			return KS_OK;
+		}
+		if (!json_is_string(j))
+			return MISMATCH("a base64 string");
+		if (ks_base64_decode(json_string_value(j), json_string_length(j), a, &d,
+		                     &v->u.s.len))
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+			                 "JSON value%s%s: invalid base64 for bytes",
+			                 *path ? " at " : "", path);
+		v->u.s.ptr = d;
+		return KS_OK;
+	}
+	case KS_TYPE_ARRAY: {
+		size_t n;
+		if (!json_is_array(j))
+			return MISMATCH("an array");
+		n = json_array_size(j);
+		if (!(v->u.arr.items = ks_arena_calloc(a, n ? n : 1, sizeof(ks_value_t))))
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		v->u.arr.n = n;
+		for (size_t i = 0; i < n; i++) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			if ((err = from_json(s->value_schema, json_array_get(j, i), a,
+			                     &v->u.arr.items[i], sub, errstr, errlen, depth + 1)))
+				return err;
+		}
+		return KS_OK;
+	}
+	case KS_TYPE_MAP: {
+		size_t n, i = 0;
+		int strkeys = s->key_schema->type == KS_TYPE_STRING;
+		if (strkeys ? !json_is_object(j) : !json_is_array(j))
+			return MISMATCH(strkeys ? "an object" : "an array of [key, value] pairs");
+		n = strkeys ? json_object_size(j) : json_array_size(j);
+		v->u.map.keys = ks_arena_calloc(a, n ? n : 1, sizeof(ks_value_t));
+		v->u.map.vals = ks_arena_calloc(a, n ? n : 1, sizeof(ks_value_t));
+		if (!v->u.map.keys || !v->u.map.vals)
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		v->u.map.n = n;
+		if (strkeys) {
+			const char *k;
+			json_t *val;
+			json_object_foreach((json_t *)j, k, val)
+			{
+				ks_value_t *kv = &v->u.map.keys[i];
+				kv->type = KS_TYPE_STRING;
+				kv->u.s.len = strlen(k);
+				if (!(kv->u.s.ptr = ks_arena_memdup(a, k, kv->u.s.len)))
+					return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
+					                 "out of memory");
+				child_path(sub, sizeof(sub), path, k);
+				if ((err = from_json(s->value_schema, val, a, &v->u.map.vals[i],
+				                     sub, errstr, errlen, depth + 1)))
+					return err;
+				i++;
+			}
+			return KS_OK;
+		}
+		for (i = 0; i < n; i++) {
+			const json_t *pair = json_array_get(j, i);
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			if (!json_is_array(pair) || json_array_size(pair) != 2)
+				return ks_seterr(
+				        errstr, errlen, KS_ERR_RECORD,
+				        "JSON value at %s: map entry is not a [key, value] pair",
+				        sub);
+			if ((err = from_json(s->key_schema, json_array_get(pair, 0), a,
+			                     &v->u.map.keys[i], sub, errstr, errlen, depth + 1)) ||
+			    (err = from_json(s->value_schema, json_array_get(pair, 1), a,
+			                     &v->u.map.vals[i], sub, errstr, errlen, depth + 1)))
+				return err;
+		}
+		return KS_OK;
+	}
+	case KS_TYPE_STRUCT:
+		if (!json_is_object(j))
+			return MISMATCH("an object");
+		if (!(v->u.st.fields =
+		              ks_arena_calloc(a, s->nfields ? s->nfields : 1, sizeof(ks_value_t))))
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		v->u.st.n = s->nfields;
+		for (size_t i = 0; i < s->nfields; i++) {
+			child_path(sub, sizeof(sub), path, s->fields[i].name);
+			if ((err = from_json(s->fields[i].schema,
+			                     json_object_get(j, s->fields[i].name), a,
+			                     &v->u.st.fields[i], sub, errstr, errlen, depth + 1)))
+				return err;
+		}
+		return KS_OK;
+	default:
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "unsupported schema type");
+	}
+}
+
+ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *arena,
+                            ks_value_t **out, char *errstr, size_t errlen)
+{
+	ks_value_t *v = ks_arena_alloc(arena, sizeof(*v));
+
+	if (!v)
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+	*out = v;
+	return from_json(s, j, arena, v, "", errstr, errlen, 0);
+}
+
+static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int depth, char *errstr,
+                           size_t errlen)
+{
+	ks_err_t err;
+
+	memset(v, 0, sizeof(*v));
+	if (depth > 100)
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "JSON value nested too deeply");
+	switch (json_typeof(j)) {
+	case JSON_NULL:
+		v->type = KS_TYPE_STRING;
+		v->is_null = 1;
+		return KS_OK;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		v->type = KS_TYPE_BOOLEAN;
+		v->u.i = json_is_true(j);
+		return KS_OK;
+	case JSON_INTEGER:
+		v->type = KS_TYPE_INT64;
+		v->u.i = json_integer_value(j);
+		return KS_OK;
+	case JSON_REAL:
+		v->type = KS_TYPE_FLOAT64;
+		v->u.d = json_real_value(j);
+		return KS_OK;
+	case JSON_STRING:
+		v->type = KS_TYPE_STRING;
+		v->u.s.len = json_string_length(j);
+		if (!(v->u.s.ptr = ks_arena_memdup(a, json_string_value(j), v->u.s.len)))
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		return KS_OK;
+	case JSON_ARRAY: {
+		size_t n = json_array_size(j);
+		v->type = KS_TYPE_ARRAY;
+		if (!(v->u.arr.items = ks_arena_calloc(a, n ? n : 1, sizeof(ks_value_t))))
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		v->u.arr.n = n;
+		for (size_t i = 0; i < n; i++)
+			if ((err = schemaless(json_array_get(j, i), a, &v->u.arr.items[i],
+			                      depth + 1, errstr, errlen)))
+				return err;
+		return KS_OK;
+	}
+	case JSON_OBJECT: {
+		size_t n = json_object_size(j), i = 0;
+		const char *k;
+		json_t *val;
+		v->type = KS_TYPE_STRUCT;
+		v->u.st.fields = ks_arena_calloc(a, n ? n : 1, sizeof(ks_value_t));
+		v->u.st.names = ks_arena_calloc(a, n ? n : 1, sizeof(char *));
+		if (!v->u.st.fields || !v->u.st.names)
+			return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+		v->u.st.n = n;
+		json_object_foreach((json_t *)j, k, val)
+		{
+			if (!(v->u.st.names[i] = ks_arena_strdup(a, k)))
+				return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+			if ((err = schemaless(val, a, &v->u.st.fields[i], depth + 1, errstr,
+			                      errlen)))
+				return err;
+			i++;
+		}
+		return KS_OK;
+	}
+	}
+	return ks_seterr(errstr, errlen, KS_ERR_RECORD, "unsupported JSON value");
+}
+
+ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,
+                                       char *errstr, size_t errlen)
+{
+	ks_value_t *v;
+
+	*out = NULL;
+	if (!j || json_is_null(j))
+		return KS_OK;
+	if (!(v = ks_arena_alloc(arena, sizeof(*v))))
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+	*out = v;
+	return schemaless(j, arena, v, 0, errstr, errlen);
+}
