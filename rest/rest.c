@@ -972,10 +972,10 @@ ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errst
 		flags |= MHD_USE_IPv6;
 	freeaddrinfo(ai);
 	r->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, r,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 				MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!r->d) {
 		ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)",

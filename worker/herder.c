@@ -1119,6 +1119,37 @@ static int commit_group(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char
 	if (!l->cnt)
 		return 0;
 	err = rd_kafka_commit(rk, l, 0);
+	if (err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+	    err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION) {
+		/* The broker (librdkafka's mock, for one) refuses commits from
+		 * non-members: join the (empty) group briefly and commit as a member. */
+		rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(l->cnt);
+		rd_kafka_topic_partition_list_t *asg = NULL;
+		int64_t deadline = ks_now_ms() + 30000;
+		for (int i = 0; i < l->cnt; i++)
+			if (!rd_kafka_topic_partition_list_find(sub, l->elems[i].topic,
+								RD_KAFKA_PARTITION_UA))
+				rd_kafka_topic_partition_list_add(sub, l->elems[i].topic,
+								  RD_KAFKA_PARTITION_UA);
+		rd_kafka_poll_set_consumer(rk);
+		err = rd_kafka_subscribe(rk, sub);
+		rd_kafka_topic_partition_list_destroy(sub);
+		while (!err && ks_now_ms() < deadline) {
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+			if (m)
+				rd_kafka_message_destroy(m);
+			if (!rd_kafka_assignment(rk, &asg) && asg && asg->cnt)
+				break;
+			if (asg)
+				rd_kafka_topic_partition_list_destroy(asg);
+			asg = NULL;
+		}
+		if (asg)
+			rd_kafka_topic_partition_list_destroy(asg);
+		if (!err)
+			err = rd_kafka_commit(rk, l, 0);
+		rd_kafka_consumer_close(rk);
+	}
 	if (err)
 		return ks_seterr(errstr, errlen, -1, "committing group offsets: %s",
 				 rd_kafka_err2str(err));

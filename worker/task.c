@@ -572,7 +572,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	for (int i = 0; i < parts->cnt; i++)
 		KS_INFO(t->ctx, "assigned %s[%d]%s%lld", parts->elems[i].topic,
 			(int)parts->elems[i].partition,
-			parts->elems[i].offset >= 0 ? " from offset " : " from committed offset ",
+			parts->elems[i].offset >= 0 ? " from offset " : " from the committed offset",
 			(long long)(parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1));
 	if ((aerr = NULL, rd_kafka_assign(t->rk, parts)))
 		KS_ERROR(t->ctx, "assign failed");
