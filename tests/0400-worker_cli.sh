@@ -80,11 +80,12 @@ w_stop INT
 check_eq "SIGINT: exit 0" "$KRC" 0
 
 # the port is taken: exit 1 naming listeners
-python3 -c "import socket,time;s=socket.socket();s.bind(('127.0.0.1',$PORT));s.listen();time.sleep(8)" &
+TAKEN=$PORT
+python3 -c "import socket,time;s=socket.socket();s.bind(('127.0.0.1',$TAKEN));s.listen();time.sleep(8)" &
 holder=$!
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TAKEN"
 w_props "$W/w2.properties"
-sed -i "s/^listeners=.*/listeners=http:\/\/127.0.0.1:$PORT/" "$W/w2.properties"
+sed -i "s/^listeners=.*/listeners=http:\/\/127.0.0.1:$TAKEN/" "$W/w2.properties"
 out=$(timeout 20 "$BUILD/ksink" standalone "$W/w2.properties" 2>&1); rc=$?
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
 check_eq "port in use: exit 1" "$rc" 1
