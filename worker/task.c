@@ -515,7 +515,6 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	ks_tp_offset_t *in = calloc((size_t)parts->cnt + 1, sizeof(*in)), *out = NULL;
 	part_t *np = calloc((size_t)parts->cnt + 1, sizeof(*np));
 	char errstr[KS_ERRSTR_SIZE];
-	rd_kafka_error_t *aerr;
 	ks_err_t err = KS_OK;
 
 	if (!in || !np) {
@@ -569,14 +568,17 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	pthread_mutex_unlock(&t->lock);
 	ks_tp_offsets_free(out, out ? (size_t)parts->cnt : 0);
 	free(in);
-	for (int i = 0; i < parts->cnt; i++)
-		KS_INFO(t->ctx, "assigned %s[%d]%s%lld", parts->elems[i].topic,
-			(int)parts->elems[i].partition,
-			parts->elems[i].offset >= 0 ? " from offset " : " from the committed offset",
-			(long long)(parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1));
-	if ((aerr = NULL, rd_kafka_assign(t->rk, parts)))
+	for (int i = 0; i < parts->cnt; i++) {
+		if (parts->elems[i].offset >= 0)
+			KS_INFO(t->ctx, "assigned %s[%d] from offset %lld (connector)",
+				parts->elems[i].topic, (int)parts->elems[i].partition,
+				(long long)parts->elems[i].offset);
+		else
+			KS_INFO(t->ctx, "assigned %s[%d] from the group's committed offset",
+				parts->elems[i].topic, (int)parts->elems[i].partition);
+	}
+	if (rd_kafka_assign(t->rk, parts))
 		KS_ERROR(t->ctx, "assign failed");
-	(void)aerr;
 	if (t->paused_applied || t->failed) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
