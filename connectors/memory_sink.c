@@ -22,28 +22,28 @@
 #include <unistd.h>
 
 static const ks_cfg_def_t memory_defs[] = {
-    {.name = "file",
-     .type = KS_CFG_STRING,
-     .importance = KS_IMP_HIGH,
-     .group = "Memory",
-     .doc = "File that committed records are appended to (one line each)."},
-    {.name = "fail.value",
-     .type = KS_CFG_STRING,
-     .importance = KS_IMP_LOW,
-     .group = "Memory",
-     .doc = "A record with this string value fails with a record-level error."},
-    {.name = "retriable.file",
-     .type = KS_CFG_STRING,
-     .importance = KS_IMP_LOW,
-     .group = "Memory",
-     .doc = "While this file exists, commits fail with a retriable error."},
-    {.name = "fail.start",
-     .type = KS_CFG_BOOLEAN,
-     .default_value = "false",
-     .importance = KS_IMP_LOW,
-     .group = "Memory",
-     .doc = "Fail the task at start (tests)."},
-    KS_CFG_END,
+        {.name = "file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_HIGH,
+         .group = "Memory",
+         .doc = "File that committed records are appended to (one line each)."},
+        {.name = "fail.value",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "A record with this string value fails with a record-level error."},
+        {.name = "retriable.file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "While this file exists, commits fail with a retriable error."},
+        {.name = "fail.start",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "false",
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "Fail the task at start (tests)."},
+        KS_CFG_END,
 };
 
 typedef struct staged {
@@ -68,7 +68,7 @@ static void staged_free(staged_t *s)
 }
 
 static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connector, int task_id,
-				    char *errstr, size_t errlen)
+                                    char *errstr, size_t errlen)
 {
 	ks_sink_task_t *t;
 	const char *fs = ks_props_get(config, "fail.start");
@@ -91,7 +91,7 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 }
 
 static ks_err_t mem_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-			 ks_tp_offset_t **out, char *errstr, size_t errlen)
+                         ks_tp_offset_t **out, char *errstr, size_t errlen)
 {
 	(void)t;
 	*out = calloc(n + 1, sizeof(**out));
@@ -126,12 +126,13 @@ static const char *text_of(const ks_value_t *v, char *buf, size_t len)
 }
 
 static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
-			size_t errlen)
+                        size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
 		const ks_record_t *r = recs[i];
 		char kb[64], vb[64];
-		const char *k = text_of(r->key, kb, sizeof(kb)), *v = text_of(r->value, vb, sizeof(vb));
+		const char *k = text_of(r->key, kb, sizeof(kb)),
+		           *v = text_of(r->value, vb, sizeof(vb));
 		staged_t *s;
 		if (t->n == t->cap) {
 			size_t cap = t->cap ? t->cap * 2 : 256;
@@ -144,7 +145,7 @@ static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, c
 		s = &t->st[t->n];
 		memset(s, 0, sizeof(*s));
 		if (asprintf(&s->line, "%s\t%d\t%lld\t%s\t%s\t%d\n", r->topic, (int)r->partition,
-			     (long long)r->offset, k, v, t->task_id) < 0) {
+		             (long long)r->offset, k, v, t->task_id) < 0) {
 			s->line = NULL;
 			return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 		}
@@ -157,7 +158,7 @@ static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, c
 }
 
 static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
-		       ks_commit_result_t *res)
+                       ks_commit_result_t *res)
 {
 	FILE *f;
 	(void)offsets;
@@ -166,7 +167,7 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 	if (t->retriable_file && access(t->retriable_file, F_OK) == 0) {
 		res->err = KS_ERR_RETRIABLE;
 		snprintf(res->errstr, sizeof(res->errstr), "%s exists: store unavailable",
-			 t->retriable_file);
+		         t->retriable_file);
 		return;
 	}
 	for (size_t i = 0; t->fail_value && i < t->n; i++)
@@ -174,7 +175,7 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 			res->err = KS_ERR_RECORD;
 			res->bad_index = i;
 			snprintf(res->errstr, sizeof(res->errstr), "value '%s' refused",
-				 t->fail_value);
+			         t->fail_value);
 			return;
 		}
 	if (t->file && t->n) {
@@ -238,19 +239,19 @@ static void mem_task_destroy(ks_sink_task_t *t)
 static const char *const memory_aliases[] = {"MemorySink", "MemorySinkConnector", NULL};
 
 const ks_connector_plugin_t ks_test_memory_sink_plugin = {
-    .class_name = "io.ksink.test.MemorySink",
-    .aliases = memory_aliases,
-    .type = "sink",
-    .version = "0.1.0",
-    .config_defs = memory_defs,
-    .validate = NULL,
-    .task_new = mem_task_new,
-    .open = mem_open,
-    .put = mem_put,
-    .commit = mem_commit,
-    .discard = mem_discard,
-    .close = mem_close,
-    .task_destroy = mem_task_destroy,
-    .offsets_read = NULL,
-    .offsets_alter = NULL,
+        .class_name = "io.ksink.test.MemorySink",
+        .aliases = memory_aliases,
+        .type = "sink",
+        .version = "0.1.0",
+        .config_defs = memory_defs,
+        .validate = NULL,
+        .task_new = mem_task_new,
+        .open = mem_open,
+        .put = mem_put,
+        .commit = mem_commit,
+        .discard = mem_discard,
+        .close = mem_close,
+        .task_destroy = mem_task_destroy,
+        .offsets_read = NULL,
+        .offsets_alter = NULL,
 };

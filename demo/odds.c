@@ -53,7 +53,7 @@ static void load_state(const char *path)
 	if (!f)
 		return;
 	while (npools < MAX_POOLS && fscanf(f, "%ld %ld %lf", &pools[npools].race,
-					    &pools[npools].runner, &pools[npools].amount) == 3)
+	                                    &pools[npools].runner, &pools[npools].amount) == 3)
 		npools++;
 	fclose(f);
 }
@@ -85,8 +85,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--state") && i + 1 < argc) {
 			state = argv[++i];
 		} else {
-			fprintf(stderr, "usage: ksink-demo-odds [--key] [--state FILE] < bets.jsonl "
-					"> odds.jsonl\n");
+			fprintf(stderr,
+			        "usage: ksink-demo-odds [--key] [--state FILE] < bets.jsonl "
+			        "> odds.jsonl\n");
 			return 2;
 		}
 	}
@@ -110,8 +111,9 @@ int main(int argc, char **argv)
 		amount = unwrap(json_object_get(bet, "AMOUNT"));
 		if (!json_is_integer(runner) || !json_is_integer(race) || !json_is_number(amount)) {
 			fprintf(stderr,
-				"ksink-demo-odds: line %d: need RUNNER_ID, RACE_ID (int) and AMOUNT\n",
-				lineno);
+			        "ksink-demo-odds: line %d: need RUNNER_ID, RACE_ID (int) and "
+			        "AMOUNT\n",
+			        lineno);
 			json_decref(bet);
 			return 1;
 		}

@@ -28,7 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LOGCTX "rest"
+#define LOGCTX   "rest"
 #define MAX_SEGS 8
 
 struct ks_rest {
@@ -45,8 +45,8 @@ typedef struct req {
 /* A response under construction. */
 typedef struct resp {
 	int status;
-	json_t *json;     /* body (stolen) */
-	char *text;       /* or a text body */
+	json_t *json; /* body (stolen) */
+	char *text;   /* or a text body */
 	const char *ctype;
 	char *location;
 } resp_t;
@@ -195,7 +195,7 @@ struct expand {
 };
 
 static enum MHD_Result expand_iter(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
+                                   const char *value)
 {
 	struct expand *e = cls;
 	(void)kind;
@@ -223,7 +223,7 @@ static json_t *parse_body(req_t *rq, resp_t *rs, int required)
 	if (!j) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "Malformed JSON request body: %s (line %d, column %d)",
-			 jerr.text, jerr.line, jerr.column);
+		         jerr.text, jerr.line, jerr.column);
 		set_error(rs, 500, msg);
 	}
 	return j;
@@ -261,8 +261,7 @@ static void h_root(ks_rest_t *r, resp_t *rs)
 	rs->json = json_object();
 	json_object_set_new(rs->json, "version", json_string(KSINK_CONNECT_VERSION));
 	json_object_set_new(rs->json, "commit", json_string(commit));
-	json_object_set_new(rs->json, "kafka_cluster_id",
-			    json_string(ks_herder_cluster_id(r->h)));
+	json_object_set_new(rs->json, "kafka_cluster_id", json_string(ks_herder_cluster_id(r->h)));
 	rs->status = 200;
 }
 
@@ -273,9 +272,9 @@ static void h_health(ks_rest_t *r, resp_t *rs)
 	rs->json = json_object();
 	json_object_set_new(rs->json, "status", json_string(ok ? "healthy" : "starting"));
 	json_object_set_new(rs->json, "message",
-			    json_string(ok ? "Worker has completed startup and is ready to handle "
-					     "requests."
-					   : "Worker is still starting up."));
+	                    json_string(ok ? "Worker has completed startup and is ready to handle "
+	                                     "requests."
+	                                   : "Worker is still starting up."));
 }
 
 static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
@@ -315,8 +314,9 @@ static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
 		name[len] = '\0';
 	}
 	if (!jcfg || json_is_null(jcfg)) {
-		set_error(rs, 400, "Connector config is missing: the request body needs a "
-				   "\"config\" object");
+		set_error(rs, 400,
+		          "Connector config is missing: the request body needs a "
+		          "\"config\" object");
 		goto out;
 	}
 	if (jinit && !json_is_null(jinit)) {
@@ -369,7 +369,7 @@ static void h_put_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
 		return;
 	if ((props = config_of(body, rs))) {
 		hr = ks_herder_put(r->h, name, props, 1, KS_TARGET_STARTED, &info, errstr,
-				   sizeof(errstr));
+		                   sizeof(errstr));
 		ks_props_destroy(props);
 		from_herder(rs, hr, 200, info, errstr);
 		if (hr == KS_H_CREATED) {
@@ -406,7 +406,7 @@ static void h_restart(ks_rest_t *r, const char *name, struct MHD_Connection *con
 	char errstr[KS_ERRSTR_SIZE];
 	json_t *body = NULL;
 	ks_hres_t hr = ks_herder_restart(r->h, name, include_tasks, only_failed, &body, errstr,
-					 sizeof(errstr));
+	                                 sizeof(errstr));
 	if (hr == KS_H_OK && !include_tasks && !only_failed) {
 		rs->status = 204;
 		json_decref(body);
@@ -418,10 +418,10 @@ static void h_restart(ks_rest_t *r, const char *name, struct MHD_Connection *con
 static void h_plugins(struct MHD_Connection *conn, resp_t *rs)
 {
 	static const char *const converters[] = {
-	    "io.confluent.connect.avro.AvroConverter",
-	    "org.apache.kafka.connect.converters.ByteArrayConverter",
-	    "org.apache.kafka.connect.json.JsonConverter",
-	    "org.apache.kafka.connect.storage.StringConverter",
+	        "io.confluent.connect.avro.AvroConverter",
+	        "org.apache.kafka.connect.converters.ByteArrayConverter",
+	        "org.apache.kafka.connect.json.JsonConverter",
+	        "org.apache.kafka.connect.storage.StringConverter",
 	};
 	json_t *arr = json_array();
 	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
@@ -477,7 +477,8 @@ static void h_validate(ks_rest_t *r, const char *plugin, req_t *rq, resp_t *rs)
 	if (!body)
 		return;
 	if ((props = config_of(body, rs))) {
-		ks_hres_t hr = ks_herder_validate(r->h, plugin, props, &out, errstr, sizeof(errstr));
+		ks_hres_t hr =
+		        ks_herder_validate(r->h, plugin, props, &out, errstr, sizeof(errstr));
 		ks_props_destroy(props);
 		from_herder(rs, hr, 200, out, errstr);
 	}
@@ -485,8 +486,8 @@ static void h_validate(ks_rest_t *r, const char *plugin, req_t *rq, resp_t *rs)
 }
 
 /* Loggers that exist even without an explicit level (our components). */
-static const char *const known_loggers[] = {"worker", "herder", "task", "rest", "jdbc",
-					    "avro",   "json",   "registry", "converter", NULL};
+static const char *const known_loggers[] = {"worker", "herder", "task",     "rest",      "jdbc",
+                                            "avro",   "json",   "registry", "converter", NULL};
 
 struct logger_acc {
 	json_t *obj;
@@ -513,8 +514,8 @@ static int logger_exists(const char *name)
 	return found;
 }
 
-static void h_logger(const char *method, const char *name, struct MHD_Connection *conn,
-		     req_t *rq, resp_t *rs)
+static void h_logger(const char *method, const char *name, struct MHD_Connection *conn, req_t *rq,
+                     resp_t *rs)
 {
 	char msg[512];
 
@@ -527,7 +528,7 @@ static void h_logger(const char *method, const char *name, struct MHD_Connection
 		rs->status = 200;
 		rs->json = json_object();
 		json_object_set_new(rs->json, "level",
-				    json_string(ks_log_level_name(ks_log_get_level(name))));
+		                    json_string(ks_log_level_name(ks_log_get_level(name))));
 		json_object_set_new(rs->json, "last_modified", lm_get(name));
 		return;
 	}
@@ -650,7 +651,7 @@ static int task_id_of(const char *s)
 }
 
 static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *method, char **seg,
-		     int n, req_t *rq, resp_t *rs)
+                     int n, req_t *rq, resp_t *rs)
 {
 	int mb = method_bit(method), allowed = allowed_methods(seg, n);
 	char errstr[KS_ERRSTR_SIZE];
@@ -701,9 +702,9 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 			return h_create(r, rq, rs);
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, expand_iter, &e);
 		rs->status = 200;
-		rs->json = (e.status || e.info) ? ks_herder_connector_names_expanded(r->h, e.status,
-										     e.info)
-						: ks_herder_list(r->h);
+		rs->json = (e.status || e.info)
+		                   ? ks_herder_connector_names_expanded(r->h, e.status, e.info)
+		                   : ks_herder_list(r->h);
 		return;
 	}
 	const char *name = seg[1];
@@ -731,7 +732,7 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 		}
 		if (!strcmp(sub, "tasks") || !strcmp(sub, "tasks-config")) {
 			hr = ks_herder_tasks(r->h, name, sub[5] == '-', &out, errstr,
-					     sizeof(errstr));
+			                     sizeof(errstr));
 			return from_herder(rs, hr, 200, out, errstr);
 		}
 		if (!strcmp(sub, "topics")) {
@@ -742,11 +743,11 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 			return h_restart(r, name, conn, rs);
 		if (!strcmp(sub, "pause") || !strcmp(sub, "resume") || !strcmp(sub, "stop")) {
 			ks_target_t t = sub[0] == 'p'   ? KS_TARGET_PAUSED
-					: sub[0] == 'r' ? KS_TARGET_STARTED
-							: KS_TARGET_STOPPED;
+			                : sub[0] == 'r' ? KS_TARGET_STARTED
+			                                : KS_TARGET_STOPPED;
 			hr = ks_herder_set_target(r->h, name, t, errstr, sizeof(errstr));
 			return from_herder(rs, hr, t == KS_TARGET_STOPPED ? 204 : 202, NULL,
-					   errstr);
+			                   errstr);
 		}
 		/* offsets */
 		if (mb == M_PATCH) {
@@ -761,7 +762,7 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 			json_decref(body);
 		} else {
 			hr = ks_herder_offsets(r->h, name, mb == M_DELETE ? 2 : 0, NULL, &out,
-					       errstr, sizeof(errstr));
+			                       errstr, sizeof(errstr));
 		}
 		return from_herder(rs, hr, 200, out, errstr);
 	}
@@ -814,14 +815,14 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, resp_t *rs, int he
 		text = NULL;
 	}
 	mr = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
-		  : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	          : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
 		free(text);
 		return MHD_NO;
 	}
 	if (text || rs->json)
 		MHD_add_response_header(mr, "Content-Type",
-					rs->ctype ? rs->ctype : "application/json");
+		                        rs->ctype ? rs->ctype : "application/json");
 	if (rs->location)
 		MHD_add_response_header(mr, "Location", rs->location);
 	ret = MHD_queue_response(conn, (unsigned)rs->status, mr);
@@ -831,8 +832,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, resp_t *rs, int he
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	ks_rest_t *r = cls;
 	req_t *rq = *con_cls;
@@ -909,7 +910,7 @@ send:
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	req_t *rq = *con_cls;
 	(void)cls;
@@ -946,7 +947,7 @@ ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errst
 	struct sockaddr_storage ss;
 	char portstr[16];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int rc;
 
 	if (!r) {
@@ -962,7 +963,7 @@ ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errst
 	rc = getaddrinfo(host && *host ? host : "0.0.0.0", portstr, &hints, &ai);
 	if (rc || !ai) {
 		ks_seterr(errstr, errlen, -1, "cannot resolve listener host '%s': %s", host,
-			  gai_strerror(rc));
+		          gai_strerror(rc));
 		free(r);
 		return NULL;
 	}
@@ -972,19 +973,18 @@ ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errst
 		flags |= MHD_USE_IPv6;
 	freeaddrinfo(ai);
 	r->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, r,
-				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	                        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	                        NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!r->d) {
 		ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)",
-			  host && *host ? host : "0.0.0.0", port);
+		          host && *host ? host : "0.0.0.0", port);
 		free(r);
 		return NULL;
 	}
 	KS_INFO(LOGCTX, "REST API listening on http://%s:%d", host && *host ? host : "0.0.0.0",
-		port);
+	        port);
 	return r;
 }
 

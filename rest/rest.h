@@ -20,7 +20,7 @@ typedef struct ks_rest ks_rest_t;
  * herder must outlive the server. NULL + errstr when the port cannot be
  * bound. */
 ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errstr,
-			 size_t errlen) KS_WUR;
+                         size_t errlen) KS_WUR;
 /* Stops accepting new connections (in-flight requests finish). */
 void ks_rest_quiesce(ks_rest_t *r);
 /* Stops the server and frees it. Accepts NULL. */

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/worker.sh"
 w_init 0401
 w_mock
 w_props "$W/w.properties" "task.shutdown.graceful.timeout.ms=3000"
-start_ok "worker starts" "$W/w.properties"
+start_ok "worker starts" "$W/w.properties" || finish
 
 # --- root, health ---
 api GET /

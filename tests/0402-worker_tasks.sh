@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/worker.sh"
 w_init 0402
 w_mock six:6
 w_props "$W/w.properties"
-start_ok "worker starts" "$W/w.properties"
+start_ok "worker starts" "$W/w.properties" || finish
 
 api POST /connectors "$(memsink tm six tasks.max=3)"
 check_eq "created" "$CODE" 201

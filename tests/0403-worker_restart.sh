@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/worker.sh"
 w_init 0403
 w_mock
 w_props "$W/w.properties"
-start_ok "worker starts" "$W/w.properties"
+start_ok "worker starts" "$W/w.properties" || finish
 
 api POST /connectors "$(memsink run1 rs)"
 check_eq "run1 created" "$CODE" 201

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/worker.sh"
 w_init 0404
 w_mock
 w_props "$W/w.properties"
-start_ok "worker starts" "$W/w.properties"
+start_ok "worker starts" "$W/w.properties" || finish
 
 printf 'a:1\n' | produce orders.eu
 api POST /connectors "$(memsink rx 're:orders\..*')"

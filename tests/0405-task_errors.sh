@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib/worker.sh"
 w_init 0405
 w_mock
 w_props "$W/w.properties"
-start_ok "worker starts" "$W/w.properties"
+start_ok "worker starts" "$W/w.properties" || finish
 
 failed_with() { # NAME REGEX
 	local s

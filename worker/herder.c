@@ -146,9 +146,9 @@ static void set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
 static ks_task_t *start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id)
 {
 	char errstr[KS_ERRSTR_SIZE];
-	ks_task_t *t = ks_task_start(h->wc, c->plugin, c->name, id, resolved,
-				     c->target == KS_TARGET_PAUSED, c->shared, errstr,
-				     sizeof(errstr));
+	ks_task_t *t =
+	        ks_task_start(h->wc, c->plugin, c->name, id, resolved,
+	                      c->target == KS_TARGET_PAUSED, c->shared, errstr, sizeof(errstr));
 	if (!t)
 		KS_ERROR(LOGCTX, "starting task %s-%d: %s", c->name, id, errstr);
 	return t;
@@ -171,9 +171,9 @@ static void start_conn(ks_herder_t *h, conn_t *c)
 	c->plugin = ks_connector_find(ks_props_get(c->config, "connector.class"));
 	if (!c->plugin) {
 		set_failed(h, c,
-			   "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
-			   "class that implements Connector and which name matches %s",
-			   ks_props_get(c->config, "connector.class"));
+		           "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
+		           "class that implements Connector and which name matches %s",
+		           ks_props_get(c->config, "connector.class"));
 		return;
 	}
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
@@ -200,7 +200,7 @@ static void start_conn(ks_herder_t *h, conn_t *c)
 	c->ntasks = m;
 	pthread_mutex_unlock(&h->lock);
 	KS_INFO(LOGCTX, "connector %s: %d task(s) started (%s)", c->name, m,
-		ks_target_name(c->target));
+	        ks_target_name(c->target));
 }
 
 static ks_state_t conn_state(const ks_herder_t *h, const conn_t *c)
@@ -240,8 +240,8 @@ static json_t *status_json(ks_herder_t *h, conn_t *c, const int *restarting)
 
 	json_object_set_new(o, "name", json_string(c->name));
 	json_object_set_new(o, "connector",
-			    state_json(h, restarting && restarting[0] ? KS_STATE_RESTARTING : cs,
-				       cs == KS_STATE_FAILED ? c->trace : NULL, -1));
+	                    state_json(h, restarting && restarting[0] ? KS_STATE_RESTARTING : cs,
+	                               cs == KS_STATE_FAILED ? c->trace : NULL, -1));
 	for (int i = 0; i < c->ntasks; i++) {
 		char *trace = NULL;
 		ks_state_t ts = ks_task_state(c->tasks[i], &trace);
@@ -251,10 +251,11 @@ static json_t *status_json(ks_herder_t *h, conn_t *c, const int *restarting)
 		free(trace);
 	}
 	json_object_set_new(o, "tasks", tasks);
-	json_object_set_new(o, "type", json_string(c->plugin || ks_connector_find(ks_props_get(
-								 c->config, "connector.class"))
-							   ? "sink"
-							   : "unknown"));
+	json_object_set_new(o, "type",
+	                    json_string(c->plugin || ks_connector_find(ks_props_get(
+	                                                     c->config, "connector.class"))
+	                                        ? "sink"
+	                                        : "unknown"));
 	return o;
 }
 
@@ -272,10 +273,11 @@ static json_t *info_json(conn_t *c)
 		json_array_append_new(tasks, t);
 	}
 	json_object_set_new(o, "tasks", tasks);
-	json_object_set_new(o, "type", json_string(ks_connector_find(ks_props_get(
-						       c->config, "connector.class"))
-						       ? "sink"
-						       : "unknown"));
+	json_object_set_new(
+	        o, "type",
+	        json_string(ks_connector_find(ks_props_get(c->config, "connector.class"))
+	                            ? "sink"
+	                            : "unknown"));
 	return o;
 }
 
@@ -285,7 +287,7 @@ static json_t *info_json(conn_t *c)
  * *infos (optional) gets the ConfigInfos JSON.
  */
 static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **infos, char *errstr,
-			  size_t errlen)
+                          size_t errlen)
 {
 	const char *cls = ks_props_get(config, "connector.class");
 	const ks_connector_plugin_t *plugin;
@@ -300,7 +302,7 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 		char *txt = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(pj);
 		ks_seterr(errstr, errlen, -1, "Connector config %s contains no connector type",
-			  txt ? txt : "{}");
+		          txt ? txt : "{}");
 		free(txt);
 		return KS_H_BAD;
 	}
@@ -310,9 +312,9 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 		for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++)
 			ks_buf_printf(&b, "%s%s", b.len ? ", " : "", (*p)->class_name);
 		ks_seterr(errstr, errlen, -1,
-			  "Failed to find any class that implements Connector and which name "
-			  "matches %s, available connectors are: %s",
-			  cls, b.data ? b.data : "");
+		          "Failed to find any class that implements Connector and which name "
+		          "matches %s, available connectors are: %s",
+		          cls, b.data ? b.data : "");
 		ks_buf_free(&b);
 		return KS_H_INTERNAL;
 	}
@@ -336,14 +338,14 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 			(void)ks_config_add_error(cfg, key, "Class %s could not be found.", v);
 	}
 	if (!strcmp(ks_config_string(h->wc->cfg, "connector.client.config.override.policy"),
-		    "None")) {
+	            "None")) {
 		for (size_t i = 0; i < ks_props_count(config); i++)
 			if (!strncmp(ks_props_key(config, i), "consumer.override.", 18))
-				(void)ks_config_add_error(
-				    cfg, "name",
-				    "The 'None' policy does not allow '%s' to be overridden in the "
-				    "connector configuration.",
-				    ks_props_key(config, i) + 18);
+				(void)ks_config_add_error(cfg, "name",
+				                          "The 'None' policy does not allow '%s' "
+				                          "to be overridden in the "
+				                          "connector configuration.",
+				                          ks_props_key(config, i) + 18);
 	}
 	nerr = ks_config_error_count(cfg);
 	ci = ks_config_infos_json(cfg, cls);
@@ -364,10 +366,10 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 			}
 		}
 		ks_seterr(errstr, errlen, -1,
-			  "Connector configuration is invalid and contains the following %zu "
-			  "error(s):%s\nYou can also find the above list of errors at the endpoint "
-			  "`/connector-plugins/{connectorType}/config/validate`",
-			  count, b.data ? b.data : "");
+		          "Connector configuration is invalid and contains the following %zu "
+		          "error(s):%s\nYou can also find the above list of errors at the endpoint "
+		          "`/connector-plugins/{connectorType}/config/validate`",
+		          count, b.data ? b.data : "");
 		ks_buf_free(&b);
 	}
 	if (infos)
@@ -410,19 +412,19 @@ ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen)
 			goto fail;
 		}
 		if (ks_config_from_json(json_object_get(e, "config"), c->config, perr,
-					sizeof(perr))) {
+		                        sizeof(perr))) {
 			ks_seterr(errstr, errlen, -1, "%s: connector %s: %s", wc->store_path, name,
-				  perr);
+			          perr);
 			conn_free(c);
 			goto fail;
 		}
 		c->target = ts && !strcmp(ts, "PAUSED")    ? KS_TARGET_PAUSED
-			    : ts && !strcmp(ts, "STOPPED") ? KS_TARGET_STOPPED
-							   : KS_TARGET_STARTED;
+		            : ts && !strcmp(ts, "STOPPED") ? KS_TARGET_STOPPED
+		                                           : KS_TARGET_STARTED;
 		c->next = h->conns;
 		h->conns = c;
 		KS_INFO(LOGCTX, "loaded connector %s (%s) from %s", name, ks_target_name(c->target),
-			wc->store_path);
+		        wc->store_path);
 	}
 	json_decref(doc);
 	return h;
@@ -492,8 +494,8 @@ const ks_worker_config_t *ks_herder_worker(ks_herder_t *h)
 /* ---------------- changes ---------------- */
 
 ks_hres_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *config,
-			int allow_update, ks_target_t initial, json_t **out, char *errstr,
-			size_t errlen)
+                        int allow_update, ks_target_t initial, json_t **out, char *errstr,
+                        size_t errlen)
 {
 	ks_props_t *props = NULL;
 	const char *cname = ks_props_get(config, "name");
@@ -503,9 +505,9 @@ ks_hres_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *conf
 
 	if (cname && strcmp(cname, name))
 		return ks_seterr(errstr, errlen, KS_H_BAD,
-				 "Connector name configuration (%s) doesn't match connector name "
-				 "in the URL (%s)",
-				 cname, name);
+		                 "Connector name configuration (%s) doesn't match connector name "
+		                 "in the URL (%s)",
+		                 cname, name);
 	props = ks_props_dup(config);
 	if (!props || (!cname && ks_props_set(props, "name", name))) {
 		ks_props_destroy(props);
@@ -560,7 +562,7 @@ out:
 }
 
 ks_hres_t ks_herder_patch(ks_herder_t *h, const char *name, const json_t *patch, json_t **out,
-			  char *errstr, size_t errlen)
+                          char *errstr, size_t errlen)
 {
 	ks_props_t *merged;
 	const char *key;
@@ -599,7 +601,7 @@ ks_hres_t ks_herder_patch(ks_herder_t *h, const char *name, const json_t *patch,
 		} else {
 			ks_props_destroy(merged);
 			return ks_seterr(errstr, errlen, KS_H_BAD,
-					 "Config value of %s must be a string", key);
+			                 "Config value of %s must be a string", key);
 		}
 		if (ks_props_set(merged, key, s)) {
 			ks_props_destroy(merged);
@@ -638,8 +640,8 @@ ks_hres_t ks_herder_delete(ks_herder_t *h, const char *name, char *errstr, size_
 	return KS_H_OK;
 }
 
-ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target,
-			       char *errstr, size_t errlen)
+ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target, char *errstr,
+                               size_t errlen)
 {
 	conn_t *c;
 	ks_target_t old;
@@ -656,7 +658,7 @@ ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t tar
 	pthread_mutex_unlock(&h->lock);
 	if (old != target) {
 		KS_INFO(LOGCTX, "connector %s: %s -> %s", name, ks_target_name(old),
-			ks_target_name(target));
+		        ks_target_name(target));
 		if (target == KS_TARGET_STOPPED) {
 			stop_tasks(h, c);
 			pthread_mutex_lock(&h->lock);
@@ -697,14 +699,14 @@ static void restart_slot(ks_herder_t *h, conn_t *c, int i)
 		c->tasks[i] = nt;
 	} else { /* drop the slot */
 		memmove(&c->tasks[i], &c->tasks[i + 1],
-			(size_t)(c->ntasks - i - 1) * sizeof(c->tasks[0]));
+		        (size_t)(c->ntasks - i - 1) * sizeof(c->tasks[0]));
 		c->ntasks--;
 	}
 	pthread_mutex_unlock(&h->lock);
 }
 
-ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks,
-			    int only_failed, json_t **out, char *errstr, size_t errlen)
+ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks, int only_failed,
+                            json_t **out, char *errstr, size_t errlen)
 {
 	conn_t *c;
 	int *marks = NULL, restart_conn_inst;
@@ -724,13 +726,13 @@ ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks,
 	restart_conn_inst = !only_failed || conn_state(h, c) == KS_STATE_FAILED;
 	marks[0] = restart_conn_inst;
 	for (int i = 0; i < c->ntasks; i++)
-		marks[1 + i] = include_tasks &&
-			       (!only_failed || ks_task_state(c->tasks[i], NULL) == KS_STATE_FAILED);
+		marks[1 + i] = include_tasks && (!only_failed || ks_task_state(c->tasks[i], NULL) ==
+		                                                         KS_STATE_FAILED);
 	if (out && (include_tasks || only_failed))
 		*out = status_json(h, c, marks);
 	pthread_mutex_unlock(&h->lock);
 	KS_INFO(LOGCTX, "restarting connector %s (includeTasks=%d onlyFailed=%d)", name,
-		include_tasks, only_failed);
+	        include_tasks, only_failed);
 	if (restart_conn_inst && c->failed) {
 		/* the connector itself failed to start: start it all again */
 		stop_tasks(h, c);
@@ -747,7 +749,7 @@ ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks,
 }
 
 ks_hres_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, char *errstr,
-				 size_t errlen)
+                                 size_t errlen)
 {
 	conn_t *c;
 	int slot = -1;
@@ -761,9 +763,8 @@ ks_hres_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, cha
 		pthread_mutex_unlock(&h->ops);
 		if (!c)
 			return ks_seterr(errstr, errlen, KS_H_NOTFOUND, "Unknown connector: %s",
-					 name);
-		return ks_seterr(errstr, errlen, KS_H_NOTFOUND, "Unknown task: %s-%d", name,
-				 task);
+			                 name);
+		return ks_seterr(errstr, errlen, KS_H_NOTFOUND, "Unknown task: %s-%d", name, task);
 	}
 	KS_INFO(LOGCTX, "restarting task %s-%d", name, task);
 	restart_slot(h, c, slot);
@@ -775,7 +776,8 @@ ks_hres_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, cha
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
 }
 
 json_t *ks_herder_list(ks_herder_t *h)
@@ -825,7 +827,7 @@ json_t *ks_herder_connector_names_expanded(ks_herder_t *h, int status, int info)
 	}
 
 ks_hres_t ks_herder_info(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			 size_t errlen)
+                         size_t errlen)
 {
 	conn_t *c;
 	READ_CONN(h, name, c, errstr, errlen, "Connector %s not found");
@@ -835,7 +837,7 @@ ks_hres_t ks_herder_info(ks_herder_t *h, const char *name, json_t **out, char *e
 }
 
 ks_hres_t ks_herder_config(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			   size_t errlen)
+                           size_t errlen)
 {
 	conn_t *c;
 	READ_CONN(h, name, c, errstr, errlen, "Connector %s not found");
@@ -845,7 +847,7 @@ ks_hres_t ks_herder_config(ks_herder_t *h, const char *name, json_t **out, char 
 }
 
 ks_hres_t ks_herder_status(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			   size_t errlen)
+                           size_t errlen)
 {
 	conn_t *c;
 	READ_CONN(h, name, c, errstr, errlen, "No status found for connector %s");
@@ -855,7 +857,7 @@ ks_hres_t ks_herder_status(ks_herder_t *h, const char *name, json_t **out, char 
 }
 
 ks_hres_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, json_t **out,
-				char *errstr, size_t errlen)
+                                char *errstr, size_t errlen)
 {
 	conn_t *c;
 	READ_CONN(h, name, c, errstr, errlen, "No status found for connector %s");
@@ -870,11 +872,11 @@ ks_hres_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, json
 		}
 	pthread_mutex_unlock(&h->lock);
 	return ks_seterr(errstr, errlen, KS_H_NOTFOUND, "No status found for task %s-%d", name,
-			 task);
+	                 task);
 }
 
-ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t **out,
-			  char *errstr, size_t errlen)
+ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t **out, char *errstr,
+                          size_t errlen)
 {
 	conn_t *c;
 	int n;
@@ -885,9 +887,9 @@ ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t *
 		json_t *cfg = props_json(c->config);
 		char cls[512], key[512];
 		const ks_connector_plugin_t *p =
-		    ks_connector_find(ks_props_get(c->config, "connector.class"));
+		        ks_connector_find(ks_props_get(c->config, "connector.class"));
 		snprintf(cls, sizeof(cls), "%sTask",
-			 p ? p->class_name : ks_props_get(c->config, "connector.class"));
+		         p ? p->class_name : ks_props_get(c->config, "connector.class"));
 		json_object_set_new(cfg, "task.class", json_string(cls));
 		if (as_map) {
 			snprintf(key, sizeof(key), "%s-%d", c->name, i);
@@ -905,15 +907,15 @@ ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t *
 	return KS_H_OK;
 }
 
-ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t **out,
-			   char *errstr, size_t errlen)
+ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t **out, char *errstr,
+                           size_t errlen)
 {
 	conn_t *c;
 	if (!ks_config_bool(h->wc->cfg, "topic.tracking.enable") ||
 	    (reset && !ks_config_bool(h->wc->cfg, "topic.tracking.allow.reset")))
 		return ks_seterr(errstr, errlen, KS_H_FORBIDDEN,
-				 reset ? "Topic tracking reset is disabled."
-				       : "Topic tracking is disabled.");
+		                 reset ? "Topic tracking reset is disabled."
+		                       : "Topic tracking is disabled.");
 	READ_CONN(h, name, c, errstr, errlen, "Connector %s not found");
 	if (reset) {
 		ks_conn_shared_reset_topics(c->shared);
@@ -932,7 +934,7 @@ ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t *
 /* A consumer in the connector's group that never joins (commits as a
  * "simple" consumer, accepted while the group is empty). */
 static rd_kafka_t *admin_consumer(ks_herder_t *h, const ks_props_t *config, const char *name,
-				  char *errstr, size_t errlen)
+                                  char *errstr, size_t errlen)
 {
 	ks_props_t *cp = ks_worker_consumer_props(h->wc, config, name, 0);
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -942,7 +944,7 @@ static rd_kafka_t *admin_consumer(ks_herder_t *h, const ks_props_t *config, cons
 
 	for (size_t i = 0; cp && i < ks_props_count(cp); i++)
 		(void)rd_kafka_conf_set(conf, ks_props_key(cp, i), ks_props_value(cp, i), kerr,
-					sizeof(kerr));
+		                        sizeof(kerr));
 	if (group)
 		(void)rd_kafka_conf_set(conf, "group.id", group, kerr, sizeof(kerr));
 	(void)rd_kafka_conf_set(conf, "client.id", "ksink-offsets", kerr, sizeof(kerr));
@@ -957,9 +959,8 @@ static rd_kafka_t *admin_consumer(ks_herder_t *h, const ks_props_t *config, cons
 }
 
 /* Every partition of the topics the connector consumes (metadata). */
-static rd_kafka_topic_partition_list_t *connector_partitions(rd_kafka_t *rk,
-							     const ks_props_t *config,
-							     char *errstr, size_t errlen)
+static rd_kafka_topic_partition_list_t *
+connector_partitions(rd_kafka_t *rk, const ks_props_t *config, char *errstr, size_t errlen)
 {
 	const struct rd_kafka_metadata *md;
 	const char *topics = ks_props_get(config, "topics");
@@ -1044,8 +1045,8 @@ static int json_int_of(const json_t *v, int64_t *out)
 }
 
 static ks_hres_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t *config,
-			     const ks_connector_plugin_t *plugin, json_t **out, char *errstr,
-			     size_t errlen)
+                             const ks_connector_plugin_t *plugin, json_t **out, char *errstr,
+                             size_t errlen)
 {
 	rd_kafka_t *rk = admin_consumer(h, config, name, errstr, errlen);
 	rd_kafka_topic_partition_list_t *l;
@@ -1061,16 +1062,16 @@ static ks_hres_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t 
 			rd_kafka_topic_partition_list_destroy(l);
 		rd_kafka_destroy(rk);
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL,
-				 "Failed to retrieve consumer group offsets for sink connector %s",
-				 name);
+		                 "Failed to retrieve consumer group offsets for sink connector %s",
+		                 name);
 	}
 	if (plugin && plugin->offsets_read) {
 		char perr[KS_ERRSTR_SIZE];
 		ks_props_t *resolved = ks_providers_resolve(h->wc->providers, config);
-		if (!resolved || plugin->offsets_read(resolved, name, &db, &ndb, perr,
-						      sizeof(perr)) != KS_OK) {
+		if (!resolved ||
+		    plugin->offsets_read(resolved, name, &db, &ndb, perr, sizeof(perr)) != KS_OK) {
 			KS_WARN(LOGCTX, "connector %s: reading its offsets: %s", name,
-				resolved ? perr : "out of memory");
+			        resolved ? perr : "out of memory");
 			db = NULL;
 			ndb = 0;
 		}
@@ -1080,8 +1081,8 @@ static ks_hres_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t 
 	/* the connector's own offsets win: they are where it resumes */
 	for (size_t i = 0; i < ndb; i++)
 		if (db[i].offset >= 0)
-			json_array_append_new(arr,
-					      offset_entry(db[i].topic, db[i].partition, db[i].offset));
+			json_array_append_new(
+			        arr, offset_entry(db[i].topic, db[i].partition, db[i].offset));
 	for (int i = 0; i < l->cnt; i++) {
 		int dup = 0;
 		if (l->elems[i].offset < 0)
@@ -1090,9 +1091,9 @@ static ks_hres_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t 
 			dup = db[j].offset >= 0 && db[j].partition == l->elems[i].partition &&
 			      !strcmp(db[j].topic, l->elems[i].topic);
 		if (!dup)
-			json_array_append_new(arr, offset_entry(l->elems[i].topic,
-								l->elems[i].partition,
-								l->elems[i].offset));
+			json_array_append_new(arr,
+			                      offset_entry(l->elems[i].topic, l->elems[i].partition,
+			                                   l->elems[i].offset));
 	}
 	ks_tp_offsets_free(db, ndb);
 	rd_kafka_topic_partition_list_destroy(l);
@@ -1104,14 +1105,14 @@ static ks_hres_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t 
 
 /* Commits offs to the group; offset < 0 = back to the low watermark. */
 static int commit_group(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr,
-			size_t errlen)
+                        size_t errlen)
 {
 	rd_kafka_resp_err_t err;
 	for (int i = 0; i < l->cnt; i++) {
 		if (l->elems[i].offset < 0) {
 			int64_t lo = 0, hi = 0;
 			if (rd_kafka_query_watermark_offsets(rk, l->elems[i].topic,
-							     l->elems[i].partition, &lo, &hi, 5000))
+			                                     l->elems[i].partition, &lo, &hi, 5000))
 				lo = 0;
 			l->elems[i].offset = lo;
 		}
@@ -1128,9 +1129,9 @@ static int commit_group(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char
 		int64_t deadline = ks_now_ms() + 30000;
 		for (int i = 0; i < l->cnt; i++)
 			if (!rd_kafka_topic_partition_list_find(sub, l->elems[i].topic,
-								RD_KAFKA_PARTITION_UA))
+			                                        RD_KAFKA_PARTITION_UA))
 				rd_kafka_topic_partition_list_add(sub, l->elems[i].topic,
-								  RD_KAFKA_PARTITION_UA);
+				                                  RD_KAFKA_PARTITION_UA);
 		rd_kafka_poll_set_consumer(rk);
 		err = rd_kafka_subscribe(rk, sub);
 		rd_kafka_topic_partition_list_destroy(sub);
@@ -1152,13 +1153,13 @@ static int commit_group(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char
 	}
 	if (err)
 		return ks_seterr(errstr, errlen, -1, "committing group offsets: %s",
-				 rd_kafka_err2str(err));
+		                 rd_kafka_err2str(err));
 	return 0;
 }
 
 static ks_hres_t offsets_modify(ks_herder_t *h, const char *name, const ks_props_t *config,
-				const ks_connector_plugin_t *plugin, const json_t *body,
-				json_t **out, char *errstr, size_t errlen)
+                                const ks_connector_plugin_t *plugin, const json_t *body,
+                                json_t **out, char *errstr, size_t errlen)
 {
 	int reset = body == NULL;
 	json_t *offsets = reset ? NULL : json_object_get(body, "offsets"), *e;
@@ -1172,30 +1173,32 @@ static ks_hres_t offsets_modify(ks_herder_t *h, const char *name, const ks_props
 	if (!reset) {
 		if (!json_is_array(offsets) || !json_array_size(offsets))
 			return ks_seterr(errstr, errlen, KS_H_BAD,
-					 "Partitions / offsets need to be provided for an alter "
-					 "offsets request");
+			                 "Partitions / offsets need to be provided for an alter "
+			                 "offsets request");
 		offs = calloc(json_array_size(offsets), sizeof(*offs));
 		if (!offs)
 			return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
 		json_array_foreach(offsets, i, e)
 		{
-			json_t *p = json_object_get(e, "partition"), *o = json_object_get(e, "offset");
+			json_t *p = json_object_get(e, "partition"),
+			       *o = json_object_get(e, "offset");
 			json_t *tp = json_object_get(p, "kafka_topic");
 			int64_t part, off = -1;
 			if (!json_is_string(tp) ||
 			    json_int_of(json_object_get(p, "kafka_partition"), &part)) {
 				free(offs);
-				return ks_seterr(errstr, errlen, KS_H_BAD,
-						 "Partitions for sink connectors must have the "
-						 "kafka_topic and kafka_partition keys with a string "
-						 "topic and an integer partition");
+				return ks_seterr(
+				        errstr, errlen, KS_H_BAD,
+				        "Partitions for sink connectors must have the "
+				        "kafka_topic and kafka_partition keys with a string "
+				        "topic and an integer partition");
 			}
 			if (o && !json_is_null(o) &&
 			    (json_int_of(json_object_get(o, "kafka_offset"), &off) || off < 0)) {
 				free(offs);
 				return ks_seterr(errstr, errlen, KS_H_BAD,
-						 "Offsets for sink connectors must have the key "
-						 "kafka_offset with a non-negative integer value");
+				                 "Offsets for sink connectors must have the key "
+				                 "kafka_offset with a non-negative integer value");
 			}
 			offs[n].topic = json_string_value(tp);
 			offs[n].partition = (int32_t)part;
@@ -1212,7 +1215,7 @@ static ks_hres_t offsets_modify(ks_herder_t *h, const char *name, const ks_props
 		l = connector_partitions(rk, config, errstr, errlen);
 		if (!l || rd_kafka_committed(rk, l, 5000)) {
 			r = ks_seterr(errstr, errlen, KS_H_INTERNAL,
-				      "Failed to reset offsets of sink connector %s", name);
+			              "Failed to reset offsets of sink connector %s", name);
 			goto out;
 		}
 		/* only partitions that have a committed offset are reset */
@@ -1220,26 +1223,26 @@ static ks_hres_t offsets_modify(ks_herder_t *h, const char *name, const ks_props
 		for (int k = 0; k < l->cnt; k++)
 			if (l->elems[k].offset >= 0)
 				rd_kafka_topic_partition_list_add(keep, l->elems[k].topic,
-								  l->elems[k].partition)
-				    ->offset = -1;
+				                                  l->elems[k].partition)
+				        ->offset = -1;
 		rd_kafka_topic_partition_list_destroy(l);
 		l = keep;
 	} else {
 		l = rd_kafka_topic_partition_list_new((int)n);
 		for (i = 0; i < n; i++)
 			rd_kafka_topic_partition_list_add(l, offs[i].topic, offs[i].partition)
-			    ->offset = offs[i].offset;
+			        ->offset = offs[i].offset;
 	}
 	if (plugin && plugin->offsets_alter) {
 		ks_props_t *resolved = ks_providers_resolve(h->wc->providers, config);
 		char perr[KS_ERRSTR_SIZE];
 		if (!resolved || plugin->offsets_alter(resolved, name, offs, n, reset, perr,
-						       sizeof(perr)) != KS_OK) {
+		                                       sizeof(perr)) != KS_OK) {
 			ks_props_destroy(resolved);
 			r = ks_seterr(errstr, errlen, KS_H_INTERNAL,
-				      "Failed to %s the offsets of connector %s: %s",
-				      reset ? "reset" : "alter", name,
-				      resolved ? perr : "out of memory");
+			              "Failed to %s the offsets of connector %s: %s",
+			              reset ? "reset" : "alter", name,
+			              resolved ? perr : "out of memory");
 			goto out;
 		}
 		ks_props_destroy(resolved);
@@ -1251,20 +1254,24 @@ static ks_hres_t offsets_modify(ks_herder_t *h, const char *name, const ks_props
 	}
 	*out = json_object();
 	json_object_set_new(
-	    *out, "message",
-	    json_string(reset ? (external
-				     ? "The offsets for this connector have been reset successfully"
-				     : "The Connect framework-managed offsets for this connector "
-				       "have been reset successfully. However, if this connector "
-				       "manages offsets externally, they will need to be manually "
-				       "reset in the system that the connector uses.")
-			      : (external ? "The offsets for this connector have been altered "
-					    "successfully"
-					  : "The Connect framework-managed offsets for this "
-					    "connector have been altered successfully. However, if "
-					    "this connector manages offsets externally, they will "
-					    "need to be manually altered in the system that the "
-					    "connector uses.")));
+	        *out, "message",
+	        json_string(
+	                reset ? (external ? "The offsets for this connector have been reset "
+	                                    "successfully"
+	                                  : "The Connect framework-managed offsets for this "
+	                                    "connector "
+	                                    "have been reset successfully. However, if this "
+	                                    "connector "
+	                                    "manages offsets externally, they will need to be "
+	                                    "manually "
+	                                    "reset in the system that the connector uses.")
+	                      : (external ? "The offsets for this connector have been altered "
+	                                    "successfully"
+	                                  : "The Connect framework-managed offsets for this "
+	                                    "connector have been altered successfully. However, if "
+	                                    "this connector manages offsets externally, they will "
+	                                    "need to be manually altered in the system that the "
+	                                    "connector uses.")));
 	KS_INFO(LOGCTX, "connector %s: offsets %s", name, reset ? "reset" : "altered");
 out:
 	if (l)
@@ -1276,7 +1283,7 @@ out:
 }
 
 ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json_t *body,
-			    json_t **out, char *errstr, size_t errlen)
+                            json_t **out, char *errstr, size_t errlen)
 {
 	conn_t *c;
 	ks_props_t *config;
@@ -1292,10 +1299,10 @@ ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json
 	if (op != 0 && (c->target != KS_TARGET_STOPPED || c->ntasks)) {
 		pthread_mutex_unlock(&h->ops);
 		return ks_seterr(errstr, errlen, KS_H_BAD,
-				 "Connectors must be in the STOPPED state before their offsets can "
-				 "be modified. This can be done for the specified connector by "
-				 "issuing a 'PUT' request to the '/connectors/%s/stop' endpoint",
-				 name);
+		                 "Connectors must be in the STOPPED state before their offsets can "
+		                 "be modified. This can be done for the specified connector by "
+		                 "issuing a 'PUT' request to the '/connectors/%s/stop' endpoint",
+		                 name);
 	}
 	config = ks_props_dup(c->config);
 	plugin = ks_connector_find(ks_props_get(c->config, "connector.class"));
@@ -1309,7 +1316,7 @@ ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json
 		r = offsets_get(h, name, config, plugin, out, errstr, errlen);
 	} else {
 		r = offsets_modify(h, name, config, plugin, op == 1 ? body : NULL, out, errstr,
-				   errlen);
+		                   errlen);
 		pthread_mutex_unlock(&h->ops);
 	}
 	ks_props_destroy(config);
@@ -1317,7 +1324,7 @@ ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json
 }
 
 ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_t *config,
-			     json_t **out, char *errstr, size_t errlen)
+                             json_t **out, char *errstr, size_t errlen)
 {
 	const char *cls = ks_props_get(config, "connector.class");
 	const ks_connector_plugin_t *pp = ks_connector_find(plugin);
@@ -1325,12 +1332,12 @@ ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_
 
 	if (cls && pp && ks_connector_find(cls) != pp)
 		return ks_seterr(errstr, errlen, KS_H_BAD,
-				 "Included connector type %s does not match request type %s", cls,
-				 plugin);
+		                 "Included connector type %s does not match request type %s", cls,
+		                 plugin);
 	if (cls && !pp && strcmp(cls, plugin))
 		return ks_seterr(errstr, errlen, KS_H_BAD,
-				 "Included connector type %s does not match request type %s", cls,
-				 plugin);
+		                 "Included connector type %s does not match request type %s", cls,
+		                 plugin);
 	r = validate(h, config, out, errstr, errlen);
 	if (r == KS_H_BAD && *out)
 		return KS_H_OK; /* 200 with error_count > 0 */
@@ -1338,10 +1345,10 @@ ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_
 		char msg[KS_ERRSTR_SIZE];
 		snprintf(msg, sizeof(msg), "%s", errstr);
 		ks_seterr(errstr, errlen, -1, "%s: %s",
-			  r == KS_H_BAD ? "org.apache.kafka.connect.runtime.rest.errors."
-					  "BadRequestException"
-					: "org.apache.kafka.connect.errors.ConnectException",
-			  msg);
+		          r == KS_H_BAD ? "org.apache.kafka.connect.runtime.rest.errors."
+		                          "BadRequestException"
+		                        : "org.apache.kafka.connect.errors.ConnectException",
+		          msg);
 		return KS_H_INTERNAL;
 	}
 	return r;
@@ -1350,24 +1357,25 @@ ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_
 void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 {
 	static const char *const help[][3] = {
-	    {"ksink_task_records_read_total", "counter", "Records consumed from Kafka."},
-	    {"ksink_task_records_written_total", "counter", "Records committed by the connector."},
-	    {"ksink_task_records_failed_total", "counter",
-	     "Records skipped with errors.tolerance=all."},
-	    {"ksink_task_batches_total", "counter", "Batches committed."},
-	    {"ksink_task_commit_retries_total", "counter", "Retriable commit failures."},
-	    {"ksink_task_commit_seconds", "summary", "Connector commit latency."},
-	    {"ksink_partition_lag", "gauge", "High watermark minus committed offset."},
+	        {"ksink_task_records_read_total", "counter", "Records consumed from Kafka."},
+	        {"ksink_task_records_written_total", "counter",
+	         "Records committed by the connector."},
+	        {"ksink_task_records_failed_total", "counter",
+	         "Records skipped with errors.tolerance=all."},
+	        {"ksink_task_batches_total", "counter", "Batches committed."},
+	        {"ksink_task_commit_retries_total", "counter", "Retriable commit failures."},
+	        {"ksink_task_commit_seconds", "summary", "Connector commit latency."},
+	        {"ksink_partition_lag", "gauge", "High watermark minus committed offset."},
 	};
 	pthread_mutex_lock(&h->lock);
 	ks_buf_puts(out, "# HELP ksink_connector_state Connector state (1 for its current state).\n"
-			 "# TYPE ksink_connector_state gauge\n");
+	                 "# TYPE ksink_connector_state gauge\n");
 	for (conn_t *c = h->conns; c; c = c->next)
 		ks_buf_printf(out, "ksink_connector_state{connector=\"%s\",state=\"%s\"} 1\n",
-			      c->name, ks_state_name(conn_state(h, c)));
+		              c->name, ks_state_name(conn_state(h, c)));
 	for (size_t i = 0; i < KS_ARRAY_SIZE(help); i++)
 		ks_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2],
-			      help[i][0], help[i][1]);
+		              help[i][0], help[i][1]);
 	for (conn_t *c = h->conns; c; c = c->next)
 		for (int i = 0; i < c->ntasks; i++)
 			ks_task_metrics(c->tasks[i], out);
@@ -1386,7 +1394,7 @@ const char *ks_herder_cluster_id(ks_herder_t *h)
 		for (size_t i = 0; cp && i < ks_props_count(cp); i++)
 			if (!strcmp(ks_props_key(cp, i), "bootstrap.servers"))
 				(void)rd_kafka_conf_set(conf, "bootstrap.servers",
-							ks_props_value(cp, i), kerr, sizeof(kerr));
+				                        ks_props_value(cp, i), kerr, sizeof(kerr));
 		ks_props_destroy(cp);
 		rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
 		if (rk) {

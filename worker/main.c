@@ -34,19 +34,18 @@ const void *const ks_linked_plugins[] = {&ks_test_memory_sink_plugin};
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ksink standalone WORKER.properties [CONNECTOR.json|CONNECTOR.properties "
-		"...]\n"
-		"       ksink --version\n"
-		"       ksink --help\n"
-		"\n"
-		"Runs a Kafka Connect-compatible sink worker with the Connect REST API.\n"
-		"WORKER.properties uses Connect's worker keys (bootstrap.servers, listeners,\n"
-		"key.converter, value.converter, consumer.*, ...) plus config.storage.file,\n"
-		"where connectors created over REST are kept across restarts.\n"
-		"A connector file is JSON ({\"name\":..,\"config\":{..}} or a flat config map)\n"
-		"or .properties with name=...; it is created, or updated when it exists.\n"
-		"SIGTERM/SIGINT stop the worker cleanly (exit 0).\n");
+	fprintf(f, "usage: ksink standalone WORKER.properties [CONNECTOR.json|CONNECTOR.properties "
+	           "...]\n"
+	           "       ksink --version\n"
+	           "       ksink --help\n"
+	           "\n"
+	           "Runs a Kafka Connect-compatible sink worker with the Connect REST API.\n"
+	           "WORKER.properties uses Connect's worker keys (bootstrap.servers, listeners,\n"
+	           "key.converter, value.converter, consumer.*, ...) plus config.storage.file,\n"
+	           "where connectors created over REST are kept across restarts.\n"
+	           "A connector file is JSON ({\"name\":..,\"config\":{..}} or a flat config map)\n"
+	           "or .properties with name=...; it is created, or updated when it exists.\n"
+	           "SIGTERM/SIGINT stop the worker cleanly (exit 0).\n");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -57,7 +56,7 @@ static int ends_with(const char *s, const char *suffix)
 
 /* Loads one connector file into (name, props). 0 ok. */
 static int load_connector_file(const char *path, char **name, ks_props_t **props, char *errstr,
-			       size_t errlen)
+                               size_t errlen)
 {
 	ks_props_t *p = ks_props_new();
 	const char *n;
@@ -72,7 +71,8 @@ static int load_connector_file(const char *path, char **name, ks_props_t **props
 		const char *jn;
 		if (!doc) {
 			ks_props_destroy(p);
-			return ks_seterr(errstr, errlen, -1, "%s:%d: %s", path, jerr.line, jerr.text);
+			return ks_seterr(errstr, errlen, -1, "%s:%d: %s", path, jerr.line,
+			                 jerr.text);
 		}
 		cfg = json_object_get(doc, "config");
 		jn = json_string_value(json_object_get(doc, "name"));
@@ -134,12 +134,12 @@ static int run_standalone(int argc, char **argv)
 	}
 	for (int i = 0; i < nconn; i++)
 		if (load_connector_file(argv[1 + i], &names[i], &props[i], errstr,
-					sizeof(errstr))) {
+		                        sizeof(errstr))) {
 			fprintf(stderr, "ksink: connector file %s: %s\n", argv[1 + i], errstr);
 			goto out;
 		}
 	KS_INFO(LOGCTX, "ksink %s starting (librdkafka %s), worker id %s, connectors in %s",
-		KSINK_VERSION, rd_kafka_version_str(), wc->worker_id, wc->store_path);
+	        KSINK_VERSION, rd_kafka_version_str(), wc->worker_id, wc->store_path);
 	h = ks_herder_new(wc, errstr, sizeof(errstr));
 	if (!h) {
 		fprintf(stderr, "ksink: config.storage.file: %s\n", errstr);
@@ -153,10 +153,10 @@ static int run_standalone(int argc, char **argv)
 	ks_herder_start(h);
 	for (int i = 0; i < nconn; i++) {
 		ks_hres_t r = ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL,
-					    errstr, sizeof(errstr));
+		                            errstr, sizeof(errstr));
 		if (r != KS_H_OK && r != KS_H_CREATED) {
 			fprintf(stderr, "ksink: connector %s (%s): %s\n", names[i], argv[1 + i],
-				errstr);
+			        errstr);
 			goto out;
 		}
 	}

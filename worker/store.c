@@ -87,8 +87,9 @@ int ks_store_load(const char *path, json_t **doc, char *errstr, size_t errlen)
 
 	*doc = NULL;
 	if (access(path, F_OK) != 0)
-		return errno == ENOENT ? 0 : ks_seterr(errstr, errlen, -1, "%s: %s", path,
-							strerror(errno));
+		return errno == ENOENT
+		               ? 0
+		               : ks_seterr(errstr, errlen, -1, "%s: %s", path, strerror(errno));
 	*doc = json_load_file(path, 0, &jerr);
 	if (!*doc)
 		return ks_seterr(errstr, errlen, -1, "%s:%d: %s", path, jerr.line, jerr.text);

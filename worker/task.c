@@ -39,8 +39,8 @@
 
 #define BATCH_MAX_BYTES (16u << 20)
 #define BATCH_LINGER_MS 500
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 10000
+#define BACKOFF_MIN_MS  100
+#define BACKOFF_MAX_MS  10000
 
 /* ---------------- per-connector shared state ---------------- */
 
@@ -127,7 +127,7 @@ json_t *ks_conn_shared_topics(ks_conn_shared_t *s)
 const char *ks_state_name(ks_state_t s)
 {
 	static const char *const n[] = {"UNASSIGNED", "RUNNING", "PAUSED",
-					"STOPPED",    "FAILED",  "RESTARTING"};
+	                                "STOPPED",    "FAILED",  "RESTARTING"};
 	return (unsigned)s < KS_ARRAY_SIZE(n) ? n[s] : "UNASSIGNED";
 }
 
@@ -258,8 +258,8 @@ static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->nparts + 1);
 	for (size_t i = 0; i < t->nparts; i++) {
-		rd_kafka_topic_partition_t *p =
-		    rd_kafka_topic_partition_list_add(l, t->parts[i].topic, t->parts[i].partition);
+		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_add(
+		        l, t->parts[i].topic, t->parts[i].partition);
 		p->offset = t->parts[i].position;
 	}
 	return l;
@@ -293,8 +293,8 @@ static void resume_all(ks_task_t *t)
 	for (int i = 0; i < l->cnt; i++)
 		if (l->elems[i].offset >= 0)
 			rd_kafka_topic_partition_list_add(seek, l->elems[i].topic,
-							  l->elems[i].partition)
-			    ->offset = l->elems[i].offset;
+			                                  l->elems[i].partition)
+			        ->offset = l->elems[i].offset;
 	if (seek->cnt && (err = rd_kafka_seek_partitions(t->rk, seek, 5000))) {
 		KS_WARN(t->ctx, "seek after resume: %s", rd_kafka_error_string(err));
 		rd_kafka_error_destroy(err);
@@ -305,7 +305,7 @@ static void resume_all(ks_task_t *t)
 }
 
 static void handle_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-			     rd_kafka_topic_partition_list_t *parts, void *opaque);
+                             rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 /* Polls for up to ms while partitions are paused (back-off, pause): keeps
  * the group membership and serves rebalances. A message that still arrives
@@ -352,7 +352,7 @@ static void kafka_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		rd_kafka_topic_partition_list_add(l, offs[i].topic, offs[i].partition)->offset =
-		    offs[i].offset;
+		        offs[i].offset;
 	err = rd_kafka_commit(t->rk, l, 0);
 	if (err)
 		/* the connector's own offsets are the source of truth; Kafka's are a
@@ -423,7 +423,7 @@ static int deliver_batch(ks_task_t *t, int once)
 			t->msg = NULL;
 			pthread_mutex_unlock(&t->lock);
 			KS_DEBUG(t->ctx, "committed %zu records over %zu partitions in %lld us",
-				 t->nrecs, n, (long long)us);
+			         t->nrecs, n, (long long)us);
 			batch_reset(t);
 			if (!t->paused_applied)
 				resume_all(t);
@@ -433,19 +433,20 @@ static int deliver_batch(ks_task_t *t, int once)
 		if (res.err == KS_ERR_RECORD && res.bad_index < t->nrecs) {
 			const ks_record_t *r = t->recs[res.bad_index];
 			if (!t->tolerance_all) {
-				task_fail(t,
-					  "Tolerance exceeded in error handler: record %s[%d]@%lld: "
-					  "%s",
-					  r->topic, (int)r->partition, (long long)r->offset,
-					  res.errstr);
+				task_fail(
+				        t,
+				        "Tolerance exceeded in error handler: record %s[%d]@%lld: "
+				        "%s",
+				        r->topic, (int)r->partition, (long long)r->offset,
+				        res.errstr);
 				ret = -1;
 				goto out;
 			}
 			KS_WARN(t->ctx, "skipping record %s[%d]@%lld (errors.tolerance=all): %s",
-				r->topic, (int)r->partition, (long long)r->offset, res.errstr);
+			        r->topic, (int)r->partition, (long long)r->offset, res.errstr);
 			t->plugin->discard(t->st, res.bad_index);
 			memmove(&t->recs[res.bad_index], &t->recs[res.bad_index + 1],
-				(t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
+			        (t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
 			t->nrecs--;
 			pthread_mutex_lock(&t->lock);
 			t->m_skipped++;
@@ -458,10 +459,10 @@ static int deliver_batch(ks_task_t *t, int once)
 			t->m_retries++;
 			pthread_mutex_unlock(&t->lock);
 			snprintf(msg, sizeof(msg), "retrying (%s) after: %s",
-				 res.sqlstate[0] ? res.sqlstate : "retriable", res.errstr);
+			         res.sqlstate[0] ? res.sqlstate : "retriable", res.errstr);
 			set_msg(t, msg);
 			KS_WARN(t->ctx, "commit failed, retrying in %lld ms: %s",
-				(long long)backoff, res.errstr);
+			        (long long)backoff, res.errstr);
 			if (once)
 				goto out;
 			idle_poll(t, (int)backoff);
@@ -532,7 +533,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	if (t->st && !t->failed) {
 		for (int attempt = 0; attempt < 30 && !atomic_load(&t->stop); attempt++) {
 			err = t->plugin->open(t->st, in, (size_t)parts->cnt, &out, errstr,
-					      sizeof(errstr));
+			                      sizeof(errstr));
 			if (err != KS_ERR_RETRIABLE)
 				break;
 			KS_WARN(t->ctx, "open: %s (retrying)", errstr);
@@ -571,11 +572,11 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	for (int i = 0; i < parts->cnt; i++) {
 		if (parts->elems[i].offset >= 0)
 			KS_INFO(t->ctx, "assigned %s[%d] from offset %lld (connector)",
-				parts->elems[i].topic, (int)parts->elems[i].partition,
-				(long long)parts->elems[i].offset);
+			        parts->elems[i].topic, (int)parts->elems[i].partition,
+			        (long long)parts->elems[i].offset);
 		else
 			KS_INFO(t->ctx, "assigned %s[%d] from the group's committed offset",
-				parts->elems[i].topic, (int)parts->elems[i].partition);
+			        parts->elems[i].topic, (int)parts->elems[i].partition);
 	}
 	if (rd_kafka_assign(t->rk, parts))
 		KS_ERROR(t->ctx, "assign failed");
@@ -590,7 +591,7 @@ static void on_revoke(ks_task_t *t)
 	if (t->has_batch && !t->failed && t->st) {
 		if (deliver_batch(t, 1) != 0)
 			KS_WARN(t->ctx, "revoke: dropping %zu unwritten records (re-read later)",
-				t->nrecs);
+			        t->nrecs);
 	}
 	close_all(t);
 	batch_reset(t);
@@ -600,7 +601,7 @@ static void on_revoke(ks_task_t *t)
 }
 
 static void handle_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-			     rd_kafka_topic_partition_list_t *parts, void *opaque)
+                             rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	ks_task_t *t = opaque;
 	(void)rk;
@@ -655,16 +656,16 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 		}
 	}
 	err = ks_converter_to_connect(t->kconv, p->topic, rec->raw_key, rec->raw_key_len, t->arena,
-				      &rec->key_schema, &rec->key, errstr, sizeof(errstr));
+	                              &rec->key_schema, &rec->key, errstr, sizeof(errstr));
 	if (err == KS_OK) {
 		which = "value";
 		err = ks_converter_to_connect(t->vconv, p->topic, rec->raw_value,
-					      rec->raw_value_len, t->arena, &rec->value_schema,
-					      &rec->value, errstr, sizeof(errstr));
+		                              rec->raw_value_len, t->arena, &rec->value_schema,
+		                              &rec->value, errstr, sizeof(errstr));
 	}
 	if (err == KS_ERR_RETRIABLE) {
 		KS_WARN(t->ctx, "converting %s of %s[%d]@%lld: %s (retrying)", which, p->topic,
-			(int)rkm->partition, (long long)rkm->offset, errstr);
+		        (int)rkm->partition, (long long)rkm->offset, errstr);
 		set_msg(t, errstr);
 		return 1;
 	}
@@ -681,14 +682,14 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 	if (err != KS_OK) {
 		if (!t->tolerance_all) {
 			task_fail(t,
-				  "Tolerance exceeded in error handler: converting %s of "
-				  "%s[%d]@%lld: %s",
-				  which, p->topic, (int)rkm->partition, (long long)rkm->offset,
-				  errstr);
+			          "Tolerance exceeded in error handler: converting %s of "
+			          "%s[%d]@%lld: %s",
+			          which, p->topic, (int)rkm->partition, (long long)rkm->offset,
+			          errstr);
 			return -1;
 		}
 		KS_WARN(t->ctx, "skipping record %s[%d]@%lld: bad %s (errors.tolerance=all): %s",
-			p->topic, (int)rkm->partition, (long long)rkm->offset, which, errstr);
+		        p->topic, (int)rkm->partition, (long long)rkm->offset, which, errstr);
 		pthread_mutex_lock(&t->lock);
 		t->m_skipped++;
 		pthread_mutex_unlock(&t->lock);
@@ -805,7 +806,8 @@ static int subscribe(ks_task_t *t, char *errstr, size_t errlen)
 	}
 	if (!l->cnt) {
 		rd_kafka_topic_partition_list_destroy(l);
-		return ks_seterr(errstr, errlen, -1, "Must configure one of topics or topics.regex");
+		return ks_seterr(errstr, errlen, -1,
+		                 "Must configure one of topics or topics.regex");
 	}
 	err = rd_kafka_subscribe(t->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
@@ -851,7 +853,7 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	for (size_t i = 0; i < ks_props_count(cp); i++) {
 		const char *k = ks_props_key(cp, i);
 		rd_kafka_conf_res_t r =
-		    rd_kafka_conf_set(conf, k, ks_props_value(cp, i), kerr, sizeof(kerr));
+		        rd_kafka_conf_set(conf, k, ks_props_value(cp, i), kerr, sizeof(kerr));
 		if (r == RD_KAFKA_CONF_UNKNOWN)
 			KS_DEBUG(t->ctx, "consumer setting %s not known to librdkafka, ignored", k);
 		else if (r != RD_KAFKA_CONF_OK) {
@@ -956,8 +958,8 @@ static void *task_main(void *arg)
 }
 
 ks_task_t *ks_task_start(const ks_worker_config_t *wc, const ks_connector_plugin_t *plugin,
-			 const char *connector, int task_id, const ks_props_t *config, int paused,
-			 ks_conn_shared_t *shared, char *errstr, size_t errlen)
+                         const char *connector, int task_id, const ks_props_t *config, int paused,
+                         ks_conn_shared_t *shared, char *errstr, size_t errlen)
 {
 	ks_task_t *t = calloc(1, sizeof(*t));
 	pthread_attr_t attr;
@@ -1032,7 +1034,7 @@ void ks_task_stop_destroy(ks_task_t *t, int64_t timeout_ms)
 		pthread_join(t->thread, NULL);
 	} else {
 		KS_WARN(t->ctx, "task did not stop within %lld ms, abandoning it",
-			(long long)timeout_ms);
+		        (long long)timeout_ms);
 		pthread_detach(t->thread);
 	}
 	task_unref(t);
@@ -1081,10 +1083,10 @@ static void put_label(ks_buf_t *out, const char *s)
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 {
 	static const char *const names[] = {
-	    "ksink_task_records_read_total",  "ksink_task_records_written_total",
-	    "ksink_task_records_failed_total", "ksink_task_batches_total",
-	    "ksink_task_commit_retries_total", "ksink_task_commit_seconds_sum",
-	    "ksink_task_commit_seconds_count"};
+	        "ksink_task_records_read_total",   "ksink_task_records_written_total",
+	        "ksink_task_records_failed_total", "ksink_task_batches_total",
+	        "ksink_task_commit_retries_total", "ksink_task_commit_seconds_sum",
+	        "ksink_task_commit_seconds_count"};
 	uint64_t v[7];
 
 	pthread_mutex_lock(&t->lock);
@@ -1101,7 +1103,8 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 		if (i == 5)
 			ks_buf_printf(out, "\",task=\"%d\"} %.6f\n", t->id, (double)v[i] / 1e6);
 		else
-			ks_buf_printf(out, "\",task=\"%d\"} %llu\n", t->id, (unsigned long long)v[i]);
+			ks_buf_printf(out, "\",task=\"%d\"} %llu\n", t->id,
+			              (unsigned long long)v[i]);
 	}
 	for (size_t i = 0; i < t->nparts; i++) {
 		const part_t *p = &t->parts[i];
@@ -1114,7 +1117,7 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 		ks_buf_printf(out, "\",task=\"%d\",topic=\"", t->id);
 		put_label(out, p->topic);
 		ks_buf_printf(out, "\",partition=\"%d\"} %lld\n", (int)p->partition,
-			      (long long)(lag < 0 ? 0 : lag));
+		              (long long)(lag < 0 ? 0 : lag));
 	}
 	pthread_mutex_unlock(&t->lock);
 }

@@ -29,13 +29,13 @@
 /* ---------------- worker config (worker_config.c) ---------------- */
 
 typedef struct ks_worker_config {
-	ks_config_t *cfg;        /* parsed against ks_worker_defs */
-	ks_props_t *props;       /* all worker props, providers resolved */
+	ks_config_t *cfg;  /* parsed against ks_worker_defs */
+	ks_props_t *props; /* all worker props, providers resolved */
 	ks_providers_t *providers;
-	char *rest_host;         /* listener host ("" = all interfaces) */
+	char *rest_host; /* listener host ("" = all interfaces) */
 	int rest_port;
-	char *worker_id;         /* advertised host:port */
-	char *store_path;        /* config.storage.file */
+	char *worker_id;  /* advertised host:port */
+	char *store_path; /* config.storage.file */
 	int64_t flush_interval_ms;
 	int64_t shutdown_timeout_ms;
 } ks_worker_config_t;
@@ -47,14 +47,14 @@ extern const ks_cfg_def_t ks_worker_defs[];
 ks_worker_config_t *ks_worker_config_load(const char *path, char *errstr, size_t errlen) KS_WUR;
 /* Same from props already in memory (tests); base_dir for the default store. */
 ks_worker_config_t *ks_worker_config_new(const ks_props_t *props, const char *base_dir,
-					 char *errstr, size_t errlen) KS_WUR;
+                                         char *errstr, size_t errlen) KS_WUR;
 void ks_worker_config_destroy(ks_worker_config_t *wc);
 
 /* librdkafka consumer settings for one sink task: Connect's defaults, then
  * the worker's consumer.*, then the connector's consumer.override.*. New
  * props (caller destroys); NULL on allocation failure. */
 ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-				     const char *connector, int task_id);
+                                     const char *connector, int task_id);
 /* The group id of a sink connector (consumer.override.group.id or connect-<name>). */
 char *ks_worker_group_id(const ks_props_t *conn, const char *connector);
 
@@ -62,7 +62,7 @@ char *ks_worker_group_id(const ks_props_t *conn, const char *connector);
  * class and prefixed settings when it sets the class, else the worker's.
  * *class_out is borrowed; *props_out is new (caller destroys). 0 ok. */
 int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-			      const char *which, const char **class_out, ks_props_t **props_out);
+                              const char *which, const char **class_out, ks_props_t **props_out);
 
 /* ---------------- config store (store.c) ---------------- */
 
@@ -114,8 +114,8 @@ void ks_conn_shared_reset_topics(ks_conn_shared_t *s);
  * (bad converter, connector task_new failing) show as state FAILED.
  */
 ks_task_t *ks_task_start(const ks_worker_config_t *wc, const ks_connector_plugin_t *plugin,
-			 const char *connector, int task_id, const ks_props_t *config, int paused,
-			 ks_conn_shared_t *shared, char *errstr, size_t errlen) KS_WUR;
+                         const char *connector, int task_id, const ks_props_t *config, int paused,
+                         ks_conn_shared_t *shared, char *errstr, size_t errlen) KS_WUR;
 /* Asks the thread to stop (returns at once). */
 void ks_task_request_stop(ks_task_t *t);
 /* Waits for the thread (up to timeout_ms; then it is abandoned — detached,
@@ -156,42 +156,42 @@ const ks_worker_config_t *ks_herder_worker(ks_herder_t *h);
  * config is the raw connector config (its "name" filled in or checked).
  * initial: target state for a new connector. *out = ConnectorInfo JSON. */
 ks_hres_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *config,
-			int allow_update, ks_target_t initial, json_t **out, char *errstr,
-			size_t errlen);
+                        int allow_update, ks_target_t initial, json_t **out, char *errstr,
+                        size_t errlen);
 /* PATCH config: patch values override, JSON null removes a key. */
 ks_hres_t ks_herder_patch(ks_herder_t *h, const char *name, const json_t *patch, json_t **out,
-			  char *errstr, size_t errlen);
+                          char *errstr, size_t errlen);
 ks_hres_t ks_herder_delete(ks_herder_t *h, const char *name, char *errstr, size_t errlen);
-ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target,
-			       char *errstr, size_t errlen);
+ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target, char *errstr,
+                               size_t errlen);
 /* Restart per KIP-745; *out = status JSON with RESTARTING marks (only when
  * include_tasks || only_failed). */
-ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks,
-			    int only_failed, json_t **out, char *errstr, size_t errlen);
+ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks, int only_failed,
+                            json_t **out, char *errstr, size_t errlen);
 ks_hres_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, char *errstr,
-				 size_t errlen);
+                                 size_t errlen);
 
 /* Names (sorted JSON array), ConnectorInfo, config, status, tasks. */
 json_t *ks_herder_list(ks_herder_t *h);
 json_t *ks_herder_connector_names_expanded(ks_herder_t *h, int status, int info);
 ks_hres_t ks_herder_info(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			 size_t errlen);
+                         size_t errlen);
 ks_hres_t ks_herder_config(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			   size_t errlen);
+                           size_t errlen);
 ks_hres_t ks_herder_status(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-			   size_t errlen);
+                           size_t errlen);
 ks_hres_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, json_t **out,
-				char *errstr, size_t errlen);
-ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t **out,
-			  char *errstr, size_t errlen);
-ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t **out,
-			   char *errstr, size_t errlen);
+                                char *errstr, size_t errlen);
+ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t **out, char *errstr,
+                          size_t errlen);
+ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t **out, char *errstr,
+                           size_t errlen);
 /* KIP-875 offsets. op: 0 = GET, 1 = PATCH (body), 2 = DELETE (reset). */
 ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json_t *body,
-			    json_t **out, char *errstr, size_t errlen);
+                            json_t **out, char *errstr, size_t errlen);
 /* ConfigInfos for PUT /connector-plugins/{p}/config/validate. */
 ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_t *config,
-			     json_t **out, char *errstr, size_t errlen);
+                             json_t **out, char *errstr, size_t errlen);
 /* Prometheus text for GET /metrics. */
 void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out);
 /* The Kafka cluster id (cached; "" when the cluster cannot be reached). */

@@ -20,84 +20,86 @@
 #define LOGCTX "worker"
 
 static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *errstr,
-			      size_t errlen);
+                              size_t errlen);
 
 static const char *const override_policies[] = {"All", "None", "Principal", NULL};
 
 const ks_cfg_def_t ks_worker_defs[] = {
-    {.name = "bootstrap.servers",
-     .type = KS_CFG_LIST,
-     .default_value = "localhost:9092",
-     .importance = KS_IMP_HIGH,
-     .doc = "Kafka brokers the sink tasks consume from."},
-    {.name = "key.converter",
-     .type = KS_CFG_CLASS,
-     .required = 1,
-     .importance = KS_IMP_HIGH,
-     .doc = "Converter for record keys (key.converter.* settings are passed to it)."},
-    {.name = "value.converter",
-     .type = KS_CFG_CLASS,
-     .required = 1,
-     .importance = KS_IMP_HIGH,
-     .doc = "Converter for record values (value.converter.* settings are passed to it)."},
-    {.name = "header.converter",
-     .type = KS_CFG_CLASS,
-     .default_value = "org.apache.kafka.connect.storage.SimpleHeaderConverter",
-     .importance = KS_IMP_LOW,
-     .doc = "Accepted for compatibility; headers are passed through as bytes."},
-    {.name = "listeners",
-     .type = KS_CFG_LIST,
-     .default_value = "http://127.0.0.1:8083",
-     .validate = validate_listeners,
-     .importance = KS_IMP_LOW,
-     .doc = "REST listener, http://HOST:PORT (only the first is used; HTTPS unsupported)."},
-    {.name = "rest.advertised.host.name",
-     .type = KS_CFG_STRING,
-     .importance = KS_IMP_LOW,
-     .doc = "Host name in worker_id."},
-    {.name = "rest.advertised.port",
-     .type = KS_CFG_INT,
-     .has_min = 1,
-     .min = 1,
-     .has_max = 1,
-     .max = 65535,
-     .importance = KS_IMP_LOW,
-     .doc = "Port in worker_id."},
-    {.name = "rest.advertised.listener", .type = KS_CFG_STRING, .importance = KS_IMP_LOW},
-    {.name = "admin.listeners", .type = KS_CFG_LIST, .importance = KS_IMP_LOW},
-    {.name = "offset.flush.interval.ms",
-     .type = KS_CFG_LONG,
-     .default_value = "60000",
-     .has_min = 1,
-     .min = 0,
-     .importance = KS_IMP_LOW,
-     .doc = "Accepted: ksink commits offsets with every batch."},
-    {.name = "offset.flush.timeout.ms", .type = KS_CFG_LONG, .default_value = "5000"},
-    {.name = "task.shutdown.graceful.timeout.ms",
-     .type = KS_CFG_LONG,
-     .default_value = "5000",
-     .has_min = 1,
-     .min = 0,
-     .importance = KS_IMP_LOW,
-     .doc = "How long stopping tasks may take before they are abandoned."},
-    {.name = "plugin.path", .type = KS_CFG_LIST, .doc = "Accepted, ignored (plugins are built in)."},
-    {.name = "offset.storage.file.filename",
-     .type = KS_CFG_STRING,
-     .doc = "Accepted, unused (sink offsets live in the consumer group and the connector)."},
-    {.name = "config.storage.file",
-     .type = KS_CFG_STRING,
-     .importance = KS_IMP_MEDIUM,
-     .doc = "Where connectors created over REST are persisted (default: "
-	    "ksink-connectors.json next to the worker properties)."},
-    {.name = "connector.client.config.override.policy",
-     .type = KS_CFG_STRING,
-     .default_value = "All",
-     .allowed = override_policies,
-     .importance = KS_IMP_MEDIUM},
-    {.name = "topic.tracking.enable", .type = KS_CFG_BOOLEAN, .default_value = "true"},
-    {.name = "topic.tracking.allow.reset", .type = KS_CFG_BOOLEAN, .default_value = "true"},
-    {.name = "config.providers", .type = KS_CFG_LIST, .default_value = ""},
-    KS_CFG_END,
+        {.name = "bootstrap.servers",
+         .type = KS_CFG_LIST,
+         .default_value = "localhost:9092",
+         .importance = KS_IMP_HIGH,
+         .doc = "Kafka brokers the sink tasks consume from."},
+        {.name = "key.converter",
+         .type = KS_CFG_CLASS,
+         .required = 1,
+         .importance = KS_IMP_HIGH,
+         .doc = "Converter for record keys (key.converter.* settings are passed to it)."},
+        {.name = "value.converter",
+         .type = KS_CFG_CLASS,
+         .required = 1,
+         .importance = KS_IMP_HIGH,
+         .doc = "Converter for record values (value.converter.* settings are passed to it)."},
+        {.name = "header.converter",
+         .type = KS_CFG_CLASS,
+         .default_value = "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+         .importance = KS_IMP_LOW,
+         .doc = "Accepted for compatibility; headers are passed through as bytes."},
+        {.name = "listeners",
+         .type = KS_CFG_LIST,
+         .default_value = "http://127.0.0.1:8083",
+         .validate = validate_listeners,
+         .importance = KS_IMP_LOW,
+         .doc = "REST listener, http://HOST:PORT (only the first is used; HTTPS unsupported)."},
+        {.name = "rest.advertised.host.name",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .doc = "Host name in worker_id."},
+        {.name = "rest.advertised.port",
+         .type = KS_CFG_INT,
+         .has_min = 1,
+         .min = 1,
+         .has_max = 1,
+         .max = 65535,
+         .importance = KS_IMP_LOW,
+         .doc = "Port in worker_id."},
+        {.name = "rest.advertised.listener", .type = KS_CFG_STRING, .importance = KS_IMP_LOW},
+        {.name = "admin.listeners", .type = KS_CFG_LIST, .importance = KS_IMP_LOW},
+        {.name = "offset.flush.interval.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "60000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .doc = "Accepted: ksink commits offsets with every batch."},
+        {.name = "offset.flush.timeout.ms", .type = KS_CFG_LONG, .default_value = "5000"},
+        {.name = "task.shutdown.graceful.timeout.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "5000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .doc = "How long stopping tasks may take before they are abandoned."},
+        {.name = "plugin.path",
+         .type = KS_CFG_LIST,
+         .doc = "Accepted, ignored (plugins are built in)."},
+        {.name = "offset.storage.file.filename",
+         .type = KS_CFG_STRING,
+         .doc = "Accepted, unused (sink offsets live in the consumer group and the connector)."},
+        {.name = "config.storage.file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_MEDIUM,
+         .doc = "Where connectors created over REST are persisted (default: "
+                "ksink-connectors.json next to the worker properties)."},
+        {.name = "connector.client.config.override.policy",
+         .type = KS_CFG_STRING,
+         .default_value = "All",
+         .allowed = override_policies,
+         .importance = KS_IMP_MEDIUM},
+        {.name = "topic.tracking.enable", .type = KS_CFG_BOOLEAN, .default_value = "true"},
+        {.name = "topic.tracking.allow.reset", .type = KS_CFG_BOOLEAN, .default_value = "true"},
+        {.name = "config.providers", .type = KS_CFG_LIST, .default_value = ""},
+        KS_CFG_END,
 };
 
 /* Splits "http://host:port" into host and port. 0 ok. */
@@ -137,7 +139,7 @@ static int parse_listener(const char *l, char **host, int *port, char *errstr, s
 }
 
 static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *errstr,
-			      size_t errlen)
+                              size_t errlen)
 {
 	char first[512];
 	const char *comma;
@@ -168,8 +170,8 @@ void ks_worker_config_destroy(ks_worker_config_t *wc)
 	free(wc);
 }
 
-ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base_dir,
-					 char *errstr, size_t errlen)
+ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base_dir, char *errstr,
+                                         size_t errlen)
 {
 	static const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
 	ks_worker_config_t *wc = calloc(1, sizeof(*wc));
@@ -196,7 +198,7 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 	}
 	if (ks_config_error_count(wc->cfg)) {
 		ks_seterr(errstr, errlen, -1, "invalid worker config: %s",
-			  ks_config_errors_text(wc->cfg));
+		          ks_config_errors_text(wc->cfg));
 		goto fail;
 	}
 	if (!ks_config_list(wc->cfg, "listeners", &items) ||
@@ -209,11 +211,11 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 	if (!ks_converter_known(ks_config_string(wc->cfg, "key.converter")) ||
 	    !ks_converter_known(ks_config_string(wc->cfg, "value.converter"))) {
 		const char *k = ks_converter_known(ks_config_string(wc->cfg, "key.converter"))
-				    ? "value.converter"
-				    : "key.converter";
+		                        ? "value.converter"
+		                        : "key.converter";
 		ks_seterr(errstr, errlen, -1,
-			  "invalid worker config: %s: unknown converter class '%s'", k,
-			  ks_config_string(wc->cfg, k));
+		          "invalid worker config: %s: unknown converter class '%s'", k,
+		          ks_config_string(wc->cfg, k));
 		goto fail;
 	}
 	v = ks_config_string(wc->cfg, "rest.advertised.host.name");
@@ -228,8 +230,8 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 	}
 	{
 		int port = ks_config_is_set(wc->cfg, "rest.advertised.port")
-			       ? ks_config_int(wc->cfg, "rest.advertised.port")
-			       : wc->rest_port;
+		                   ? ks_config_int(wc->cfg, "rest.advertised.port")
+		                   : wc->rest_port;
 		size_t n = strlen(v) + 16;
 		wc->worker_id = malloc(n);
 		if (!wc->worker_id) {
@@ -246,7 +248,7 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 		wc->store_path = malloc(n);
 		if (wc->store_path)
 			snprintf(wc->store_path, n, "%s/ksink-connectors.json",
-				 base_dir ? base_dir : ".");
+			         base_dir ? base_dir : ".");
 	}
 	if (!wc->store_path) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
@@ -311,7 +313,7 @@ static int set_default(ks_props_t *p, const char *key, const char *value)
 }
 
 ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-				     const char *connector, int task_id)
+                                     const char *connector, int task_id)
 {
 	ks_props_t *out = ks_props_new(), *sub = NULL;
 	char *group = ks_worker_group_id(NULL, connector);
@@ -373,7 +375,7 @@ fail:
 }
 
 int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-			      const char *which, const char **class_out, ks_props_t **props_out)
+                              const char *which, const char **class_out, ks_props_t **props_out)
 {
 	char prefix[64];
 	const char *cls = conn ? ks_props_get(conn, which) : NULL;

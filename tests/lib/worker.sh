@@ -139,5 +139,5 @@ all_tasks() { # NAME STATE N: N tasks, all in STATE
 # start_ok NAME ARGS...: w_start in this shell (check would run it in a subshell)
 start_ok() {
 	local name=$1; shift
-	if w_start "$@"; then ok "$name"; else not_ok "$name" "$(tail -3 "$W/ksink.log" | tr '\n' ' ')"; fi
+	if w_start "$@"; then ok "$name"; else not_ok "$name" "$(tail -3 "$W/ksink.log" | tr '\n' ' ')"; return 1; fi
 }
