@@ -216,8 +216,10 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n)
 	free(offs);
 }
 
-/* The connectors compiled in. Weak so the core links before a plugin lands. */
-extern const ks_connector_plugin_t ks_jdbc_sink_plugin __attribute__((weak));
+/* The connectors compiled in. The JDBC sink is referenced strongly: a weak
+ * reference does not pull connectors/jdbc/sink.o out of libksink.a, so the
+ * worker binary would link without it. The test sink stays weak. */
+extern const ks_connector_plugin_t ks_jdbc_sink_plugin;
 extern const ks_connector_plugin_t ks_test_memory_sink_plugin __attribute__((weak));
 
 static const ks_connector_plugin_t *plugin_list[4];

@@ -15,7 +15,8 @@ if [ "${KSINK_DEPS_DEMO:-0}" = 1 ]; then
 	PKGS+=(adminer php-cli php-pgsql)
 fi
 if [ "${KSINK_DEPS_BROWSER:-0}" = 1 ]; then
-	PKGS+=(chromium nodejs npm)
+	PKGS+=(chromium)
+	command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 fi
 
 missing=()

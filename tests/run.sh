@@ -38,7 +38,8 @@ fi
 
 passed=0 failed=0
 failures=()
-for t in tests/[0-9][0-9][0-9][0-9]-*.c tests/[0-9][0-9][0-9][0-9]-*.sh; do
+# in number order, C and shell tests interleaved
+for t in $(ls tests/[0-9][0-9][0-9][0-9]-*.c tests/[0-9][0-9][0-9][0-9]-*.sh 2>/dev/null | sort); do
 	[ -e "$t" ] || continue
 	name=$(basename "$t")
 	[ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue

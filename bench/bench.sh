@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# bench/bench.sh BUILD_DIR — the benchmark suite behind `make bench`.
+# Every ksink figure is paired with baselines measured in the same run on the
+# same rows (the machine is shared and noisy: read the ratios). Prints a
+# Markdown table and writes it to bench/results/latest.md.
+#
+# BENCH_RECORDS (default 1000000) rows per throughput scenario;
+# BENCH_PARTITIONS (default 32) partitions per topic (the mock broker keeps
+# ~5 MiB per partition, so the rows are spread wide enough to all be kept).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+N=${BENCH_RECORDS:-1000000}
+PARTS=${BENCH_PARTITIONS:-32}
+SCALE_N=$(( N < 400000 ? N : 400000 ))
+LAT_RATE=${BENCH_LATENCY_RATE:-10000}
+LAT_SECS=${BENCH_LATENCY_SECONDS:-10}
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+T=$(mktemp -d /tmp/ksink-bench.XXXXXX)
+chmod 755 "$T"
+KSINK_PID=""
+cleanup() {
+	[ -n "$KSINK_PID" ] && kill "$KSINK_PID" 2>/dev/null && wait "$KSINK_PID" 2>/dev/null
+	"$ROOT/tests/stack.sh" down --dir "$T/stack" >/dev/null 2>&1 || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+log() { echo "bench: $*" >&2; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
+
+export KSINK_BUILD=$BUILD
+KSINK_KAFKA_TOPICS="bench_insert:$PARTS bench_upsert_fresh:$PARTS bench_upsert_update:$PARTS bench_scale:8 bench_latency:4" \
+	"$ROOT/tests/stack.sh" up --dir "$T/stack" >"$T/env" 2>"$T/stack.log"
+# shellcheck disable=SC1091
+. "$T/env"
+q() { psql "$KSINK_PG_CONNINFO" -qtAXc "$1"; }
+COLS="id, race_id, runner_id, amount, placed_at, channel, customer, odds"
+mktable() { # name
+	q "DROP TABLE IF EXISTS \"$1\"; CREATE TABLE \"$1\" (id BIGINT PRIMARY KEY, race_id INT NOT NULL,
+	   runner_id INT NOT NULL, amount DOUBLE PRECISION NOT NULL, placed_at TIMESTAMP NOT NULL,
+	   channel TEXT NOT NULL, customer TEXT NOT NULL, odds DOUBLE PRECISION NOT NULL,
+	   ingested_at TIMESTAMPTZ DEFAULT clock_timestamp())"
+}
+count() { q "SELECT count(*) FROM \"$1\""; }
+
+log "generating $N rows"
+"$BUILD/ksink-bench-gen" --count "$N" --format csv >"$T/rows.csv"
+"$BUILD/ksink-bench-gen" --count "$N" --format csv --version 1 >"$T/rows_v1.csv"
+produce() { # topic gen-args...
+	local topic=$1; shift
+	"$BUILD/ksink-bench-gen" "$@" | "$BUILD/ksink-produce" --bootstrap "$KSINK_BOOTSTRAP" \
+		--registry "$KSINK_REGISTRY_URL" --topic "$topic" --value-schema "$ROOT/bench/bet.avsc" \
+		--key-field id 2>>"$T/produce.log"
+}
+
+# --- ksink worker ---
+PORT=$(( 20000 + RANDOM % 20000 ))
+cat >"$T/worker.properties" <<PROPS
+bootstrap.servers=$KSINK_BOOTSTRAP
+listeners=http://127.0.0.1:$PORT
+key.converter=org.apache.kafka.connect.storage.StringConverter
+value.converter=io.confluent.connect.avro.AvroConverter
+value.converter.schema.registry.url=$KSINK_REGISTRY_URL
+config.storage.file=$T/connectors.json
+consumer.session.timeout.ms=6000
+consumer.heartbeat.interval.ms=500
+PROPS
+READY_MS=$("$BUILD/ksink-bench-ready" "$BUILD/ksink" "$T/worker.properties" "$PORT" | sed 's/ready_ms=//')
+log "REST ready in $READY_MS ms"
+"$BUILD/ksink" standalone "$T/worker.properties" >"$T/ksink.log" 2>&1 &
+KSINK_PID=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
+RSS_PEAK=0
+sample_rss() {
+	local r
+	r=$(awk '/VmHWM/ {print $2}' "/proc/$KSINK_PID/status" 2>/dev/null || echo 0)
+	[ "${r:-0}" -gt "$RSS_PEAK" ] && RSS_PEAK=$r
+	return 0
+}
+connector() { # name topics table mode pkmode [tasks]
+	curl -fs -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors" --data @- >/dev/null <<JSON
+{"name":"$1","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector",
+ "connection.url":"$KSINK_PG_JDBC_URL","connection.user":"postgres","topics":"$2",
+ "table.name.format":"$3","insert.mode":"$4","pk.mode":"$5","pk.fields":"id",
+ "auto.create":"false","auto.evolve":"false","batch.size":"10000","tasks.max":"${6:-1}"}}
+JSON
+}
+# rate from the first row seen to the target count (excludes the group join)
+wait_rows() { # table target -> rows/s on stdout
+	local table=$1 target=$2 c t_first="" c_first=0 t_end deadline=$((SECONDS + 900))
+	while :; do
+		c=$(count "$table")
+		if [ -z "$t_first" ] && [ "$c" -gt "$3" ]; then t_first=$(now); c_first=$c; fi
+		if [ "$c" -ge "$target" ]; then t_end=$(now); break; fi
+		[ $SECONDS -ge $deadline ] && { log "timeout: $table has $c of $target"; echo 0; return; }
+		sample_rss
+		sleep 0.05
+	done
+	sample_rss
+	if [ "$c_first" -ge "$target" ]; then echo 0; return; fi
+	calc "($target - $c_first) / ($t_end - $t_first)"
+}
+# for upsert updates the row count does not grow: watch the updated amount instead
+wait_updates() { # table target
+	local table=$1 target=$2 c t_first="" c_first=0 t_end deadline=$((SECONDS + 900))
+	while :; do
+		c=$(q "SELECT count(*) FROM \"$table\" WHERE ingested_at > '$3'")
+		if [ -z "$t_first" ] && [ "$c" -gt 0 ]; then t_first=$(now); c_first=$c; fi
+		if [ "$c" -ge "$target" ]; then t_end=$(now); break; fi
+		[ $SECONDS -ge $deadline ] && { log "timeout: $table has $c of $target updates"; echo 0; return; }
+		sample_rss
+		sleep 0.05
+	done
+	calc "($target - $c_first) / ($t_end - $t_first)"
+}
+
+# --- (a) psql \copy, then ksink insert ---
+mktable bench_a
+t0=$(now); psql "$KSINK_PG_CONNINFO" -qX -c "\\copy bench_a ($COLS) FROM '$T/rows.csv' (FORMAT csv)"; t1=$(now)
+BASE_A=$(calc "$N / ($t1 - $t0)")
+log "(a) psql \\copy: $BASE_A rows/s"
+log "producing $N rows to bench_insert"
+produce bench_insert --count "$N"
+mktable bench_insert
+connector bench-insert bench_insert bench_insert insert none
+KS_INSERT=$(wait_rows bench_insert "$N" 0)
+log "ksink insert: $KS_INSERT rows/s"
+[ "$(count bench_insert)" -eq "$N" ] || log "WARNING: bench_insert has $(count bench_insert) rows, expected $N"
+INSERT_EXACT=$(q "SELECT count(*) = $N AND count(DISTINCT id) = $N FROM bench_insert")
+
+# --- (d) consume + decode only ---
+BASE_D=$("$BUILD/ksink-bench-decode" "$KSINK_BOOTSTRAP" "$KSINK_REGISTRY_URL" bench_insert "$N" | sed 's/.*rows_per_s=//')
+log "(d) consume+decode: $BASE_D rows/s"
+
+# --- (b) COPY + INSERT ON CONFLICT, fresh keys then updates ---
+mktable bench_b
+BASE_B_FRESH=$("$BUILD/ksink-bench-pgbase" upsert-sql "$KSINK_PG_CONNINFO" bench_b "$T/rows.csv" | sed 's/.*rows_per_s=//')
+BASE_B_UPD=$("$BUILD/ksink-bench-pgbase" upsert-sql "$KSINK_PG_CONNINFO" bench_b "$T/rows_v1.csv" | sed 's/.*rows_per_s=//')
+log "(b) COPY+upsert SQL: fresh $BASE_B_FRESH, updates $BASE_B_UPD rows/s"
+# --- (c) the JDBC sink's per-row pattern ---
+mktable bench_c
+BASE_C_FRESH=$("$BUILD/ksink-bench-pgbase" jdbc-rows "$KSINK_PG_CONNINFO" bench_c "$T/rows.csv" | sed 's/.*rows_per_s=//')
+BASE_C_UPD=$("$BUILD/ksink-bench-pgbase" jdbc-rows "$KSINK_PG_CONNINFO" bench_c "$T/rows_v1.csv" | sed 's/.*rows_per_s=//')
+log "(c) JDBC pattern: fresh $BASE_C_FRESH, updates $BASE_C_UPD rows/s"
+
+# --- ksink upsert: fresh keys, then the same keys again (updates) ---
+log "producing $N fresh rows to bench_upsert_fresh"
+produce bench_upsert_fresh --count "$N"
+mktable bench_upsert
+connector bench-upsert bench_upsert_fresh,bench_upsert_update bench_upsert upsert record_value
+KS_UPSERT_FRESH=$(wait_rows bench_upsert "$N" 0)
+log "ksink upsert fresh: $KS_UPSERT_FRESH rows/s"
+mark=$(q "SELECT max(ingested_at) FROM bench_upsert")
+produce bench_upsert_update --count "$N" --version 1
+KS_UPSERT_UPD=$(wait_updates bench_upsert "$N" "$mark")
+log "ksink upsert updates: $KS_UPSERT_UPD rows/s"
+UPSERT_EXACT=$(q "SELECT count(*) = $N AND sum(amount) = (SELECT sum(amount) FROM bench_b) FROM bench_upsert")
+
+# --- latency at a fixed rate ---
+mktable bench_latency
+connector bench-latency bench_latency bench_latency insert none
+sleep 5 # let the group join before the clock starts
+LAT_N=$((LAT_RATE * LAT_SECS))
+produce bench_latency --count "$LAT_N" --rate "$LAT_RATE"
+wait_rows bench_latency "$LAT_N" 0 >/dev/null
+read -r P50 P99 <<<"$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+	round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+	FROM (SELECT extract(epoch FROM (ingested_at - (placed_at AT TIME ZONE 'UTC'))) * 1000 AS ms
+	FROM bench_latency) s" | tr '|' ' ')"
+log "latency p50 $P50 ms, p99 $P99 ms"
+
+# --- scaling over 8 partitions ---
+produce bench_scale --count "$SCALE_N"
+declare -A SCALE
+for tasks in 1 2 4; do
+	mktable "bench_scale_$tasks"
+	connector "bench-scale-$tasks" bench_scale "bench_scale_$tasks" insert none "$tasks"
+	SCALE[$tasks]=$(wait_rows "bench_scale_$tasks" "$SCALE_N" 0)
+	log "scaling tasks.max=$tasks: ${SCALE[$tasks]} rows/s"
+	curl -fs -X DELETE "http://127.0.0.1:$PORT/connectors/bench-scale-$tasks" >/dev/null || true
+done
+sample_rss
+RSS_MB=$(calc "$RSS_PEAK / 1024" 1)
+
+ratio() { [ "${2:-0}" = 0 ] && echo "n/a" || calc "$1 / $2" 2; }
+{
+	echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), PostgreSQL $(q 'SHOW server_version' | cut -d' ' -f1) (fsync off), librdkafka mock cluster; $N rows of 8 columns per throughput run."
+	echo
+	echo "| Scenario | ksink rows/s | Baseline | Baseline rows/s | Ratio | Goal |"
+	echo "|---|---:|---|---:|---:|---:|"
+	echo "| insert | $KS_INSERT | (a) psql \\copy | $BASE_A | $(ratio "$KS_INSERT" "$BASE_A") | ≥ 0.8 |"
+	echo "| insert | $KS_INSERT | (d) consume + decode only | $BASE_D | $(ratio "$KS_INSERT" "$BASE_D") | – |"
+	echo "| upsert, fresh keys | $KS_UPSERT_FRESH | (b) COPY + INSERT … ON CONFLICT | $BASE_B_FRESH | $(ratio "$KS_UPSERT_FRESH" "$BASE_B_FRESH") | ≥ 0.9 |"
+	echo "| upsert, fresh keys | $KS_UPSERT_FRESH | (c) JDBC sink pattern | $BASE_C_FRESH | $(ratio "$KS_UPSERT_FRESH" "$BASE_C_FRESH") | ≥ 2.5 |"
+	echo "| upsert, updates | $KS_UPSERT_UPD | (b) COPY + INSERT … ON CONFLICT | $BASE_B_UPD | $(ratio "$KS_UPSERT_UPD" "$BASE_B_UPD") | ≥ 0.9 |"
+	echo "| upsert, updates | $KS_UPSERT_UPD | (c) JDBC sink pattern | $BASE_C_UPD | $(ratio "$KS_UPSERT_UPD" "$BASE_C_UPD") | ≥ 2.5 |"
+	echo "| scaling, tasks.max=1 (8 partitions) | ${SCALE[1]} | tasks.max=1 | ${SCALE[1]} | 1.00 | – |"
+	echo "| scaling, tasks.max=2 | ${SCALE[2]} | tasks.max=1 | ${SCALE[1]} | $(ratio "${SCALE[2]}" "${SCALE[1]}") | – |"
+	echo "| scaling, tasks.max=4 | ${SCALE[4]} | tasks.max=1 | ${SCALE[1]} | $(ratio "${SCALE[4]}" "${SCALE[1]}") | – |"
+	echo
+	echo "| Measure | Value | Goal |"
+	echo "|---|---:|---:|"
+	echo "| latency p50 at $LAT_RATE rows/s (produce → committed in Postgres) | $P50 ms | – |"
+	echo "| latency p99 | $P99 ms | – |"
+	echo "| peak RSS of the worker (all scenarios) | $RSS_MB MB | < 64 MB |"
+	echo "| start to REST answering | $READY_MS ms | < 100 ms |"
+	echo "| every row arrived exactly once (insert / upsert) | $INSERT_EXACT / $UPSERT_EXACT | t / t |"
+} | tee "$OUT/latest.md"

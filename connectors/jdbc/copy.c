@@ -1,0 +1,495 @@
+/*
+ * copy.c — encodes record values in PostgreSQL's binary COPY format (the
+ * fast path: no text formatting, no escaping, values never touch SQL text):
+ * per field an int32 length (-1 = NULL) and the type's binary send format,
+ * all big-endian. Also the decimal text of Connect Decimals and the JSON text
+ * used for STRUCT/MAP values in JSONB columns (ksink.struct.mode=jsonb).
+ */
+#include "jdbc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_EPOCH_DAYS 10957             /* 1970-01-01 -> 2000-01-01 */
+#define PG_EPOCH_US   946684800000000LL /* same, in microseconds */
+
+unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
+
+static void put32(ks_buf_t *b, uint32_t v)
+{
+	unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	                      (unsigned char)(v >> 8), (unsigned char)v};
+	ks_buf_append(b, c, 4);
+}
+
+static void put16(ks_buf_t *b, uint16_t v)
+{
+	unsigned char c[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+	ks_buf_append(b, c, 2);
+}
+
+static void put64(ks_buf_t *b, uint64_t v)
+{
+	put32(b, (uint32_t)(v >> 32));
+	put32(b, (uint32_t)v);
+}
+
+/* Patches a 4-byte length at off with the bytes written since off+4. */
+static void patch_len(ks_buf_t *b, size_t off)
+{
+	uint32_t n = (uint32_t)(b->len - off - 4);
+
+	if (b->failed)
+		return;
+	b->data[off] = (char)(n >> 24);
+	b->data[off + 1] = (char)(n >> 16);
+	b->data[off + 2] = (char)(n >> 8);
+	b->data[off + 3] = (char)n;
+}
+
+void ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale)
+{
+	unsigned char *mag = len ? malloc(len) : NULL;
+	char *digits;
+	size_t nd = 0;
+	int neg = len && (p[0] & 0x80);
+
+	if (len && !mag) {
+		b->failed = 1;
+		return;
+	}
+	if (len)
+		memcpy(mag, p, len);
+	if (neg) { /* two's complement -> magnitude */
+		for (size_t i = 0; i < len; i++)
+			mag[i] = (unsigned char)~mag[i];
+		for (size_t i = len; i-- > 0;)
+			if (++mag[i] != 0)
+				break;
+	}
+	/* repeated division by 10 (big-endian base 256) */
+	digits = malloc(len * 3 + 2);
+	if (!digits) {
+		free(mag);
+		b->failed = 1;
+		return;
+	}
+	for (;;) {
+		int nz = 0;
+		unsigned rem = 0;
+		for (size_t i = 0; i < len; i++) {
+			unsigned cur = rem * 256 + mag[i];
+			mag[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+			nz |= mag[i];
+		}
+		digits[nd++] = (char)('0' + rem);
+		if (!nz)
+			break;
+	}
+	/* digits are little-endian; strip high zeros */
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (neg && !(nd == 1 && digits[0] == '0'))
+		ks_buf_putc(b, '-');
+	if (scale <= 0) {
+		for (size_t i = nd; i-- > 0;)
+			ks_buf_putc(b, digits[i]);
+		if (!(nd == 1 && digits[0] == '0'))
+			for (int i = 0; i < -scale; i++)
+				ks_buf_putc(b, '0');
+	} else {
+		size_t sc = (size_t)scale;
+		if (nd <= sc) {
+			ks_buf_puts(b, "0.");
+			for (size_t i = nd; i < sc; i++)
+				ks_buf_putc(b, '0');
+			for (size_t i = nd; i-- > 0;)
+				ks_buf_putc(b, digits[i]);
+		} else {
+			for (size_t i = nd; i-- > sc;)
+				ks_buf_putc(b, digits[i]);
+			ks_buf_putc(b, '.');
+			for (size_t i = sc; i-- > 0;)
+				ks_buf_putc(b, digits[i]);
+		}
+	}
+	free(digits);
+	free(mag);
+}
+
+/* numeric binary: int16 ndigits, int16 weight, uint16 sign, int16 dscale,
+ * then base-10000 digits, from the decimal text. */
+static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scale)
+{
+	ks_buf_t t = KS_BUF_INIT;
+	const char *s, *dot;
+	int neg, dscale = scale > 0 ? scale : 0;
+	size_t nint, nfrac, ngr, gi = 0;
+	int16_t *gr;
+	int weight;
+
+	ks_jdbc_decimal_text(&t, p, len, scale);
+	if (ks_buf_failed(&t))
+		return -1;
+	s = t.data;
+	neg = *s == '-';
+	if (neg)
+		s++;
+	dot = strchr(s, '.');
+	nint = dot ? (size_t)(dot - s) : strlen(s);
+	nfrac = dot ? strlen(dot + 1) : 0;
+	ngr = (nint + 3) / 4 + (nfrac + 3) / 4;
+	gr = calloc(ngr + 1, sizeof(*gr));
+	if (!gr) {
+		ks_buf_free(&t);
+		return -1;
+	}
+	/* integer part: groups aligned from the right */
+	{
+		size_t first = nint % 4 ? nint % 4 : 4;
+		size_t i = 0;
+		while (i < nint) {
+			size_t n = gi == 0 ? first : 4;
+			int v = 0;
+			for (size_t k = 0; k < n; k++)
+				v = v * 10 + (s[i + k] - '0');
+			gr[gi++] = (int16_t)v;
+			i += n;
+		}
+	}
+	weight = (int)gi - 1;
+	for (size_t i = 0; i < nfrac; i += 4) {
+		int v = 0;
+		for (size_t k = 0; k < 4; k++)
+			v = v * 10 + (i + k < nfrac ? dot[1 + i + k] - '0' : 0);
+		gr[gi++] = (int16_t)v;
+	}
+	/* strip leading and trailing zero groups */
+	size_t start = 0, end = gi;
+	while (start < end && gr[start] == 0)
+		start++, weight--;
+	while (end > start && gr[end - 1] == 0)
+		end--;
+	if (start == end) {
+		weight = 0;
+		neg = 0;
+	}
+	put32(b, (uint32_t)(8 + 2 * (end - start)));
+	put16(b, (uint16_t)(end - start));
+	put16(b, (uint16_t)(int16_t)weight);
+	put16(b, neg ? 0x4000 : 0x0000);
+	put16(b, (uint16_t)dscale);
+	for (size_t i = start; i < end; i++)
+		put16(b, (uint16_t)gr[i]);
+	free(gr);
+	ks_buf_free(&t);
+	return 0;
+}
+
+static void json_str(ks_buf_t *b, const char *p, size_t n)
+{
+	ks_buf_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"' || c == '\\') {
+			ks_buf_putc(b, '\\');
+			ks_buf_putc(b, (char)c);
+		} else if (c < 0x20) {
+			ks_buf_printf(b, "\\u%04x", c);
+		} else {
+			ks_buf_putc(b, (char)c);
+		}
+	}
+	ks_buf_putc(b, '"');
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
+                 size_t errlen)
+{
+	if (!v || v->is_null) {
+		ks_buf_puts(b, "null");
+		return 0;
+	}
+	if (s && s->logical == KS_LOGICAL_DECIMAL) {
+		ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
+		return 0;
+	}
+	if (s && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID) {
+		/* dates and times as ISO 8601 strings, timestamps in UTC */
+		int64_t us = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP
+		                     ? v->u.i * 1000
+		                     : v->u.i;
+		int64_t days = 0, rem = us;
+		char d[32];
+
+		if (s->logical == KS_LOGICAL_DATE) {
+			ks_jdbc_fmt_date(d, sizeof(d), v->u.i);
+			ks_buf_printf(b, "\"%s\"", d);
+			return 0;
+		}
+		if (s->logical == KS_LOGICAL_TIMESTAMP ||
+		    s->logical == KS_LOGICAL_TIMESTAMP_MICROS) {
+			days = us / 86400000000LL;
+			rem = us % 86400000000LL;
+			if (rem < 0)
+				rem += 86400000000LL, days--;
+			ks_jdbc_fmt_date(d, sizeof(d), days);
+			ks_buf_printf(b, "\"%sT", d);
+		} else {
+			ks_buf_putc(b, '"');
+		}
+		ks_buf_printf(b, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
+		              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
+		              (long long)(rem % 1000000));
+		ks_buf_puts(b, s->logical == KS_LOGICAL_TIMESTAMP ||
+		                               s->logical == KS_LOGICAL_TIMESTAMP_MICROS
+		                       ? "Z\""
+		                       : "\"");
+		return 0;
+	}
+	switch (v->type) {
+	case KS_TYPE_INT8:
+	case KS_TYPE_INT16:
+	case KS_TYPE_INT32:
+	case KS_TYPE_INT64:
+		ks_buf_printf(b, "%lld", (long long)v->u.i);
+		return 0;
+	case KS_TYPE_FLOAT32:
+	case KS_TYPE_FLOAT64:
+		if (!isfinite(v->u.d))
+			ks_buf_puts(b, "null");
+		else
+			ks_buf_printf(b, "%.17g", v->u.d);
+		return 0;
+	case KS_TYPE_BOOLEAN:
+		ks_buf_puts(b, v->u.i ? "true" : "false");
+		return 0;
+	case KS_TYPE_STRING:
+		json_str(b, v->u.s.ptr, v->u.s.len);
+		return 0;
+	case KS_TYPE_BYTES: { /* base64, as Connect's JsonConverter */
+		const unsigned char *p = (const unsigned char *)v->u.s.ptr;
+		size_t n = v->u.s.len;
+		ks_buf_putc(b, '"');
+		for (size_t i = 0; i < n; i += 3) {
+			unsigned x = (unsigned)p[i] << 16 |
+			             (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+			             (i + 2 < n ? p[i + 2] : 0);
+			ks_buf_putc(b, b64[x >> 18 & 63]);
+			ks_buf_putc(b, b64[x >> 12 & 63]);
+			ks_buf_putc(b, i + 1 < n ? b64[x >> 6 & 63] : '=');
+			ks_buf_putc(b, i + 2 < n ? b64[x & 63] : '=');
+		}
+		ks_buf_putc(b, '"');
+		return 0;
+	}
+	case KS_TYPE_ARRAY:
+		ks_buf_putc(b, '[');
+		for (size_t i = 0; i < v->u.arr.n; i++) {
+			if (i)
+				ks_buf_putc(b, ',');
+			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.arr.items[i], errstr,
+			                 errlen))
+				return -1;
+		}
+		ks_buf_putc(b, ']');
+		return 0;
+	case KS_TYPE_MAP: {
+		int strkeys = 1;
+		for (size_t i = 0; i < v->u.map.n; i++)
+			if (v->u.map.keys[i].type != KS_TYPE_STRING || v->u.map.keys[i].is_null)
+				strkeys = 0;
+		ks_buf_putc(b, strkeys ? '{' : '[');
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			if (i)
+				ks_buf_putc(b, ',');
+			if (strkeys) {
+				json_str(b, v->u.map.keys[i].u.s.ptr, v->u.map.keys[i].u.s.len);
+				ks_buf_putc(b, ':');
+			} else {
+				ks_buf_putc(b, '[');
+				if (ks_jdbc_json(b, s ? s->key_schema : NULL, &v->u.map.keys[i],
+				                 errstr, errlen))
+					return -1;
+				ks_buf_putc(b, ',');
+			}
+			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.map.vals[i], errstr,
+			                 errlen))
+				return -1;
+			if (!strkeys)
+				ks_buf_putc(b, ']');
+		}
+		ks_buf_putc(b, strkeys ? '}' : ']');
+		return 0;
+	}
+	case KS_TYPE_STRUCT:
+		ks_buf_putc(b, '{');
+		for (size_t i = 0; i < v->u.st.n; i++) {
+			const char *name = v->u.st.names         ? v->u.st.names[i]
+			                   : s && i < s->nfields ? s->fields[i].name
+			                                         : NULL;
+			if (!name)
+				return ks_seterr(errstr, errlen, -1, "struct field %zu has no name",
+				                 i);
+			if (i)
+				ks_buf_putc(b, ',');
+			json_str(b, name, strlen(name));
+			ks_buf_putc(b, ':');
+			if (ks_jdbc_json(b, s && i < s->nfields ? s->fields[i].schema : NULL,
+			                 &v->u.st.fields[i], errstr, errlen))
+				return -1;
+		}
+		ks_buf_putc(b, '}');
+		return 0;
+	default:
+		return ks_seterr(errstr, errlen, -1, "value of unknown type %d", (int)v->type);
+	}
+}
+
+/* Encodes one non-null scalar of kind k (no length prefix for fixed-size
+ * kinds is handled by the caller: this writes length + data). */
+static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks_pgk_t k,
+                      char *errstr, size_t errlen)
+{
+	int64_t i = v->u.i;
+	int micros = s && (s->logical == KS_LOGICAL_TIME_MICROS ||
+	                   s->logical == KS_LOGICAL_TIMESTAMP_MICROS);
+
+	switch (k) {
+	case KS_PGK_INT2:
+		if (i < INT16_MIN || i > INT16_MAX)
+			return ks_seterr(errstr, errlen, -1, "value %lld out of range for smallint",
+			                 (long long)i);
+		put32(b, 2);
+		put16(b, (uint16_t)(int16_t)i);
+		return 0;
+	case KS_PGK_INT4:
+		if (i < INT32_MIN || i > INT32_MAX)
+			return ks_seterr(errstr, errlen, -1, "value %lld out of range for int",
+			                 (long long)i);
+		put32(b, 4);
+		put32(b, (uint32_t)(int32_t)i);
+		return 0;
+	case KS_PGK_INT8:
+		put32(b, 8);
+		put64(b, (uint64_t)i);
+		return 0;
+	case KS_PGK_FLOAT4: {
+		float f = (float)v->u.d;
+		uint32_t u;
+		memcpy(&u, &f, 4);
+		put32(b, 4);
+		put32(b, u);
+		return 0;
+	}
+	case KS_PGK_FLOAT8: {
+		uint64_t u;
+		memcpy(&u, &v->u.d, 8);
+		put32(b, 8);
+		put64(b, u);
+		return 0;
+	}
+	case KS_PGK_BOOL:
+		put32(b, 1);
+		ks_buf_putc(b, v->u.i ? 1 : 0);
+		return 0;
+	case KS_PGK_TEXT:
+	case KS_PGK_BYTEA:
+		if (v->type != KS_TYPE_STRING && v->type != KS_TYPE_BYTES)
+			return ks_seterr(errstr, errlen, -1, "%s value for a %s column",
+			                 ks_type_name(v->type),
+			                 k == KS_PGK_TEXT ? "text" : "bytea");
+		if (v->u.s.len > INT32_MAX)
+			return ks_seterr(errstr, errlen, -1, "value too long");
+		put32(b, (uint32_t)v->u.s.len);
+		ks_buf_append(b, v->u.s.ptr, v->u.s.len);
+		return 0;
+	case KS_PGK_NUMERIC:
+		if (v->type != KS_TYPE_BYTES)
+			return ks_seterr(errstr, errlen, -1, "Decimal value is not BYTES");
+		return put_numeric(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
+		                   s ? s->scale : 0);
+	case KS_PGK_DATE:
+		if (i - PG_EPOCH_DAYS < INT32_MIN || i - PG_EPOCH_DAYS > INT32_MAX)
+			return ks_seterr(errstr, errlen, -1, "date out of range");
+		put32(b, 4);
+		put32(b, (uint32_t)(int32_t)(i - PG_EPOCH_DAYS));
+		return 0;
+	case KS_PGK_TIME: {
+		int64_t us = micros ? i : i * 1000;
+		if (us < 0 || us > 86400000000LL)
+			return ks_seterr(errstr, errlen, -1, "time of day %lld us out of range",
+			                 (long long)us);
+		put32(b, 8);
+		put64(b, (uint64_t)us);
+		return 0;
+	}
+	case KS_PGK_TIMESTAMPTZ: {
+		int64_t us;
+		if (!micros && (i > INT64_MAX / 1000 || i < INT64_MIN / 1000))
+			return ks_seterr(errstr, errlen, -1, "timestamp out of range");
+		us = micros ? i : i * 1000;
+		if (us < INT64_MIN + PG_EPOCH_US)
+			return ks_seterr(errstr, errlen, -1, "timestamp out of range");
+		put32(b, 8);
+		put64(b, (uint64_t)(us - PG_EPOCH_US));
+		return 0;
+	}
+	case KS_PGK_JSONB: {
+		size_t off = b->len;
+		put32(b, 0);
+		ks_buf_putc(b, 1); /* jsonb binary format version */
+		if (ks_jdbc_json(b, s, v, errstr, errlen))
+			return -1;
+		patch_len(b, off);
+		return 0;
+	}
+	default:
+		return ks_seterr(errstr, errlen, -1, "unsupported column kind %d", (int)k);
+	}
+}
+
+int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const ks_pgtype_t *t,
+                   char *errstr, size_t errlen)
+{
+	if (!v || v->is_null) {
+		put32(b, (uint32_t)-1);
+		return 0;
+	}
+	if (!t->array || t->kind == KS_PGK_JSONB)
+		return put_scalar(b, s, v, t->kind, errstr, errlen);
+	if (v->type != KS_TYPE_ARRAY)
+		return ks_seterr(errstr, errlen, -1, "%s value for an array column",
+		                 ks_type_name(v->type));
+	/* array: ndim, has-null flag, element OID, [dim, lower bound], elements */
+	size_t off = b->len;
+	int hasnull = 0;
+	const ks_schema_t *es = s ? s->value_schema : NULL;
+
+	for (size_t i = 0; i < v->u.arr.n; i++)
+		hasnull |= v->u.arr.items[i].is_null;
+	put32(b, 0);
+	put32(b, v->u.arr.n ? 1 : 0);
+	put32(b, (uint32_t)hasnull);
+	put32(b, ks_jdbc_pgk_oid(t->kind, 0));
+	if (v->u.arr.n) {
+		if (v->u.arr.n > INT32_MAX)
+			return ks_seterr(errstr, errlen, -1, "array too long");
+		put32(b, (uint32_t)v->u.arr.n);
+		put32(b, 1);
+	}
+	for (size_t i = 0; i < v->u.arr.n; i++) {
+		const ks_value_t *e = &v->u.arr.items[i];
+		if (e->is_null)
+			put32(b, (uint32_t)-1);
+		else if (put_scalar(b, es, e, t->kind, errstr, errlen))
+			return -1;
+	}
+	patch_len(b, off);
+	return 0;
+}
