@@ -25,6 +25,7 @@
 
 #include "../lib/log.h"
 #include "converter_impl.h"
+#include "utf8.h"
 #include "value_json.h"
 
 #include <jansson.h>
@@ -91,6 +92,7 @@ typedef struct cctx {
 	char *errstr;
 	size_t errlen;
 	int depth;
+	long nodes; /* named types are expanded per use: bound the total */
 } cctx_t;
 
 static void node_free(av_node_t *n)
@@ -415,8 +417,21 @@ static int finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 	}
 	json_object_foreach((json_t *)obj, k, v)
 	{
-		if (!strncmp(k, "avro", 4) && json_is_string(v) && !ks_schema_param(s, k) &&
-		    ks_schema_add_param(s, k, json_string_value(v)))
+		char *txt;
+		int rc;
+		if (strncmp(k, "avro", 4) || ks_schema_param(s, k))
+			continue;
+		if (json_is_string(v)) {
+			if (ks_schema_add_param(s, k, json_string_value(v)))
+				return cerr_oom(cx);
+			continue;
+		}
+		/* other JSON values keep their text, as AvroData's toString() */
+		if (!(txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)))
+			return cerr_oom(cx);
+		rc = ks_schema_add_param(s, k, txt);
+		free(txt);
+		if (rc)
 			return cerr_oom(cx);
 	}
 	/* logical types named by connect.name (Connect-written schemas) */
@@ -596,6 +611,11 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 					cerr_oom(cx);
 				goto fail;
 			}
+			if (b->kind == AV_UNION) {
+				node_free(b);
+				cerr(cx, "%s", "a union may not directly contain a union");
+				goto fail;
+			}
 			if (b->schema)
 				n->schema = ks_schema_ref(b->schema);
 			if (add_kid(n, b)) {
@@ -630,11 +650,18 @@ static av_node_t *compile_union(cctx_t *cx, const json_t *j, const char *ns, int
 			cerr_oom(cx);
 			goto fail;
 		}
-		fname = b->fullname ? simple_name(b->fullname) : primitive_names[b->kind];
-		if (b->kind == AV_ARRAY)
+		if (b->kind == AV_UNION) {
+			cerr(cx, "%s", "a union may not directly contain a union");
+			goto fail;
+		}
+		if (b->fullname)
+			fname = simple_name(b->fullname);
+		else if (b->kind == AV_ARRAY)
 			fname = "array";
 		else if (b->kind == AV_MAP)
 			fname = "map";
+		else
+			fname = primitive_names[b->kind];
 		if (ks_schema_field(n->schema, fname)) {
 			cerr(cx, "union has two branches mapping to field \"%s\"", fname);
 			goto fail;
@@ -781,6 +808,26 @@ static av_node_t *compile_enum(cctx_t *cx, const json_t *j, const char *fullname
 			goto fail;
 		}
 	}
+	{ /* AvroData keeps the enum doc and default under the simple name */
+		const char *edoc = json_string_value(json_object_get(j, "doc"));
+		const char *edef = json_string_value(json_object_get(j, "default"));
+		if (edoc) {
+			snprintf(key, sizeof(key), "io.confluent.connect.avro.enum.doc.%s",
+			         simple_name(fullname));
+			if (ks_schema_add_param(n->schema, key, edoc)) {
+				cerr_oom(cx);
+				goto fail;
+			}
+		}
+		if (edef) {
+			snprintf(key, sizeof(key), "io.confluent.connect.avro.enum.default.%s",
+			         simple_name(fullname));
+			if (ks_schema_add_param(n->schema, key, edef)) {
+				cerr_oom(cx);
+				goto fail;
+			}
+		}
+	}
 	if (finish_schema(cx, n->schema, j))
 		goto fail;
 	return n;
@@ -805,6 +852,12 @@ static av_node_t *compile_fixed(cctx_t *cx, const json_t *j, const char *fullnam
 		if (!(n = compile_primitive(cx, AV_BYTES, j, optional)))
 			return NULL;
 		n->kind = AV_FIXED;
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(size));
+		if (ks_schema_add_param(n->schema, "connect.fixed.size", buf)) {
+			node_free(n);
+			cerr_oom(cx);
+			return NULL;
+		}
 	} else {
 		if (!(n = node_new(AV_FIXED)) || !(n->schema = ks_schema_new(KS_TYPE_BYTES)) ||
 		    ks_schema_set_name(n->schema, fullname)) {
@@ -883,6 +936,11 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 		cerr(cx, "%s", "schema nested too deeply");
 		goto out;
 	}
+	if (++cx->nodes > 100000) {
+		cerr(cx, "%s",
+		     "schema too large (more than 100000 types after expanding named types)");
+		goto out;
+	}
 	if (json_is_array(j)) {
 		n = compile_union(cx, j, ns, optional);
 		goto out;
@@ -946,8 +1004,11 @@ static av_node_t *compile(cctx_t *cx, const json_t *j, const char *ns, int optio
 			goto out;
 		}
 		n->min_size = 1;
+		const char *cit = json_string_value(
+		        json_object_get(json_object_get(j, "items"), "connect.internal.type"));
 		if (it->kind == AV_RECORD && it->nkids == 2 && it->fullname &&
-		    (!strcmp(it->fullname, "io.confluent.connect.avro.MapEntry") ||
+		    ((cit && !strcmp(cit, "MapEntry")) ||
+		     !strcmp(it->fullname, "io.confluent.connect.avro.MapEntry") ||
 		     (it->schema->name &&
 		      !strcmp(it->schema->name, "io.confluent.connect.avro.MapEntry"))) &&
 		    !strcmp(it->schema->fields[0].name, "key") &&
@@ -1020,21 +1081,45 @@ out:
 }
 
 /* Compiles schema text into a plan; NULL with errstr. */
-static av_node_t *plan_compile(const char *text, char *errstr, size_t errlen)
+#define MAX_REFS 64
+
+/*
+ * Compiles schema text into a plan; NULL with errstr. refs: the texts of the
+ * referenced schemas (dependencies first); their named types are defined
+ * before the main schema is compiled.
+ */
+static av_node_t *plan_compile(const char *text, const char *const *refs, size_t nrefs,
+                               char *errstr, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-	cctx_t cx = {NULL, errstr, errlen, 0};
+	json_t *j = NULL, *rj[MAX_REFS];
+	cctx_t cx = {NULL, errstr, errlen, 0, 0};
 	av_node_t *n = NULL;
+	size_t nr = 0;
 
 	errstr[0] = '\0';
-	if (!j) {
+	for (; nr < nrefs && nr < MAX_REFS; nr++) {
+		av_node_t *rn;
+		if (!(rj[nr] = json_loads(refs[nr], JSON_DECODE_ANY, &jerr))) {
+			ks_seterr(errstr, errlen, -1,
+			          "invalid Avro schema: a referenced schema is not JSON (%s)",
+			          jerr.text);
+			goto out;
+		}
+		if (!(rn = compile(&cx, rj[nr], "", 0))) {
+			nr++;
+			goto out;
+		}
+		node_free(rn);
+	}
+	if (!(j = json_loads(text, JSON_DECODE_ANY, &jerr))) {
 		ks_seterr(errstr, errlen, -1, "invalid Avro schema: not JSON (%s)", jerr.text);
-		return NULL;
+		goto out;
 	}
 	n = compile(&cx, j, "", 0);
 	if (!n && !errstr[0])
 		cerr(&cx, "%s", "could not compile");
+out:
 	while (cx.names) {
 		named_t *nm = cx.names;
 		cx.names = nm->next;
@@ -1043,13 +1128,15 @@ static av_node_t *plan_compile(const char *text, char *errstr, size_t errlen)
 		free(nm);
 	}
 	json_decref(j);
+	while (nr-- > 0)
+		json_decref(rj[nr]);
 	return n;
 }
 
 ks_schema_t *ks_avro_schema_to_connect(const char *avro_json, char *errstr, size_t errlen)
 {
 	char e[KS_ERRSTR_SIZE];
-	av_node_t *n = plan_compile(avro_json, e, sizeof(e));
+	av_node_t *n = plan_compile(avro_json, NULL, 0, e, sizeof(e));
 	ks_schema_t *s;
 
 	if (!n) {
@@ -1234,12 +1321,18 @@ static ks_err_t decode(const av_node_t *n, rd_t *r, ks_value_t *v)
 		return KS_OK;
 	}
 	case AV_BYTES:
-	case AV_STRING:
 		if ((err = read_len(r, &len)))
 			return err;
 		if (!(v->u.s.ptr = ks_arena_memdup(r->arena, r->p, len)))
 			return oom(r);
 		v->u.s.len = len;
+		r->p += len;
+		return KS_OK;
+	case AV_STRING:
+		if ((err = read_len(r, &len)))
+			return err;
+		if (!(v->u.s.ptr = ks_utf8_copy(r->arena, (const char *)r->p, len, &v->u.s.len)))
+			return oom(r);
 		r->p += len;
 		return KS_OK;
 	case AV_FIXED:
@@ -1324,9 +1417,9 @@ static ks_err_t decode(const av_node_t *n, rd_t *r, ks_value_t *v)
 				k->is_null = 0;
 				if ((err = read_len(r, &len)))
 					return err;
-				if (!(k->u.s.ptr = ks_arena_memdup(r->arena, r->p, len)))
+				if (!(k->u.s.ptr = ks_utf8_copy(r->arena, (const char *)r->p, len,
+				                                &k->u.s.len)))
 					return oom(r);
-				k->u.s.len = len;
 				r->p += len;
 				if ((err = decode(n->kids[0], r, &vals[total])))
 					return err;
@@ -1379,10 +1472,41 @@ typedef struct avro_conv {
 	plan_ent_t *buckets[NBUCKETS];
 } avro_conv_t;
 
+/* Appends the texts of refs (their own references first, no duplicates). */
+static ks_err_t collect_refs(avro_conv_t *ac, int id, const ks_registry_ref_t *refs, size_t nrefs,
+                             const char **texts, size_t *ntexts, int depth, char *errstr,
+                             size_t errlen)
+{
+	for (size_t i = 0; i < nrefs; i++) {
+		const ks_registry_ref_t *sub;
+		const char *text;
+		size_t nsub, k;
+		ks_err_t err;
+
+		if (depth > 16 || *ntexts >= MAX_REFS)
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+			                 "schema id %d: too many or too deep schema references",
+			                 id);
+		if ((err = ks_registry_get_version(ac->reg, refs[i].subject, refs[i].version, &text,
+		                                   &sub, &nsub, errstr, errlen)))
+			return err;
+		if ((err = collect_refs(ac, id, sub, nsub, texts, ntexts, depth + 1, errstr,
+		                        errlen)))
+			return err;
+		for (k = 0; k < *ntexts && texts[k] != text; k++)
+			;
+		if (k == *ntexts)
+			texts[(*ntexts)++] = text;
+	}
+	return KS_OK;
+}
+
 static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr, size_t errlen)
 {
 	plan_ent_t *e;
-	const char *text, *type;
+	const char *text, *type, *texts[MAX_REFS];
+	const ks_registry_ref_t *refs;
+	size_t nrefs, ntexts = 0;
 	char e2[KS_ERRSTR_SIZE];
 	ks_err_t err;
 
@@ -1391,14 +1515,21 @@ static ks_err_t get_plan(avro_conv_t *ac, int id, av_node_t **out, char *errstr,
 			*out = e->root;
 			return KS_OK;
 		}
-	if ((err = ks_registry_get_schema(ac->reg, id, &text, &type, errstr, errlen)))
+	if ((err = ks_registry_get_schema_refs(ac->reg, id, &text, &type, &refs, &nrefs, errstr,
+	                                       errlen)))
 		return err;
 	if (strcmp(type, "AVRO"))
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 		                 "schema id %d is a %s schema, not Avro", id, type);
+	if ((err = collect_refs(ac, id, refs, nrefs, texts, &ntexts, 0, errstr, errlen))) {
+		if (err == KS_ERR_RECORD && !strstr(errstr, "schema id"))
+			ks_seterr(e2, sizeof(e2), 0, "schema id %d: reference %s", id, errstr),
+			        ks_seterr(errstr, errlen, 0, "%s", e2);
+		return err;
+	}
 	if (!(e = calloc(1, sizeof(*e))))
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
-	if (!(e->root = plan_compile(text, e2, sizeof(e2)))) {
+	if (!(e->root = plan_compile(text, texts, ntexts, e2, sizeof(e2)))) {
 		free(e);
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "schema id %d: %s", id, e2);
 	}

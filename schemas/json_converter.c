@@ -15,6 +15,8 @@
 #include "converter_impl.h"
 #include "value_json.h"
 
+#include "../lib/log.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ typedef struct json_conv {
 	int schemas_enable;
 	sc_ent_t *buckets[NBUCKETS];
 	size_t nschemas;
+	long cache_size; /* schemas.cache.size: a warning threshold, see intern() */
+	int warned;
 } json_conv_t;
 
 static unsigned hash_str(const char *s)
@@ -244,6 +248,14 @@ static ks_err_t intern(json_conv_t *jc, const json_t *j, const ks_schema_t **out
 	e->next = jc->buckets[h];
 	jc->buckets[h] = e;
 	jc->nschemas++;
+	/* Records borrow their schemas, so nothing is evicted while the task
+	 * runs; a stream with endless distinct schemas is worth a warning. */
+	if (jc->nschemas > (size_t)jc->cache_size && !jc->warned) {
+		jc->warned = 1;
+		KS_WARN("json-converter",
+		        "more than schemas.cache.size=%ld distinct schemas seen; they are all kept",
+		        jc->cache_size);
+	}
 	*out = e->schema;
 	return KS_OK;
 }
@@ -322,6 +334,7 @@ int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *err
 {
 	const char *se = ks_props_get(props, "schemas.enable");
 	const char *df = ks_props_get(props, "decimal.format");
+	const char *cs;
 	json_conv_t *jc;
 
 	if (se && !ks_strcaseeq(se, "true") && !ks_strcaseeq(se, "false"))
@@ -336,6 +349,17 @@ int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *err
 	if (!(jc = calloc(1, sizeof(*jc))))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	jc->schemas_enable = !se || ks_strcaseeq(se, "true");
+	jc->cache_size = 1000;
+	if ((cs = ks_props_get(props, "schemas.cache.size")) && *cs) {
+		char *end;
+		jc->cache_size = strtol(cs, &end, 10);
+		if (*end || jc->cache_size < 0) {
+			free(jc);
+			return ks_seterr(errstr, errlen, -1,
+			                 "Invalid value %s for configuration schemas.cache.size",
+			                 cs);
+		}
+	}
 	c->impl = jc;
 	c->to_connect = json_to_connect;
 	c->destroy = json_destroy;

@@ -22,8 +22,11 @@
 
 typedef struct cache_ent {
 	int id;
+	char *key; /* "subject\nversion" for subject-version entries, NULL for ids */
 	char *json;
 	char *type; /* NULL = AVRO */
+	ks_registry_ref_t *refs;
+	size_t nrefs;
 	struct cache_ent *next;
 } cache_ent_t;
 
@@ -39,8 +42,11 @@ struct ks_registry {
 	CURL *curl;
 	pthread_mutex_t lock;
 	cache_ent_t *buckets[NBUCKETS];
+	cache_ent_t *versions; /* subject-version entries (schema references) */
 	long requests;
 };
+
+static void ent_free(cache_ent_t *e);
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
@@ -205,13 +211,11 @@ void ks_registry_destroy(ks_registry_t *r)
 	}
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
-	for (int i = 0; i < NBUCKETS; i++) {
-		cache_ent_t *e = r->buckets[i], *n;
+	for (int i = 0; i <= NBUCKETS; i++) {
+		cache_ent_t *e = i < NBUCKETS ? r->buckets[i] : r->versions, *n;
 		for (; e; e = n) {
 			n = e->next;
-			free(e->json);
-			free(e->type);
-			free(e);
+			ent_free(e);
 		}
 	}
 	pthread_mutex_destroy(&r->lock);
@@ -223,11 +227,69 @@ long ks_registry_requests(const ks_registry_t *r)
 	return __atomic_load_n(&r->requests, __ATOMIC_RELAXED);
 }
 
+static void ent_free(cache_ent_t *e)
+{
+	for (size_t i = 0; i < e->nrefs; i++) {
+		free((char *)e->refs[i].name);
+		free((char *)e->refs[i].subject);
+	}
+	free(e->refs);
+	free(e->key);
+	free(e->json);
+	free(e->type);
+	free(e);
+}
+
 static cache_ent_t *cache_find(ks_registry_t *r, int id)
 {
 	for (cache_ent_t *e = r->buckets[(unsigned)id % NBUCKETS]; e; e = e->next)
 		if (e->id == id)
 			return e;
+	return NULL;
+}
+
+static cache_ent_t *version_find(ks_registry_t *r, const char *key)
+{
+	for (cache_ent_t *e = r->versions; e; e = e->next)
+		if (!strcmp(e->key, key))
+			return e;
+	return NULL;
+}
+
+/* A new entry from a registry answer ({"schema", "schemaType", "references"}). */
+static cache_ent_t *ent_new(const char *json, const char *type, const json_t *refs)
+{
+	cache_ent_t *e = calloc(1, sizeof(*e));
+	size_t i;
+	json_t *rj;
+
+	if (!e)
+		return NULL;
+	e->json = ks_strdup(json);
+	e->type = type && strcmp(type, "AVRO") ? ks_strdup(type) : NULL;
+	if (!e->json || (type && strcmp(type, "AVRO") && !e->type))
+		goto fail;
+	if (json_array_size(refs)) {
+		if (!(e->refs = calloc(json_array_size(refs), sizeof(*e->refs))))
+			goto fail;
+		json_array_foreach(refs, i, rj)
+		{
+			ks_registry_ref_t *ref = &e->refs[e->nrefs];
+			const char *name = json_string_value(json_object_get(rj, "name"));
+			const char *subj = json_string_value(json_object_get(rj, "subject"));
+			if (!name || !subj)
+				continue;
+			ref->name = ks_strdup(name);
+			ref->subject = ks_strdup(subj);
+			ref->version = (int)json_integer_value(json_object_get(rj, "version"));
+			e->nrefs++;
+			if (!ref->name || !ref->subject)
+				goto fail;
+		}
+	}
+	return e;
+fail:
+	ent_free(e);
 	return NULL;
 }
 
@@ -237,17 +299,9 @@ static cache_ent_t *cache_put(ks_registry_t *r, int id, const char *json, const 
 
 	if (e)
 		return e;
-	if (!(e = calloc(1, sizeof(*e))))
+	if (!(e = ent_new(json, type, NULL)))
 		return NULL;
 	e->id = id;
-	e->json = ks_strdup(json);
-	e->type = type && strcmp(type, "AVRO") ? ks_strdup(type) : NULL;
-	if (!e->json || (type && strcmp(type, "AVRO") && !e->type)) {
-		free(e->json);
-		free(e->type);
-		free(e);
-		return NULL;
-	}
 	e->next = r->buckets[(unsigned)id % NBUCKETS];
 	r->buckets[(unsigned)id % NBUCKETS] = e;
 	return e;
@@ -338,7 +392,7 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			cc = curl_easy_perform(r->curl);
 			ks_buf_free(&url);
 			if (cc != CURLE_OK) {
-				snprintf(lasterr, sizeof(lasterr), "%s: %s", r->log_urls[i],
+				snprintf(lasterr, sizeof(lasterr), "%.120s: %.120s", r->log_urls[i],
 				         cerr[0] ? cerr : curl_easy_strerror(cc));
 				KS_WARN(LOGCTX, "request to %s%s failed: %s", r->log_urls[i], path,
 				        cerr[0] ? cerr : curl_easy_strerror(cc));
@@ -346,8 +400,8 @@ static ks_err_t do_request(ks_registry_t *r, const char *path, const char *body,
 			}
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
 			if (*status >= 500) {
-				snprintf(lasterr, sizeof(lasterr), "%s: HTTP %ld", r->log_urls[i],
-				         *status);
+				snprintf(lasterr, sizeof(lasterr), "%.200s: HTTP %ld",
+				         r->log_urls[i], *status);
 				KS_WARN(LOGCTX, "%s%s answered HTTP %ld", r->log_urls[i], path,
 				        *status);
 				continue;
@@ -380,26 +434,20 @@ static ks_err_t http_error(long status, const ks_buf_t *resp, const char *what, 
 	return err;
 }
 
-ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_json,
-                                const char **schema_type, char *errstr, size_t errlen)
+/* GET path -> a new cache entry (not linked). Called with the lock. */
+static ks_err_t fetch(ks_registry_t *r, const char *path, const char *what, cache_ent_t **out,
+                      char *errstr, size_t errlen)
 {
-	cache_ent_t *e;
 	ks_buf_t resp = KS_BUF_INIT;
-	char path[64], what[64];
 	long status = 0;
 	ks_err_t err;
 	json_t *j = NULL;
 	const char *s, *t;
 
-	pthread_mutex_lock(&r->lock);
-	if ((e = cache_find(r, id)))
-		goto found;
-	snprintf(path, sizeof(path), "/schemas/ids/%d", id);
-	snprintf(what, sizeof(what), "schema id %d", id);
 	if ((err = do_request(r, path, NULL, &status, &resp, errstr, errlen)))
 		goto out;
 	if (status == 404) {
-		err = ks_seterr(errstr, errlen, KS_ERR_RECORD, "schema id %d not found", id);
+		err = ks_seterr(errstr, errlen, KS_ERR_RECORD, "%s not found", what);
 		goto out;
 	}
 	if (status < 200 || status >= 300) {
@@ -411,22 +459,97 @@ ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_js
 	t = json_string_value(json_object_get(j, "schemaType"));
 	if (!s) {
 		err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-		                "schema id %d: registry answer has no \"schema\" string", id);
+		                "%s: registry answer has no \"schema\" string", what);
 		goto out;
 	}
-	if (!(e = cache_put(r, id, s, t))) {
+	if (!(*out = ent_new(s, t, json_object_get(j, "references"))))
+		err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+out:
+	json_decref(j);
+	ks_buf_free(&resp);
+	return err;
+}
+
+ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_json,
+                                const char **schema_type, char *errstr, size_t errlen)
+{
+	const ks_registry_ref_t *refs;
+	size_t nrefs;
+
+	return ks_registry_get_schema_refs(r, id, schema_json, schema_type, &refs, &nrefs, errstr,
+	                                   errlen);
+}
+
+ks_err_t ks_registry_get_schema_refs(ks_registry_t *r, int id, const char **schema_json,
+                                     const char **schema_type, const ks_registry_ref_t **refs,
+                                     size_t *nrefs, char *errstr, size_t errlen)
+{
+	cache_ent_t *e;
+	char path[64], what[64];
+	ks_err_t err = KS_OK;
+
+	pthread_mutex_lock(&r->lock);
+	if (!(e = cache_find(r, id))) {
+		snprintf(path, sizeof(path), "/schemas/ids/%d", id);
+		snprintf(what, sizeof(what), "schema id %d", id);
+		if (!(err = fetch(r, path, what, &e, errstr, errlen))) {
+			e->id = id;
+			e->next = r->buckets[(unsigned)id % NBUCKETS];
+			r->buckets[(unsigned)id % NBUCKETS] = e;
+		}
+	}
+	if (!err) {
+		*schema_json = e->json;
+		if (schema_type)
+			*schema_type = e->type ? e->type : "AVRO";
+		*refs = e->refs;
+		*nrefs = e->nrefs;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+ks_err_t ks_registry_get_version(ks_registry_t *r, const char *subject, int version,
+                                 const char **schema_json, const ks_registry_ref_t **refs,
+                                 size_t *nrefs, char *errstr, size_t errlen)
+{
+	ks_buf_t key = KS_BUF_INIT, path = KS_BUF_INIT;
+	cache_ent_t *e;
+	char *esc = NULL;
+	ks_err_t err = KS_OK;
+
+	pthread_mutex_lock(&r->lock);
+	ks_buf_printf(&key, "%s\n%d", subject, version);
+	if (ks_buf_failed(&key)) {
 		err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 		goto out;
 	}
-found:
+	if (!(e = version_find(r, key.data))) {
+		char what[300];
+		if (!(esc = curl_easy_escape(r->curl, subject, 0))) {
+			err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+			goto out;
+		}
+		ks_buf_printf(&path, "/subjects/%s/versions/%d", esc, version);
+		snprintf(what, sizeof(what), "subject %.200s version %d", subject, version);
+		if (ks_buf_failed(&path)) {
+			err = ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+			goto out;
+		}
+		if ((err = fetch(r, path.data, what, &e, errstr, errlen)))
+			goto out;
+		e->key = ks_buf_steal(&key);
+		e->next = r->versions;
+		r->versions = e;
+	}
 	*schema_json = e->json;
-	if (schema_type)
-		*schema_type = e->type ? e->type : "AVRO";
-	err = KS_OK;
+	*refs = e->refs;
+	*nrefs = e->nrefs;
 out:
 	pthread_mutex_unlock(&r->lock);
-	json_decref(j);
-	ks_buf_free(&resp);
+	curl_free(esc);
+	ks_buf_free(&key);
+	ks_buf_free(&path);
 	return err;
 }
 

@@ -44,6 +44,28 @@ void ks_registry_destroy(ks_registry_t *r); /* accepts NULL */
 ks_err_t ks_registry_get_schema(ks_registry_t *r, int id, const char **schema_json,
                                 const char **schema_type, char *errstr, size_t errlen) KS_WUR;
 
+/* A schema reference: the named type `name` is defined by subject/version. */
+typedef struct ks_registry_ref {
+	const char *name, *subject;
+	int version;
+} ks_registry_ref_t;
+
+/*
+ * ks_registry_get_schema plus the schema's references (borrowed from the
+ * cache like the text; *nrefs = 0 when it has none).
+ */
+ks_err_t ks_registry_get_schema_refs(ks_registry_t *r, int id, const char **schema_json,
+                                     const char **schema_type, const ks_registry_ref_t **refs,
+                                     size_t *nrefs, char *errstr, size_t errlen) KS_WUR;
+
+/*
+ * The schema registered as subject/version (GET /subjects/{s}/versions/{v}),
+ * cached forever like ids; used to resolve references. Same error classes.
+ */
+ks_err_t ks_registry_get_version(ks_registry_t *r, const char *subject, int version,
+                                 const char **schema_json, const ks_registry_ref_t **refs,
+                                 size_t *nrefs, char *errstr, size_t errlen) KS_WUR;
+
 /*
  * Registers schema_json (Avro) under subject (POST /subjects/{subject}/versions)
  * and stores the id in *id; idempotent on the registry side. Same error

@@ -4,6 +4,7 @@
  * one fixed schema, owned by the converter.
  */
 #include "converter_impl.h"
+#include "utf8.h"
 
 #include "../lib/ks.h"
 
@@ -17,9 +18,13 @@ static ks_err_t raw_to_connect(ks_converter_t *c, const char *topic, const void 
 	ks_value_t *v = ks_value_new(arena, s->type);
 
 	(void)topic;
-	if (!v || !(v->u.s.ptr = ks_arena_memdup(arena, data, len)))
+	if (!v)
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
-	v->u.s.len = len;
+	/* StringConverter decodes with replacement, as Java's new String(bytes, UTF_8) */
+	v->u.s.ptr = s->type == KS_TYPE_STRING ? ks_utf8_copy(arena, data, len, &v->u.s.len)
+	                                       : ks_arena_memdup(arena, data, v->u.s.len = len);
+	if (!v->u.s.ptr)
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 	*schema = s;
 	*value = v;
 	return KS_OK;

@@ -115,8 +115,10 @@ static void put_json_string(ks_buf_t *out, const char *s, size_t len)
 /* Unscaled big-endian two's complement + scale -> exact decimal text. */
 static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int scale)
 {
+	/* huge scales (a bad schema parameter) are written with an exponent */
+	int expo = scale > 100 || scale < -100;
 	unsigned char *mag = malloc(len ? len : 1);
-	char *digits = malloc(len * 3 + 2);
+	char *digits = malloc(len * 3 + 2 + (!expo && scale > 0 ? (size_t)scale : 0));
 	size_t nd = 0;
 	int neg = len && (p[0] & 0x80);
 
@@ -146,6 +148,16 @@ static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int s
 		digits[nd++] = (char)('0' + rem);
 		if (!nz)
 			break;
+	}
+	if (expo) {
+		if (neg)
+			ks_buf_putc(out, '-');
+		for (size_t i = nd; i-- > 0;)
+			ks_buf_putc(out, digits[i]);
+		ks_buf_printf(out, "E%d", -scale);
+		free(mag);
+		free(digits);
+		return;
 	}
 	/* digits are reversed; pad so there is at least one digit before the point */
 	while (scale > 0 && nd <= (size_t)scale)
@@ -200,10 +212,10 @@ static void put_time(ks_buf_t *out, int64_t t, int64_t unit)
 
 static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
 {
-	int64_t day = floordiv(t, 86400 * unit);
+	int64_t day = floordiv(t, 86400 * unit), rem = t % (86400 * unit);
 	put_date(out, day);
 	ks_buf_putc(out, 'T');
-	put_time(out, t - day * 86400 * unit, unit);
+	put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);
 	ks_buf_putc(out, 'Z');
 }
 
@@ -231,7 +243,8 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 		case KS_LOGICAL_TIME_MICROS: {
 			int64_t unit = s->logical == KS_LOGICAL_TIME ? 1000 : 1000000;
 			ks_buf_putc(out, '"');
-			put_time(out, v->u.i - floordiv(v->u.i, 86400 * unit) * 86400 * unit, unit);
+			int64_t rem = v->u.i % (86400 * unit);
+			put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);
 			ks_buf_putc(out, '"');
 			return;
 		}

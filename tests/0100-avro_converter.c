@@ -155,6 +155,7 @@ KS_TEST(logical_types)
 	KS_CHECK_STR(ks_schema_param(s->fields[6].schema, "connect.decimal.precision"), "10");
 	KS_CHECK_INT(s->fields[7].schema->logical, KS_LOGICAL_DECIMAL);
 	KS_CHECK_INT(s->fields[7].schema->scale, 3);
+	KS_CHECK_STR(ks_schema_param(s->fields[7].schema, "connect.fixed.size"), "4");
 	KS_CHECK_INT(v->u.st.fields[0].u.i, 19000);
 	KS_CHECK_INT(v->u.st.fields[1].u.i, 45296789);
 	KS_CHECK_INT(v->u.st.fields[2].u.i, 1714953600000LL);
@@ -426,10 +427,44 @@ KS_TEST(invalid_schemas)
 	KS_CHECK(!s && strstr(e, "unknown type"), "%s", e);
 	s = ks_avro_schema_to_connect("[\"int\",\"int\"]", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "two branches"), "%s", e);
+	s = ks_avro_schema_to_connect("[\"int\",{\"type\":\"array\",\"items\":\"int\"},"
+	                              "{\"type\":\"map\",\"values\":\"int\"}]",
+	                              e, sizeof(e));
+	KS_CHECK(s && s->nfields == 3, "%s", e);
+	KS_CHECK_STR(s->fields[1].name, "array");
+	KS_CHECK_STR(s->fields[2].name, "map");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect("[\"int\",{\"type\":[\"string\",\"long\"]}]", e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "union may not directly contain a union"), "%s", e);
+	s = ks_avro_schema_to_connect("[\"null\",{\"type\":[\"string\",\"null\"]}]", e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "union may not directly contain a union"), "%s", e);
 	s = ks_avro_schema_to_connect("{not json", e, sizeof(e));
 	KS_CHECK(!s && strstr(e, "not JSON"), "%s", e);
 	s = ks_avro_schema_to_connect("{\"type\":\"map\",\"values\":\"double\"}", e, sizeof(e));
 	KS_CHECK(s && s->type == KS_TYPE_MAP && s->value_schema->type == KS_TYPE_FLOAT64, "%s", e);
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect(
+	        "{\"type\":\"enum\",\"name\":\"a.Suit\",\"doc\":\"suits\",\"default\":\"H\","
+	        "\"symbols\":[\"H\",\"S\"],\"avro.x\":3,\"avro.java.string\":\"String\"}",
+	        e, sizeof(e));
+	KS_CHECK(s, "%s", e);
+	KS_CHECK_STR(ks_schema_param(s, "io.confluent.connect.avro.enum.doc.Suit"), "suits");
+	KS_CHECK_STR(ks_schema_param(s, "io.confluent.connect.avro.enum.default.Suit"), "H");
+	KS_CHECK_STR(ks_schema_param(s, "avro.x"), "3");
+	KS_CHECK_STR(ks_schema_param(s, "avro.java.string"), "String");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect("{\"type\":\"fixed\",\"name\":\"F\",\"size\":16}", e,
+	                              sizeof(e));
+	KS_CHECK(s && s->type == KS_TYPE_BYTES, "%s", e);
+	KS_CHECK_STR(s->name, "F");
+	KS_CHECK_STR(ks_schema_param(s, "connect.fixed.size"), "16");
+	ks_schema_unref(s);
+	s = ks_avro_schema_to_connect(
+	        "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"KV\","
+	        "\"connect.internal.type\":\"MapEntry\",\"fields\":[{\"name\":\"key\",\"type\":"
+	        "\"long\"},{\"name\":\"value\",\"type\":\"string\"}]}}",
+	        e, sizeof(e));
+	KS_CHECK(s && s->type == KS_TYPE_MAP && s->key_schema->type == KS_TYPE_INT64, "%s", e);
 	ks_schema_unref(s);
 	/* a schema the converter cannot map makes the record a poison record */
 	setup();
@@ -445,4 +480,44 @@ KS_TEST(invalid_schemas)
 	conv = NULL;
 	ks_arena_destroy(arena);
 	arena = NULL;
+}
+
+KS_TEST(named_type_expansion_is_bounded)
+{
+	/* T0 has two fields of T1, T1 two of T2, ... : 2^20 uses when expanded */
+	ks_buf_t b = KS_BUF_INIT;
+	char e[KS_ERRSTR_SIZE];
+	ks_schema_t *s;
+	for (int i = 0; i < 19; i++)
+		ks_buf_printf(&b,
+		              "{\"type\":\"record\",\"name\":\"T%d\",\"fields\":[{\"name\":\"a\","
+		              "\"type\":",
+		              i);
+	ks_buf_puts(&b, "{\"type\":\"record\",\"name\":\"T19\",\"fields\":[{\"name\":\"a\","
+	                "\"type\":\"int\"}]}");
+	for (int i = 18; i >= 0; i--)
+		ks_buf_printf(&b, "},{\"name\":\"b\",\"type\":\"T%d\"}]}", i + 1);
+	s = ks_avro_schema_to_connect(b.data, e, sizeof(e));
+	KS_CHECK(!s && strstr(e, "too large"), "%s", e);
+	ks_buf_free(&b);
+}
+
+KS_TEST(invalid_utf8_is_replaced_like_java)
+{
+	/* "a" FF "b" E2 82 (truncated) ; then ED A0 80 (a surrogate: 3 bad bytes) */
+	static const unsigned char b1[] = {0x0a, 'a', 0xff, 'b', 0xe2, 0x82};
+	static const unsigned char b2[] = {0x06, 0xed, 0xa0, 0x80};
+	static const unsigned char ok[] = {0x08, 0xf0, 0x9f, 0x98, 0x80}; /* U+1F600 stays */
+	const ks_schema_t *s;
+	ks_value_t *v;
+	setup();
+	seed(30, "\"string\"");
+	KS_CHECK_INT(conv_body(30, b1, sizeof(b1), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "a\xef\xbf\xbd"
+	                         "b\xef\xbf\xbd");
+	KS_CHECK_INT(v->u.s.len, 8);
+	KS_CHECK_INT(conv_body(30, b2, sizeof(b2), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	KS_CHECK_INT(conv_body(30, ok, sizeof(ok), &s, &v), KS_OK);
+	KS_CHECK_STR(v->u.s.ptr, "\xf0\x9f\x98\x80");
 }

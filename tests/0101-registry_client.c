@@ -9,6 +9,7 @@
 #include "../schemas/avro_converter.h"
 #include "lib/harness.h"
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +37,24 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	MHD_add_response_header(r, "Content-Type", "application/vnd.schemaregistry.v1+json");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
+	return ret;
+}
+
+/* {"schema": text, "references": [{name, subject, version}]} */
+static enum MHD_Result reply_schema(struct MHD_Connection *c, const char *text, const char *rname,
+                                    const char *rsubject, int rversion)
+{
+	json_t *j = json_pack("{s:s}", "schema", text);
+	char *body;
+	enum MHD_Result ret;
+	if (rname)
+		json_object_set_new(j, "references",
+		                    json_pack("[{s:s,s:s,s:i}]", "name", rname, "subject", rsubject,
+		                              "version", rversion));
+	body = json_dumps(j, JSON_COMPACT);
+	ret = reply(c, 200, body);
+	free(body);
+	json_decref(j);
 	return ret;
 }
 
@@ -78,6 +97,26 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return reply(
 		        c, 200,
 		        "{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
+	if (!strcmp(method, "GET") && !strcmp(url, "/schemas/ids/5"))
+		return reply_schema(c,
+		                    "{\"type\":\"record\",\"name\":\"Order\",\"fields\":["
+		                    "{\"name\":\"c\",\"type\":\"com.x.Customer\"},"
+		                    "{\"name\":\"n\",\"type\":\"int\"}]}",
+		                    "com.x.Customer", "customer", 1);
+	if (!strcmp(method, "GET") && !strcmp(url, "/subjects/customer/versions/1"))
+		return reply_schema(c,
+		                    "{\"type\":\"record\",\"name\":\"Customer\",\"namespace\":"
+		                    "\"com.x\",\"fields\":[{\"name\":\"a\",\"type\":\"Addr\"}]}",
+		                    "com.x.Addr", "addr", 2);
+	if (!strcmp(method, "GET") && !strcmp(url, "/subjects/addr/versions/2"))
+		return reply_schema(
+		        c,
+		        "{\"type\":\"record\",\"name\":\"Addr\",\"namespace\":"
+		        "\"com.x\",\"fields\":[{\"name\":\"zip\",\"type\":\"string\"}]}",
+		        NULL, NULL, 0);
+	if (!strcmp(method, "GET") && !strcmp(url, "/schemas/ids/7"))
+		return reply_schema(c, "{\"type\":\"array\",\"items\":\"a.Gone\"}", "a.Gone",
+		                    "missing", 1);
 	if (!strcmp(method, "POST") && !strcmp(url, "/subjects/bets-value/versions"))
 		return reply(c, 200, "{\"id\":42}");
 	return reply(c, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
@@ -290,6 +329,43 @@ KS_TEST(avro_converter_through_registry)
 	        ks_converter_to_connect(c, "t", rec5, sizeof(rec5), a, &s, &v, err, sizeof(err)),
 	        KS_OK);
 	KS_CHECK_STR(v->u.s.ptr, "a");
+	ks_converter_destroy(c);
+	ks_arena_destroy(a);
+	srv_stop();
+}
+
+KS_TEST(schema_references)
+{
+	static const unsigned char order[] = {0, 0, 0, 0, 5, 0x04, 'a', 'b', 0x06};
+	static const unsigned char gone[] = {0, 0, 0, 0, 7, 0x00};
+	char url[64];
+	ks_props_t *p = ks_props_new();
+	ks_converter_t *c;
+	ks_arena_t *a = ks_arena_new(0);
+	const ks_schema_t *s;
+	ks_value_t *v;
+
+	srv_start(0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", S.port);
+	KS_CHECK(!ks_props_set(p, "schema.registry.url", url), "props");
+	c = ks_converter_new("io.confluent.connect.avro.AvroConverter", p, 0, err, sizeof(err));
+	ks_props_destroy(p);
+	KS_CHECK(c, "%s", err);
+	S.hits = 0;
+	KS_CHECK_INT(
+	        ks_converter_to_connect(c, "t", order, sizeof(order), a, &s, &v, err, sizeof(err)),
+	        KS_OK);
+	KS_CHECK_INT(S.hits, 3); /* the id, then customer/1, then addr/2 */
+	KS_CHECK_STR(s->name, "Order");
+	KS_CHECK_STR(s->fields[0].schema->name, "com.x.Customer");
+	KS_CHECK_STR(s->fields[0].schema->fields[0].schema->name, "com.x.Addr");
+	KS_CHECK_STR(v->u.st.fields[0].u.st.fields[0].u.st.fields[0].u.s.ptr, "ab");
+	KS_CHECK_INT(v->u.st.fields[1].u.i, 3);
+	KS_CHECK_INT(
+	        ks_converter_to_connect(c, "t", gone, sizeof(gone), a, &s, &v, err, sizeof(err)),
+	        KS_ERR_RECORD);
+	KS_CHECK(strstr(err, "schema id 7") && strstr(err, "subject missing version 1 not found"),
+	         "%s", err);
 	ks_converter_destroy(c);
 	ks_arena_destroy(a);
 	srv_stop();

@@ -210,6 +210,8 @@ KS_TEST(string_bytes_and_dispatch)
 	KS_CHECK_INT(conv(c, "héllo", &s, &v), KS_OK);
 	KS_CHECK(s->type == KS_TYPE_STRING && s->optional, "optional string");
 	KS_CHECK_STR(v->u.s.ptr, "héllo");
+	KS_CHECK_INT(conv(c, "x\xc3(", &s, &v), KS_OK); /* broken sequence: U+FFFD */
+	KS_CHECK_STR(v->u.s.ptr, "x\xef\xbf\xbd(");
 	KS_CHECK_INT(ks_converter_to_connect(c, "t", NULL, 0, arena, &s, &v, err, sizeof(err)),
 	             KS_OK);
 	KS_CHECK(!s && !v, "null stays null");
