@@ -379,14 +379,28 @@ int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *co
 {
 	char prefix[64];
 	const char *cls = conn ? ks_props_get(conn, which) : NULL;
-	const ks_props_t *src = conn;
+	ks_props_t *extra;
 
-	if (!cls || !*cls) {
-		cls = ks_config_string(wc->cfg, which);
-		src = wc->props;
-	}
 	snprintf(prefix, sizeof(prefix), "%s.", which);
-	*class_out = cls;
-	*props_out = ks_props_subset(src, prefix);
-	return *props_out ? 0 : -1;
+	if (cls && *cls) { /* the connector's own converter: only its settings */
+		*class_out = cls;
+		*props_out = ks_props_subset(conn, prefix);
+		return *props_out ? 0 : -1;
+	}
+	/* The worker's converter. Connect would ignore the connector's prefixed
+	 * settings here; we let them override the worker's (a connector that only
+	 * sets value.converter.schema.registry.url then just works). */
+	*class_out = ks_config_string(wc->cfg, which);
+	*props_out = ks_props_subset(wc->props, prefix);
+	if (!*props_out)
+		return -1;
+	extra = conn ? ks_props_subset(conn, prefix) : NULL;
+	if (conn && (!extra || ks_props_merge(*props_out, extra))) {
+		ks_props_destroy(extra);
+		ks_props_destroy(*props_out);
+		*props_out = NULL;
+		return -1;
+	}
+	ks_props_destroy(extra);
+	return 0;
 }
