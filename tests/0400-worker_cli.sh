@@ -66,9 +66,12 @@ check "worker_id is host:port" bash -c \
 printf 'k1:v1\nk2:v2\n' | produce cli-t
 check "records reach a command-line connector" wait_for 30 sink_has cli-c 2
 
-# SIGTERM: exit 0 within the graceful timeout
-w_stop TERM
-check_eq "SIGTERM: exit 0" "$KRC" 0
+# SIGTERM while records stream in: exit 0 within the graceful timeout
+# (task.shutdown.graceful.timeout.ms, 5 s by default) plus the group leave
+(for i in $(seq 1 20000); do echo "s$i:x$i"; done | produce cli-t) &
+wait_for 30 sink_has cli-a 100
+w_stop TERM 12
+check_eq "SIGTERM: exit 0 promptly" "$KRC" 0
 check "SIGTERM: clean stop logged" grep -q "worker stopped" "$W/ksink.log"
 check "SIGTERM: tasks left their group" grep -q "task stopped" "$W/ksink.log"
 

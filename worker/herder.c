@@ -1370,9 +1370,19 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	pthread_mutex_lock(&h->lock);
 	ks_buf_puts(out, "# HELP ksink_connector_state Connector state (1 for its current state).\n"
 	                 "# TYPE ksink_connector_state gauge\n");
-	for (conn_t *c = h->conns; c; c = c->next)
-		ks_buf_printf(out, "ksink_connector_state{connector=\"%s\",state=\"%s\"} 1\n",
-		              c->name, ks_state_name(conn_state(h, c)));
+	for (conn_t *c = h->conns; c; c = c->next) {
+		ks_buf_puts(out, "ksink_connector_state{connector=\"");
+		for (const char *p = c->name; *p; p++) {
+			if (*p == '\n') {
+				ks_buf_puts(out, "\\n");
+				continue;
+			}
+			if (*p == '\\' || *p == '"')
+				ks_buf_putc(out, '\\');
+			ks_buf_putc(out, *p);
+		}
+		ks_buf_printf(out, "\",state=\"%s\"} 1\n", ks_state_name(conn_state(h, c)));
+	}
 	for (size_t i = 0; i < KS_ARRAY_SIZE(help); i++)
 		ks_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2],
 		              help[i][0], help[i][1]);

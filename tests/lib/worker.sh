@@ -7,7 +7,7 @@
 #   w_mock [TOPIC:N ...]        own mock cluster, sets $BS
 #   w_props FILE [k=v ...]      worker.properties for $BS on a free port ($PORT)
 #   w_start FILE [CONN...]      start build/ksink in the background ($KPID, $URL)
-#   w_stop [SIGNAL]             stop it (default TERM) and wait; sets $KRC
+#   w_stop [SIGNAL] [SECS]      stop it (default TERM) within SECS; sets $KRC
 #   api METHOD PATH [JSON]      curl; sets $CODE and $BODY
 #   produce TOPIC               key:value lines on stdin -> kcat
 #   memsink NAME TOPICS [k=v]   a MemorySink connector JSON ({"name","config"})
@@ -80,13 +80,29 @@ w_start() {
 	wait_for 15 w_healthy
 }
 
+w_running() { # pid alive and not a zombie
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $st != Z* ]]
+}
+
+# w_stop [SIGNAL] [SECS]: signal the worker, wait at most SECS (default 30)
+# for it to end (else kill -9 and KRC=timeout), reap it, KRC = exit status.
 w_stop() {
-	local sig=${1:-TERM}
+	local sig=${1:-TERM} secs=${2:-30} deadline
 	KRC=""
 	[ -z "$KPID" ] && return 0
 	kill -"$sig" "$KPID" 2>/dev/null
-	wait "$KPID"
-	KRC=$?
+	deadline=$((SECONDS + secs))
+	while w_running "$KPID" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+	if w_running "$KPID"; then
+		kill -9 "$KPID" 2>/dev/null
+		wait "$KPID" 2>/dev/null
+		KRC=timeout
+	else
+		wait "$KPID"
+		KRC=$?
+	fi
 	KPID=""
 }
 
