@@ -337,15 +337,24 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 		if (v && *v && !ks_converter_known(v))
 			(void)ks_config_add_error(cfg, key, "Class %s could not be found.", v);
 	}
-	if (!strcmp(ks_config_string(h->wc->cfg, "connector.client.config.override.policy"),
-	            "None")) {
-		for (size_t i = 0; i < ks_props_count(config); i++)
-			if (!strncmp(ks_props_key(config, i), "consumer.override.", 18))
-				(void)ks_config_add_error(cfg, "name",
-				                          "The 'None' policy does not allow '%s' "
-				                          "to be overridden in the "
-				                          "connector configuration.",
-				                          ks_props_key(config, i) + 18);
+	{
+		/* connector.client.config.override.policy: All, None or Principal */
+		const char *policy =
+		        ks_config_string(h->wc->cfg, "connector.client.config.override.policy");
+		for (size_t i = 0; policy && i < ks_props_count(config); i++) {
+			const char *k = ks_props_key(config, i);
+			if (strncmp(k, "consumer.override.", 18) || ks_strcaseeq(policy, "All"))
+				continue;
+			if (ks_strcaseeq(policy, "Principal") &&
+			    (!strcmp(k + 18, "sasl.jaas.config") ||
+			     !strcmp(k + 18, "sasl.mechanism") ||
+			     !strcmp(k + 18, "security.protocol")))
+				continue;
+			(void)ks_config_add_error(cfg, "name",
+			                          "The '%s' policy does not allow '%s' to be "
+			                          "overridden in the connector configuration.",
+			                          policy, k + 18);
+		}
 	}
 	nerr = ks_config_error_count(cfg);
 	ci = ks_config_infos_json(cfg, cls);
