@@ -183,6 +183,7 @@ struct ks_task {
 	int need_seek;
 	int failed;
 	int tolerance_all;
+	int reset_earliest; /* auto.offset.reset is earliest */
 	size_t batch_max;
 };
 
@@ -290,11 +291,17 @@ static void resume_all(ks_task_t *t)
 	l = assignment_list(t);
 	rd_kafka_resume_partitions(t->rk, l);
 	seek = rd_kafka_topic_partition_list_new(l->cnt);
-	for (int i = 0; i < l->cnt; i++)
-		if (l->elems[i].offset >= 0)
+	for (int i = 0; i < l->cnt; i++) {
+		/* never read and nothing committed: where auto.offset.reset would
+		 * start (messages fetched before the pause were purged) */
+		int64_t off = l->elems[i].offset >= 0 ? l->elems[i].offset
+		              : t->reset_earliest     ? RD_KAFKA_OFFSET_BEGINNING
+		                                      : RD_KAFKA_OFFSET_INVALID;
+		if (off != RD_KAFKA_OFFSET_INVALID)
 			rd_kafka_topic_partition_list_add(seek, l->elems[i].topic,
 			                                  l->elems[i].partition)
-			        ->offset = l->elems[i].offset;
+			        ->offset = off;
+	}
 	if (seek->cnt && (err = rd_kafka_seek_partitions(t->rk, seek, 5000))) {
 		KS_WARN(t->ctx, "seek after resume: %s", rd_kafka_error_string(err));
 		rd_kafka_error_destroy(err);
@@ -547,6 +554,11 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 			out = NULL;
 		}
 	}
+	/* Where the group left off, for partitions the connector has no offset
+	 * for: we want our own position for every partition (see resume_all). */
+	rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+	if (rd_kafka_committed(t->rk, committed, 10000))
+		KS_WARN(t->ctx, "could not read the group's committed offsets");
 	pthread_mutex_lock(&t->lock);
 	for (int i = 0; i < parts->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &parts->elems[i];
@@ -556,6 +568,8 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 				if (out[j].topic && out[j].partition == p->partition &&
 				    !strcmp(out[j].topic, p->topic))
 					off = out[j].offset;
+		if (off < 0 && committed->elems[i].offset >= 0 && !committed->elems[i].err)
+			off = committed->elems[i].offset;
 		p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_INVALID;
 		np[i].topic = ks_strdup(p->topic);
 		np[i].partition = p->partition;
@@ -567,13 +581,13 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	t->parts = np;
 	t->nparts = (size_t)parts->cnt;
 	pthread_mutex_unlock(&t->lock);
+	rd_kafka_topic_partition_list_destroy(committed);
 	ks_tp_offsets_free(out, out ? (size_t)parts->cnt : 0);
 	free(in);
 	for (int i = 0; i < parts->cnt; i++) {
 		if (parts->elems[i].offset >= 0)
-			KS_INFO(t->ctx, "assigned %s[%d] from offset %lld (connector)",
-			        parts->elems[i].topic, (int)parts->elems[i].partition,
-			        (long long)parts->elems[i].offset);
+			KS_INFO(t->ctx, "assigned %s[%d] from offset %lld", parts->elems[i].topic,
+			        (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
 		else
 			KS_INFO(t->ctx, "assigned %s[%d] from the group's committed offset",
 			        parts->elems[i].topic, (int)parts->elems[i].partition);
@@ -849,6 +863,9 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
 	if (!t->batch_max)
 		t->batch_max = 3000;
+	v = ks_props_get(cp, "auto.offset.reset");
+	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
+	                    ks_strcaseeq(v, "beginning");
 	conf = rd_kafka_conf_new();
 	for (size_t i = 0; i < ks_props_count(cp); i++) {
 		const char *k = ks_props_key(cp, i);
@@ -891,9 +908,7 @@ static void run_loop(ks_task_t *t)
 		if (t->failed)
 			break;
 		if (t->paused_applied) {
-			rd_kafka_message_t *m = rd_kafka_consumer_poll(t->rk, 100);
-			if (m)
-				rd_kafka_message_destroy(m); /* sought back on resume */
+			idle_poll(t, 100); /* sought back on resume */
 			continue;
 		}
 		if (!t->has_batch)

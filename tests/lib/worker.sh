@@ -36,7 +36,7 @@ w_init() {
 w_free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral range
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -75,9 +75,23 @@ w_props() {
 w_healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/health")" = 200 ]; }
 
 w_start() {
-	"$BUILD/ksink" standalone "$@" >>"$W/ksink.log" 2>&1 &
-	KPID=$!
-	wait_for 15 w_healthy
+	local try
+	for try in 1 2 3; do
+		"$BUILD/ksink" standalone "$@" >>"$W/ksink.log" 2>&1 &
+		KPID=$!
+		wait_for 15 w_healthy && return 0
+		# the port was taken meanwhile: pick another one and try again
+		if ! w_running "$KPID" && tail -2 "$W/ksink.log" | grep -q "cannot listen"; then
+			wait "$KPID" 2>/dev/null
+			KPID=""
+			PORT=$(w_free_port)
+			sed -i "s|^listeners=http://\([^:]*\):[0-9]*|listeners=http://\1:$PORT|" "$1"
+			URL=http://127.0.0.1:$PORT
+			continue
+		fi
+		return 1
+	done
+	return 1
 }
 
 w_running() { # pid alive and not a zombie
