@@ -1,0 +1,257 @@
+/*
+ * memory_sink.c — io.ksink.test.MemorySink, a tiny connector for tests of
+ * the worker and the REST API that must not depend on Postgres. It keeps
+ * staged records in memory and, on commit, appends one line per record to
+ * the file named by `file` (if set):
+ *
+ *   <topic>\t<partition>\t<offset>\t<key>\t<value>\t<task>\n
+ *
+ * Fault knobs for tests:
+ *   fail.value=S       a record whose string value is S fails alone
+ *                      (KS_ERR_RECORD with its bad_index)
+ *   retriable.file=F   while file F exists, commit returns KS_ERR_RETRIABLE
+ *   fail.start=true    task_new fails (a task FAILED at start)
+ * Offsets are not stored: open() answers -1, so tasks resume from the
+ * consumer group's committed offsets.
+ */
+#include "connector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const ks_cfg_def_t memory_defs[] = {
+        {.name = "file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_HIGH,
+         .group = "Memory",
+         .doc = "File that committed records are appended to (one line each)."},
+        {.name = "fail.value",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "A record with this string value fails with a record-level error."},
+        {.name = "retriable.file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "While this file exists, commits fail with a retriable error."},
+        {.name = "fail.start",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "false",
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "Fail the task at start (tests)."},
+        KS_CFG_END,
+};
+
+typedef struct staged {
+	char *line;
+	char *value;
+	char *topic;
+	int32_t partition;
+} staged_t;
+
+struct ks_sink_task {
+	char *file, *fail_value, *retriable_file;
+	int task_id;
+	staged_t *st;
+	size_t n, cap;
+};
+
+static void staged_free(staged_t *s)
+{
+	free(s->line);
+	free(s->value);
+	free(s->topic);
+}
+
+static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connector, int task_id,
+                                    char *errstr, size_t errlen)
+{
+	ks_sink_task_t *t;
+	const char *fs = ks_props_get(config, "fail.start");
+
+	(void)connector;
+	if (fs && ks_strcaseeq(fs, "true")) {
+		ks_seterr(errstr, errlen, -1, "fail.start=true: failing as asked");
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	t->file = ks_strdup(ks_props_get(config, "file"));
+	t->fail_value = ks_strdup(ks_props_get(config, "fail.value"));
+	t->retriable_file = ks_strdup(ks_props_get(config, "retriable.file"));
+	t->task_id = task_id;
+	return t;
+}
+
+static ks_err_t mem_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
+                         ks_tp_offset_t **out, char *errstr, size_t errlen)
+{
+	(void)t;
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		(*out)[i].topic = ks_strdup(parts[i].topic);
+		(*out)[i].partition = parts[i].partition;
+		(*out)[i].offset = -1;
+	}
+	return KS_OK;
+}
+
+/* Text of a value for the file: strings as they are, else its type. */
+static const char *text_of(const ks_value_t *v, char *buf, size_t len)
+{
+	if (!v || v->is_null)
+		return "null";
+	switch (v->type) {
+	case KS_TYPE_STRING:
+		return v->u.s.ptr;
+	case KS_TYPE_INT8:
+	case KS_TYPE_INT16:
+	case KS_TYPE_INT32:
+	case KS_TYPE_INT64:
+		snprintf(buf, len, "%lld", (long long)v->u.i);
+		return buf;
+	default:
+		snprintf(buf, len, "<%s>", ks_type_name(v->type));
+		return buf;
+	}
+}
+
+static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
+                        size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const ks_record_t *r = recs[i];
+		char kb[64], vb[64];
+		const char *k = text_of(r->key, kb, sizeof(kb)),
+		           *v = text_of(r->value, vb, sizeof(vb));
+		staged_t *s;
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 256;
+			staged_t *ns = realloc(t->st, cap * sizeof(*ns));
+			if (!ns)
+				return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
+			t->st = ns;
+			t->cap = cap;
+		}
+		s = &t->st[t->n];
+		memset(s, 0, sizeof(*s));
+		if (asprintf(&s->line, "%s\t%d\t%lld\t%s\t%s\t%d\n", r->topic, (int)r->partition,
+		             (long long)r->offset, k, v, t->task_id) < 0) {
+			s->line = NULL;
+			return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
+		}
+		s->value = ks_strdup(v);
+		s->topic = ks_strdup(r->topic);
+		s->partition = r->partition;
+		t->n++;
+	}
+	return KS_OK;
+}
+
+static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
+                       ks_commit_result_t *res)
+{
+	FILE *f;
+	(void)offsets;
+	(void)n;
+	res->err = KS_OK;
+	if (t->retriable_file && access(t->retriable_file, F_OK) == 0) {
+		res->err = KS_ERR_RETRIABLE;
+		snprintf(res->errstr, sizeof(res->errstr), "%s exists: store unavailable",
+		         t->retriable_file);
+		return;
+	}
+	for (size_t i = 0; t->fail_value && i < t->n; i++)
+		if (t->st[i].value && !strcmp(t->st[i].value, t->fail_value)) {
+			res->err = KS_ERR_RECORD;
+			res->bad_index = i;
+			snprintf(res->errstr, sizeof(res->errstr), "value '%s' refused",
+			         t->fail_value);
+			return;
+		}
+	if (t->file && t->n) {
+		f = fopen(t->file, "a");
+		if (!f) {
+			res->err = KS_ERR_RETRIABLE;
+			snprintf(res->errstr, sizeof(res->errstr), "cannot open %s", t->file);
+			return;
+		}
+		for (size_t i = 0; i < t->n; i++)
+			fputs(t->st[i].line, f);
+		if (fclose(f) != 0) {
+			res->err = KS_ERR_RETRIABLE;
+			snprintf(res->errstr, sizeof(res->errstr), "cannot write %s", t->file);
+			return;
+		}
+	}
+	for (size_t i = 0; i < t->n; i++)
+		staged_free(&t->st[i]);
+	t->n = 0;
+}
+
+static void mem_discard(ks_sink_task_t *t, size_t index)
+{
+	if (index >= t->n)
+		return;
+	staged_free(&t->st[index]);
+	memmove(&t->st[index], &t->st[index + 1], (t->n - index - 1) * sizeof(t->st[0]));
+	t->n--;
+}
+
+static void mem_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		int drop = 0;
+		for (size_t j = 0; j < n && !drop; j++)
+			drop = parts[j].partition == t->st[i].partition &&
+			       !strcmp(parts[j].topic, t->st[i].topic);
+		if (drop)
+			staged_free(&t->st[i]);
+		else
+			t->st[w++] = t->st[i];
+	}
+	t->n = w;
+}
+
+static void mem_task_destroy(ks_sink_task_t *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		staged_free(&t->st[i]);
+	free(t->st);
+	free(t->file);
+	free(t->fail_value);
+	free(t->retriable_file);
+	free(t);
+}
+
+static const char *const memory_aliases[] = {"MemorySink", "MemorySinkConnector", NULL};
+
+const ks_connector_plugin_t ks_test_memory_sink_plugin = {
+        .class_name = "io.ksink.test.MemorySink",
+        .aliases = memory_aliases,
+        .type = "sink",
+        .version = "0.1.0",
+        .config_defs = memory_defs,
+        .validate = NULL,
+        .task_new = mem_task_new,
+        .open = mem_open,
+        .put = mem_put,
+        .commit = mem_commit,
+        .discard = mem_discard,
+        .close = mem_close,
+        .task_destroy = mem_task_destroy,
+        .offsets_read = NULL,
+        .offsets_alter = NULL,
+};

@@ -1,0 +1,1007 @@
+/*
+ * rest.c — the HTTP server and the Connect REST routes (see rest.h).
+ *
+ * A request is read whole (bodies are capped at KS_REST_MAX_BODY), its path
+ * split into percent-decoded segments (so a connector named "a/b" is
+ * addressed as /connectors/a%2Fb), then dispatched on the segments and the
+ * method. Handlers call the herder and turn its result into a status code and
+ * a JSON body. Status codes follow Connect: 201 + Location on create, 202 for
+ * pause/resume/topic reset/restart with a body, 204 for delete/stop/plain
+ * restart, 404 unknown path, 405 wrong method, 415 non-JSON body type, 500
+ * for a body that is not JSON (Connect's Jackson error becomes a 500 too).
+ */
+#include "rest.h"
+
+#include "../lib/buf.h"
+#include "../lib/log.h"
+#include "../schemas/converter.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOGCTX   "rest"
+#define MAX_SEGS 8
+
+struct ks_rest {
+	struct MHD_Daemon *d;
+	ks_herder_t *h;
+};
+
+/* Per-request state: the body as it arrives. */
+typedef struct req {
+	ks_buf_t body;
+	int too_big;
+} req_t;
+
+/* A response under construction. */
+typedef struct resp {
+	int status;
+	json_t *json; /* body (stolen) */
+	char *text;   /* or a text body */
+	const char *ctype;
+	char *location;
+} resp_t;
+
+/* ---------------- logger last-modified times ---------------- */
+
+static pthread_mutex_t lm_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[96];
+	int64_t ms;
+} lm[64];
+static int nlm;
+
+static void lm_set(const char *name)
+{
+	pthread_mutex_lock(&lm_lock);
+	int i;
+	for (i = 0; i < nlm; i++)
+		if (!strcmp(lm[i].name, name))
+			break;
+	if (i == nlm && nlm < (int)KS_ARRAY_SIZE(lm)) {
+		snprintf(lm[i].name, sizeof(lm[i].name), "%s", name);
+		nlm++;
+	}
+	if (i < nlm)
+		lm[i].ms = ks_wall_ms();
+	pthread_mutex_unlock(&lm_lock);
+}
+
+static json_t *lm_get(const char *name)
+{
+	json_t *v = json_null();
+	pthread_mutex_lock(&lm_lock);
+	for (int i = 0; i < nlm; i++)
+		if (!strcmp(lm[i].name, name))
+			v = json_integer(lm[i].ms);
+	pthread_mutex_unlock(&lm_lock);
+	return v;
+}
+
+/* ---------------- helpers ---------------- */
+
+int ks_rest_status_of(ks_hres_t r, int ok_status)
+{
+	switch (r) {
+	case KS_H_OK:
+		return ok_status;
+	case KS_H_CREATED:
+		return 201;
+	case KS_H_BAD:
+		return 400;
+	case KS_H_NOTFOUND:
+		return 404;
+	case KS_H_EXISTS:
+		return 409;
+	case KS_H_FORBIDDEN:
+		return 403;
+	case KS_H_INTERNAL:
+		return 500;
+	}
+	return 500;
+}
+
+static void set_error(resp_t *rs, int status, const char *msg)
+{
+	json_decref(rs->json);
+	rs->status = status;
+	rs->json = json_object();
+	json_object_set_new(rs->json, "error_code", json_integer(status));
+	json_object_set_new(rs->json, "message", json_string(msg));
+}
+
+/* Sets the response from a herder result: body on success, error else. */
+static void from_herder(resp_t *rs, ks_hres_t r, int ok_status, json_t *body, const char *errstr)
+{
+	if (r == KS_H_OK || r == KS_H_CREATED) {
+		rs->status = ks_rest_status_of(r, ok_status);
+		rs->json = body;
+	} else {
+		json_decref(body);
+		set_error(rs, ks_rest_status_of(r, ok_status), errstr);
+	}
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s in place (+ stays +: path semantics). */
+static void pct_decode(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		int hi, lo;
+		if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+static char *pct_encode(const char *s)
+{
+	ks_buf_t b = KS_BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p))
+			ks_buf_putc(&b, (char)*p);
+		else
+			ks_buf_printf(&b, "%%%02X", *p);
+	}
+	return ks_buf_failed(&b) ? (ks_buf_free(&b), NULL) : ks_buf_steal(&b);
+}
+
+/* A query parameter, decoded, into buf; NULL when absent. */
+static const char *query(struct MHD_Connection *conn, const char *key, char *buf, size_t len)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+	if (!v)
+		return NULL;
+	snprintf(buf, len, "%s", v);
+	for (char *p = buf; *p; p++)
+		if (*p == '+')
+			*p = ' ';
+	pct_decode(buf);
+	return buf;
+}
+
+static int query_bool(struct MHD_Connection *conn, const char *key, int dflt)
+{
+	char buf[32];
+	const char *v = query(conn, key, buf, sizeof(buf));
+	if (!v)
+		return dflt;
+	return ks_strcaseeq(v, "true");
+}
+
+struct expand {
+	int status, info;
+};
+
+static enum MHD_Result expand_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	struct expand *e = cls;
+	(void)kind;
+	if (key && value && !strcmp(key, "expand")) {
+		if (!strcmp(value, "status"))
+			e->status = 1;
+		else if (!strcmp(value, "info"))
+			e->info = 1;
+	}
+	return MHD_YES;
+}
+
+/* Parses the request body as JSON; sets a 500 (as Connect) when it is not. */
+static json_t *parse_body(req_t *rq, resp_t *rs, int required)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (!rq->body.len) {
+		if (required)
+			set_error(rs, 400, "Request body is required");
+		return NULL;
+	}
+	j = json_loadb(rq->body.data, rq->body.len, JSON_DECODE_ANY, &jerr);
+	if (!j) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "Malformed JSON request body: %s (line %d, column %d)",
+		         jerr.text, jerr.line, jerr.column);
+		set_error(rs, 500, msg);
+	}
+	return j;
+}
+
+/* JSON object of config values -> props (400 on bad shape). */
+static ks_props_t *config_of(const json_t *obj, resp_t *rs)
+{
+	char errstr[KS_ERRSTR_SIZE];
+	ks_props_t *p;
+
+	if (!json_is_object(obj)) {
+		set_error(rs, 400, "Connector configuration must be a JSON object");
+		return NULL;
+	}
+	p = ks_props_new();
+	if (!p) {
+		set_error(rs, 500, "out of memory");
+		return NULL;
+	}
+	if (ks_config_from_json(obj, p, errstr, sizeof(errstr))) {
+		ks_props_destroy(p);
+		set_error(rs, 400, errstr);
+		return NULL;
+	}
+	return p;
+}
+
+/* ---------------- handlers ---------------- */
+
+static void h_root(ks_rest_t *r, resp_t *rs)
+{
+	char commit[64];
+	snprintf(commit, sizeof(commit), "ksink-%s", KSINK_VERSION);
+	rs->json = json_object();
+	json_object_set_new(rs->json, "version", json_string(KSINK_CONNECT_VERSION));
+	json_object_set_new(rs->json, "commit", json_string(commit));
+	json_object_set_new(rs->json, "kafka_cluster_id", json_string(ks_herder_cluster_id(r->h)));
+	rs->status = 200;
+}
+
+static void h_health(ks_rest_t *r, resp_t *rs)
+{
+	int ok = ks_herder_started(r->h);
+	rs->status = ok ? 200 : 503;
+	rs->json = json_object();
+	json_object_set_new(rs->json, "status", json_string(ok ? "healthy" : "starting"));
+	json_object_set_new(rs->json, "message",
+	                    json_string(ok ? "Worker has completed startup and is ready to handle "
+	                                     "requests."
+	                                   : "Worker is still starting up."));
+}
+
+static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
+{
+	json_t *body = parse_body(rq, rs, 1), *jname, *jcfg, *jinit, *info = NULL;
+	char errstr[KS_ERRSTR_SIZE], name[1024];
+	ks_target_t initial = KS_TARGET_STARTED;
+	ks_props_t *props;
+	ks_hres_t hr;
+
+	if (!body)
+		return;
+	if (!json_is_object(body)) {
+		set_error(rs, 400, "Request body must be a JSON object");
+		goto out;
+	}
+	jname = json_object_get(body, "name");
+	jcfg = json_object_get(body, "config");
+	jinit = json_object_get(body, "initial_state");
+	if (jname && !json_is_null(jname) && !json_is_string(jname)) {
+		set_error(rs, 400, "Connector name must be a string");
+		goto out;
+	}
+	{ /* Connect trims the name */
+		const char *s = json_is_string(jname) ? json_string_value(jname) : "";
+		size_t len;
+		while (isspace((unsigned char)*s))
+			s++;
+		len = strlen(s);
+		while (len && isspace((unsigned char)s[len - 1]))
+			len--;
+		if (len >= sizeof(name)) {
+			set_error(rs, 400, "Connector name is too long");
+			goto out;
+		}
+		memcpy(name, s, len);
+		name[len] = '\0';
+	}
+	if (!jcfg || json_is_null(jcfg)) {
+		set_error(rs, 400,
+		          "Connector config is missing: the request body needs a "
+		          "\"config\" object");
+		goto out;
+	}
+	if (jinit && !json_is_null(jinit)) {
+		const char *s = json_string_value(jinit);
+		if (s && ks_strcaseeq(s, "RUNNING"))
+			initial = KS_TARGET_STARTED;
+		else if (s && ks_strcaseeq(s, "PAUSED"))
+			initial = KS_TARGET_PAUSED;
+		else if (s && ks_strcaseeq(s, "STOPPED"))
+			initial = KS_TARGET_STOPPED;
+		else {
+			set_error(rs, 400, "initial_state must be one of RUNNING, PAUSED, STOPPED");
+			goto out;
+		}
+	}
+	if (!(props = config_of(jcfg, rs)))
+		goto out;
+	if (!*name) {
+		const char *cn = ks_props_get(props, "name");
+		if (cn && *cn) /* Connect would 400 on the mismatch with "" */
+			snprintf(name, sizeof(name), "%s", cn);
+	}
+	if (!*name) {
+		ks_props_destroy(props);
+		set_error(rs, 400, "Connector name must not be empty");
+		goto out;
+	}
+	hr = ks_herder_put(r->h, name, props, 0, initial, &info, errstr, sizeof(errstr));
+	ks_props_destroy(props);
+	from_herder(rs, hr, 201, info, errstr);
+	if (rs->status == 201 || rs->status == 200) {
+		char *enc = pct_encode(name);
+		rs->status = 201;
+		if (enc && asprintf(&rs->location, "/connectors/%s", enc) < 0)
+			rs->location = NULL;
+		free(enc);
+	}
+out:
+	json_decref(body);
+}
+
+static void h_put_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
+{
+	json_t *body = parse_body(rq, rs, 1), *info = NULL;
+	char errstr[KS_ERRSTR_SIZE];
+	ks_props_t *props;
+	ks_hres_t hr;
+
+	if (!body)
+		return;
+	if ((props = config_of(body, rs))) {
+		hr = ks_herder_put(r->h, name, props, 1, KS_TARGET_STARTED, &info, errstr,
+		                   sizeof(errstr));
+		ks_props_destroy(props);
+		from_herder(rs, hr, 200, info, errstr);
+		if (hr == KS_H_CREATED) {
+			char *enc = pct_encode(name);
+			if (enc && asprintf(&rs->location, "/connectors/%s", enc) < 0)
+				rs->location = NULL;
+			free(enc);
+		}
+	}
+	json_decref(body);
+}
+
+static void h_patch_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
+{
+	json_t *body = parse_body(rq, rs, 1), *info = NULL;
+	char errstr[KS_ERRSTR_SIZE];
+	ks_hres_t hr;
+
+	if (!body)
+		return;
+	if (!json_is_object(body)) {
+		set_error(rs, 400, "Connector configuration must be a JSON object");
+	} else {
+		hr = ks_herder_patch(r->h, name, body, &info, errstr, sizeof(errstr));
+		from_herder(rs, hr, 200, info, errstr);
+	}
+	json_decref(body);
+}
+
+static void h_restart(ks_rest_t *r, const char *name, struct MHD_Connection *conn, resp_t *rs)
+{
+	int include_tasks = query_bool(conn, "includeTasks", 0);
+	int only_failed = query_bool(conn, "onlyFailed", 0);
+	char errstr[KS_ERRSTR_SIZE];
+	json_t *body = NULL;
+	ks_hres_t hr = ks_herder_restart(r->h, name, include_tasks, only_failed, &body, errstr,
+	                                 sizeof(errstr));
+	if (hr == KS_H_OK && !include_tasks && !only_failed) {
+		rs->status = 204;
+		json_decref(body);
+		return;
+	}
+	from_herder(rs, hr, 202, body, errstr);
+}
+
+static void h_plugins(struct MHD_Connection *conn, resp_t *rs)
+{
+	static const char *const converters[] = {
+	        "io.confluent.connect.avro.AvroConverter",
+	        "org.apache.kafka.connect.converters.ByteArrayConverter",
+	        "org.apache.kafka.connect.json.JsonConverter",
+	        "org.apache.kafka.connect.storage.StringConverter",
+	};
+	json_t *arr = json_array();
+	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "class", json_string((*p)->class_name));
+		json_object_set_new(o, "type", json_string((*p)->type ? (*p)->type : "sink"));
+		if ((*p)->version && strcmp((*p)->version, "undefined"))
+			json_object_set_new(o, "version", json_string((*p)->version));
+		json_array_append_new(arr, o);
+	}
+	if (!query_bool(conn, "connectorsOnly", 1)) {
+		for (size_t i = 0; i < KS_ARRAY_SIZE(converters); i++) {
+			json_t *o;
+			if (!ks_converter_known(converters[i]))
+				continue;
+			o = json_object();
+			json_object_set_new(o, "class", json_string(converters[i]));
+			json_object_set_new(o, "type", json_string("converter"));
+			json_object_set_new(o, "version", json_string(KSINK_CONNECT_VERSION));
+			json_array_append_new(arr, o);
+		}
+	}
+	rs->status = 200;
+	rs->json = arr;
+}
+
+static void h_plugin_config(const char *plugin, resp_t *rs)
+{
+	const ks_connector_plugin_t *p = ks_connector_find(plugin);
+	char msg[512];
+
+	if (!p) {
+		if (ks_converter_known(plugin)) {
+			rs->status = 200;
+			rs->json = json_array();
+			return;
+		}
+		snprintf(msg, sizeof(msg), "Unknown plugin %s.", plugin);
+		set_error(rs, 404, msg);
+		return;
+	}
+	const ks_cfg_def_t *defs[] = {p->config_defs, ks_connector_common_defs, NULL};
+	rs->status = 200;
+	rs->json = ks_config_defs_json(defs);
+}
+
+static void h_validate(ks_rest_t *r, const char *plugin, req_t *rq, resp_t *rs)
+{
+	json_t *body = parse_body(rq, rs, 1), *out = NULL;
+	char errstr[KS_ERRSTR_SIZE];
+	ks_props_t *props;
+
+	if (!body)
+		return;
+	if ((props = config_of(body, rs))) {
+		ks_hres_t hr =
+		        ks_herder_validate(r->h, plugin, props, &out, errstr, sizeof(errstr));
+		ks_props_destroy(props);
+		from_herder(rs, hr, 200, out, errstr);
+	}
+	json_decref(body);
+}
+
+/* Loggers that exist even without an explicit level (our components). */
+static const char *const known_loggers[] = {"worker", "herder", "task",     "rest",      "jdbc",
+                                            "avro",   "json",   "registry", "converter", NULL};
+
+struct logger_acc {
+	json_t *obj;
+};
+
+static void logger_cb(const char *logger, ks_log_level_t lvl, void *opaque)
+{
+	struct logger_acc *a = opaque;
+	json_t *o = json_object();
+	json_object_set_new(o, "level", json_string(ks_log_level_name(lvl)));
+	json_object_set_new(o, "last_modified", lm_get(logger));
+	json_object_set_new(a->obj, logger, o);
+}
+
+static int logger_exists(const char *name)
+{
+	struct logger_acc a = {json_object()};
+	int found;
+	ks_log_foreach(logger_cb, &a);
+	found = json_object_get(a.obj, name) != NULL;
+	json_decref(a.obj);
+	for (const char *const *k = known_loggers; !found && *k; k++)
+		found = !strcmp(*k, name);
+	return found;
+}
+
+static void h_logger(const char *method, const char *name, struct MHD_Connection *conn, req_t *rq,
+                     resp_t *rs)
+{
+	char msg[512];
+
+	if (!strcmp(method, "GET")) {
+		if (!logger_exists(name)) {
+			snprintf(msg, sizeof(msg), "Logger %s not found.", name);
+			set_error(rs, 404, msg);
+			return;
+		}
+		rs->status = 200;
+		rs->json = json_object();
+		json_object_set_new(rs->json, "level",
+		                    json_string(ks_log_level_name(ks_log_get_level(name))));
+		json_object_set_new(rs->json, "last_modified", lm_get(name));
+		return;
+	}
+	/* PUT */
+	json_t *body = parse_body(rq, rs, 1);
+	char sbuf[32];
+	const char *scope = query(conn, "scope", sbuf, sizeof(sbuf));
+	const char *lvl_s;
+	int lvl;
+
+	if (!body)
+		return;
+	lvl_s = json_string_value(json_object_get(body, "level"));
+	if (!json_is_object(body) || !lvl_s) {
+		set_error(rs, 400, "Desired 'level' parameter was not specified in request.");
+		json_decref(body);
+		return;
+	}
+	lvl = ks_log_level_parse(lvl_s);
+	if (lvl < 0 || lvl == KS_LOG_OFF + 1) {
+		snprintf(msg, sizeof(msg), "invalid log level '%s'.", lvl_s);
+		set_error(rs, 404, msg);
+		json_decref(body);
+		return;
+	}
+	if (ks_log_set_level(name, lvl)) {
+		set_error(rs, 500, "Too many loggers with explicit levels");
+		json_decref(body);
+		return;
+	}
+	lm_set(name);
+	KS_INFO(LOGCTX, "log level of %s set to %s", name, ks_log_level_name(lvl));
+	json_decref(body);
+	if (scope && ks_strcaseeq(scope, "cluster")) {
+		rs->status = 204;
+		return;
+	}
+	rs->status = 200;
+	rs->json = json_array();
+	json_array_append_new(rs->json, json_string(name));
+}
+
+/* ---------------- dispatch ---------------- */
+
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
+
+static int method_bit(const char *m)
+{
+	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+		return M_GET;
+	if (!strcmp(m, "POST"))
+		return M_POST;
+	if (!strcmp(m, "PUT"))
+		return M_PUT;
+	if (!strcmp(m, "PATCH"))
+		return M_PATCH;
+	if (!strcmp(m, "DELETE"))
+		return M_DELETE;
+	return 0;
+}
+
+/* Which methods a path allows; 0 = unknown path. */
+static int allowed_methods(char **seg, int n)
+{
+	if (n == 0)
+		return M_GET;
+	if (n == 1 && !strcmp(seg[0], "health"))
+		return M_GET;
+	if (n == 1 && !strcmp(seg[0], "metrics"))
+		return M_GET;
+	if (!strcmp(seg[0], "admin") && n >= 2 && !strcmp(seg[1], "loggers"))
+		return n == 2 ? M_GET : n == 3 ? M_GET | M_PUT : 0;
+	if (!strcmp(seg[0], "connector-plugins")) {
+		if (n == 1)
+			return M_GET;
+		if (n == 3 && !strcmp(seg[2], "config"))
+			return M_GET;
+		if (n == 4 && !strcmp(seg[2], "config") && !strcmp(seg[3], "validate"))
+			return M_PUT;
+		return 0;
+	}
+	if (strcmp(seg[0], "connectors"))
+		return 0;
+	if (n == 1)
+		return M_GET | M_POST;
+	if (n == 2)
+		return M_GET | M_DELETE;
+	if (n == 3) {
+		const char *s = seg[2];
+		if (!strcmp(s, "config"))
+			return M_GET | M_PUT | M_PATCH;
+		if (!strcmp(s, "status") || !strcmp(s, "tasks") || !strcmp(s, "tasks-config") ||
+		    !strcmp(s, "topics"))
+			return M_GET;
+		if (!strcmp(s, "restart"))
+			return M_POST;
+		if (!strcmp(s, "pause") || !strcmp(s, "resume") || !strcmp(s, "stop"))
+			return M_PUT;
+		if (!strcmp(s, "offsets"))
+			return M_GET | M_PATCH | M_DELETE;
+		return 0;
+	}
+	if (n == 4 && !strcmp(seg[2], "topics") && !strcmp(seg[3], "reset"))
+		return M_PUT;
+	if (n == 5 && !strcmp(seg[2], "tasks")) {
+		if (!strcmp(seg[4], "status"))
+			return M_GET;
+		if (!strcmp(seg[4], "restart"))
+			return M_POST;
+	}
+	return 0;
+}
+
+/* Parses a task id segment; -1 when it is not a non-negative int. */
+static int task_id_of(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return (*s && !*end && v >= 0 && v <= 1 << 30) ? (int)v : -1;
+}
+
+static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *method, char **seg,
+                     int n, req_t *rq, resp_t *rs)
+{
+	int mb = method_bit(method), allowed = allowed_methods(seg, n);
+	char errstr[KS_ERRSTR_SIZE];
+	json_t *out = NULL;
+	ks_hres_t hr;
+
+	if (!allowed) {
+		set_error(rs, 404, "HTTP 404 Not Found");
+		return;
+	}
+	if (!(allowed & mb)) {
+		set_error(rs, 405, "HTTP 405 Method Not Allowed");
+		return;
+	}
+	if (n == 0)
+		return h_root(r, rs);
+	if (!strcmp(seg[0], "health"))
+		return h_health(r, rs);
+	if (!strcmp(seg[0], "metrics")) {
+		ks_buf_t b = KS_BUF_INIT;
+		ks_herder_metrics(r->h, &b);
+		rs->status = 200;
+		rs->text = ks_buf_steal(&b);
+		rs->ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return;
+	}
+	if (!strcmp(seg[0], "admin")) {
+		if (n == 2) {
+			struct logger_acc a = {json_object()};
+			ks_log_foreach(logger_cb, &a);
+			rs->status = 200;
+			rs->json = a.obj;
+			return;
+		}
+		return h_logger(method, seg[2], conn, rq, rs);
+	}
+	if (!strcmp(seg[0], "connector-plugins")) {
+		if (n == 1)
+			return h_plugins(conn, rs);
+		if (n == 3)
+			return h_plugin_config(seg[1], rs);
+		return h_validate(r, seg[1], rq, rs);
+	}
+	/* /connectors... */
+	if (n == 1) {
+		struct expand e = {0, 0};
+		if (mb == M_POST)
+			return h_create(r, rq, rs);
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, expand_iter, &e);
+		rs->status = 200;
+		rs->json = (e.status || e.info)
+		                   ? ks_herder_connector_names_expanded(r->h, e.status, e.info)
+		                   : ks_herder_list(r->h);
+		return;
+	}
+	const char *name = seg[1];
+	if (n == 2) {
+		if (mb == M_DELETE) {
+			hr = ks_herder_delete(r->h, name, errstr, sizeof(errstr));
+			return from_herder(rs, hr, 204, NULL, errstr);
+		}
+		hr = ks_herder_info(r->h, name, &out, errstr, sizeof(errstr));
+		return from_herder(rs, hr, 200, out, errstr);
+	}
+	const char *sub = seg[2];
+	if (n == 3) {
+		if (!strcmp(sub, "config")) {
+			if (mb == M_PUT)
+				return h_put_config(r, name, rq, rs);
+			if (mb == M_PATCH)
+				return h_patch_config(r, name, rq, rs);
+			hr = ks_herder_config(r->h, name, &out, errstr, sizeof(errstr));
+			return from_herder(rs, hr, 200, out, errstr);
+		}
+		if (!strcmp(sub, "status")) {
+			hr = ks_herder_status(r->h, name, &out, errstr, sizeof(errstr));
+			return from_herder(rs, hr, 200, out, errstr);
+		}
+		if (!strcmp(sub, "tasks") || !strcmp(sub, "tasks-config")) {
+			hr = ks_herder_tasks(r->h, name, sub[5] == '-', &out, errstr,
+			                     sizeof(errstr));
+			return from_herder(rs, hr, 200, out, errstr);
+		}
+		if (!strcmp(sub, "topics")) {
+			hr = ks_herder_topics(r->h, name, 0, &out, errstr, sizeof(errstr));
+			return from_herder(rs, hr, 200, out, errstr);
+		}
+		if (!strcmp(sub, "restart"))
+			return h_restart(r, name, conn, rs);
+		if (!strcmp(sub, "pause") || !strcmp(sub, "resume") || !strcmp(sub, "stop")) {
+			ks_target_t t = sub[0] == 'p'   ? KS_TARGET_PAUSED
+			                : sub[0] == 'r' ? KS_TARGET_STARTED
+			                                : KS_TARGET_STOPPED;
+			hr = ks_herder_set_target(r->h, name, t, errstr, sizeof(errstr));
+			return from_herder(rs, hr, t == KS_TARGET_STOPPED ? 204 : 202, NULL,
+			                   errstr);
+		}
+		/* offsets */
+		if (mb == M_PATCH) {
+			json_t *body = parse_body(rq, rs, 1);
+			if (!body)
+				return;
+			if (!json_is_object(body)) {
+				json_decref(body);
+				return set_error(rs, 400, "Request body must be a JSON object");
+			}
+			hr = ks_herder_offsets(r->h, name, 1, body, &out, errstr, sizeof(errstr));
+			json_decref(body);
+		} else {
+			hr = ks_herder_offsets(r->h, name, mb == M_DELETE ? 2 : 0, NULL, &out,
+			                       errstr, sizeof(errstr));
+		}
+		return from_herder(rs, hr, 200, out, errstr);
+	}
+	if (n == 4) { /* topics/reset */
+		hr = ks_herder_topics(r->h, name, 1, NULL, errstr, sizeof(errstr));
+		return from_herder(rs, hr, 202, NULL, errstr);
+	}
+	/* tasks/{t}/status|restart */
+	int task = task_id_of(seg[3]);
+	if (task < 0) {
+		set_error(rs, 404, "HTTP 404 Not Found");
+		return;
+	}
+	if (!strcmp(seg[4], "status")) {
+		hr = ks_herder_task_status(r->h, name, task, &out, errstr, sizeof(errstr));
+		return from_herder(rs, hr, 200, out, errstr);
+	}
+	hr = ks_herder_restart_task(r->h, name, task, errstr, sizeof(errstr));
+	from_herder(rs, hr, 204, NULL, errstr);
+}
+
+/* Is the request's Content-Type acceptable for a JSON API? */
+static int content_type_ok(struct MHD_Connection *conn)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	if (!ct || !*ct)
+		return 1;
+	while (*ct == ' ')
+		ct++;
+	return !strncasecmp(ct, "application/json", 16) || strstr(ct, "+json") ||
+	       !strncasecmp(ct, "*/*", 3);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, resp_t *rs, int head)
+{
+	struct MHD_Response *mr;
+	enum MHD_Result ret;
+	char *text = rs->text;
+
+	if (!text && rs->json)
+		text = json_dumps(rs->json, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (rs->status == 204 || rs->status == 202) {
+		if (!rs->json) {
+			free(text);
+			text = NULL;
+		}
+	}
+	if (head && text) {
+		free(text);
+		text = NULL;
+	}
+	mr = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+	          : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!mr) {
+		free(text);
+		return MHD_NO;
+	}
+	if (text || rs->json)
+		MHD_add_response_header(mr, "Content-Type",
+		                        rs->ctype ? rs->ctype : "application/json");
+	if (rs->location)
+		MHD_add_response_header(mr, "Location", rs->location);
+	ret = MHD_queue_response(conn, (unsigned)rs->status, mr);
+	MHD_destroy_response(mr);
+	rs->text = NULL;
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	ks_rest_t *r = cls;
+	req_t *rq = *con_cls;
+	resp_t rs = {0};
+	char *path, *seg[MAX_SEGS + 1], *save = NULL, *tok;
+	int n = 0, too_deep = 0;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > KS_REST_MAX_BODY)
+			rq->too_big = 1;
+		else
+			ks_buf_append(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	KS_DEBUG(LOGCTX, "%s %s", method, url);
+	if (rq->too_big) {
+		set_error(&rs, 413, "Request body is too large");
+		goto send;
+	}
+	if (ks_buf_failed(&rq->body)) {
+		set_error(&rs, 500, "out of memory");
+		goto send;
+	}
+	if (!method_bit(method)) {
+		set_error(&rs, 405, "HTTP 405 Method Not Allowed");
+		goto send;
+	}
+	if (rq->body.len && !content_type_ok(conn)) {
+		set_error(&rs, 415, "HTTP 415 Unsupported Media Type");
+		goto send;
+	}
+	path = ks_strdup(url);
+	if (!path) {
+		set_error(&rs, 500, "out of memory");
+		goto send;
+	}
+	{
+		char *q = strchr(path, '?');
+		if (q)
+			*q = '\0';
+	}
+	for (tok = strtok_r(path, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (n == MAX_SEGS) {
+			too_deep = 1;
+			break;
+		}
+		pct_decode(tok);
+		seg[n++] = tok;
+	}
+	if (too_deep)
+		set_error(&rs, 404, "HTTP 404 Not Found");
+	else
+		dispatch(r, conn, method, seg, n, rq, &rs);
+	free(path);
+send:
+	if (!rs.status)
+		set_error(&rs, 500, "internal error");
+	KS_INFO(LOGCTX, "%s %s -> %d", method, url, rs.status);
+	ret = send_resp(conn, &rs, !strcmp(method, "HEAD"));
+	json_decref(rs.json);
+	free(rs.text);
+	free(rs.location);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	req_t *rq = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq) {
+		ks_buf_free(&rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* Leaves escapes in place: the path is split first, then decoded per segment. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	KS_WARN(LOGCTX, "%s", buf);
+}
+
+ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errstr, size_t errlen)
+{
+	ks_rest_t *r = calloc(1, sizeof(*r));
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	char portstr[16];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	int rc;
+
+	if (!r) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	r->h = h;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	rc = getaddrinfo(host && *host ? host : "0.0.0.0", portstr, &hints, &ai);
+	if (rc || !ai) {
+		ks_seterr(errstr, errlen, -1, "cannot resolve listener host '%s': %s", host,
+		          gai_strerror(rc));
+		free(r);
+		return NULL;
+	}
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	freeaddrinfo(ai);
+	r->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, r,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	                        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	                        NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+	if (!r->d) {
+		ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)",
+		          host && *host ? host : "0.0.0.0", port);
+		free(r);
+		return NULL;
+	}
+	KS_INFO(LOGCTX, "REST API listening on http://%s:%d", host && *host ? host : "0.0.0.0",
+	        port);
+	return r;
+}
+
+void ks_rest_quiesce(ks_rest_t *r)
+{
+	if (r && r->d) {
+		MHD_socket s = MHD_quiesce_daemon(r->d);
+		if (s != MHD_INVALID_SOCKET)
+			close(s);
+	}
+}
+
+void ks_rest_stop(ks_rest_t *r)
+{
+	if (!r)
+		return;
+	if (r->d)
+		MHD_stop_daemon(r->d);
+	free(r);
+}

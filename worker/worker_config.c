@@ -1,0 +1,406 @@
+/*
+ * worker_config.c — worker.properties: the keys a Connect standalone worker
+ * knows (same names), plus config.storage.file, where connectors created
+ * over REST are kept across restarts. Also builds the per-task consumer and
+ * converter settings from worker + connector config, in Connect's order.
+ */
+#include "worker.h"
+
+#include "../lib/log.h"
+#include "../schemas/converter.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define LOGCTX "worker"
+
+static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *errstr,
+                              size_t errlen);
+
+static const char *const override_policies[] = {"All", "None", "Principal", NULL};
+
+const ks_cfg_def_t ks_worker_defs[] = {
+        {.name = "bootstrap.servers",
+         .type = KS_CFG_LIST,
+         .default_value = "localhost:9092",
+         .importance = KS_IMP_HIGH,
+         .doc = "Kafka brokers the sink tasks consume from."},
+        {.name = "key.converter",
+         .type = KS_CFG_CLASS,
+         .required = 1,
+         .importance = KS_IMP_HIGH,
+         .doc = "Converter for record keys (key.converter.* settings are passed to it)."},
+        {.name = "value.converter",
+         .type = KS_CFG_CLASS,
+         .required = 1,
+         .importance = KS_IMP_HIGH,
+         .doc = "Converter for record values (value.converter.* settings are passed to it)."},
+        {.name = "header.converter",
+         .type = KS_CFG_CLASS,
+         .default_value = "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+         .importance = KS_IMP_LOW,
+         .doc = "Accepted for compatibility; headers are passed through as bytes."},
+        {.name = "listeners",
+         .type = KS_CFG_LIST,
+         .default_value = "http://127.0.0.1:8083",
+         .validate = validate_listeners,
+         .importance = KS_IMP_LOW,
+         .doc = "REST listener, http://HOST:PORT (only the first is used; HTTPS unsupported)."},
+        {.name = "rest.advertised.host.name",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .doc = "Host name in worker_id."},
+        {.name = "rest.advertised.port",
+         .type = KS_CFG_INT,
+         .has_min = 1,
+         .min = 1,
+         .has_max = 1,
+         .max = 65535,
+         .importance = KS_IMP_LOW,
+         .doc = "Port in worker_id."},
+        {.name = "rest.advertised.listener", .type = KS_CFG_STRING, .importance = KS_IMP_LOW},
+        {.name = "admin.listeners", .type = KS_CFG_LIST, .importance = KS_IMP_LOW},
+        {.name = "offset.flush.interval.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "60000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .doc = "Accepted: ksink commits offsets with every batch."},
+        {.name = "offset.flush.timeout.ms", .type = KS_CFG_LONG, .default_value = "5000"},
+        {.name = "task.shutdown.graceful.timeout.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "5000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .doc = "How long stopping tasks may take before they are abandoned."},
+        {.name = "plugin.path",
+         .type = KS_CFG_LIST,
+         .doc = "Accepted, ignored (plugins are built in)."},
+        {.name = "offset.storage.file.filename",
+         .type = KS_CFG_STRING,
+         .doc = "Accepted, unused (sink offsets live in the consumer group and the connector)."},
+        {.name = "config.storage.file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_MEDIUM,
+         .doc = "Where connectors created over REST are persisted (default: "
+                "ksink-connectors.json next to the worker properties)."},
+        {.name = "connector.client.config.override.policy",
+         .type = KS_CFG_STRING,
+         .default_value = "All",
+         .allowed = override_policies,
+         .importance = KS_IMP_MEDIUM},
+        {.name = "topic.tracking.enable", .type = KS_CFG_BOOLEAN, .default_value = "true"},
+        {.name = "topic.tracking.allow.reset", .type = KS_CFG_BOOLEAN, .default_value = "true"},
+        {.name = "config.providers", .type = KS_CFG_LIST, .default_value = ""},
+        KS_CFG_END,
+};
+
+/* Splits "http://host:port" into host and port. 0 ok. */
+static int parse_listener(const char *l, char **host, int *port, char *errstr, size_t errlen)
+{
+	const char *p = l, *colon;
+	char *end;
+	long v;
+
+	while (*p == ' ')
+		p++;
+	if (!strncasecmp(p, "http://", 7))
+		p += 7;
+	else if (!strncasecmp(p, "https://", 8))
+		return ks_seterr(errstr, errlen, -1, "HTTPS listeners are not supported: %s", l);
+	else
+		return ks_seterr(errstr, errlen, -1, "expected http://HOST:PORT, got '%s'", l);
+	colon = strrchr(p, ':');
+	if (!colon)
+		return ks_seterr(errstr, errlen, -1, "missing port in '%s'", l);
+	v = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || (*end && *end != '/') || v < 0 || v > 65535)
+		return ks_seterr(errstr, errlen, -1, "bad port in '%s'", l);
+	if (host) {
+		const char *hs = p, *he = colon;
+		if (*hs == '[' && he > hs && he[-1] == ']') { /* [::1] */
+			hs++;
+			he--;
+		}
+		*host = ks_strndup(hs, (size_t)(he - hs));
+		if (!*host)
+			return ks_seterr(errstr, errlen, -1, "out of memory");
+	}
+	if (port)
+		*port = (int)v;
+	return 0;
+}
+
+static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *errstr,
+                              size_t errlen)
+{
+	char first[512];
+	const char *comma;
+	size_t n;
+
+	(void)def;
+	if (!value || !*value)
+		return ks_seterr(errstr, errlen, -1, "at least one listener is required");
+	comma = strchr(value, ',');
+	n = comma ? (size_t)(comma - value) : strlen(value);
+	if (n >= sizeof(first))
+		n = sizeof(first) - 1;
+	memcpy(first, value, n);
+	first[n] = '\0';
+	return parse_listener(first, NULL, NULL, errstr, errlen);
+}
+
+void ks_worker_config_destroy(ks_worker_config_t *wc)
+{
+	if (!wc)
+		return;
+	ks_config_destroy(wc->cfg);
+	ks_props_destroy(wc->props);
+	ks_providers_destroy(wc->providers);
+	free(wc->rest_host);
+	free(wc->worker_id);
+	free(wc->store_path);
+	free(wc);
+}
+
+ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base_dir, char *errstr,
+                                         size_t errlen)
+{
+	static const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
+	ks_worker_config_t *wc = calloc(1, sizeof(*wc));
+	const char *const *items;
+	const char *v;
+	char hostbuf[256];
+
+	if (!wc) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	wc->providers = ks_providers_new(raw, errstr, errlen);
+	if (!wc->providers)
+		goto fail;
+	wc->props = ks_providers_resolve(wc->providers, raw);
+	if (!wc->props) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
+	wc->cfg = ks_config_new(defs, wc->props);
+	if (!wc->cfg) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
+	if (ks_config_error_count(wc->cfg)) {
+		ks_seterr(errstr, errlen, -1, "invalid worker config: %s",
+		          ks_config_errors_text(wc->cfg));
+		goto fail;
+	}
+	if (!ks_config_list(wc->cfg, "listeners", &items) ||
+	    parse_listener(items[0], &wc->rest_host, &wc->rest_port, errstr, errlen)) {
+		char why[KS_ERRSTR_SIZE];
+		snprintf(why, sizeof(why), "%s", errstr);
+		ks_seterr(errstr, errlen, -1, "invalid worker config: listeners: %s", why);
+		goto fail;
+	}
+	if (!ks_converter_known(ks_config_string(wc->cfg, "key.converter")) ||
+	    !ks_converter_known(ks_config_string(wc->cfg, "value.converter"))) {
+		const char *k = ks_converter_known(ks_config_string(wc->cfg, "key.converter"))
+		                        ? "value.converter"
+		                        : "key.converter";
+		ks_seterr(errstr, errlen, -1,
+		          "invalid worker config: %s: unknown converter class '%s'", k,
+		          ks_config_string(wc->cfg, k));
+		goto fail;
+	}
+	v = ks_config_string(wc->cfg, "rest.advertised.host.name");
+	if (!v || !*v) {
+		v = wc->rest_host;
+		if (!*v || !strcmp(v, "0.0.0.0") || !strcmp(v, "::")) {
+			if (gethostname(hostbuf, sizeof(hostbuf)) != 0)
+				snprintf(hostbuf, sizeof(hostbuf), "localhost");
+			hostbuf[sizeof(hostbuf) - 1] = '\0';
+			v = hostbuf;
+		}
+	}
+	{
+		int port = ks_config_is_set(wc->cfg, "rest.advertised.port")
+		                   ? ks_config_int(wc->cfg, "rest.advertised.port")
+		                   : wc->rest_port;
+		size_t n = strlen(v) + 16;
+		wc->worker_id = malloc(n);
+		if (!wc->worker_id) {
+			ks_seterr(errstr, errlen, -1, "out of memory");
+			goto fail;
+		}
+		snprintf(wc->worker_id, n, "%s:%d", v, port);
+	}
+	v = ks_config_string(wc->cfg, "config.storage.file");
+	if (v && *v) {
+		wc->store_path = ks_strdup(v);
+	} else {
+		size_t n = strlen(base_dir ? base_dir : ".") + 32;
+		wc->store_path = malloc(n);
+		if (wc->store_path)
+			snprintf(wc->store_path, n, "%s/ksink-connectors.json",
+			         base_dir ? base_dir : ".");
+	}
+	if (!wc->store_path) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
+	wc->flush_interval_ms = ks_config_long(wc->cfg, "offset.flush.interval.ms");
+	wc->shutdown_timeout_ms = ks_config_long(wc->cfg, "task.shutdown.graceful.timeout.ms");
+	return wc;
+fail:
+	ks_worker_config_destroy(wc);
+	return NULL;
+}
+
+ks_worker_config_t *ks_worker_config_load(const char *path, char *errstr, size_t errlen)
+{
+	ks_props_t *props = ks_props_new();
+	ks_worker_config_t *wc = NULL;
+	char *copy, *dir;
+
+	if (!props) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	if (ks_properties_load(path, props, errstr, errlen)) {
+		ks_props_destroy(props);
+		return NULL;
+	}
+	copy = ks_strdup(path);
+	if (!copy) {
+		ks_props_destroy(props);
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	dir = dirname(copy);
+	wc = ks_worker_config_new(props, dir, errstr, errlen);
+	free(copy);
+	ks_props_destroy(props);
+	return wc;
+}
+
+char *ks_worker_group_id(const ks_props_t *conn, const char *connector)
+{
+	const char *g = conn ? ks_props_get(conn, "consumer.override.group.id") : NULL;
+	char *out;
+	size_t n;
+
+	if (g && *g)
+		return ks_strdup(g);
+	n = strlen(connector) + 9;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "connect-%s", connector);
+	return out;
+}
+
+/* Sets key unless it is already present. */
+static int set_default(ks_props_t *p, const char *key, const char *value)
+{
+	if (ks_props_get(p, key))
+		return 0;
+	return ks_props_set(p, key, value);
+}
+
+ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id)
+{
+	ks_props_t *out = ks_props_new(), *sub = NULL;
+	char *group = ks_worker_group_id(NULL, connector);
+	char client[512];
+	const char *const *items;
+	size_t n;
+	ks_buf_t bs = KS_BUF_INIT;
+	int rc = 0;
+
+	if (!out || !group)
+		goto fail;
+	n = ks_config_list(wc->cfg, "bootstrap.servers", &items);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ks_buf_putc(&bs, ',');
+		ks_buf_puts(&bs, items[i]);
+	}
+	if (ks_buf_failed(&bs))
+		goto fail;
+	snprintf(client, sizeof(client), "connector-consumer-%s-%d", connector, task_id);
+	/* 1. Connect's defaults */
+	rc |= ks_props_set(out, "bootstrap.servers", bs.data ? bs.data : "");
+	rc |= ks_props_set(out, "group.id", group);
+	rc |= ks_props_set(out, "client.id", client);
+	rc |= ks_props_set(out, "enable.auto.commit", "false");
+	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
+	rc |= ks_props_set(out, "auto.offset.reset", "earliest");
+	if (rc)
+		goto fail;
+	/* 2. worker consumer.* */
+	sub = ks_props_subset(wc->props, "consumer.");
+	if (!sub || ks_props_merge(out, sub))
+		goto fail;
+	ks_props_destroy(sub);
+	/* 3. connector consumer.override.* (policy All; None rejects at validation) */
+	sub = conn ? ks_props_subset(conn, "consumer.override.") : ks_props_new();
+	if (!sub || ks_props_merge(out, sub))
+		goto fail;
+	ks_props_destroy(sub);
+	sub = NULL;
+	/* settings a batch sink needs on librdkafka 2.0.2 (reference perf.md §3),
+	 * unless the user chose otherwise */
+	rc |= set_default(out, "queued.min.messages", "1000000");
+	rc |= set_default(out, "topic.metadata.refresh.interval.ms", "5000");
+	/* never let librdkafka commit or store behind our back */
+	rc |= ks_props_set(out, "enable.auto.commit", "false");
+	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
+	if (rc)
+		goto fail;
+	ks_buf_free(&bs);
+	free(group);
+	return out;
+fail:
+	ks_buf_free(&bs);
+	ks_props_destroy(sub);
+	ks_props_destroy(out);
+	free(group);
+	return NULL;
+}
+
+int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                              const char *which, const char **class_out, ks_props_t **props_out)
+{
+	char prefix[64];
+	const char *cls = conn ? ks_props_get(conn, which) : NULL;
+	ks_props_t *extra;
+
+	snprintf(prefix, sizeof(prefix), "%s.", which);
+	if (cls && *cls) { /* the connector's own converter: only its settings */
+		*class_out = cls;
+		*props_out = ks_props_subset(conn, prefix);
+		return *props_out ? 0 : -1;
+	}
+	/* The worker's converter. Connect would ignore the connector's prefixed
+	 * settings here; we let them override the worker's (a connector that only
+	 * sets value.converter.schema.registry.url then just works). */
+	*class_out = ks_config_string(wc->cfg, which);
+	*props_out = ks_props_subset(wc->props, prefix);
+	if (!*props_out)
+		return -1;
+	extra = conn ? ks_props_subset(conn, prefix) : NULL;
+	if (conn && (!extra || ks_props_merge(*props_out, extra))) {
+		ks_props_destroy(extra);
+		ks_props_destroy(*props_out);
+		*props_out = NULL;
+		return -1;
+	}
+	ks_props_destroy(extra);
+	return 0;
+}
