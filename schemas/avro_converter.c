@@ -1209,7 +1209,7 @@ static ks_err_t read_int(rd_t *r, int64_t *out)
 
 static ks_err_t read_len(rd_t *r, size_t *len)
 {
-	int64_t n;
+	int64_t n = 0;
 	ks_err_t err = read_long(r, &n);
 	if (err)
 		return err;
