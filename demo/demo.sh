@@ -139,8 +139,9 @@ play() {
 		n=$((n + $(wc -l <"$DATA/$f.jsonl")))
 	done
 	say "played $n bets; waiting for the sink"
-	wait_until 60 test "$(count "$BETS_TOPIC")" -ge $((before_bets + n)) -a \
-		"$(count "$ODDS_TOPIC")" -ge $((before_odds + n)) ||
+	filled() { [ "$(count "$BETS_TOPIC")" -ge $((before_bets + n)) ] &&
+		[ "$(count "$ODDS_TOPIC")" -ge $((before_odds + n)) ]; }
+	wait_until 60 filled ||
 		die "tables not filled in 60 s (bets $(count "$BETS_TOPIC"), odds $(count "$ODDS_TOPIC")); see $RUN/ksink.log"
 }
 

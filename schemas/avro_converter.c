@@ -1591,7 +1591,9 @@ static ks_err_t avro_to_connect(ks_converter_t *c, const char *topic, const void
 			        id, (size_t)(r.end - r.p), pos(&r));
 	}
 	*schema = root->schema;
-	*value = v;
+	/* a top-level null (a union's null branch) is a null value, as in Java:
+	 * the sink sees it like a tombstone */
+	*value = v->is_null ? NULL : v;
 	return KS_OK;
 }
 

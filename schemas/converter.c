@@ -3,19 +3,35 @@
  * and forwards calls through the vtable (converter_impl.h).
  */
 #include "converter_impl.h"
+#include "registry_client.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+static const ks_cfg_def_t *const avro_defs[] = {ks_registry_config_defs, NULL};
+static const ks_cfg_def_t *const json_defs[] = {ks_json_converter_config_defs, NULL};
+static const ks_cfg_def_t *const string_defs[] = {ks_string_converter_config_defs, NULL};
+static const ks_cfg_def_t *const bytearray_defs[] = {ks_bytearray_converter_config_defs, NULL};
+
 static const struct {
 	const char *name;
 	int (*init)(ks_converter_t *c, const ks_props_t *props, char *errstr, size_t errlen);
+	const ks_cfg_def_t *const *defs;
 } classes[] = {
-        {"io.confluent.connect.avro.AvroConverter", ks_avro_converter_init},
-        {"org.apache.kafka.connect.json.JsonConverter", ks_json_converter_init},
-        {"org.apache.kafka.connect.storage.StringConverter", ks_string_converter_init},
-        {"org.apache.kafka.connect.converters.ByteArrayConverter", ks_bytearray_converter_init},
+        {"io.confluent.connect.avro.AvroConverter", ks_avro_converter_init, avro_defs},
+        {"org.apache.kafka.connect.json.JsonConverter", ks_json_converter_init, json_defs},
+        {"org.apache.kafka.connect.storage.StringConverter", ks_string_converter_init, string_defs},
+        {"org.apache.kafka.connect.converters.ByteArrayConverter", ks_bytearray_converter_init,
+         bytearray_defs},
 };
+
+const ks_cfg_def_t *const *ks_converter_config_defs(const char *class_name)
+{
+	for (size_t i = 0; class_name && i < KS_ARRAY_SIZE(classes); i++)
+		if (!strcmp(classes[i].name, class_name))
+			return classes[i].defs;
+	return NULL;
+}
 
 int ks_converter_known(const char *class_name)
 {

@@ -34,6 +34,11 @@ void ks_converter_destroy(ks_converter_t *c); /* accepts NULL */
 /* 1 when the class name is a known converter. */
 int ks_converter_known(const char *class_name);
 
+struct ks_cfg_def;
+/* The class's settings as config.h tables (NULL-terminated list, static),
+ * for validation and listings; NULL for an unknown class. */
+const struct ks_cfg_def *const *ks_converter_config_defs(const char *class_name);
+
 /*
  * Bytes -> Connect data. data == NULL means a null key / tombstone value:
  * *schema = NULL, *value = NULL, KS_OK.

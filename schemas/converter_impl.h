@@ -5,6 +5,7 @@
 #ifndef KS_CONVERTER_IMPL_H
 #define KS_CONVERTER_IMPL_H
 
+#include "../config/config.h"
 #include "converter.h"
 
 struct ks_converter {
@@ -26,5 +27,11 @@ int ks_string_converter_init(ks_converter_t *c, const ks_props_t *props, char *e
                              size_t errlen) KS_WUR;
 int ks_bytearray_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr,
                                 size_t errlen) KS_WUR;
+
+/* Each class's settings (config.h tables). The AvroConverter's are
+ * ks_registry_config_defs (registry_client.h). */
+extern const ks_cfg_def_t ks_json_converter_config_defs[];
+extern const ks_cfg_def_t ks_string_converter_config_defs[];
+extern const ks_cfg_def_t ks_bytearray_converter_config_defs[];
 
 #endif

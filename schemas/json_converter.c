@@ -15,6 +15,7 @@
 #include "converter_impl.h"
 #include "value_json.h"
 
+#include "../config/config.h"
 #include "../lib/log.h"
 
 #include <jansson.h>
@@ -35,6 +36,7 @@ typedef struct json_conv {
 	size_t nschemas;
 	long cache_size; /* schemas.cache.size: a warning threshold, see intern() */
 	int warned;
+	int replace_null_with_default;
 } json_conv_t;
 
 static unsigned hash_str(const char *s)
@@ -296,14 +298,17 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	if (json_is_null(js)) {
 		err = ks_value_from_json_schemaless(payload, arena, value, errstr, errlen);
 	} else if (!(err = intern(jc, js, schema, errstr, errlen))) {
-		if (json_is_null(payload) && !(*schema)->default_value) {
+		if (json_is_null(payload) &&
+		    (!(*schema)->default_value || !jc->replace_null_with_default)) {
 			/* a null payload is a null value (Java: SchemaAndValue(schema, null)) */
 			if (!(*schema)->optional)
 				err = ks_seterr(
 				        errstr, errlen, KS_ERR_RECORD,
 				        "JSON payload is null but the schema is not optional");
 		} else {
-			err = ks_value_from_json(*schema, payload, arena, value, errstr, errlen);
+			err = ks_value_from_json_opts(*schema, payload,
+			                              jc->replace_null_with_default, arena, value,
+			                              errstr, errlen);
 		}
 	}
 	json_decref(root);
@@ -330,36 +335,74 @@ static void json_destroy(ks_converter_t *c)
 	free(jc);
 }
 
+static const char *const decimal_formats[] = {"BASE64", "NUMERIC", NULL};
+static const char *const converter_types[] = {"key", "value", "header", NULL};
+
+const ks_cfg_def_t ks_json_converter_config_defs[] = {
+        {.name = "schemas.enable",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "true",
+         .importance = KS_IMP_HIGH,
+         .group = "Schemas",
+         .display_name = "Enable Schemas",
+         .doc = "Messages are {\"schema\":…,\"payload\":…} envelopes; false: plain JSON "
+                "(objects become schemaless structs)."},
+        {.name = "schemas.cache.size",
+         .type = KS_CFG_INT,
+         .default_value = "1000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_HIGH,
+         .group = "Schemas",
+         .display_name = "Schema Cache Size",
+         .doc = "Distinct schemas expected; more are still kept (records borrow them) but "
+                "logged once."},
+        {.name = "decimal.format",
+         .type = KS_CFG_STRING,
+         .default_value = "BASE64",
+         .allowed = decimal_formats,
+         .importance = KS_IMP_LOW,
+         .group = "Schemas",
+         .display_name = "Decimal Format",
+         .doc = "How decimals are written; reading accepts both base64 and numbers."},
+        {.name = "replace.null.with.default",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "true",
+         .importance = KS_IMP_LOW,
+         .group = "Schemas",
+         .display_name = "Replace null with default",
+         .doc = "A null for a field with a default value reads as the default."},
+        {.name = "converter.type",
+         .type = KS_CFG_STRING,
+         .allowed = converter_types,
+         .importance = KS_IMP_LOW,
+         .group = "Schemas",
+         .display_name = "Converter type",
+         .doc = "Set by the worker: key, value or header."},
+        KS_CFG_END,
+};
+
 int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr, size_t errlen)
 {
-	const char *se = ks_props_get(props, "schemas.enable");
-	const char *df = ks_props_get(props, "decimal.format");
-	const char *cs;
+	const ks_cfg_def_t *const defs[] = {ks_json_converter_config_defs, NULL};
+	ks_config_t *cfg = ks_config_new(defs, props);
 	json_conv_t *jc;
 
-	if (se && !ks_strcaseeq(se, "true") && !ks_strcaseeq(se, "false"))
-		return ks_seterr(
-		        errstr, errlen, -1,
-		        "Invalid value %s for configuration schemas.enable: Expected value "
-		        "to be either true or false",
-		        se);
-	if (df && !ks_strcaseeq(df, "BASE64") && !ks_strcaseeq(df, "NUMERIC"))
-		return ks_seterr(errstr, errlen, -1,
-		                 "Invalid value %s for configuration decimal.format", df);
-	if (!(jc = calloc(1, sizeof(*jc))))
+	if (!cfg)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
-	jc->schemas_enable = !se || ks_strcaseeq(se, "true");
-	jc->cache_size = 1000;
-	if ((cs = ks_props_get(props, "schemas.cache.size")) && *cs) {
-		char *end;
-		jc->cache_size = strtol(cs, &end, 10);
-		if (*end || jc->cache_size < 0) {
-			free(jc);
-			return ks_seterr(errstr, errlen, -1,
-			                 "Invalid value %s for configuration schemas.cache.size",
-			                 cs);
-		}
+	if (ks_config_error_count(cfg)) {
+		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
+		ks_config_destroy(cfg);
+		return -1;
 	}
+	if (!(jc = calloc(1, sizeof(*jc)))) {
+		ks_config_destroy(cfg);
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	}
+	jc->schemas_enable = ks_config_bool(cfg, "schemas.enable");
+	jc->cache_size = ks_config_int(cfg, "schemas.cache.size");
+	jc->replace_null_with_default = ks_config_bool(cfg, "replace.null.with.default");
+	ks_config_destroy(cfg);
 	c->impl = jc;
 	c->to_connect = json_to_connect;
 	c->destroy = json_destroy;

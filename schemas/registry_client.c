@@ -6,6 +6,7 @@
  */
 #include "registry_client.h"
 
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
 
@@ -54,22 +55,90 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int parse_long(const ks_props_t *props, const char *key, long def, long min, long *out,
-                      char *errstr, size_t errlen)
-{
-	const char *v = ks_props_get(props, key);
-	char *end;
+static const char *const cred_sources[] = {"URL", "USER_INFO", NULL};
 
-	*out = def;
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	*out = strtol(v, &end, 10);
-	if (errno || *end || *out < min)
-		return ks_seterr(errstr, errlen, -1, "Invalid value %s for configuration %s", v,
-		                 key);
-	return 0;
-}
+const ks_cfg_def_t ks_registry_config_defs[] = {
+        {.name = "schema.registry.url",
+         .type = KS_CFG_LIST,
+         .required = 1,
+         .non_empty = 1,
+         .importance = KS_IMP_HIGH,
+         .group = "Schema Registry",
+         .display_name = "Schema Registry URLs",
+         .doc = "Comma-separated Schema Registry URLs; on a connection error or 5xx the next "
+                "one is tried."},
+        {.name = "basic.auth.credentials.source",
+         .type = KS_CFG_STRING,
+         .default_value = "URL",
+         .allowed = cred_sources,
+         .importance = KS_IMP_MEDIUM,
+         .group = "Schema Registry",
+         .display_name = "Basic auth credentials source",
+         .doc = "URL (user:password@ in the URL) or USER_INFO (basic.auth.user.info)."},
+        {.name = "basic.auth.user.info",
+         .type = KS_CFG_PASSWORD,
+         .default_value = "",
+         .importance = KS_IMP_MEDIUM,
+         .group = "Schema Registry",
+         .display_name = "Basic auth user info",
+         .doc = "user:password for basic.auth.credentials.source=USER_INFO."},
+        {.name = "schema.registry.basic.auth.user.info",
+         .type = KS_CFG_PASSWORD,
+         .default_value = "",
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Basic auth user info (deprecated)",
+         .doc = "Deprecated alias of basic.auth.user.info."},
+        {.name = "http.connect.timeout.ms",
+         .type = KS_CFG_INT,
+         .default_value = "10000",
+         .has_min = 1,
+         .min = 1,
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Connect timeout (ms)",
+         .doc = "TCP connect timeout per registry request."},
+        {.name = "http.read.timeout.ms",
+         .type = KS_CFG_INT,
+         .default_value = "30000",
+         .has_min = 1,
+         .min = 1,
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Request timeout (ms)",
+         .doc = "Timeout of a whole registry request."},
+        {.name = "max.retries",
+         .type = KS_CFG_INT,
+         .default_value = "3",
+         .has_min = 1,
+         .min = 0,
+         .has_max = 1,
+         .max = 100,
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Max retries",
+         .doc = "Rounds over all URLs after the first before a lookup is reported retriable "
+                "(the task then waits and tries again; no record is lost)."},
+        {.name = "retries.wait.ms",
+         .type = KS_CFG_INT,
+         .default_value = "200",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Retry wait (ms)",
+         .doc = "First back-off between retry rounds; doubled each round."},
+        {.name = "retries.max.wait.ms",
+         .type = KS_CFG_INT,
+         .default_value = "2000",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_LOW,
+         .group = "Schema Registry",
+         .display_name = "Max retry wait (ms)",
+         .doc = "Cap of the back-off between retry rounds."},
+        KS_CFG_END,
+};
 
 /* "http://user:pw@host:1/" -> "http://host:1" for logs. */
 static char *redact_url(const char *url)
@@ -120,42 +189,40 @@ static int add_url(ks_registry_t *r, const char *s, size_t n)
 
 ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t errlen)
 {
-	const char *urls = ks_props_get(props, "schema.registry.url");
-	const char *src = ks_props_get(props, "basic.auth.credentials.source");
-	const char *ui = ks_props_get(props, "basic.auth.user.info");
-	ks_registry_t *r;
-	long retries;
+	const ks_cfg_def_t *const defs[] = {ks_registry_config_defs, NULL};
+	ks_config_t *cfg = ks_config_new(defs, props);
+	const char *const *urls;
+	size_t nurls;
+	const char *ui;
+	ks_registry_t *r = NULL;
 
-	if (!urls || !*urls) {
-		ks_seterr(errstr, errlen, -1,
-		          "Missing required configuration \"schema.registry.url\"");
-		return NULL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (!cfg) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
 		return NULL;
 	}
+	if (ks_config_error_count(cfg)) {
+		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
+		goto fail;
+	}
+	if (!(r = calloc(1, sizeof(*r)))) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
 	pthread_mutex_init(&r->lock, NULL);
-	for (const char *p = urls;;) {
-		const char *c = strchr(p, ',');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		if (add_url(r, p, n)) {
+	nurls = ks_config_list(cfg, "schema.registry.url", &urls);
+	for (size_t i = 0; i < nurls; i++)
+		if (add_url(r, urls[i], strlen(urls[i]))) {
 			ks_seterr(errstr, errlen, -1, "out of memory");
 			goto fail;
 		}
-		if (!c)
-			break;
-		p = c + 1;
-	}
 	if (!r->nurls) {
-		ks_seterr(errstr, errlen, -1,
-		          "Invalid value %s for configuration schema.registry.url", urls);
+		ks_seterr(errstr, errlen, -1, "schema.registry.url: no URL given");
 		goto fail;
 	}
+	ui = ks_config_string(cfg, "basic.auth.user.info");
 	if (!ui || !*ui)
-		ui = ks_props_get(props, "schema.registry.basic.auth.user.info");
-	if (src && ks_strcaseeq(src, "USER_INFO")) {
+		ui = ks_config_string(cfg, "schema.registry.basic.auth.user.info");
+	if (ks_strcaseeq(ks_config_string(cfg, "basic.auth.credentials.source"), "USER_INFO")) {
 		if (!ui || !strchr(ui, ':')) {
 			ks_seterr(errstr, errlen, -1,
 			          "basic.auth.credentials.source=USER_INFO needs "
@@ -167,30 +234,21 @@ ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t err
 			ks_seterr(errstr, errlen, -1, "out of memory");
 			goto fail;
 		}
-	} else if (src && *src && !ks_strcaseeq(src, "URL")) {
-		ks_seterr(errstr, errlen, -1,
-		          "Invalid value %s for configuration basic.auth.credentials.source "
-		          "(supported: URL, USER_INFO)",
-		          src);
-		goto fail;
 	}
-	if (parse_long(props, "http.connect.timeout.ms", 10000, 1, &r->connect_timeout_ms, errstr,
-	               errlen) ||
-	    parse_long(props, "http.read.timeout.ms", 30000, 1, &r->read_timeout_ms, errstr,
-	               errlen) ||
-	    parse_long(props, "max.retries", 3, 0, &retries, errstr, errlen) ||
-	    parse_long(props, "retries.wait.ms", 200, 0, &r->retry_wait_ms, errstr, errlen) ||
-	    parse_long(props, "retries.max.wait.ms", 2000, 0, &r->retry_max_wait_ms, errstr,
-	               errlen))
-		goto fail;
-	r->max_retries = retries > 100 ? 100 : (int)retries;
+	r->connect_timeout_ms = ks_config_int(cfg, "http.connect.timeout.ms");
+	r->read_timeout_ms = ks_config_int(cfg, "http.read.timeout.ms");
+	r->max_retries = ks_config_int(cfg, "max.retries");
+	r->retry_wait_ms = ks_config_int(cfg, "retries.wait.ms");
+	r->retry_max_wait_ms = ks_config_int(cfg, "retries.max.wait.ms");
 	pthread_once(&curl_once, curl_init_once);
 	if (!(r->curl = curl_easy_init())) {
 		ks_seterr(errstr, errlen, -1, "curl_easy_init failed");
 		goto fail;
 	}
+	ks_config_destroy(cfg);
 	return r;
 fail:
+	ks_config_destroy(cfg);
 	ks_registry_destroy(r);
 	return NULL;
 }

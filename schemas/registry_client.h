@@ -23,10 +23,14 @@
 #ifndef KS_REGISTRY_CLIENT_H
 #define KS_REGISTRY_CLIENT_H
 
+#include "../config/config.h"
 #include "../config/props.h"
 #include "../lib/ks.h"
 
 typedef struct ks_registry ks_registry_t;
+
+/* The settings above (config.h table; the AvroConverter's definitions). */
+extern const ks_cfg_def_t ks_registry_config_defs[];
 
 /* NULL (errstr filled) when schema.registry.url is missing or a setting is bad. */
 ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t errlen) KS_WUR;

@@ -6,6 +6,7 @@
 #include "converter_impl.h"
 #include "utf8.h"
 
+#include "../config/config.h"
 #include "../lib/ks.h"
 
 #include <stdlib.h>
@@ -48,18 +49,40 @@ static int raw_init(ks_converter_t *c, ks_type_t type, char *errstr, size_t errl
 	return 0;
 }
 
+static int valid_encoding(const ks_cfg_def_t *def, const char *v, char *errstr, size_t errlen)
+{
+	(void)def;
+	if (v && *v && !ks_strcaseeq(v, "UTF-8") && !ks_strcaseeq(v, "UTF8"))
+		return ks_seterr(errstr, errlen, -1, "only UTF-8 is supported");
+	return 0;
+}
+
+const ks_cfg_def_t ks_string_converter_config_defs[] = {
+        {.name = "converter.encoding",
+         .type = KS_CFG_STRING,
+         .default_value = "UTF-8",
+         .validate = valid_encoding,
+         .importance = KS_IMP_HIGH,
+         .display_name = "Encoding",
+         .doc = "The character encoding of the bytes (UTF-8 only)."},
+        KS_CFG_END,
+};
+
+const ks_cfg_def_t ks_bytearray_converter_config_defs[] = {KS_CFG_END};
+
 int ks_string_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr,
                              size_t errlen)
 {
-	const char *enc = ks_props_get(props, "converter.encoding");
+	const ks_cfg_def_t *const defs[] = {ks_string_converter_config_defs, NULL};
+	ks_config_t *cfg = ks_config_new(defs, props);
+	int bad;
 
-	if (enc && *enc && !ks_strcaseeq(enc, "UTF-8") && !ks_strcaseeq(enc, "UTF8"))
-		return ks_seterr(
-		        errstr, errlen, -1,
-		        "Invalid value %s for configuration converter.encoding (only UTF-8 "
-		        "is supported)",
-		        enc);
-	return raw_init(c, KS_TYPE_STRING, errstr, errlen);
+	if (!cfg)
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	if ((bad = ks_config_error_count(cfg) > 0))
+		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
+	ks_config_destroy(cfg);
+	return bad ? -1 : raw_init(c, KS_TYPE_STRING, errstr, errlen);
 }
 
 int ks_bytearray_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr,

@@ -384,7 +384,7 @@ static void int64_to_bytes(int64_t x, unsigned char *buf, size_t *len)
 }
 
 static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
-                          const char *path, char *errstr, size_t errlen, int depth);
+                          const char *path, char *errstr, size_t errlen, int depth, int rnwd);
 
 #define MISMATCH(what)                                                                             \
 	ks_seterr(errstr, errlen, KS_ERR_RECORD, "%s%s%s: expected %s for schema type %s, got %s", \
@@ -397,7 +397,7 @@ static ks_err_t child_path(char *buf, size_t n, const char *path, const char *na
 }
 
 static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, ks_value_t *v,
-                          const char *path, char *errstr, size_t errlen, int depth)
+                          const char *path, char *errstr, size_t errlen, int depth, int rnwd)
 {
 	char sub[256];
 	ks_err_t err;
@@ -407,7 +407,7 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 	if (depth > 100)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD, "JSON value nested too deeply");
 	if (!j || json_is_null(j)) {
-		if (s->default_value) {
+		if (s->default_value && rnwd) {
 			*v = *s->default_value; /* heap default, borrowed: lives with the schema */
 			return KS_OK;
 		}
@@ -494,7 +494,8 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 		for (size_t i = 0; i < n; i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if ((err = from_json(s->value_schema, json_array_get(j, i), a,
-			                     &v->u.arr.items[i], sub, errstr, errlen, depth + 1)))
+			                     &v->u.arr.items[i], sub, errstr, errlen, depth + 1,
+			                     rnwd)))
 				return err;
 		}
 		return KS_OK;
@@ -523,7 +524,7 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 					                 "out of memory");
 				child_path(sub, sizeof(sub), path, k);
 				if ((err = from_json(s->value_schema, val, a, &v->u.map.vals[i],
-				                     sub, errstr, errlen, depth + 1)))
+				                     sub, errstr, errlen, depth + 1, rnwd)))
 					return err;
 				i++;
 			}
@@ -538,9 +539,11 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 				        "JSON value at %s: map entry is not a [key, value] pair",
 				        sub);
 			if ((err = from_json(s->key_schema, json_array_get(pair, 0), a,
-			                     &v->u.map.keys[i], sub, errstr, errlen, depth + 1)) ||
+			                     &v->u.map.keys[i], sub, errstr, errlen, depth + 1,
+			                     rnwd)) ||
 			    (err = from_json(s->value_schema, json_array_get(pair, 1), a,
-			                     &v->u.map.vals[i], sub, errstr, errlen, depth + 1)))
+			                     &v->u.map.vals[i], sub, errstr, errlen, depth + 1,
+			                     rnwd)))
 				return err;
 		}
 		return KS_OK;
@@ -554,9 +557,9 @@ static ks_err_t from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a, 
 		v->u.st.n = s->nfields;
 		for (size_t i = 0; i < s->nfields; i++) {
 			child_path(sub, sizeof(sub), path, s->fields[i].name);
-			if ((err = from_json(s->fields[i].schema,
-			                     json_object_get(j, s->fields[i].name), a,
-			                     &v->u.st.fields[i], sub, errstr, errlen, depth + 1)))
+			if ((err = from_json(
+			             s->fields[i].schema, json_object_get(j, s->fields[i].name), a,
+			             &v->u.st.fields[i], sub, errstr, errlen, depth + 1, rnwd)))
 				return err;
 		}
 		return KS_OK;
@@ -573,7 +576,19 @@ ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *a
 	if (!v)
 		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
 	*out = v;
-	return from_json(s, j, arena, v, "", errstr, errlen, 0);
+	return from_json(s, j, arena, v, "", errstr, errlen, 0, 1);
+}
+
+ks_err_t ks_value_from_json_opts(const ks_schema_t *s, const json_t *j,
+                                 int replace_null_with_default, ks_arena_t *arena, ks_value_t **out,
+                                 char *errstr, size_t errlen)
+{
+	ks_value_t *v = ks_arena_alloc(arena, sizeof(*v));
+
+	if (!v)
+		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE, "out of memory");
+	*out = v;
+	return from_json(s, j, arena, v, "", errstr, errlen, 0, replace_null_with_default);
 }
 
 static ks_err_t schemaless(const json_t *j, ks_arena_t *a, ks_value_t *v, int depth, char *errstr,

@@ -39,6 +39,12 @@ int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out) K
 ks_err_t ks_value_from_json(const ks_schema_t *s, const json_t *j, ks_arena_t *arena,
                             ks_value_t **out, char *errstr, size_t errlen) KS_WUR;
 
+/* The same with JsonConverter's replace.null.with.default (0: a JSON null
+ * for an optional schema stays null even when the schema has a default). */
+ks_err_t ks_value_from_json_opts(const ks_schema_t *s, const json_t *j,
+                                 int replace_null_with_default, ks_arena_t *arena, ks_value_t **out,
+                                 char *errstr, size_t errlen) KS_WUR;
+
 /* Schemaless JSON -> value (objects become STRUCT with u.st.names, integers
  * INT64, other numbers FLOAT64). j JSON null gives *out = NULL. */
 ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,

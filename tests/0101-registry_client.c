@@ -370,3 +370,20 @@ KS_TEST(schema_references)
 	ks_arena_destroy(a);
 	srv_stop();
 }
+
+KS_TEST(bad_settings)
+{
+	ks_props_t *p = ks_props_new();
+	ks_registry_t *r;
+	KS_CHECK(!ks_props_set(p, "schema.registry.url", "http://x") &&
+	                 !ks_props_set(p, "max.retries", "lots"),
+	         "props");
+	r = ks_registry_new(p, err, sizeof(err));
+	KS_CHECK(!r && strstr(err, "max.retries"), "%s", err);
+	KS_CHECK(!ks_props_set(p, "max.retries", "1") &&
+	                 !ks_props_set(p, "basic.auth.credentials.source", "SASL_INHERIT"),
+	         "props");
+	r = ks_registry_new(p, err, sizeof(err));
+	KS_CHECK(!r && strstr(err, "basic.auth.credentials.source"), "%s", err);
+	ks_props_destroy(p);
+}

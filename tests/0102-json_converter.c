@@ -4,6 +4,7 @@
  * schema interning by schema text, schemas.enable=false, malformed input;
  * plus StringConverter / ByteArrayConverter and class-name dispatch.
  */
+#include "../config/config.h"
 #include "../schemas/converter.h"
 #include "../schemas/value_json.h"
 #include "lib/harness.h"
@@ -258,6 +259,50 @@ KS_TEST(value_json_rendering)
 	         "decode");
 	KS_CHECK(ks_base64_decode("Zm9v!", 5, arena, &out, &n), "invalid");
 	ks_buf_free(&b);
+	ks_arena_destroy(arena);
+	arena = NULL;
+}
+
+KS_TEST(config_tables_and_replace_null_with_default)
+{
+	const char *text = "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"field\":\"n\",\"type\":"
+	                   "\"int32\",\"optional\":true,\"default\":7}]},\"payload\":{\"n\":null}}";
+	const struct ks_cfg_def *const *defs;
+	ks_converter_t *c;
+	const ks_schema_t *s;
+	ks_value_t *v;
+	json_t *j;
+	char *dump;
+
+	defs = ks_converter_config_defs("org.apache.kafka.connect.json.JsonConverter");
+	KS_CHECK(defs && defs[0], "json defs");
+	j = ks_config_defs_json(defs);
+	dump = json_dumps(j, JSON_COMPACT);
+	KS_CHECK(dump && strstr(dump, "\"schemas.enable\"") &&
+	                 strstr(dump, "replace.null.with.default"),
+	         "%s", dump ? dump : "(null)");
+	free(dump);
+	json_decref(j);
+	defs = ks_converter_config_defs("io.confluent.connect.avro.AvroConverter");
+	KS_CHECK(defs && defs[0] && !strcmp(defs[0][0].name, "schema.registry.url"), "avro defs");
+	KS_CHECK(ks_config_is_password(defs, "basic.auth.user.info"), "user info is a password");
+	KS_CHECK(!ks_converter_config_defs("x.Y"), "unknown class");
+
+	c = mk(JSONC, NULL, NULL);
+	KS_CHECK_INT(conv(c, text, &s, &v), KS_OK);
+	KS_CHECK_INT(v->u.st.fields[0].u.i, 7); /* default replaces null */
+	ks_converter_destroy(c);
+	c = mk(JSONC, "replace.null.with.default", "false");
+	KS_CHECK(c, "%s", err);
+	KS_CHECK_INT(conv(c, text, &s, &v), KS_OK);
+	KS_CHECK(v->u.st.fields[0].is_null, "null stays null");
+	ks_converter_destroy(c);
+	c = mk(JSONC, "decimal.format", "HEX");
+	KS_CHECK(!c && strstr(err, "decimal.format"), "%s", err);
+	c = mk("io.confluent.connect.avro.AvroConverter", "schema.registry.url", " , ");
+	KS_CHECK(!c && strstr(err, "schema.registry.url"), "%s", err);
+	c = mk("org.apache.kafka.connect.storage.StringConverter", "converter.encoding", "latin1");
+	KS_CHECK(!c && strstr(err, "UTF-8"), "%s", err);
 	ks_arena_destroy(arena);
 	arena = NULL;
 }

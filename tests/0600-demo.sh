@@ -39,12 +39,12 @@ check_eq "play appends (insert mode)" "$(rows tote_win_bets)" "27"
 
 pids=$(cat "$KSINK_DEMO_DIR"/*.pid 2>/dev/null; head -1 "$KSINK_DEMO_DIR/pg/data/postmaster.pid")
 "$DEMO" down >/dev/null 2>&1
-alive=""
-for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
-if wait_for 15 bash -c "for p in $pids; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"; then
+# a zombie (exited, not yet reaped by a container init) is not running
+running() { local p s; for p in $pids; do s=$(ps -o stat= -p "$p" 2>/dev/null) && [[ $s != Z* ]] && echo "$p"; done; }
+if wait_for 15 test -z "$(running)"; then
 	ok "down leaves no process behind"
 else
-	not_ok "down leaves no process behind" "alive:$alive"
+	not_ok "down leaves no process behind" "still running: $(running | tr '\n' ' ')"
 fi
 
 if out=$("$DEMO" up 2>&1); then ok "demo up after down"; else not_ok "demo up after down" "$(tail -5 <<<"$out")"; fi
