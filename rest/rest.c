@@ -658,6 +658,12 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 	json_t *out = NULL;
 	ks_hres_t hr;
 
+	if (allowed && n >= 1 && !strcmp(seg[0], "admin")) {
+		/* an empty admin.listeners turns the admin endpoints off, as Connect */
+		const char *al = ks_props_get(ks_herder_worker(r->h)->props, "admin.listeners");
+		if (al && !*al)
+			allowed = 0;
+	}
 	if (!allowed) {
 		set_error(rs, 404, "HTTP 404 Not Found");
 		return;

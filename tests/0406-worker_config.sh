@@ -45,13 +45,15 @@ w_stop
 check_eq "exit 0" "$KRC" 0
 
 # policy None: overrides are refused at validation
-w_props "$W/w2.properties" "connector.client.config.override.policy=None"
+w_props "$W/w2.properties" "connector.client.config.override.policy=None" "admin.listeners="
 start_ok "worker with policy None" "$W/w2.properties" || finish
 api POST /connectors "$(memsink np ot consumer.override.auto.offset.reset=latest)"
 check_eq "override refused 400" "$CODE" 400
 check_jq "names the policy and the key" '.message|test("None.*policy does not allow .auto.offset.reset.")'
 api POST /connectors "$(memsink np2 ot)"
 check_eq "no override: 201" "$CODE" 201
+api GET /admin/loggers
+check_eq "empty admin.listeners: /admin/loggers 404" "$CODE" 404
 w_stop
 check_eq "exit 0" "$KRC" 0
 finish

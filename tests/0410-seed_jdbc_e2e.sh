@@ -92,6 +92,26 @@ check_eq "exactly once: $M distinct records" \
 	"$(psql_q "SELECT count(DISTINCT \"AMOUNT\") FROM \"$EO\"")" "$M"
 api GET /connectors/eo/status
 check_jq "eo still RUNNING" '.connector.state=="RUNNING" and all(.tasks[]; .state=="RUNNING")'
+
+# --- KIP-875 offsets on the JDBC connector (its offsets table + the group) ---
+api GET /connectors/eo/offsets
+check_jq "GET offsets: sum of next offsets = $M" "([.offsets[].offset.kafka_offset] | add) == $M"
+api PUT /connectors/eo/stop
+check_eq "stop eo" "$CODE" 204
+api DELETE /connectors/eo/offsets
+check_eq "reset offsets 200" "$CODE" 200
+check_jq "connector-managed offsets reset too" '.message == "The offsets for this connector have been reset successfully"'
+api GET /connectors/eo/offsets
+check_jq "offsets back to 0" 'all(.offsets[]; .offset.kafka_offset == 0)'
+api PATCH /connectors/eo/offsets "{\"offsets\":[{\"partition\":{\"kafka_topic\":\"$EO\",\"kafka_partition\":0},\"offset\":{\"kafka_offset\":1}}]}"
+check_eq "alter one partition 200" "$CODE" 200
+api GET /connectors/eo/offsets
+check_jq "altered offset visible" "any(.offsets[]; .partition.kafka_partition==0 and .offset.kafka_offset==1)"
+api PUT /connectors/eo/resume
+check_eq "resume eo" "$CODE" 202
+check "after the reset the topic is read again (insert mode: twice)" wait_for 120 has_rows "$EO" $((2 * M - 1))
+sleep 2
+check_eq "re-read from the altered/reset offsets, nothing more" "$(rows "$EO")" $((2 * M - 1))
 w_stop
 check_eq "exit 0" "$KRC" 0
 psql_q "DROP TABLE IF EXISTS \"$BETS\", \"$ODDS\", \"$EO\"" >/dev/null
