@@ -16,10 +16,15 @@
  */
 #include "connector.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Tasks are threads of one process and may share `file`: appends are
+ * serialised so that lines of two tasks never interleave. */
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const ks_cfg_def_t memory_defs[] = {
         {.name = "file",
@@ -179,15 +184,20 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 			return;
 		}
 	if (t->file && t->n) {
+		int werr;
+		pthread_mutex_lock(&file_lock);
 		f = fopen(t->file, "a");
 		if (!f) {
+			pthread_mutex_unlock(&file_lock);
 			res->err = KS_ERR_RETRIABLE;
 			snprintf(res->errstr, sizeof(res->errstr), "cannot open %s", t->file);
 			return;
 		}
 		for (size_t i = 0; i < t->n; i++)
 			fputs(t->st[i].line, f);
-		if (fclose(f) != 0) {
+		werr = fclose(f) != 0;
+		pthread_mutex_unlock(&file_lock);
+		if (werr) {
 			res->err = KS_ERR_RETRIABLE;
 			snprintf(res->errstr, sizeof(res->errstr), "cannot write %s", t->file);
 			return;
