@@ -1022,12 +1022,6 @@ static void groups_clear(ks_sink_task_t *t)
 	t->ngroups = 0;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_group(const void *a, const void *b)
 {
 	const jgroup_t *x = a, *y = b;
@@ -1038,24 +1032,19 @@ static int cmp_group(const void *a, const void *b)
 	return (y->layout->is_delete) - (x->layout->is_delete);
 }
 
-/* Validates one record for the write path; 0 ok, else fills t->errstr. */
+/* Validates one record for the write path; 0 ok, else fills t->errstr.
+ * (Runs for every record: the location text is only formatted on error.) */
+#define BAD_RECORD(fmt, ...)                                                                       \
+	(xsnprintf(t->errstr, sizeof(t->errstr), "%s[%d]@%lld: " fmt, r->topic, (int)r->partition, \
+	           (long long)r->offset, __VA_ARGS__),                                             \
+	 -1)
 static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 {
-	const char *where_fmt = "%s[%d]@%lld: ";
-	char where[300];
-
-	xsnprintf(where, sizeof(where), where_fmt, r->topic, (int)r->partition,
-	          (long long)r->offset);
 	if (!r->value) {
-		if (!t->set.delete_enabled) {
-			xsnprintf(t->errstr, sizeof(t->errstr),
-			          "%snull value (tombstone) but delete.enabled=false", where);
-			return -1;
-		}
-		if (!r->key || r->key->is_null) {
-			xsnprintf(t->errstr, sizeof(t->errstr), "%stombstone without a key", where);
-			return -1;
-		}
+		if (!t->set.delete_enabled)
+			return BAD_RECORD("%s", "null value (tombstone) but delete.enabled=false");
+		if (!r->key || r->key->is_null)
+			return BAD_RECORD("%s", "tombstone without a key");
 		return 0;
 	}
 	/* a Struct with its schema, or a schemaless JSON object (names kept) */
@@ -1065,25 +1054,21 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 	} else if (r->value->type != KS_TYPE_STRUCT ||
 	           (r->value_schema ? r->value_schema->type != KS_TYPE_STRUCT
 	                            : !r->value->u.st.names)) {
-		xsnprintf(
-		        t->errstr, sizeof(t->errstr),
-		        "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
+		return BAD_RECORD(
+		        "Sink connector '%s' is configured with 'delete.enabled=%s' and "
 		        "'pk.mode=%s' and therefore requires records with a non-null Struct value "
 		        "and non-null Struct schema (or a schemaless JSON object)",
-		        where, t->connector, t->set.delete_enabled ? "true" : "false",
+		        t->connector, t->set.delete_enabled ? "true" : "false",
 		        t->set.pk_mode == KS_JDBC_PK_NONE         ? "none"
 		        : t->set.pk_mode == KS_JDBC_PK_KAFKA      ? "kafka"
 		        : t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ? "record_key"
 		                                                  : "record_value");
-		return -1;
 	}
-	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null)) {
-		xsnprintf(t->errstr, sizeof(t->errstr), "%spk.mode=record_key but the key is null",
-		          where);
-		return -1;
-	}
+	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null))
+		return BAD_RECORD("%s", "pk.mode=record_key but the key is null");
 	return 0;
 }
+#undef BAD_RECORD
 
 /* Builds the groups for staged[0, limit). E_OK, E_RECORD (t->bad_index set),
  * E_FATAL. */
@@ -1092,6 +1077,7 @@ static int plan(ks_sink_task_t *t, size_t limit)
 	int reduce = t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ||
 	             t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
 	rentry_t *ht = NULL;
+	size_t *slot = NULL; /* reduce: the hash slot of each staged record */
 	size_t hcap = 16;
 	jtable_t **tord = NULL;
 	size_t ntord = 0;
@@ -1101,7 +1087,8 @@ static int plan(ks_sink_task_t *t, size_t limit)
 	ks_buf_reset(&t->keys);
 	while (hcap < limit * 2)
 		hcap *= 2;
-	if (reduce && !(ht = calloc(hcap, sizeof(*ht))))
+	if (reduce && (!(ht = calloc(hcap, sizeof(*ht))) ||
+	               !(slot = malloc((limit ? limit : 1) * sizeof(*slot)))))
 		goto oom;
 	if (!(tord = calloc(limit ? limit : 1, sizeof(*tord))))
 		goto oom;
@@ -1173,18 +1160,20 @@ static int plan(ks_sink_task_t *t, size_t limit)
 		} else {
 			t->keys.len = koff; /* key bytes already stored */
 		}
+		slot[i] = pos;
 		ht[pos].last = i;
 		ht[pos].last_delete = is_delete;
 		if (is_delete)
 			ht[pos].need_delete = 1;
 	}
-	for (size_t p = 0; reduce && p < hcap; p++) {
-		rentry_t *e = &ht[p];
+	/* in staged order, so every group's rows come out sorted */
+	for (size_t i = 0; reduce && i < limit; i++) {
+		rentry_t *e = &ht[slot[i]];
 		const ks_record_t *r;
 		int to = 0;
 
-		if (!e->used)
-			continue;
+		if (e->last != i)
+			continue; /* a later change of the key wins */
 		r = t->staged[e->last];
 		for (size_t k = 0; k < ntord; k++)
 			if (tord[k] == e->table)
@@ -1210,8 +1199,6 @@ static int plan(ks_sink_task_t *t, size_t limit)
 				goto oom;
 		}
 	}
-	for (size_t i = 0; i < t->ngroups; i++)
-		qsort(t->groups[i].rows, t->groups[i].n, sizeof(size_t), cmp_size);
 	qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group);
 	rc = E_OK;
 	goto out;
@@ -1220,6 +1207,7 @@ oom:
 	rc = E_FATAL;
 out:
 	free(ht);
+	free(slot);
 	free(tord);
 	return rc;
 }
