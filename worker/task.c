@@ -38,6 +38,7 @@
 #include <time.h>
 
 #define BATCH_MAX_BYTES (16u << 20)
+#define PUT_CHUNK       1000 /* records handed to put() while the batch fills */
 #define BATCH_LINGER_MS 500
 #define BACKOFF_MIN_MS  100
 #define BACKOFF_MAX_MS  10000
@@ -174,7 +175,7 @@ struct ks_task {
 	ks_arena_t *arena;
 	ks_record_t **recs;
 	size_t nrecs, caprecs;
-	int put_done;
+	size_t nput; /* recs[0, nput) were handed to put() */
 	uint64_t batch_gen;
 	int has_batch; /* records or skipped offsets pending */
 	part_t *parts; /* assigned partitions (lock for writes) */
@@ -249,7 +250,7 @@ static void batch_reset(ks_task_t *t)
 {
 	ks_arena_reset(t->arena);
 	t->nrecs = 0;
-	t->put_done = 0;
+	t->nput = 0;
 	t->has_batch = 0;
 	t->batch_gen++;
 	for (size_t i = 0; i < t->nparts; i++)
@@ -381,7 +382,29 @@ static void kafka_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n)
 }
 
 /*
- * Writes the current batch: put (once) then commit, retrying retriable
+ * Hands the records not yet put to the connector. Called every PUT_CHUNK
+ * records while a batch fills, so a connector can start writing before the
+ * batch is complete (the JDBC sink streams its COPY), and before commit.
+ * 0 ok, -1 task failed.
+ */
+static int put_pending(ks_task_t *t)
+{
+	char errstr[KS_ERRSTR_SIZE];
+	ks_err_t err;
+
+	if (t->nput >= t->nrecs)
+		return 0;
+	err = t->plugin->put(t->st, t->recs + t->nput, t->nrecs - t->nput, errstr, sizeof(errstr));
+	if (err != KS_OK) {
+		task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
+		return -1;
+	}
+	t->nput = t->nrecs;
+	return 0;
+}
+
+/*
+ * Writes the current batch: put (what is left) then commit, retrying retriable
  * errors with back-off unless once is set. Returns 0 when written, 1 when
  * not written but the task can go on (once, stop, batch dropped by a
  * rebalance), -1 when the task failed.
@@ -391,7 +414,6 @@ static int deliver_batch(ks_task_t *t, int once)
 	ks_tp_offset_t offs_stack[64], *offs = offs_stack;
 	uint64_t gen = t->batch_gen;
 	int64_t backoff = BACKOFF_MIN_MS;
-	char errstr[KS_ERRSTR_SIZE];
 	int ret = 1;
 
 	if (!t->has_batch)
@@ -403,15 +425,10 @@ static int deliver_batch(ks_task_t *t, int once)
 			return -1;
 		}
 	}
-	if (!t->put_done && t->nrecs) {
-		ks_err_t err = t->plugin->put(t->st, t->recs, t->nrecs, errstr, sizeof(errstr));
-		if (err != KS_OK) {
-			task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
-			ret = -1;
-			goto out;
-		}
+	if (put_pending(t) < 0) {
+		ret = -1;
+		goto out;
 	}
-	t->put_done = 1;
 	for (;;) {
 		ks_commit_result_t res;
 		size_t n = batch_offsets(t, offs);
@@ -456,6 +473,7 @@ static int deliver_batch(ks_task_t *t, int once)
 			memmove(&t->recs[res.bad_index], &t->recs[res.bad_index + 1],
 			        (t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
 			t->nrecs--;
+			t->nput = t->nrecs;
 			pthread_mutex_lock(&t->lock);
 			t->m_skipped++;
 			pthread_mutex_unlock(&t->lock);
@@ -966,6 +984,8 @@ static void run_loop(ks_task_t *t)
 				break;
 			if (was_empty && t->has_batch)
 				first_ms = ks_now_ms();
+			if (t->nrecs - t->nput >= PUT_CHUNK && put_pending(t) < 0)
+				break;
 			/* the clock is read every 64 records (it showed in profiles) */
 			if (t->has_batch && t->nrecs < t->batch_max &&
 			    ks_arena_used(t->arena) < BATCH_MAX_BYTES &&
