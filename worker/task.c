@@ -187,6 +187,11 @@ struct ks_task {
 	int tolerance_all;
 	int reset_earliest; /* auto.offset.reset is earliest */
 	size_t batch_max;
+	/* prefetch queue watch (kick_fetcher) */
+	rd_kafka_queue_t *cq;
+	int64_t q_min, q_bytes; /* queued.min.messages, queued.max.messages.kbytes */
+	uint64_t seen_msgs, seen_bytes;
+	int fetch_parked; /* the queue got full enough to park the fetcher */
 };
 
 static void task_unref(ks_task_t *t)
@@ -883,6 +888,10 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
 	if (!t->batch_max)
 		t->batch_max = 3000;
+	v = ks_props_get(cp, "queued.min.messages");
+	t->q_min = v ? strtoll(v, NULL, 10) : 100000;
+	v = ks_props_get(cp, "queued.max.messages.kbytes");
+	t->q_bytes = (v ? strtoll(v, NULL, 10) : 65536) * 1024;
 	v = ks_props_get(cp, "auto.offset.reset");
 	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
 	                    ks_strcaseeq(v, "beginning");
@@ -909,6 +918,7 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		return ks_seterr(errstr, errlen, -1, "consumer: %s", kerr);
 	}
 	rd_kafka_poll_set_consumer(t->rk);
+	t->cq = rd_kafka_queue_get_consumer(t->rk);
 
 	t->st = t->plugin->task_new(t->config, t->connector, t->id, errstr, errlen);
 	if (!t->st)
@@ -922,18 +932,31 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
  * when its broker thread next wakes up, up to a second later, even when the
  * queue has long been drained (fixed in 2.2 by fetch.queue.backoff.ms). So
  * a small prefetch queue, which keeps the memory bounded, would stall the
- * task for most of every second. Called when a poll found the queue empty:
- * a partition whose last known high watermark is past our position has data
- * the fetcher is sitting on; seeking it to our own position (nothing is
- * queued, so nothing is lost or repeated) restarts its fetcher at once.
+ * task for most of every second. Every 64 records note_queue() checks
+ * whether the queue came near a threshold (then the fetcher has parked);
+ * when a poll then finds the queue empty, kick_fetcher() seeks each
+ * partition whose last known high watermark is past our position to that
+ * position (nothing is queued, so nothing is lost or repeated), which
+ * restarts its fetcher at once. Without the threshold sign nothing is done:
+ * an empty queue may just mean a fetch is on its way.
  */
+static void note_queue(ks_task_t *t)
+{
+	int64_t len = t->cq ? rd_kafka_queue_length(t->cq) : 0;
+	int64_t avg = t->seen_msgs ? (int64_t)(t->seen_bytes / t->seen_msgs) : 0;
+
+	if (len * 4 >= t->q_min * 3 || len * avg * 4 >= t->q_bytes * 3)
+		t->fetch_parked = 1;
+}
+
 static void kick_fetcher(ks_task_t *t)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_error_t *err;
 
-	if (t->partitions_paused || t->paused_applied || !t->nparts)
+	if (!t->fetch_parked || t->partitions_paused || t->paused_applied || !t->nparts)
 		return;
+	t->fetch_parked = 0;
 	l = rd_kafka_topic_partition_list_new((int)t->nparts);
 	for (size_t i = 0; i < t->nparts; i++) {
 		part_t *p = &t->parts[i];
@@ -947,6 +970,8 @@ static void kick_fetcher(ks_task_t *t)
 		p->kicked = p->position;
 		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->position;
 	}
+	if (l->cnt)
+		KS_DEBUG(t->ctx, "queue drained: restarting the fetch of %d partitions", l->cnt);
 	if (l->cnt && (err = rd_kafka_seek_partitions(t->rk, l, 0))) /* async */
 		rd_kafka_error_destroy(err);
 	rd_kafka_topic_partition_list_destroy(l);
@@ -973,12 +998,18 @@ static void run_loop(ks_task_t *t)
 			int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
 			timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
 		}
+		if (t->fetch_parked && timeout > 1)
+			timeout = 1; /* an empty queue now means a parked fetcher */
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 		if (!rkm)
 			kick_fetcher(t);
 		if (rkm) {
 			int was_empty = !t->has_batch;
-			int rc = handle_message(t, rkm);
+			int rc;
+			t->seen_bytes += rkm->len + rkm->key_len;
+			if (!(++t->seen_msgs & 63))
+				note_queue(t);
+			rc = handle_message(t, rkm);
 			rd_kafka_message_destroy(rkm);
 			if (rc < 0)
 				break;
@@ -1013,6 +1044,8 @@ static void *task_main(void *arg)
 	}
 	if (t->rk) {
 		rd_kafka_consumer_close(t->rk); /* revoke: last commit or close */
+		if (t->cq)
+			rd_kafka_queue_destroy(t->cq);
 		rd_kafka_destroy(t->rk);
 		t->rk = NULL;
 	}
