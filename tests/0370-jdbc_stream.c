@@ -88,8 +88,8 @@ KS_TEST(stream_repeated_key_rest_in_same_transaction)
 {
 	basic_t b = basic();
 	const char *topic = "s_dup";
-	ks_sink_task_t *t = warm_task(b, topic,
-	                              cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
+	ks_sink_task_t *t =
+	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
 	int before = ks_jdbc_test_streamed_commits();
 	ks_record_t *r[3];
 
@@ -113,9 +113,9 @@ KS_TEST(stream_tombstone_redone_the_usual_way)
 {
 	basic_t b = basic();
 	const char *topic = "s_tomb";
-	ks_sink_task_t *t = warm_task(
-	        b, topic,
-	        cfg("pk.mode", "record_key", "insert.mode", "upsert", "delete.enabled", "true", NULL));
+	ks_sink_task_t *t = warm_task(b, topic,
+	                              cfg("pk.mode", "record_key", "insert.mode", "upsert",
+	                                  "delete.enabled", "true", NULL));
 	ks_record_t *r[1];
 
 	put_range(b, t, topic, 1, 21, "x");
@@ -177,10 +177,9 @@ KS_TEST(stream_schema_change_mid_batch)
 {
 	basic_t b = basic();
 	const char *topic = "s_evolve";
-	ks_sink_task_t *t =
-	        warm_task(b, topic,
-	                  cfg("pk.mode", "record_key", "insert.mode", "upsert", "auto.evolve",
-	                      "true", NULL));
+	ks_sink_task_t *t = warm_task(
+	        b, topic,
+	        cfg("pk.mode", "record_key", "insert.mode", "upsert", "auto.evolve", "true", NULL));
 	ks_schema_t *vs2 = sch_struct();
 	ks_value_t *k = vstruct(1), *v = vstruct(4);
 	ks_record_t *r[1];
@@ -210,8 +209,8 @@ KS_TEST(stream_close_drops_the_batch)
 {
 	basic_t b = basic();
 	const char *topic = "s_close";
-	ks_sink_task_t *t = warm_task(b, topic,
-	                              cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
+	ks_sink_task_t *t =
+	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
 	ks_tp_offset_t part = {topic, 0, 1};
 
 	put_range(b, t, topic, 1, 100, "dropped");
@@ -232,8 +231,8 @@ KS_TEST(stream_failure_before_commit_keeps_batch)
 {
 	basic_t b = basic();
 	const char *topic = "s_fail";
-	ks_sink_task_t *t = warm_task(b, topic,
-	                              cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
+	ks_sink_task_t *t =
+	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
 	ks_commit_result_t res;
 
 	put_range(b, t, topic, 1, 100, "x");
@@ -259,7 +258,7 @@ KS_TEST(stream_lost_ack_not_written_twice)
 	put_range(b, t, topic, 1, 100, "x");
 	ks_jdbc_test_lose_commit_acks(1);
 	COMMIT_OK(t, topic, 0, 100);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before);  /* reported lost */
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before);       /* reported lost */
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 100); /* no key: twice = 199 */
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
 	             100);
