@@ -265,3 +265,69 @@ KS_TEST(stream_lost_ack_not_written_twice)
 	done(t);
 	basic_free(b);
 }
+
+KS_TEST(stream_long_batch_repeated_keys)
+{
+	basic_t b = basic();
+	const char *topic = "s_seg";
+	ks_sink_task_t *t =
+	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
+	int before = ks_jdbc_test_streamed_commits();
+	ks_record_t *r[1];
+	int64_t off = 1;
+
+	/* 5 x 1500 rows: ids 1..1500 five times over, versions v0..v4: the
+	 * stream ends at the first repeat, the rest is reduced to v4 */
+	for (int v = 0; v < 5; v++) {
+		char name[16];
+		snprintf(name, sizeof(name), "v%d", v);
+		for (int id = 1; id <= 1500; id++) {
+			r[0] = brec(b, topic, 0, off++, id, name, v);
+			put(t, r, 1);
+		}
+	}
+	COMMIT_OK(t, topic, 0, off);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 1);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1501);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE name = 'v4' AND amount = 4", topic),
+	             1500);
+	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
+	             off);
+	/* and a long batch without repeats, all streamed */
+	put_range(b, t, topic, 2000, 9000, "big");
+	COMMIT_OK(t, topic, 0, 9000);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 2);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE name = 'big'", topic), 7000);
+	done(t);
+	basic_free(b);
+}
+
+KS_TEST(stream_bad_value_early_in_long_batch)
+{
+	basic_t b = basic();
+	const char *topic = "s_segbad";
+	ks_sink_task_t *t;
+	ks_record_t *r[1];
+	ks_commit_result_t res;
+
+	sql("DROP TABLE IF EXISTS \"%s\"", topic);
+	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8)", topic);
+	forget_offsets(topic);
+	t = task(topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
+	r[0] = brec(b, topic, 0, 0, 0, "warm", 0);
+	put(t, r, 1);
+	COMMIT_OK(t, topic, 0, 1);
+	put_range(b, t, topic, 1, 100, "ok");
+	r[0] = brec(b, topic, 0, 100, 100, NULL, 100); /* NOT NULL violation */
+	put(t, r, 1);
+	put_range(b, t, topic, 101, 6000, "ok");
+	res = commit(t, topic, 0, 6000);
+	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
+	KS_CHECK_INT(res.bad_index, 99);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
+	ks_jdbc_sink_plugin.discard(t, 99);
+	COMMIT_OK(t, topic, 0, 6000);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 5999);
+	done(t);
+	basic_free(b);
+}
