@@ -992,17 +992,23 @@ static void run_loop(ks_task_t *t)
 			idle_poll(t, 100); /* sought back on resume */
 			continue;
 		}
-		if (!t->has_batch)
-			timeout = 100;
-		else {
-			int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
-			timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
+		/* what is queued first, without waiting: a poll that may wait
+		 * reads the clock four times inside librdkafka (profile) */
+		rkm = rd_kafka_consumer_poll(t->rk, 0);
+		if (!rkm) {
+			if (!t->has_batch)
+				timeout = 100;
+			else {
+				int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
+				timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
+			}
+			if (t->fetch_parked && timeout > 1)
+				timeout = 1; /* an empty queue now means a parked fetcher */
+			if (timeout)
+				rkm = rd_kafka_consumer_poll(t->rk, timeout);
+			if (!rkm)
+				kick_fetcher(t);
 		}
-		if (t->fetch_parked && timeout > 1)
-			timeout = 1; /* an empty queue now means a parked fetcher */
-		rkm = rd_kafka_consumer_poll(t->rk, timeout);
-		if (!rkm)
-			kick_fetcher(t);
 		if (rkm) {
 			int was_empty = !t->has_batch;
 			int rc;
