@@ -29,8 +29,9 @@ PERF_PIDS=()
 cleanup() {
 	for p in "${PERF_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 	[ -n "$KSINK_PID" ] && kill "$KSINK_PID" 2>/dev/null && wait "$KSINK_PID" 2>/dev/null
-	"$ROOT/tests/stack.sh" down --dir "$T/stack" >/dev/null 2>&1 || true
 	cp "$T/ksink.log" "$POUT/ksink.log" 2>/dev/null || true
+	cp "$T/stack/pg/server.log" "$POUT/pg-server.log" 2>/dev/null || true
+	"$ROOT/tests/stack.sh" down --dir "$T/stack" >/dev/null 2>&1 || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
