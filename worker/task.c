@@ -881,10 +881,14 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	cp = ks_worker_consumer_props(t->wc, t->config, t->connector, t->id);
 	if (!cp)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
+	/* records per transaction: in Connect one poll (max.poll.records) is
+	 * one transaction and batch.size only cuts it into statements; we take
+	 * the larger of the two (bigger transactions are cheaper per row) */
 	t->batch_max = 0;
 	if ((v = ks_props_get(t->config, "batch.size")))
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
-	if (!t->batch_max && (v = ks_props_get(cp, "max.poll.records")))
+	if ((v = ks_props_get(cp, "max.poll.records")) &&
+	    (size_t)strtoull(v, NULL, 10) > t->batch_max)
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
 	if (!t->batch_max)
 		t->batch_max = 3000;
