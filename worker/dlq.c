@@ -290,12 +290,12 @@ static int produce_one(ks_dlq_t *d, item_t *it, char *errstr, size_t errlen)
 	if (!h)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	for (;;) {
-		err = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
-		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		                        RD_KAFKA_V_KEY(it->key, it->key_len),
-		                        RD_KAFKA_V_VALUE(it->value, it->value_len),
-		                        RD_KAFKA_V_TIMESTAMP(it->timestamp > 0 ? it->timestamp : 0),
-		                        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
+		err = rd_kafka_producev(
+		        d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		        RD_KAFKA_V_KEY(it->key, it->key_len),
+		        RD_KAFKA_V_VALUE(it->value, it->value_len),
+		        RD_KAFKA_V_TIMESTAMP(it->timestamp > 0 ? it->timestamp : 0),
+		        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		rd_kafka_poll(d->rk, 100);
