@@ -11,8 +11,8 @@
 #include "transform_helpers.h"
 
 #define VAL_S                                                                                      \
-	"{\"schema\":{\"type\":\"struct\",\"name\":\"bet\",\"fields\":["                         \
-	"{\"field\":\"id\",\"type\":\"int32\"},{\"field\":\"who\",\"type\":\"string\"}]},"       \
+	"{\"schema\":{\"type\":\"struct\",\"name\":\"bet\",\"fields\":["                           \
+	"{\"field\":\"id\",\"type\":\"int32\"},{\"field\":\"who\",\"type\":\"string\"}]},"         \
 	"\"payload\":{\"id\":7,\"who\":\"ann\"}}"
 
 KS_TEST(no_transforms_is_an_empty_chain)
@@ -136,7 +136,8 @@ KS_TEST(java_regex_subset)
 	"transforms.drop.predicate=isTomb\n"                                                       \
 	"transforms.drop.negate=" negate "\n"                                                      \
 	"predicates=isTomb\n"                                                                      \
-	"predicates.isTomb.type=org.apache.kafka.connect.transforms.predicates.RecordIsTombstone\n"
+	"predicates.isTomb.type=org.apache.kafka.connect.transforms.predicates."                   \
+	"RecordIsTombstone\n"
 
 KS_TEST(filter_with_predicate_and_negate)
 {
@@ -335,9 +336,10 @@ KS_TEST(validate_reports_per_key)
 	e = key_errors(ci, "transforms", NULL);
 	KS_CHECK(e && tt_has(e, "Duplicate alias"), "%s", e ? e : "(not listed)");
 	json_decref(ci);
-	KS_CHECK(ks_transform_known("org.apache.kafka.connect.transforms.Flatten$Value") &&
-	                 !ks_transform_known("org.apache.kafka.connect.transforms.HeaderFrom$Key") &&
-	                 ks_predicate_known("org.apache.kafka.connect.transforms.predicates."
-	                                    "HasHeaderKey"),
-	         "known classes");
+	KS_CHECK(
+	        ks_transform_known("org.apache.kafka.connect.transforms.Flatten$Value") &&
+	                !ks_transform_known("org.apache.kafka.connect.transforms.HeaderFrom$Key") &&
+	                ks_predicate_known("org.apache.kafka.connect.transforms.predicates."
+	                                   "HasHeaderKey"),
+	        "known classes");
 }

@@ -197,6 +197,8 @@ int ks_dlq_add(ks_dlq_t *d, const ks_record_t *rec, const ks_dlq_error_t *e)
 		d->items = n;
 		d->cap = cap;
 	}
+	if (rec->src) /* Connect reports the record as consumed, before transforms */
+		rec = rec->src;
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -1;

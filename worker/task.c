@@ -27,6 +27,7 @@
 #include "../lib/arena.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "../schemas/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -171,6 +172,7 @@ struct ks_task {
 	rd_kafka_t *rk;
 	ks_sink_task_t *st;
 	ks_converter_t *kconv, *vconv;
+	ks_transform_chain_t *chain; /* transforms / predicates (may be empty) */
 	ks_arena_t *arena;
 	ks_record_t **recs;
 	size_t nrecs, caprecs;
@@ -408,6 +410,10 @@ static void printable(char *out, size_t outlen, const void *data, size_t len)
 static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
                          const char *class_name, const char *exception_class, const char *msg)
 {
+	const ks_record_t *rec = r;
+
+	if (r->src) /* as consumed, before transforms renamed its topic */
+		r = r->src;
 	if (t->log_errors) {
 		char k[256] = "", v[256] = "";
 		if (t->log_messages) {
@@ -435,7 +441,7 @@ static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
 		                    .stacktrace = trace};
 		snprintf(trace, sizeof(trace), "%s: %s\n\tat ksink stage %s (%s)", exception_class,
 		         msg, stage, t->ctx);
-		if (ks_dlq_add(t->dlq, r, &e)) {
+		if (ks_dlq_add(t->dlq, rec, &e)) {
 			task_fail(t, "out of memory queueing a record for the dead letter queue");
 			return -1;
 		}
@@ -890,6 +896,32 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 		                     *which == 'k' ? t->kconv_class : t->vconv_class,
 		                     "org.apache.kafka.connect.errors.DataException", errstr);
 	}
+	if (ks_transform_chain_size(t->chain)) {
+		/* SMTs: a filtered record is consumed (offset advances) but not written;
+		 * a record a transform cannot handle is a TRANSFORMATION error */
+		const char *tclass = NULL;
+		int drop = 0;
+		err = ks_transform_apply(t->chain, rec, t->arena, &drop, &tclass, errstr,
+		                         sizeof(errstr));
+		if (err == KS_ERR_FATAL)
+			goto oom;
+		if (err != KS_OK) {
+			if (!t->tolerance_all) {
+				task_fail(t,
+				          "Tolerance exceeded in error handler: transforming "
+				          "%s[%d]@%lld "
+				          "with %s: %s",
+				          p->topic, (int)rkm->partition, (long long)rkm->offset,
+				          tclass, errstr);
+				return -1;
+			}
+			return report_failed(t, rec, "TRANSFORMATION", tclass,
+			                     "org.apache.kafka.connect.errors.DataException",
+			                     errstr);
+		}
+		if (drop)
+			return 0;
+	}
 	if (t->nrecs == t->caprecs) {
 		size_t cap = t->caprecs ? t->caprecs * 2 : 1024;
 		ks_record_t **n = realloc(t->recs, cap * sizeof(*n));
@@ -1050,6 +1082,8 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		return -1;
 	if (!t->kconv_class || !t->vconv_class)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
+	if (!(t->chain = ks_transform_chain_new(t->config, errstr, errlen)))
+		return -1;
 	errstr[0] = '\0';
 	if (t->tolerance_all) { /* with none the first error fails the task: no DLQ */
 		t->dlq = ks_dlq_new(t->wc, t->config, t->connector, t->id, errstr, errlen);
@@ -1178,6 +1212,7 @@ static void *task_main(void *arg)
 	t->st = NULL;
 	ks_converter_destroy(t->kconv);
 	ks_converter_destroy(t->vconv);
+	ks_transform_chain_destroy(t->chain);
 	ks_dlq_destroy(t->dlq);
 	t->dlq = NULL;
 	free(t->kconv_class);
