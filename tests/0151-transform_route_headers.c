@@ -8,7 +8,7 @@
 #include "transform_helpers.h"
 
 #define ROUTER(re, rep)                                                                            \
-	"transforms=r\ntransforms.r.type=org.apache.kafka.connect.transforms.RegexRouter\n"       \
+	"transforms=r\ntransforms.r.type=org.apache.kafka.connect.transforms.RegexRouter\n"        \
 	"transforms.r.regex=" re "\ntransforms.r.replacement=" rep "\n"
 
 static const char *route(const char *props, const char *topic)
@@ -38,7 +38,8 @@ KS_TEST(regex_router)
 }
 
 #define TSROUTER(extra)                                                                            \
-	"transforms=ts\ntransforms.ts.type=org.apache.kafka.connect.transforms.TimestampRouter\n" extra
+	"transforms=ts\ntransforms.ts.type=org.apache.kafka.connect.transforms."                   \
+	"TimestampRouter\n" extra
 
 KS_TEST(timestamp_router)
 {
@@ -68,20 +69,20 @@ KS_TEST(timestamp_router)
 
 KS_TEST(drop_and_insert_headers)
 {
-	ks_transform_chain_t *c = tt_chain(
-	        "transforms=drop,add,gate\n"
-	        "transforms.drop.type=org.apache.kafka.connect.transforms.DropHeaders\n"
-	        "transforms.drop.headers=trace, secret\n"
-	        "transforms.add.type=org.apache.kafka.connect.transforms.InsertHeader\n"
-	        "transforms.add.header=origin\n"
-	        "transforms.add.value.literal=ksink\n"
-	        "transforms.gate.type=org.apache.kafka.connect.transforms.Filter\n"
-	        "transforms.gate.predicate=hasOrigin\n"
-	        "transforms.gate.negate=true\n"
-	        "predicates=hasOrigin\n"
-	        "predicates.hasOrigin.type=org.apache.kafka.connect.transforms.predicates."
-	        "HasHeaderKey\n"
-	        "predicates.hasOrigin.name=origin\n");
+	ks_transform_chain_t *c =
+	        tt_chain("transforms=drop,add,gate\n"
+	                 "transforms.drop.type=org.apache.kafka.connect.transforms.DropHeaders\n"
+	                 "transforms.drop.headers=trace, secret\n"
+	                 "transforms.add.type=org.apache.kafka.connect.transforms.InsertHeader\n"
+	                 "transforms.add.header=origin\n"
+	                 "transforms.add.value.literal=ksink\n"
+	                 "transforms.gate.type=org.apache.kafka.connect.transforms.Filter\n"
+	                 "transforms.gate.predicate=hasOrigin\n"
+	                 "transforms.gate.negate=true\n"
+	                 "predicates=hasOrigin\n"
+	                 "predicates.hasOrigin.type=org.apache.kafka.connect.transforms.predicates."
+	                 "HasHeaderKey\n"
+	                 "predicates.hasOrigin.name=origin\n");
 	ks_header_t h[] = {{.key = "trace", .value = "1", .len = 1},
 	                   {.key = "keep", .value = "k", .len = 1},
 	                   {.key = "secret", .value = "s", .len = 1},
