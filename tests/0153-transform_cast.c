@@ -117,7 +117,7 @@ KS_TEST(cast_strings_like_java)
 }
 
 #define BET                                                                                        \
-	"{\"schema\":{\"type\":\"struct\",\"name\":\"b\",\"fields\":["                            \
+	"{\"schema\":{\"type\":\"struct\",\"name\":\"b\",\"fields\":["                             \
 	"{\"field\":\"id\",\"type\":\"string\"},"                                                  \
 	"{\"field\":\"amount\",\"type\":\"double\",\"optional\":true,\"default\":1.5},"            \
 	"{\"field\":\"flag\",\"type\":\"int8\"},"                                                  \
@@ -126,8 +126,10 @@ KS_TEST(cast_strings_like_java)
 
 KS_TEST(cast_fields)
 {
-	ks_record_t *r = run("transforms=c\ntransforms.c.type=" T("Cast$Value") "\n"
-	                     "transforms.c.spec=id:int64,amount:string,flag:boolean,nope:int8\n",
+	ks_record_t *r = run("transforms=c\ntransforms.c.type=" T(
+	                             "Cast$Value") "\n"
+	                                           "transforms.c.spec=id:int64,amount:string,flag:"
+	                                           "boolean,nope:int8\n",
 	                     BET);
 	const ks_field_t *f;
 	KS_CHECK_STR(tt_schema(r->value_schema), "{id:int64,amount:string?,flag:boolean,tags:["
@@ -137,36 +139,38 @@ KS_TEST(cast_fields)
 	KS_CHECK(f && f->schema->default_value &&
 	                 !strcmp(tt_value(f->schema, f->schema->default_value), "\"1.5\""),
 	         "default cast too");
-	r = run("transforms=c\ntransforms.c.type=" T("Cast$Value") "\n"
-	        "transforms.c.spec=a:int32,b:string,c:float64\n",
+	r = run("transforms=c\ntransforms.c.type=" T(
+	                "Cast$Value") "\n"
+	                              "transforms.c.spec=a:int32,b:string,c:float64\n",
 	        "{\"a\":\"5\",\"b\":12,\"d\":true}");
 	KS_CHECK_STR(TT_VALUE(r), "{\"a\":5,\"b\":\"12\",\"d\":true,\"c\":null}");
 	r = run("transforms=c\ntransforms.c.type=" T("Cast$Key") "\ntransforms.c.spec=string\n",
 	        NULL);
 	KS_CHECK(!r->value, "tombstone passes");
 	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=id:int32\n",
-	      "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"field\":\"id\",\"type\":\"string\"}]},"
+	      "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"field\":\"id\",\"type\":\"string\"}]"
+	      "},"
 	      "\"payload\":{\"id\":\"abc\"}}",
 	      "Value (abc) was out of range for requested data type");
 	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=x:int8\n",
 	      "{\"x\":\"300\"}", "Value (300) was out of range");
-	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=tags:string\n",
+	fails("transforms=c\ntransforms.c.type=" T(
+	              "Cast$Value") "\ntransforms.c.spec=tags:string\n",
 	      BET, "Cast transformation does not support casting from ARRAY");
-	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=int32\n",
-	      BET, "Cast transformation does not support casting from STRUCT");
+	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=int32\n", BET,
+	      "Cast transformation does not support casting from STRUCT");
 	fails("transforms=c\ntransforms.c.type=" T("Cast$Value") "\ntransforms.c.spec=int32\n",
 	      "{\"schema\":{\"type\":\"bytes\"},\"payload\":\"AP8B\"}",
 	      "Unexpected type in Cast transformation: class [B");
 }
 
-#define TSC(extra)                                                                                 \
-	"transforms=ts\ntransforms.ts.type=" T("TimestampConverter$Value") "\n" extra
+#define TSC(extra) "transforms=ts\ntransforms.ts.type=" T("TimestampConverter$Value") "\n" extra
 
 #define EVENT                                                                                      \
 	"{\"schema\":{\"type\":\"struct\",\"fields\":["                                            \
 	"{\"field\":\"at\",\"type\":\"string\",\"optional\":true},"                                \
 	"{\"field\":\"epoch\",\"type\":\"int64\"},"                                                \
-	"{\"field\":\"ts\",\"type\":\"int64\",\"name\":\"org.apache.kafka.connect.data."            \
+	"{\"field\":\"ts\",\"type\":\"int64\",\"name\":\"org.apache.kafka.connect.data."           \
 	"Timestamp\"}]},"                                                                          \
 	"\"payload\":{\"at\":\"14/11/2023 22:13:20\",\"epoch\":1700000000,"                        \
 	"\"ts\":1700000000123}}"
@@ -204,7 +208,8 @@ KS_TEST(timestamp_converter)
 	            "transforms.ts.format=yyyy-MM-dd'T'HH:mm:ssXXX\n"),
 	        "{\"when\":\"2023-11-14T23:13:20+01:00\",\"x\":1}");
 	KS_CHECK_STR(TT_VALUE(r), "{\"when\":1700000000000,\"x\":1}");
-	r = run(TSC("transforms.ts.target.type=Timestamp\ntransforms.ts.unix.precision=nanoseconds\n"),
+	r = run(TSC("transforms.ts.target.type=Timestamp\ntransforms.ts.unix.precision="
+	            "nanoseconds\n"),
 	        "1700000000123456789");
 	KS_CHECK_STR(TT_VALUE(r), "1700000000123");
 	r = run(TSC("transforms.ts.target.type=string\ntransforms.ts.format=MMM d, yyyy h:mm a\n"),
@@ -217,12 +222,14 @@ KS_TEST(timestamp_converter)
 	KS_CHECK_STR(TT_VALUE(r), "1704067200000"); /* 2024-01-01 */
 	fails(TSC("transforms.ts.field=at\ntransforms.ts.target.type=unix\n"
 	          "transforms.ts.format=yyyy-MM-dd\n"),
-	      EVENT, "Could not parse timestamp: value (14/11/2023 22:13:20) does not match pattern "
-	             "(yyyy-MM-dd)");
+	      EVENT,
+	      "Could not parse timestamp: value (14/11/2023 22:13:20) does not match pattern "
+	      "(yyyy-MM-dd)");
 	fails(TSC("transforms.ts.field=at\ntransforms.ts.target.type=unix\n"), EVENT,
 	      "requires format option");
-	fails(TSC("transforms.ts.target.type=unix\n"), "{\"schema\":{\"type\":\"double\"},"
-	                                               "\"payload\":1.5}",
+	fails(TSC("transforms.ts.target.type=unix\n"),
+	      "{\"schema\":{\"type\":\"double\"},"
+	      "\"payload\":1.5}",
 	      "does not correspond to a known timestamp type format");
 	fails(TSC("transforms.ts.target.type=unix\n"), "true",
 	      "TimestampConverter does not support class java.lang.Boolean objects as timestamps");
