@@ -518,7 +518,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		ks_config_t *cfgp, *cfg;
 		const ks_cfg_def_t *tables[2];
 		const char *palias;
-		int dup = 0, negate;
+		int dup = 0, negate, has_pred;
 		ks_pred_t *pred = NULL;
 
 		for (size_t j = 0; j < i; j++)
@@ -552,7 +552,8 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		}
 		palias = ks_config_string(cfgp, pkey);
 		negate = ks_config_bool(cfgp, nkey);
-		if (palias && *palias) {
+		has_pred = palias && *palias;
+		if (has_pred) {
 			int defined = 0;
 			for (size_t j = 0; j < npred; j++)
 				defined |= !strcmp(preds[j], palias);
@@ -600,7 +601,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 				else
 					report(r, bk, "%s", why);
 				tf_free(tf);
-			} else if (chain && (!palias || !*palias || pred)) {
+			} else if (chain && (!has_pred || pred)) {
 				chain->tfs[chain->n++] = tf;
 			} else {
 				tf_free(tf);

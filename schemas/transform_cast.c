@@ -80,15 +80,16 @@ static int32_t d2i(double d)
 static int decimal_unscaled(const ks_value_t *v, __int128 *out)
 {
 	const unsigned char *p = (const unsigned char *)v->u.s.ptr;
-	__int128 u = 0;
+	size_t len = v->u.s.len;
+	unsigned __int128 u = 0;
 
-	if (v->u.s.len > 16)
+	if (len > 16)
 		return -1;
-	if (v->u.s.len)
-		u = (p[0] & 0x80) ? -1 : 0;
-	for (size_t i = 0; i < v->u.s.len; i++)
+	for (size_t i = 0; i < len; i++)
 		u = (u << 8) | p[i];
-	*out = u;
+	if (len && len < 16 && (p[0] & 0x80)) /* sign-extend */
+		u |= ~(unsigned __int128)0 << (8 * len);
+	*out = (__int128)u;
 	return 0;
 }
 

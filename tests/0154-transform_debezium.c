@@ -9,17 +9,17 @@
 #include "transform_helpers.h"
 
 #define ROW                                                                                        \
-	"\"type\":\"struct\",\"optional\":true,\"name\":\"dbz.public.bets.Value\",\"fields\":[" \
+	"\"type\":\"struct\",\"optional\":true,\"name\":\"dbz.public.bets.Value\",\"fields\":["    \
 	"{\"field\":\"id\",\"type\":\"int32\"},{\"field\":\"who\",\"type\":\"string\","            \
 	"\"optional\":true}]"
 
 #define ENV_SCHEMA                                                                                 \
-	"{\"type\":\"struct\",\"name\":\"dbz.public.bets.Envelope\",\"fields\":["                 \
+	"{\"type\":\"struct\",\"name\":\"dbz.public.bets.Envelope\",\"fields\":["                  \
 	"{\"field\":\"before\"," ROW "},{\"field\":\"after\"," ROW "},"                            \
-	"{\"field\":\"source\",\"type\":\"struct\",\"name\":\"io.debezium.connector.postgresql."  \
+	"{\"field\":\"source\",\"type\":\"struct\",\"name\":\"io.debezium.connector.postgresql."   \
 	"Source\",\"fields\":[{\"field\":\"db\",\"type\":\"string\"},"                             \
 	"{\"field\":\"table\",\"type\":\"string\"},{\"field\":\"ts_ms\",\"type\":\"int64\"},"      \
-	"{\"field\":\"lsn\",\"type\":\"int64\",\"optional\":true}]},"                             \
+	"{\"field\":\"lsn\",\"type\":\"int64\",\"optional\":true}]},"                              \
 	"{\"field\":\"op\",\"type\":\"string\"},"                                                  \
 	"{\"field\":\"ts_ms\",\"type\":\"int64\",\"optional\":true}]}"
 
@@ -32,7 +32,7 @@
 	"{\"schema\":" ENV_SCHEMA ",\"payload\":{\"before\":{\"id\":1,\"who\":\"ann\"},\"after\":" \
 	"{\"id\":1,\"who\":\"bob\"}," SRC ",\"op\":\"u\",\"ts_ms\":2001}}"
 #define DELETE                                                                                     \
-	"{\"schema\":" ENV_SCHEMA ",\"payload\":{\"before\":{\"id\":1,\"who\":\"bob\"},"            \
+	"{\"schema\":" ENV_SCHEMA ",\"payload\":{\"before\":{\"id\":1,\"who\":\"bob\"},"           \
 	"\"after\":null," SRC ",\"op\":\"d\",\"ts_ms\":2002}}"
 #define TRUNCATE                                                                                   \
 	"{\"schema\":" ENV_SCHEMA ",\"payload\":{\"before\":null,\"after\":null," SRC              \
@@ -42,8 +42,8 @@
 	"\"field\":\"id\",\"type\":\"int32\"}]},\"payload\":{\"id\":1}}"
 
 #define UNWRAP(extra)                                                                              \
-	"transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\n" \
-	extra
+	"transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms."                        \
+	"ExtractNewRecordState\n" extra
 
 static ks_transform_chain_t *cur;
 
@@ -145,9 +145,10 @@ KS_TEST(add_fields_and_headers)
 	KS_CHECK(!strcmp(r->headers[1].key, "__db") && r->headers[1].len == 4 &&
 	                 !memcmp(r->headers[1].value, "bets", 4),
 	         "db header");
-	KS_CHECK_STR(ev(DELETE, NULL), "{\"id\":1,\"who\":\"bob\",\"__op\":\"d\",\"__table\":"
-	                               "\"wagers\",\"__source_ts_ms\":1000,\"__pos\":77,\"__ts_ms\":"
-	                               "2002,\"__deleted\":\"true\"}");
+	KS_CHECK_STR(ev(DELETE, NULL),
+	             "{\"id\":1,\"who\":\"bob\",\"__op\":\"d\",\"__table\":"
+	             "\"wagers\",\"__source_ts_ms\":1000,\"__pos\":77,\"__ts_ms\":"
+	             "2002,\"__deleted\":\"true\"}");
 	KS_CHECK_STR(ev(NULL, &r), "null");
 	KS_CHECK(r->nheaders == 1 && !strcmp(r->headers[0].key, "__op") &&
 	                 !memcmp(r->headers[0].value, "d", 1),
