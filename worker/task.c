@@ -1070,21 +1070,10 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	v = ks_props_get(cp, "auto.offset.reset");
 	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
 	                    ks_strcaseeq(v, "beginning");
-	conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < ks_props_count(cp); i++) {
-		const char *k = ks_props_key(cp, i);
-		rd_kafka_conf_res_t r =
-		        rd_kafka_conf_set(conf, k, ks_props_value(cp, i), kerr, sizeof(kerr));
-		if (r == RD_KAFKA_CONF_UNKNOWN)
-			KS_DEBUG(t->ctx, "consumer setting %s not known to librdkafka, ignored", k);
-		else if (r != RD_KAFKA_CONF_OK) {
-			ks_seterr(errstr, errlen, -1, "consumer setting %s: %s", k, kerr);
-			rd_kafka_conf_destroy(conf);
-			ks_props_destroy(cp);
-			return -1;
-		}
-	}
+	conf = ks_worker_kafka_conf(cp, t->ctx, "consumer", errstr, errlen);
 	ks_props_destroy(cp);
+	if (!conf)
+		return -1;
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
 	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
