@@ -63,6 +63,15 @@ check "message cleared" wait_for 20 bash -c "curl -s $URL/connectors/rt1/status 
 m=$(curl -s "$URL/metrics")
 check "metrics count retries" grep -qE '^ksink_task_commit_retries_total\{connector="rt1",task="0"\} [1-9]' <<<"$m"
 
+# --- errors.retry.timeout: an outage outlasting it fails the task ---
+touch "$W/down2"
+api POST /connectors "$(memsink rt2 rt2 retriable.file=$W/down2 errors.retry.timeout=3000 errors.retry.delay.max.ms=500)"
+check "retry timeout: task RUNNING" wait_for 20 all_tasks rt2 RUNNING 1
+printf 'a:1\n' | produce rt2
+check "outage longer than errors.retry.timeout: FAILED naming it" wait_for 60 failed_with rt2 'errors.retry.timeout=3000 ms'
+check_eq "retry timeout: nothing written" "$(sink_count rt2)" 0
+rm -f "$W/down2"
+
 # --- a task that cannot start ---
 api POST /connectors "$(memsink fs1 fs fail.start=true)"
 check_eq "created" "$CODE" 201
