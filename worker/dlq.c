@@ -98,22 +98,10 @@ ks_dlq_t *ks_dlq_new(const ks_worker_config_t *wc, const ks_props_t *conn, const
 		ks_seterr(errstr, errlen, -1, "out of memory");
 		goto fail;
 	}
-	conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < ks_props_count(pp); i++) {
-		const char *k = ks_props_key(pp, i);
-		rd_kafka_conf_res_t r =
-		        rd_kafka_conf_set(conf, k, ks_props_value(pp, i), kerr, sizeof(kerr));
-		if (r == RD_KAFKA_CONF_UNKNOWN)
-			KS_DEBUG(d->ctx, "producer setting %s not known to librdkafka, ignored", k);
-		else if (r != RD_KAFKA_CONF_OK) {
-			ks_seterr(errstr, errlen, -1, "dead letter queue producer setting %s: %s",
-			          k, kerr);
-			rd_kafka_conf_destroy(conf);
-			ks_props_destroy(pp);
-			goto fail;
-		}
-	}
+	conf = ks_worker_kafka_conf(pp, d->ctx, "dead letter queue producer", errstr, errlen);
 	ks_props_destroy(pp);
+	if (!conf)
+		goto fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
 	if (!d->rk) {

@@ -191,8 +191,10 @@ struct ks_task {
 	int64_t retry_delay_max_ms;   /* back-off cap */
 	ks_dlq_t *dlq;                /* NULL without errors.deadletterqueue.topic.name */
 	char *kconv_class, *vconv_class;
-	int open_pending;   /* assigned, but open() has not answered yet: paused */
-	int reset_earliest; /* auto.offset.reset is earliest */
+	int open_pending;         /* assigned, but open() has not answered yet: paused */
+	int64_t kafka_down_since; /* a consumer error is shown in the status; 0 none */
+	int64_t kafka_checked;    /* last probe of the cluster while kafka_down_since */
+	int reset_earliest;       /* auto.offset.reset is earliest */
 	size_t batch_max;
 };
 
@@ -967,8 +969,15 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	retry_t retry = RETRY_INIT;
 
 	if (rkm->err) {
-		if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			char msg[KS_ERRSTR_SIZE];
 			KS_WARN(t->ctx, "consumer: %s", rd_kafka_message_errstr(rkm));
+			/* shown in the status until the cluster answers again */
+			snprintf(msg, sizeof(msg), "waiting for Kafka: %s",
+			         rd_kafka_message_errstr(rkm));
+			set_msg(t, msg);
+			t->kafka_down_since = ks_now_ms();
+		}
 		if (rd_kafka_fatal_error(t->rk, NULL, 0)) {
 			task_fail(t, "fatal consumer error: %s", rd_kafka_message_errstr(rkm));
 			return -1;
@@ -1104,21 +1113,10 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	v = ks_props_get(cp, "auto.offset.reset");
 	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
 	                    ks_strcaseeq(v, "beginning");
-	conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < ks_props_count(cp); i++) {
-		const char *k = ks_props_key(cp, i);
-		rd_kafka_conf_res_t r =
-		        rd_kafka_conf_set(conf, k, ks_props_value(cp, i), kerr, sizeof(kerr));
-		if (r == RD_KAFKA_CONF_UNKNOWN)
-			KS_DEBUG(t->ctx, "consumer setting %s not known to librdkafka, ignored", k);
-		else if (r != RD_KAFKA_CONF_OK) {
-			ks_seterr(errstr, errlen, -1, "consumer setting %s: %s", k, kerr);
-			rd_kafka_conf_destroy(conf);
-			ks_props_destroy(cp);
-			return -1;
-		}
-	}
+	conf = ks_worker_kafka_conf(cp, t->ctx, "consumer", errstr, errlen);
 	ks_props_destroy(cp);
+	if (!conf)
+		return -1;
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
 	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
@@ -1132,6 +1130,25 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	if (!t->st)
 		return -1;
 	return subscribe(t, errstr, errlen);
+}
+
+/* While a consumer error is shown in the status, asks the cluster for its
+ * brokers about once a second; an answer clears the message. */
+static void kafka_probe(ks_task_t *t)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	int64_t now = ks_now_ms();
+
+	if (now - t->kafka_checked < 1000)
+		return;
+	t->kafka_checked = now;
+	if (rd_kafka_metadata(t->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_metadata_destroy(md);
+		KS_INFO(t->ctx, "Kafka answers again after %lld ms",
+		        (long long)(now - t->kafka_down_since));
+		t->kafka_down_since = 0;
+		set_msg(t, NULL);
+	}
 }
 
 static void run_loop(ks_task_t *t)
@@ -1169,6 +1186,8 @@ static void run_loop(ks_task_t *t)
 			int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
 			timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
 		}
+		if (t->kafka_down_since)
+			kafka_probe(t);
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 		if (rkm) {
 			int was_empty = !t->has_batch;

@@ -20,6 +20,7 @@
 #include "../lib/ks.h"
 
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -62,6 +63,12 @@ ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_prop
  * allocation failure. */
 ks_props_t *ks_worker_producer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
                                      const char *connector, int task_id);
+/* A librdkafka configuration from props: settings librdkafka does not know
+ * are skipped (logged at DEBUG under ctx, as Connect ignores unused
+ * settings); an invalid value fails with errstr "<what> setting KEY: why".
+ * New conf (caller passes it to rd_kafka_new or destroys it); NULL on error. */
+rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, const char *what,
+                                      char *errstr, size_t errlen) KS_WUR;
 /* The group id of a sink connector (consumer.override.group.id or connect-<name>). */
 char *ks_worker_group_id(const ks_props_t *conn, const char *connector);
 

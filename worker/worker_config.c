@@ -349,6 +349,27 @@ static int merge_overrides(const ks_worker_config_t *wc, const ks_props_t *conn,
 	return rc ? -1 : 0;
 }
 
+rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, const char *what,
+                                      char *errstr, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char kerr[512];
+
+	for (size_t i = 0; i < ks_props_count(props); i++) {
+		const char *k = ks_props_key(props, i);
+		rd_kafka_conf_res_t r =
+		        rd_kafka_conf_set(conf, k, ks_props_value(props, i), kerr, sizeof(kerr));
+		if (r == RD_KAFKA_CONF_UNKNOWN)
+			KS_DEBUG(ctx, "%s setting %s not known to librdkafka, ignored", what, k);
+		else if (r != RD_KAFKA_CONF_OK) {
+			ks_seterr(errstr, errlen, -1, "%s setting %s: %s", what, k, kerr);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
 ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
                                      const char *connector, int task_id)
 {
