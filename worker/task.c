@@ -412,8 +412,6 @@ static void printable(char *out, size_t outlen, const void *data, size_t len)
 static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
                          const char *class_name, const char *exception_class, const char *msg)
 {
-	const ks_record_t *rec = r;
-
 	if (r->src) /* as consumed, before transforms renamed its topic */
 		r = r->src;
 	if (t->log_errors) {
@@ -443,7 +441,7 @@ static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
 		                    .stacktrace = trace};
 		snprintf(trace, sizeof(trace), "%s: %s\n\tat ksink stage %s (%s)", exception_class,
 		         msg, stage, t->ctx);
-		if (ks_dlq_add(t->dlq, rec, &e)) {
+		if (ks_dlq_add(t->dlq, r, &e)) {
 			task_fail(t, "out of memory queueing a record for the dead letter queue");
 			return -1;
 		}
@@ -910,9 +908,8 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 		if (err != KS_OK) {
 			if (!t->tolerance_all) {
 				task_fail(t,
-				          "Tolerance exceeded in error handler: transforming "
-				          "%s[%d]@%lld "
-				          "with %s: %s",
+				          "Tolerance exceeded in error handler: "
+				          "transforming %s[%d]@%lld with %s: %s",
 				          p->topic, (int)rkm->partition, (long long)rkm->offset,
 				          tclass, errstr);
 				return -1;
