@@ -138,8 +138,6 @@ ks_value_t *ks_tf_struct_new(ks_arena_t *a, size_t n, int named);
  * default (Connect's Struct.get vs getWithoutDefault). */
 const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const char *name,
                             int use_default);
-/* A null value of type. */
-ks_value_t *ks_tf_null(ks_arena_t *a, ks_type_t type);
 ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len);
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i);
 

@@ -172,11 +172,6 @@ const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const cha
 	return f;
 }
 
-ks_value_t *ks_tf_null(ks_arena_t *a, ks_type_t type)
-{
-	return ks_value_null(a, type);
-}
-
 ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len)
 {
 	ks_value_t *v = ks_value_new(a, KS_TYPE_STRING);
