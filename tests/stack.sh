@@ -102,8 +102,9 @@ start_pg() {
 		# the free port was taken meanwhile (parallel runs): another one, unless fixed
 		if [ -z "${KSINK_STACK_PG_PORT:-}" ] && [ "$try" -lt 5 ] &&
 			tail -5 "$DIR/pg/server.log" | grep -q "Address already in use"; then
+			local old=$port
 			port=$(free_port)
-			opts="${opts/ -p [0-9]* / -p $port }"
+			opts=${opts/ -p $old / -p $port }
 			continue
 		fi
 		tail -20 "$DIR/pg/server.log" >&2
