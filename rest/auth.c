@@ -99,7 +99,8 @@ static tok_type_t next(lexer_t *lx)
 			ks_buf_putc(&lx->text, *lx->p++);
 		}
 		if (lx->p >= lx->end) {
-			snprintf(lx->err, sizeof(lx->err), "line %d: unterminated string", lx->line);
+			snprintf(lx->err, sizeof(lx->err), "line %d: unterminated string",
+			         lx->line);
 			return lx->type = T_ERROR;
 		}
 		lx->p++;
@@ -165,20 +166,21 @@ int ks_rest_jaas_credentials_file(const char *text, size_t len, char **file, cha
 				goto out;
 			}
 			snprintf(module, sizeof(module), "%s", lx.text.data);
-			if (next(&lx) != T_WORD ||
-			    (strcasecmp(lx.text.data, "required") &&
-			     strcasecmp(lx.text.data, "requisite") &&
-			     strcasecmp(lx.text.data, "sufficient") &&
-			     strcasecmp(lx.text.data, "optional"))) {
+			if (next(&lx) != T_WORD || (strcasecmp(lx.text.data, "required") &&
+			                            strcasecmp(lx.text.data, "requisite") &&
+			                            strcasecmp(lx.text.data, "sufficient") &&
+			                            strcasecmp(lx.text.data, "optional"))) {
 				syntax(&lx, errstr, errlen,
-				       "a control flag (required, requisite, sufficient, optional)");
+				       "a control flag (required, requisite, sufficient, "
+				       "optional)");
 				goto out;
 			}
 			if (in_connect) {
 				nmodules++;
 				if (strcmp(module, KS_REST_PROPERTY_FILE_LOGIN_MODULE)) {
 					ks_seterr(errstr, errlen, -1,
-					          "JAAS configuration: login module %s is not supported "
+					          "JAAS configuration: login module %s is not "
+					          "supported "
 					          "(ksink implements only %s)",
 					          module, KS_REST_PROPERTY_FILE_LOGIN_MODULE);
 					goto out;
@@ -413,7 +415,7 @@ int ks_rest_auth_load(const ks_props_t *worker, const char *kafka_opts, ks_rest_
 	a = NULL;
 	rc = 0;
 	goto out;
-prefix: {
+prefix : {
 	char why[KS_ERRSTR_SIZE];
 	snprintf(why, sizeof(why), "%s", errstr);
 	ks_seterr(errstr, errlen, -1, "basic auth (JAAS file %s): %s", jaas_path, why);

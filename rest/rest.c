@@ -1240,9 +1240,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || !ci->tls_session)
 		return; /* the per-request check still applies */
-	if (l->r->tls->client_auth == KS_TLS_AUTH_REQUIRED)
-		gnutls_certificate_server_set_request((gnutls_session_t)ci->tls_session,
-		                                      GNUTLS_CERT_REQUIRE);
+	/* requested: libmicrohttpd asks for a certificate; the request check
+	 * rejects one that does not verify */
+	if (l->r->tls->client_auth != KS_TLS_AUTH_REQUIRED)
+		return;
+	gnutls_certificate_server_set_request((gnutls_session_t)ci->tls_session,
+	                                      GNUTLS_CERT_REQUIRE);
 	gnutls_session_set_verify_cert((gnutls_session_t)ci->tls_session, NULL, 0);
 }
 

@@ -136,8 +136,8 @@ static int store_kind(const src_t *s, const char *which, const char *path, const
 	if (ks_strcaseeq(type, "PKCS12") || ks_strcaseeq(type, "PKCS#12") ||
 	    ks_strcaseeq(type, "PFX")) {
 		if (k != K_PKCS12)
-			return ks_seterr(errstr, errlen, -1,
-			                 "%s: %s is not a PKCS12 file (%s=%s)", lk, path, tk, type);
+			return ks_seterr(errstr, errlen, -1, "%s: %s is not a PKCS12 file (%s=%s)",
+			                 lk, path, tk, type);
 		*out = K_PKCS12;
 		return 0;
 	}
@@ -230,11 +230,12 @@ static int pem_keypair(ks_rest_tls_t *t, const char *certs, size_t clen, const c
 	if (ret < 0) {
 		int enc = memmem(keytext, klen, "ENCRYPTED", 9) != NULL;
 		if (enc && !password)
-			ks_seterr(errstr, errlen, -1, "%s: the private key is encrypted: set %s", what,
-			          pwkey);
+			ks_seterr(errstr, errlen, -1, "%s: the private key is encrypted: set %s",
+			          what, pwkey);
 		else if (enc)
-			ks_seterr(errstr, errlen, -1, "%s: %s does not decrypt the private key (%s)",
-			          what, pwkey, gnutls_strerror(ret));
+			ks_seterr(errstr, errlen, -1,
+			          "%s: %s does not decrypt the private key (%s)", what, pwkey,
+			          gnutls_strerror(ret));
 		else
 			ks_seterr(errstr, errlen, -1, "%s: cannot read the private key: %s", what,
 			          gnutls_strerror(ret));
@@ -286,7 +287,8 @@ static int p12_certs(gnutls_pkcs12_t p12, const char *password, ks_buf_t *out, c
 		for (int j = 0; j < cnt; j++) {
 			gnutls_datum_t d;
 			gnutls_x509_crt_t crt;
-			if (gnutls_pkcs12_bag_get_type(bag, (unsigned)j) != GNUTLS_BAG_CERTIFICATE ||
+			if (gnutls_pkcs12_bag_get_type(bag, (unsigned)j) !=
+			            GNUTLS_BAG_CERTIFICATE ||
 			    gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &d) < 0)
 				continue;
 			if (gnutls_x509_crt_init(&crt) < 0)
@@ -348,8 +350,8 @@ static int load_keystore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t 
 		kname(s, "ssl.keystore.key", ik, sizeof(ik));
 		kname(s, "ssl.keystore.certificate.chain", ic, sizeof(ic));
 		if (!inline_key || !inline_chain || loc)
-			return ks_seterr(errstr, errlen, -1,
-			                 "%s and %s go together, without %s", ik, ic, lk);
+			return ks_seterr(errstr, errlen, -1, "%s and %s go together, without %s",
+			                 ik, ic, lk);
 		snprintf(t->source, sizeof(t->source), "%s", ic);
 		return pem_keypair(t, inline_chain, strlen(inline_chain), inline_key,
 		                   strlen(inline_key), key_pw, ik, kk, errstr, errlen);
@@ -386,13 +388,15 @@ static int load_keystore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t 
 			                                 NULL, NULL, 0);
 		gnutls_pkcs12_deinit(p12);
 		if (ret < 0 || !key || !nchain) {
-			ks_seterr(errstr, errlen, -1,
-			          "%s: no private key with its certificate could be read (%s; check "
-			          "%s / %s)",
-			          lk, ret < 0 ? gnutls_strerror(ret) : "missing", pk, kk);
+			ks_seterr(
+			        errstr, errlen, -1,
+			        "%s: no private key with its certificate could be read (%s; check "
+			        "%s / %s)",
+			        lk, ret < 0 ? gnutls_strerror(ret) : "missing", pk, kk);
 		} else if (!check_pair(chain, nchain, key, lk, errstr, errlen)) {
 			if (put_certs(&bc, chain, nchain) || put_key(&bk, key)) {
-				ks_seterr(errstr, errlen, -1, "%s: cannot re-encode the key pair", lk);
+				ks_seterr(errstr, errlen, -1, "%s: cannot re-encode the key pair",
+				          lk);
 			} else {
 				t->cert_pem = ks_buf_steal(&bc);
 				t->key_pem = ks_buf_steal(&bk);
@@ -425,8 +429,9 @@ static int load_truststore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_
 	if (!loc && !inline_certs)
 		return 0;
 	if (loc && inline_certs)
-		return ks_seterr(errstr, errlen, -1, "set %s or %sssl.truststore.certificates, not both",
-		                 lk, s->prefixed ? PREFIX : "");
+		return ks_seterr(errstr, errlen, -1,
+		                 "set %s or %sssl.truststore.certificates, not both", lk,
+		                 s->prefixed ? PREFIX : "");
 	if (inline_certs) {
 		ks_buf_puts(&b, inline_certs);
 	} else {
@@ -496,8 +501,8 @@ static int priorities(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t err
 		                                        : NULL;
 		if (!g) {
 			ks_seterr(errstr, errlen, -1,
-			          "%s: unknown protocol '%s' (TLSv1.2, TLSv1.3, TLSv1.1, TLSv1)", key,
-			          p);
+			          "%s: unknown protocol '%s' (TLSv1.2, TLSv1.3, TLSv1.1, TLSv1)",
+			          key, p);
 			free(copy);
 			ks_buf_free(&b);
 			return -1;
