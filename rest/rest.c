@@ -378,6 +378,14 @@ static ks_props_t *config_of(const json_t *obj, resp_t *rs)
 	return p;
 }
 
+/* 1 when name has no character but spaces (not a usable connector name). */
+static int blank(const char *name)
+{
+	while (isspace((unsigned char)*name))
+		name++;
+	return !*name;
+}
+
 /* ---------------- handlers ---------------- */
 
 static void h_root(ks_rest_t *r, resp_t *rs)
@@ -465,7 +473,7 @@ static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
 		if (cn && *cn) /* Connect would 400 on the mismatch with "" */
 			snprintf(name, sizeof(name), "%s", cn);
 	}
-	if (!*name) {
+	if (blank(name)) {
 		ks_props_destroy(props);
 		set_error(rs, 400, "Connector name must not be empty");
 		goto out;
@@ -493,7 +501,9 @@ static void h_put_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
 
 	if (!body)
 		return;
-	if ((props = config_of(body, rs))) {
+	if (blank(name)) {
+		set_error(rs, 400, "Connector name must not be empty");
+	} else if ((props = config_of(body, rs))) {
 		hr = ks_herder_put(r->h, name, props, 1, KS_TARGET_STARTED, &info, errstr,
 		                   sizeof(errstr));
 		ks_props_destroy(props);

@@ -64,8 +64,8 @@ static json_t *props_json(const ks_props_t *p)
  * so (consumer.override.sasl.jaas.config, a converter's basic.auth.user.info). */
 static int secret_key(const char *key)
 {
-	static const char *const words[] = {"password", "secret", "jaas.config", "user.info",
-	                                    "credentials", "token", NULL};
+	static const char *const words[] = {"password",    "secret", "jaas.config", "user.info",
+	                                    "credentials", "token",  NULL};
 	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
 		const ks_cfg_def_t *defs[] = {(*p)->config_defs, ks_connector_common_defs, NULL};
 		if (ks_config_is_password(defs, key))

@@ -15,12 +15,13 @@
  * Checked: every response has a status in 200..599, and every error
  * response body is JSON {"error_code": status, "message": string}.
  */
+#include "../../rest/rest.h"
 #include "../../config/config.h"
 #include "../../lib/log.h"
 #include "../../rest/auth.h"
-#include "../../rest/rest.h"
 #include "../../worker/worker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -29,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,9 +91,11 @@ static void init(void)
 	if (!mock_rk || !(mock = rd_kafka_mock_cluster_new(mock_rk, 1)))
 		abort();
 	snprintf(path, sizeof(path), "%s/connectors.json", dir);
-	if (!p || !ap || ks_props_set(p, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mock)) ||
+	if (!p || !ap ||
+	    ks_props_set(p, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mock)) ||
 	    ks_props_set(p, "key.converter", "org.apache.kafka.connect.storage.StringConverter") ||
-	    ks_props_set(p, "value.converter", "org.apache.kafka.connect.storage.StringConverter") ||
+	    ks_props_set(p, "value.converter",
+	                 "org.apache.kafka.connect.storage.StringConverter") ||
 	    ks_props_set(p, "config.storage.file", path))
 		abort();
 	if (!(wc = ks_worker_config_new(p, dir, errstr, sizeof(errstr))) ||
@@ -106,7 +108,8 @@ static void init(void)
 	snprintf(path, sizeof(path), "%s/creds.properties", dir);
 	put_file("creds.properties", "admin: s3cret\nbob=builder\n");
 	snprintf(jaas, sizeof(jaas),
-	         "KafkaConnect {\n " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required\n file=\"%s\";\n};\n",
+	         "KafkaConnect {\n " KS_REST_PROPERTY_FILE_LOGIN_MODULE
+	         " required\n file=\"%s\";\n};\n",
 	         path);
 	put_file("jaas.conf", jaas);
 	snprintf(path, sizeof(path), "%s/jaas.conf", dir);
@@ -227,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the start-up parsers get the same bytes */
 	{
 		char *file = NULL, err[KS_ERRSTR_SIZE], *opt;
-		if (!ks_rest_jaas_credentials_file((const char *)data, size, &file, err, sizeof(err)))
+		if (!ks_rest_jaas_credentials_file((const char *)data, size, &file, err,
+		                                   sizeof(err)))
 			free(file);
 		opt = ks_rest_jaas_path_from_opts(text);
 		free(opt);
