@@ -99,10 +99,11 @@ static long count_all(const char *table)
 static int table_exists(const char *name)
 {
 	const char *params[1] = {name};
-	PGresult *r = PQexecParams(db(),
-	                           "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
-	                           "n.oid = c.relnamespace WHERE n.nspname = 'inj' AND c.relname = $1",
-	                           1, NULL, params, NULL, NULL, 0);
+	PGresult *r =
+	        PQexecParams(db(),
+	                     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	                     "n.oid = c.relnamespace WHERE n.nspname = 'inj' AND c.relname = $1",
+	                     1, NULL, params, NULL, NULL, 0);
 	int n;
 	KS_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
 	n = atoi(PQgetvalue(r, 0, 0));
@@ -172,21 +173,22 @@ KS_TEST(table_name_format_payloads)
 
 	setup();
 	for (size_t i = 0; i < KS_ARRAY_SIZE(cases); i++) {
-		ks_sink_task_t *t = task("inj-format", cfg("table.name.format", cases[i].format, NULL));
+		ks_sink_task_t *t =
+		        task("inj-format", cfg("table.name.format", cases[i].format, NULL));
 		ks_record_t *r[1] = {idv(s, "t", 0, 1, evil[i])};
 		put(t, r, 1);
 		COMMIT_OK(t, "t", 0, 1);
-		KS_CHECK(table_exists(cases[i].table), "format [%s]: no table [%s]", cases[i].format,
-		         cases[i].table);
+		KS_CHECK(table_exists(cases[i].table), "format [%s]: no table [%s]",
+		         cases[i].format, cases[i].table);
 		KS_CHECK_INT(count_eq(cases[i].table, "v", evil[i], strlen(evil[i]), 0), 1);
 		done(t);
 	}
 	KS_CHECK_INT(inj_tables(), KS_ARRAY_SIZE(cases));
 	/* an unterminated quoted name is refused as a record error, touching nothing */
 	{
-		ks_sink_task_t *t = task("inj-unterminated",
-		                         cfg("table.name.format", "inj.\"${topic}; DROP TABLE inj_victim",
-		                             NULL));
+		ks_sink_task_t *t = task(
+		        "inj-unterminated",
+		        cfg("table.name.format", "inj.\"${topic}; DROP TABLE inj_victim", NULL));
 		ks_record_t *r[1] = {idv(s, "t", 0, 1, "x")};
 		ks_commit_result_t res;
 		put(t, r, 1);
@@ -449,8 +451,9 @@ KS_TEST(connector_name_and_offsets_table)
 	put(t, r, 1);
 	COMMIT_OK(t, "t", 0, 1);
 	KS_CHECK(table_exists("off\"; DROP TABLE inj_victim; --"), "offsets table not created");
-	KS_CHECK_INT(count_eq("off\"; DROP TABLE inj_victim; --", "connector", conn, strlen(conn), 0),
-	             1);
+	KS_CHECK_INT(
+	        count_eq("off\"; DROP TABLE inj_victim; --", "connector", conn, strlen(conn), 0),
+	        1);
 	ks_buf_puts(&b, "SELECT next_offset FROM inj.");
 	ks_jdbc_quote_ident(&b, "off\"; DROP TABLE inj_victim; --");
 	KS_CHECK_STR(q1("%s", b.data), "1");
