@@ -107,7 +107,8 @@ static json_t *call(fixture_t f, const char *method, const char *uri, const char
 }
 
 #define MEMSINK                                                                                    \
-	"{\"connector.class\":\"io.ksink.test.MemorySink\",\"topics\":\"t\",\"file\":\"/dev/null\"}"
+	"{\"connector.class\":\"io.ksink.test.MemorySink\",\"topics\":\"t\",\"file\":\"/dev/"      \
+	"null\"}"
 
 KS_TEST(paths_and_encodings)
 {
@@ -244,7 +245,8 @@ KS_TEST(validate_masks_passwords)
 
 static char *b64(const char *s)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(s), o = 0;
 	char *out = malloc(n * 4 / 3 + 8);
 	KS_CHECK(out, "oom");
@@ -291,19 +293,22 @@ KS_TEST(basic_auth)
 	         path);
 	put_file("jaas", jaas);
 	snprintf(path, sizeof(path), "%s/jaas", dir);
-	KS_CHECK(p && !ks_props_set(p, "rest.extension.classes", " " KS_REST_BASIC_AUTH_EXTENSION " "),
+	KS_CHECK(p && !ks_props_set(p, "rest.extension.classes",
+	                            " " KS_REST_BASIC_AUTH_EXTENSION " "),
 	         "oom");
 	KS_CHECK(ks_rest_auth_load(p, "", &a, err, sizeof(err)) == -1, "loaded without a JAAS");
 	KS_CHECK(strstr(err, "needs a JAAS file"), "%s", err);
 	{
 		char opts[512];
-		snprintf(opts, sizeof(opts), "-Xmx1g -Djava.security.auth.login.config==file:%s -Dx=y",
-		         path);
+		snprintf(opts, sizeof(opts),
+		         "-Xmx1g -Djava.security.auth.login.config==file:%s -Dx=y", path);
 		KS_CHECK(ks_rest_auth_load(p, opts, &a, err, sizeof(err)) == 0 && a, "%s", err);
 	}
 	KS_CHECK_INT(ks_rest_auth_users(a), 2);
 	KS_CHECK(basic(a, "alice:wonder:land"), "alice");
-	KS_CHECK(basic(a, "bob:b\xc3\xb6" "b"), "bob (escaped, trimmed as Java does)");
+	KS_CHECK(basic(a, "bob:b\xc3\xb6"
+	                  "b"),
+	         "bob (escaped, trimmed as Java does)");
 	KS_CHECK(!basic(a, "alice:wonder"), "prefix of the password");
 	KS_CHECK(!basic(a, "alice:wonder:land "), "password plus a space");
 	KS_CHECK(!basic(a, "carol:x"), "commented-out user");
@@ -353,23 +358,25 @@ KS_TEST(jaas_parser)
 	} cases[] = {
 	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"/a b\"; };",
 	         "/a b", NULL},
-	        {"// x\nOther { a.B optional k=v; };\nKafkaConnect {\n" KS_REST_PROPERTY_FILE_LOGIN_MODULE
-	         " sufficient\nfile=/p/q.properties;\n};",
+	        {"// x\nOther { a.B optional k=v; };\nKafkaConnect "
+	         "{\n" KS_REST_PROPERTY_FILE_LOGIN_MODULE " sufficient\nfile=/p/q.properties;\n};",
 	         "/p/q.properties", NULL},
-	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"a\\\"b\"; };",
+	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE
+	         " required file=\"a\\\"b\"; };",
 	         "a\"b", NULL},
 	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required; };", NULL,
 	         "needs file="},
 	        {"KafkaConnect { com.x.Y required file=\"f\"; };", NULL, "not supported"},
-	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"f\"; "
-	         KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"g\"; };",
+	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE
+	         " required file=\"f\"; " KS_REST_PROPERTY_FILE_LOGIN_MODULE
+	         " required file=\"g\"; };",
 	         NULL, "exactly one"},
-	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " always file=\"f\"; };", NULL,
-	         "control flag"},
-	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"f\"; }", NULL,
-	         "';' after '}'"},
-	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"f; };", NULL,
-	         "unterminated string"},
+	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " always file=\"f\"; };",
+	         NULL, "control flag"},
+	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"f\"; }",
+	         NULL, "';' after '}'"},
+	        {"KafkaConnect { " KS_REST_PROPERTY_FILE_LOGIN_MODULE " required file=\"f; };",
+	         NULL, "unterminated string"},
 	        {"/* never closed", NULL, "unterminated comment"},
 	        {"Other { a.B required; };", NULL, "no KafkaConnect entry"},
 	        {"", NULL, "no KafkaConnect entry"},
@@ -464,11 +471,12 @@ KS_TEST(tls_refusals)
 KS_TEST(conninfo_masks_every_password)
 {
 	char *ci = NULL, *safe = NULL, err[256];
-	KS_CHECK(ks_jdbc_url_to_conninfo("jdbc:postgresql://h/db?sslpassword=k3y-0424&password=p1-0424",
-	                                 NULL, "u", "p2-0424", &ci, &safe, NULL, err,
-	                                 sizeof(err)) == 0,
+	KS_CHECK(ks_jdbc_url_to_conninfo(
+	                 "jdbc:postgresql://h/db?sslpassword=k3y-0424&password=p1-0424", NULL, "u",
+	                 "p2-0424", &ci, &safe, NULL, err, sizeof(err)) == 0,
 	         "%s", err);
-	KS_CHECK(strstr(ci, "sslpassword='k3y-0424'") && strstr(ci, "password='p2-0424'"), "%s", ci);
+	KS_CHECK(strstr(ci, "sslpassword='k3y-0424'") && strstr(ci, "password='p2-0424'"), "%s",
+	         ci);
 	KS_CHECK(!strstr(safe, "k3y-0424") && !strstr(safe, "p1-0424") && !strstr(safe, "p2-0424"),
 	         "secret in the safe string: %s", safe);
 	KS_CHECK(strstr(safe, "sslpassword=********") && strstr(safe, " password=********"), "%s",
