@@ -1171,7 +1171,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!st)
 		return MHD_NO; /* out of memory in on_uri */
 	if (!st->started) {
-		const char *cl;
+		const char *cl, *authz;
 		st->started = 1;
 		if (!client_cert_ok(l, conn)) {
 			KS_WARN(LOGCTX,
@@ -1180,10 +1180,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			        l->url);
 			return MHD_NO;
 		}
-		/* refuse a body over the limit before it is sent (no 100 Continue) */
+		/* answer before the body is sent (no 100 Continue) when the client
+		 * is not authenticated or the body is over the limit */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > KS_REST_MAX_BODY) {
+		authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+		if (cl && strtoull(cl, NULL, 10) > KS_REST_MAX_BODY)
 			st->too_big = 1;
+		if (st->too_big || (l->r->auth && !ks_rest_auth_check(l->r->auth, authz))) {
 			answer(l, conn, st, method, &ret);
 			return ret;
 		}
