@@ -22,6 +22,12 @@ const void *const linked_plugins[] = {&ks_test_memory_sink_plugin};
 
 static char dir[] = "/tmp/ksink-0424.XXXXXX";
 
+/* the MemorySink is offered only to the test suite */
+__attribute__((constructor)) static void test_plugins(void)
+{
+	setenv("KSINK_TEST_PLUGINS", "1", 1);
+}
+
 static void ensure_dir(void)
 {
 	if (!strcmp(dir + strlen(dir) - 6, "XXXXXX"))

@@ -16,6 +16,7 @@
 
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "../schemas/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -321,7 +322,8 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 {
 	const char *cls = ks_props_get(config, "connector.class");
 	const ks_connector_plugin_t *plugin;
-	const ks_cfg_def_t *defs[3];
+	const ks_cfg_def_t *defs[4];
+	ks_transform_defs_t *tdefs;
 	ks_props_t *resolved;
 	ks_config_t *cfg;
 	json_t *ci;
@@ -351,14 +353,23 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 	resolved = ks_providers_resolve(h->wc->providers, config);
 	if (!resolved)
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	/* the keys the declared transforms / predicates add (Connect's enrich) */
+	if (!(tdefs = ks_transform_defs_new(resolved))) {
+		ks_props_destroy(resolved);
+		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	}
 	defs[0] = ks_connector_common_defs;
 	defs[1] = plugin->config_defs;
-	defs[2] = NULL;
+	defs[2] = ks_transform_defs_table(tdefs);
+	defs[3] = NULL;
 	cfg = ks_config_new(defs, resolved);
 	ks_props_destroy(resolved);
-	if (!cfg)
+	if (!cfg) {
+		ks_transform_defs_destroy(tdefs);
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	}
 	ks_connector_validate_common(cfg);
+	ks_transform_validate(cfg);
 	if (plugin->validate)
 		plugin->validate(cfg);
 	for (int k = 0; k < 2; k++) {
@@ -389,6 +400,7 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 	nerr = ks_config_error_count(cfg);
 	ci = ks_config_infos_json(cfg, cls);
 	ks_config_destroy(cfg);
+	ks_transform_defs_destroy(tdefs);
 	if (!ci)
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
 	if (nerr) {

@@ -447,48 +447,85 @@ static int set_default(ks_props_t *p, const char *key, const char *value)
 	return ks_props_set(p, key, value);
 }
 
-ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-                                     const char *connector, int task_id)
+/* bootstrap.servers as one comma-separated string into out. 0 ok. */
+static int set_bootstrap(const ks_worker_config_t *wc, ks_props_t *out)
 {
-	ks_props_t *out = ks_props_new(), *sub = NULL;
-	char *group = ks_worker_group_id(NULL, connector);
-	char client[512];
 	const char *const *items;
-	size_t n;
+	size_t n = ks_config_list(wc->cfg, "bootstrap.servers", &items);
 	ks_buf_t bs = KS_BUF_INIT;
-	int rc = 0;
+	int rc;
 
-	if (!out || !group)
-		goto fail;
-	n = ks_config_list(wc->cfg, "bootstrap.servers", &items);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			ks_buf_putc(&bs, ',');
 		ks_buf_puts(&bs, items[i]);
 	}
-	if (ks_buf_failed(&bs))
+	rc = ks_buf_failed(&bs) ? -1
+	                        : ks_props_set(out, "bootstrap.servers", bs.data ? bs.data : "");
+	ks_buf_free(&bs);
+	return rc;
+}
+
+/* Merges the worker's WORKER_PREFIX* then the connector's CONN_PREFIX*
+ * settings into out (later wins). 0 ok. */
+static int merge_overrides(const ks_worker_config_t *wc, const ks_props_t *conn, ks_props_t *out,
+                           const char *worker_prefix, const char *conn_prefix)
+{
+	ks_props_t *sub = ks_props_subset(wc->props, worker_prefix);
+	int rc = !sub || ks_props_merge(out, sub);
+
+	ks_props_destroy(sub);
+	if (rc)
+		return -1;
+	/* connector overrides: policy All (None rejects them at validation) */
+	sub = conn ? ks_props_subset(conn, conn_prefix) : ks_props_new();
+	rc = !sub || ks_props_merge(out, sub);
+	ks_props_destroy(sub);
+	return rc ? -1 : 0;
+}
+
+rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, const char *what,
+                                      char *errstr, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char kerr[512];
+
+	for (size_t i = 0; i < ks_props_count(props); i++) {
+		const char *k = ks_props_key(props, i);
+		rd_kafka_conf_res_t r =
+		        rd_kafka_conf_set(conf, k, ks_props_value(props, i), kerr, sizeof(kerr));
+		if (r == RD_KAFKA_CONF_UNKNOWN)
+			KS_DEBUG(ctx, "%s setting %s not known to librdkafka, ignored", what, k);
+		else if (r != RD_KAFKA_CONF_OK) {
+			ks_seterr(errstr, errlen, -1, "%s setting %s: %s", what, k, kerr);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
+ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id)
+{
+	ks_props_t *out = ks_props_new();
+	char *group = ks_worker_group_id(NULL, connector);
+	char client[512];
+	int rc = 0;
+
+	if (!out || !group)
 		goto fail;
 	snprintf(client, sizeof(client), "connector-consumer-%s-%d", connector, task_id);
 	/* 1. Connect's defaults */
-	rc |= ks_props_set(out, "bootstrap.servers", bs.data ? bs.data : "");
+	rc |= set_bootstrap(wc, out);
 	rc |= ks_props_set(out, "group.id", group);
 	rc |= ks_props_set(out, "client.id", client);
 	rc |= ks_props_set(out, "enable.auto.commit", "false");
 	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
 	rc |= ks_props_set(out, "auto.offset.reset", "earliest");
-	if (rc)
+	/* 2. worker consumer.*, 3. connector consumer.override.* */
+	if (rc || merge_overrides(wc, conn, out, "consumer.", "consumer.override."))
 		goto fail;
-	/* 2. worker consumer.* */
-	sub = ks_props_subset(wc->props, "consumer.");
-	if (!sub || ks_props_merge(out, sub))
-		goto fail;
-	ks_props_destroy(sub);
-	/* 3. connector consumer.override.* (policy All; None rejects at validation) */
-	sub = conn ? ks_props_subset(conn, "consumer.override.") : ks_props_new();
-	if (!sub || ks_props_merge(out, sub))
-		goto fail;
-	ks_props_destroy(sub);
-	sub = NULL;
 	/* settings a batch sink needs on librdkafka 2.0.2 (reference perf.md §3),
 	 * unless the user chose otherwise */
 	rc |= set_default(out, "queued.min.messages", "1000000");
@@ -498,15 +535,37 @@ ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_prop
 	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
 	if (rc)
 		goto fail;
-	ks_buf_free(&bs);
 	free(group);
 	return out;
 fail:
-	ks_buf_free(&bs);
-	ks_props_destroy(sub);
 	ks_props_destroy(out);
 	free(group);
 	return NULL;
+}
+
+ks_props_t *ks_worker_producer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id)
+{
+	ks_props_t *out = ks_props_new();
+	char client[512];
+	int rc = 0;
+
+	if (!out)
+		return NULL;
+	snprintf(client, sizeof(client), "connector-dlq-producer-%s-%d", connector, task_id);
+	rc |= set_bootstrap(wc, out);
+	rc |= ks_props_set(out, "client.id", client);
+	rc |= ks_props_set(out, "acks", "all");
+	rc |= ks_props_set(out, "enable.idempotence", "true");
+	rc |= ks_props_set(out, "linger.ms", "5");
+	/* a record not acknowledged within this is retried by the task (the
+	 * batch waits), not lost */
+	rc |= ks_props_set(out, "message.timeout.ms", "30000");
+	if (rc || merge_overrides(wc, conn, out, "producer.", "producer.override.")) {
+		ks_props_destroy(out);
+		return NULL;
+	}
+	return out;
 }
 
 int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,

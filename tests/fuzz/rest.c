@@ -81,6 +81,7 @@ static void init(void)
 	ks_props_t *p = ks_props_new(), *ap = ks_props_new();
 
 	ks_log_set_root_level(KS_LOG_OFF);
+	setenv("KSINK_TEST_PLUGINS", "1", 1); /* the MemorySink, before the plugin list is made */
 	snprintf(dir, sizeof(dir), "%s/ksink-fuzz-rest.%d",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
 	if (mkdir(dir, 0700) && errno != EEXIST)
