@@ -61,6 +61,36 @@ static json_t *props_json(const ks_props_t *p)
 	return o;
 }
 
+/* Could key hold a secret? PASSWORD keys of any plugin, and names that say
+ * so (consumer.override.sasl.jaas.config, a converter's basic.auth.user.info). */
+static int secret_key(const char *key)
+{
+	static const char *const words[] = {"password",    "secret", "jaas.config", "user.info",
+	                                    "credentials", "token",  NULL};
+	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
+		const ks_cfg_def_t *defs[] = {(*p)->config_defs, ks_connector_common_defs, NULL};
+		if (ks_config_is_password(defs, key))
+			return 1;
+	}
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(key, words[i]))
+			return 1;
+	return 0;
+}
+
+/* props_json for error messages: secret values (and URLs carrying a
+ * password parameter) show as [hidden]. */
+static json_t *props_json_masked(const ks_props_t *p)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < ks_props_count(p); i++) {
+		const char *k = ks_props_key(p, i), *v = ks_props_value(p, i);
+		int hide = secret_key(k) || strcasestr(v, "password=");
+		json_object_set_new(o, k, json_string(hide ? "[hidden]" : v));
+	}
+	return o;
+}
+
 static conn_t *find_conn(ks_herder_t *h, const char *name)
 {
 	for (conn_t *c = h->conns; c; c = c->next)
@@ -300,7 +330,7 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 	size_t nerr;
 
 	if (!cls || !*cls) {
-		json_t *pj = props_json(config);
+		json_t *pj = props_json_masked(config);
 		char *txt = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(pj);
 		ks_seterr(errstr, errlen, -1, "Connector config %s contains no connector type",

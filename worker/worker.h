@@ -30,12 +30,21 @@
 
 /* ---------------- worker config (worker_config.c) ---------------- */
 
+/* One entry of `listeners`. */
+typedef struct ks_listener {
+	char *host; /* "" = all interfaces */
+	int port;
+	int https; /* https://: TLS per the listeners.https.ssl.* / ssl.* keys */
+} ks_listener_t;
+
 typedef struct ks_worker_config {
 	ks_config_t *cfg;  /* parsed against ks_worker_defs */
 	ks_props_t *props; /* all worker props, providers resolved */
 	ks_providers_t *providers;
-	char *rest_host; /* listener host ("" = all interfaces) */
-	int rest_port;
+	char *rest_host;          /* first listener's host ("" = all interfaces) */
+	int rest_port;            /* first listener's port */
+	ks_listener_t *listeners; /* every listener (rest/ serves each) */
+	size_t nlisteners;
 	char *worker_id;  /* advertised host:port */
 	char *store_path; /* config.storage.file */
 	int64_t flush_interval_ms;
