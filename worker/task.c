@@ -538,17 +538,26 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		in[i].offset = -1;
 	}
 	if (t->st && !t->failed) {
-		for (int attempt = 0; attempt < 30 && !atomic_load(&t->stop); attempt++) {
+		/* an outage (database down) is waited out, as in commit: only a
+		 * stop ends the retries */
+		for (int attempt = 0; !atomic_load(&t->stop); attempt++) {
 			err = t->plugin->open(t->st, in, (size_t)parts->cnt, &out, errstr,
 			                      sizeof(errstr));
-			if (err != KS_ERR_RETRIABLE)
+			if (err != KS_ERR_RETRIABLE) {
+				if (err == KS_OK && attempt)
+					set_msg(t, NULL);
 				break;
+			}
 			KS_WARN(t->ctx, "open: %s (retrying)", errstr);
 			set_msg(t, errstr);
 			struct timespec ts = {1, 0};
 			nanosleep(&ts, NULL);
 		}
-		if (err != KS_OK) {
+		if (err != KS_OK && atomic_load(&t->stop)) {
+			/* stopping: no offsets, so read nothing (paused below) */
+			ks_tp_offsets_free(out, out ? (size_t)parts->cnt : 0);
+			out = NULL;
+		} else if (err != KS_OK) {
 			task_fail(t, "open failed (%s): %s", ks_err_name(err), errstr);
 			ks_tp_offsets_free(out, out ? (size_t)parts->cnt : 0);
 			out = NULL;
@@ -594,7 +603,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	}
 	if (rd_kafka_assign(t->rk, parts))
 		KS_ERROR(t->ctx, "assign failed");
-	if (t->paused_applied || t->failed) {
+	if (t->paused_applied || t->failed || atomic_load(&t->stop)) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
 	}
