@@ -787,6 +787,20 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	return rc;
 }
 
+/* librdkafka's client errors (broker down, all brokers down, transport): it
+ * retries by itself; the status shows why the task waits, until the next
+ * commit clears it. Task thread (served by consumer poll). */
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	ks_task_t *t = opaque;
+	char msg[KS_ERRSTR_SIZE];
+
+	(void)rk;
+	KS_WARN(t->ctx, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
+	snprintf(msg, sizeof(msg), "Kafka client error (retrying): %s", reason);
+	set_msg(t, msg);
+}
+
 static int subscribe(ks_task_t *t, char *errstr, size_t errlen)
 {
 	const char *topics = ks_props_get(t->config, "topics");
@@ -892,6 +906,7 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	ks_props_destroy(cp);
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
+	rd_kafka_conf_set_error_cb(conf, on_kafka_error);
 	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
 	if (!t->rk) {
 		rd_kafka_conf_destroy(conf);
