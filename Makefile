@@ -9,7 +9,7 @@
 #   make format | format-check
 
 BUILD   ?= build
-PKGS    := rdkafka avro-c libpq libcurl jansson libmicrohttpd
+PKGS    := rdkafka avro-c libpq libcurl jansson libmicrohttpd gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT     ?= -O2 -g

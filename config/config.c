@@ -97,7 +97,8 @@ static int split_list(entry_t *e)
 static void invalid(entry_t *e, const char *value, const char *why)
 {
 	char msg[1024];
-	int pw = e->def->type == KS_CFG_PASSWORD;
+	/* a URL can carry a password parameter (jdbc:...?password=...) */
+	int pw = e->def->type == KS_CFG_PASSWORD || (value && strcasestr(value, "password="));
 
 	snprintf(msg, sizeof(msg), "Invalid value %s for configuration %s: %s",
 	         pw ? "[hidden]" : value, e->def->name, why);

@@ -218,7 +218,9 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n)
 
 /* The connectors compiled in. The JDBC sink is referenced strongly: a weak
  * reference does not pull connectors/jdbc/sink.o out of libksink.a, so the
- * worker binary would link without it. The test sink stays weak. */
+ * worker binary would link without it. The test sink stays weak, and is
+ * offered only when KSINK_TEST_PLUGINS=1 (the test suite sets it), so a
+ * production worker lists and accepts only real connectors. */
 extern const ks_connector_plugin_t ks_jdbc_sink_plugin;
 extern const ks_connector_plugin_t ks_test_memory_sink_plugin __attribute__((weak));
 
@@ -230,8 +232,11 @@ static void plugins_init(void)
 	size_t n = 0;
 	const ks_connector_plugin_t *all[] = {&ks_jdbc_sink_plugin, &ks_test_memory_sink_plugin};
 
+	const char *test = getenv("KSINK_TEST_PLUGINS");
+
 	for (size_t i = 0; i < KS_ARRAY_SIZE(all); i++)
-		if (all[i])
+		if (all[i] &&
+		    (all[i] != &ks_test_memory_sink_plugin || (test && !strcmp(test, "1"))))
 			plugin_list[n++] = all[i];
 	plugin_list[n] = NULL;
 }

@@ -54,6 +54,7 @@ typedef struct ks_connector_plugin {
 	const char *const *aliases; /* NULL-terminated: JdbcSinkConnector, JdbcSink */
 	const char *type;           /* "sink" */
 	const char *version;
+	const char *task_class;          /* SinkTask class, for __connect.errors.class.name */
 	const ks_cfg_def_t *config_defs; /* the connector's keys (KS_CFG_END-terminated) */
 
 	/* Cross-key checks after per-key validation; adds errors to cfg. */

@@ -253,6 +253,7 @@ const ks_connector_plugin_t ks_test_memory_sink_plugin = {
         .aliases = memory_aliases,
         .type = "sink",
         .version = "0.1.0",
+        .task_class = "io.ksink.test.MemorySinkTask",
         .config_defs = memory_defs,
         .validate = NULL,
         .task_new = mem_task_new,

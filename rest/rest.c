@@ -1,23 +1,35 @@
 /*
- * rest.c — the HTTP server and the Connect REST routes (see rest.h).
+ * rest.c — the Connect REST routes and the HTTP server (see rest.h).
  *
- * A request is read whole (bodies are capped at KS_REST_MAX_BODY), its path
- * split into percent-decoded segments (so a connector named "a/b" is
- * addressed as /connectors/a%2Fb), then dispatched on the segments and the
- * method. Handlers call the herder and turn its result into a status code and
- * a JSON body. Status codes follow Connect: 201 + Location on create, 202 for
- * pause/resume/topic reset/restart with a body, 204 for delete/stop/plain
- * restart, 404 unknown path, 405 wrong method, 415 non-JSON body type, 500
- * for a body that is not JSON (Connect's Jackson error becomes a 500 too).
+ * ks_rest_handle() is the whole API as a function: it checks basic auth,
+ * splits the path into percent-decoded segments (so a connector named "a/b"
+ * is addressed as /connectors/a%2Fb; %00 and invalid UTF-8 are refused with
+ * 400), dispatches on the segments and the method, and turns the herder's
+ * result into a status code and a JSON body. Status codes follow Connect:
+ * 201 + Location on create, 202 for pause/resume/topic reset/restart with a
+ * body, 204 for delete/stop/plain restart, 401 without valid credentials,
+ * 404 unknown path, 405 wrong method, 413 body over KS_REST_MAX_BODY, 415
+ * non-JSON body type, 500 for a body that is not JSON (Connect's Jackson
+ * error becomes a 500 too; this includes nesting deeper than jansson's
+ * 2048 levels and invalid UTF-8).
+ *
+ * The server part runs one libmicrohttpd daemon per listener: it collects
+ * the raw URI (URI log callback, before libmicrohttpd parses it) and the
+ * body (refusing a Content-Length over the limit before reading it), checks
+ * the TLS client certificate when ssl.client.auth asks for one, and sends
+ * what ks_rest_handle() answered.
  */
 #include "rest.h"
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "auth.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -30,16 +42,28 @@
 
 #define LOGCTX   "rest"
 #define MAX_SEGS 8
+#define REALM    "Basic realm=\"ksink\", charset=\"UTF-8\""
+
+/* One listening daemon. */
+typedef struct listener {
+	ks_rest_t *r;
+	struct MHD_Daemon *d;
+	int https;
+	char url[300]; /* for the log */
+} listener_t;
 
 struct ks_rest {
-	struct MHD_Daemon *d;
 	ks_herder_t *h;
+	ks_rest_auth_t *auth; /* NULL: no authentication */
+	ks_rest_tls_t *tls;   /* NULL: no https:// listener */
+	listener_t *ls;
+	size_t nls;
 };
 
-/* Per-request state: the body as it arrives. */
+/* The request as the handlers see it. */
 typedef struct req {
-	ks_buf_t body;
-	int too_big;
+	const ks_rest_req_t *in;
+	const char *query; /* raw query string (after '?'), NULL when none */
 } req_t;
 
 /* A response under construction. */
@@ -110,13 +134,74 @@ int ks_rest_status_of(ks_hres_t r, int ok_status)
 	return 500;
 }
 
+/* 1 when s is valid UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF, as jansson requires). */
+static int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p, need, cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned i = 1; i <= need; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3F);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return 0;
+		p += need + 1;
+	}
+	return 1;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 (messages can quote a
+ * client's input) become U+FFFD. */
+static json_t *jstr(const char *s)
+{
+	ks_buf_t b = KS_BUF_INIT;
+	json_t *j;
+	char one[5];
+
+	if (utf8_valid(s))
+		return json_string(s);
+	for (const char *p = s; *p;) {
+		size_t n = 1;
+		while (n < 4 && p[n] && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n++;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (((unsigned char)*p < 0x80 || n > 1) && utf8_valid(one)) {
+			ks_buf_append(&b, p, n);
+			p += n;
+		} else {
+			ks_buf_puts(&b, "\xEF\xBF\xBD");
+			p++;
+		}
+	}
+	j = json_string(b.data ? b.data : "");
+	ks_buf_free(&b);
+	return j;
+}
+
 static void set_error(resp_t *rs, int status, const char *msg)
 {
 	json_decref(rs->json);
 	rs->status = status;
 	rs->json = json_object();
 	json_object_set_new(rs->json, "error_code", json_integer(status));
-	json_object_set_new(rs->json, "message", json_string(msg));
+	json_object_set_new(rs->json, "message", jstr(msg ? msg : ""));
 }
 
 /* Sets the response from a herder result: body on success, error else. */
@@ -139,20 +224,28 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Percent-decodes s in place (+ stays +: path semantics). */
-static void pct_decode(char *s)
+/* Percent-decodes s in place (+ stays +: path semantics). Returns -1 when
+ * an escape decodes to NUL (which would cut the string short). */
+static int pct_decode(char *s)
 {
 	char *w = s;
+	int rc = 0;
 	for (char *r = s; *r; r++) {
 		int hi, lo;
 		if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
-			*w++ = (char)(hi * 16 + lo);
+			if (!hi && !lo) {
+				rc = -1;
+				*w++ = '?';
+			} else {
+				*w++ = (char)(hi * 16 + lo);
+			}
 			r += 2;
 		} else {
 			*w++ = *r;
 		}
 	}
 	*w = '\0';
+	return rc;
 }
 
 static char *pct_encode(const char *s)
@@ -168,23 +261,54 @@ static char *pct_encode(const char *s)
 }
 
 /* A query parameter, decoded, into buf; NULL when absent. */
-static const char *query(struct MHD_Connection *conn, const char *key, char *buf, size_t len)
+/* The next key=value pair of a raw query string, decoded ('+' is a space)
+ * into k and v (truncated to their sizes); 0 at the end. */
+static int query_next(const char **q, char *k, size_t klen, char *v, size_t vlen)
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
-	if (!v)
-		return NULL;
-	snprintf(buf, len, "%s", v);
-	for (char *p = buf; *p; p++)
-		if (*p == '+')
-			*p = ' ';
-	pct_decode(buf);
-	return buf;
+	const char *p = *q, *amp, *eq;
+	size_t n;
+
+	while (p && *p == '&')
+		p++;
+	if (!p || !*p)
+		return 0;
+	amp = strchr(p, '&');
+	if (!amp)
+		amp = p + strlen(p);
+	eq = memchr(p, '=', (size_t)(amp - p));
+	n = (size_t)((eq ? eq : amp) - p);
+	snprintf(k, klen, "%.*s", (int)(n < klen ? n : klen - 1), p);
+	n = eq ? (size_t)(amp - eq - 1) : 0;
+	snprintf(v, vlen, "%.*s", (int)(n < vlen ? n : vlen - 1), eq ? eq + 1 : "");
+	for (char *c = k; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	for (char *c = v; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	(void)pct_decode(k); /* a %00 becomes "?" */
+	(void)pct_decode(v);
+	*q = amp;
+	return 1;
 }
 
-static int query_bool(struct MHD_Connection *conn, const char *key, int dflt)
+/* A query parameter (the first of that name), decoded, into buf; NULL when
+ * absent. */
+static const char *query(req_t *rq, const char *key, char *buf, size_t len)
+{
+	const char *q = rq->query;
+	char k[64];
+
+	while (query_next(&q, k, sizeof(k), buf, len))
+		if (!strcmp(k, key))
+			return buf;
+	return NULL;
+}
+
+static int query_bool(req_t *rq, const char *key, int dflt)
 {
 	char buf[32];
-	const char *v = query(conn, key, buf, sizeof(buf));
+	const char *v = query(rq, key, buf, sizeof(buf));
 	if (!v)
 		return dflt;
 	return ks_strcaseeq(v, "true");
@@ -194,18 +318,20 @@ struct expand {
 	int status, info;
 };
 
-static enum MHD_Result expand_iter(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+/* ?expand=status&expand=info (repeatable; unknown values ignored). */
+static void expand_of(req_t *rq, struct expand *e)
 {
-	struct expand *e = cls;
-	(void)kind;
-	if (key && value && !strcmp(key, "expand")) {
-		if (!strcmp(value, "status"))
+	const char *q = rq->query;
+	char k[64], v[64];
+
+	while (query_next(&q, k, sizeof(k), v, sizeof(v))) {
+		if (strcmp(k, "expand"))
+			continue;
+		if (!strcmp(v, "status"))
 			e->status = 1;
-		else if (!strcmp(value, "info"))
+		else if (!strcmp(v, "info"))
 			e->info = 1;
 	}
-	return MHD_YES;
 }
 
 /* Parses the request body as JSON; sets a 500 (as Connect) when it is not. */
@@ -214,12 +340,12 @@ static json_t *parse_body(req_t *rq, resp_t *rs, int required)
 	json_error_t jerr;
 	json_t *j;
 
-	if (!rq->body.len) {
+	if (!rq->in->body_len) {
 		if (required)
 			set_error(rs, 400, "Request body is required");
 		return NULL;
 	}
-	j = json_loadb(rq->body.data, rq->body.len, JSON_DECODE_ANY, &jerr);
+	j = json_loadb(rq->in->body, rq->in->body_len, JSON_DECODE_ANY, &jerr);
 	if (!j) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "Malformed JSON request body: %s (line %d, column %d)",
@@ -250,6 +376,14 @@ static ks_props_t *config_of(const json_t *obj, resp_t *rs)
 		return NULL;
 	}
 	return p;
+}
+
+/* 1 when name has no character but spaces (not a usable connector name). */
+static int blank(const char *name)
+{
+	while (isspace((unsigned char)*name))
+		name++;
+	return !*name;
 }
 
 /* ---------------- handlers ---------------- */
@@ -339,7 +473,7 @@ static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
 		if (cn && *cn) /* Connect would 400 on the mismatch with "" */
 			snprintf(name, sizeof(name), "%s", cn);
 	}
-	if (!*name) {
+	if (blank(name)) {
 		ks_props_destroy(props);
 		set_error(rs, 400, "Connector name must not be empty");
 		goto out;
@@ -367,7 +501,9 @@ static void h_put_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
 
 	if (!body)
 		return;
-	if ((props = config_of(body, rs))) {
+	if (blank(name)) {
+		set_error(rs, 400, "Connector name must not be empty");
+	} else if ((props = config_of(body, rs))) {
 		hr = ks_herder_put(r->h, name, props, 1, KS_TARGET_STARTED, &info, errstr,
 		                   sizeof(errstr));
 		ks_props_destroy(props);
@@ -399,10 +535,10 @@ static void h_patch_config(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs
 	json_decref(body);
 }
 
-static void h_restart(ks_rest_t *r, const char *name, struct MHD_Connection *conn, resp_t *rs)
+static void h_restart(ks_rest_t *r, const char *name, req_t *rq, resp_t *rs)
 {
-	int include_tasks = query_bool(conn, "includeTasks", 0);
-	int only_failed = query_bool(conn, "onlyFailed", 0);
+	int include_tasks = query_bool(rq, "includeTasks", 0);
+	int only_failed = query_bool(rq, "onlyFailed", 0);
 	char errstr[KS_ERRSTR_SIZE];
 	json_t *body = NULL;
 	ks_hres_t hr = ks_herder_restart(r->h, name, include_tasks, only_failed, &body, errstr,
@@ -415,7 +551,7 @@ static void h_restart(ks_rest_t *r, const char *name, struct MHD_Connection *con
 	from_herder(rs, hr, 202, body, errstr);
 }
 
-static void h_plugins(struct MHD_Connection *conn, resp_t *rs)
+static void h_plugins(req_t *rq, resp_t *rs)
 {
 	static const char *const converters[] = {
 	        "io.confluent.connect.avro.AvroConverter",
@@ -432,7 +568,7 @@ static void h_plugins(struct MHD_Connection *conn, resp_t *rs)
 			json_object_set_new(o, "version", json_string((*p)->version));
 		json_array_append_new(arr, o);
 	}
-	if (!query_bool(conn, "connectorsOnly", 1)) {
+	if (!query_bool(rq, "connectorsOnly", 1)) {
 		for (size_t i = 0; i < KS_ARRAY_SIZE(converters); i++) {
 			json_t *o;
 			if (!ks_converter_known(converters[i]))
@@ -514,8 +650,7 @@ static int logger_exists(const char *name)
 	return found;
 }
 
-static void h_logger(const char *method, const char *name, struct MHD_Connection *conn, req_t *rq,
-                     resp_t *rs)
+static void h_logger(const char *method, const char *name, req_t *rq, resp_t *rs)
 {
 	char msg[512];
 
@@ -535,7 +670,7 @@ static void h_logger(const char *method, const char *name, struct MHD_Connection
 	/* PUT */
 	json_t *body = parse_body(rq, rs, 1);
 	char sbuf[32];
-	const char *scope = query(conn, "scope", sbuf, sizeof(sbuf));
+	const char *scope = query(rq, "scope", sbuf, sizeof(sbuf));
 	const char *lvl_s;
 	int lvl;
 
@@ -650,8 +785,7 @@ static int task_id_of(const char *s)
 	return (*s && !*end && v >= 0 && v <= 1 << 30) ? (int)v : -1;
 }
 
-static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *method, char **seg,
-                     int n, req_t *rq, resp_t *rs)
+static void dispatch(ks_rest_t *r, const char *method, char **seg, int n, req_t *rq, resp_t *rs)
 {
 	int mb = method_bit(method), allowed = allowed_methods(seg, n);
 	char errstr[KS_ERRSTR_SIZE];
@@ -692,11 +826,11 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 			rs->json = a.obj;
 			return;
 		}
-		return h_logger(method, seg[2], conn, rq, rs);
+		return h_logger(method, seg[2], rq, rs);
 	}
 	if (!strcmp(seg[0], "connector-plugins")) {
 		if (n == 1)
-			return h_plugins(conn, rs);
+			return h_plugins(rq, rs);
 		if (n == 3)
 			return h_plugin_config(seg[1], rs);
 		return h_validate(r, seg[1], rq, rs);
@@ -706,7 +840,7 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 		struct expand e = {0, 0};
 		if (mb == M_POST)
 			return h_create(r, rq, rs);
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, expand_iter, &e);
+		expand_of(rq, &e);
 		rs->status = 200;
 		rs->json = (e.status || e.info)
 		                   ? ks_herder_connector_names_expanded(r->h, e.status, e.info)
@@ -746,7 +880,7 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 			return from_herder(rs, hr, 200, out, errstr);
 		}
 		if (!strcmp(sub, "restart"))
-			return h_restart(r, name, conn, rs);
+			return h_restart(r, name, rq, rs);
 		if (!strcmp(sub, "pause") || !strcmp(sub, "resume") || !strcmp(sub, "stop")) {
 			ks_target_t t = sub[0] == 'p'   ? KS_TARGET_PAUSED
 			                : sub[0] == 'r' ? KS_TARGET_STARTED
@@ -791,9 +925,8 @@ static void dispatch(ks_rest_t *r, struct MHD_Connection *conn, const char *meth
 }
 
 /* Is the request's Content-Type acceptable for a JSON API? */
-static int content_type_ok(struct MHD_Connection *conn)
+static int content_type_ok(const char *ct)
 {
-	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	if (!ct || !*ct)
 		return 1;
 	while (*ct == ' ')
@@ -802,129 +935,288 @@ static int content_type_ok(struct MHD_Connection *conn)
 	       !strncasecmp(ct, "*/*", 3);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, resp_t *rs, int head)
+/* s for a log line: control and non-ASCII bytes as \xNN, at most ~300
+ * bytes (a request line must not forge log lines). */
+static void log_safe(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < len; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	if (s[0] && o + 8 >= len && o + 4 < len)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+}
+
+/* Splits path into percent-decoded segments (path is modified). 0 ok, else
+ * the error status set in rs. */
+static int split_path(char *path, char **seg, int *n, resp_t *rs)
+{
+	char *save = NULL;
+
+	*n = 0;
+	for (char *tok = strtok_r(path, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (*n == MAX_SEGS) {
+			set_error(rs, 404, "HTTP 404 Not Found");
+			return -1;
+		}
+		if (pct_decode(tok)) {
+			set_error(rs, 400, "HTTP 400 Bad Request: %00 in the request path");
+			return -1;
+		}
+		if (!utf8_valid(tok)) {
+			set_error(rs, 400, "HTTP 400 Bad Request: the request path is not UTF-8");
+			return -1;
+		}
+		seg[(*n)++] = tok;
+	}
+	return 0;
+}
+
+void ks_rest_handle(ks_rest_t *r, const ks_rest_req_t *in, ks_rest_resp_t *out)
+{
+	resp_t rs = {0};
+	req_t rq = {in, NULL};
+	const char *method = in->method ? in->method : "";
+	char *path = NULL, *seg[MAX_SEGS + 1], logbuf[320];
+	int n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (r->auth && !ks_rest_auth_check(r->auth, in->authorization)) {
+		/* Connect's message; no hint whether the user or the password was wrong */
+		set_error(&rs, 401, "User cannot access the resource.");
+		out->www_authenticate = REALM;
+		goto done;
+	}
+	if (in->body_too_big) {
+		set_error(&rs, 413, "Request body is too large");
+		goto done;
+	}
+	if (!method_bit(method)) {
+		set_error(&rs, 405, "HTTP 405 Method Not Allowed");
+		goto done;
+	}
+	if (in->body_len && !content_type_ok(in->content_type)) {
+		set_error(&rs, 415, "HTTP 415 Unsupported Media Type");
+		goto done;
+	}
+	path = ks_strdup(in->uri ? in->uri : "/");
+	if (!path) {
+		set_error(&rs, 500, "out of memory");
+		goto done;
+	}
+	{
+		char *q = strchr(path, '?');
+		if (q) {
+			*q = '\0';
+			rq.query = in->uri + (q - path) + 1;
+		}
+	}
+	if (!split_path(path, seg, &n, &rs))
+		dispatch(r, method, seg, n, &rq, &rs);
+	free(path);
+done:
+	if (!rs.status)
+		set_error(&rs, 500, "internal error");
+	log_safe(in->uri ? in->uri : "", logbuf, sizeof(logbuf));
+	KS_INFO(LOGCTX, "%s %s -> %d", method_bit(method) ? method : "(other)", logbuf, rs.status);
+	out->status = rs.status;
+	out->location = rs.location;
+	if (rs.text) {
+		out->body = rs.text;
+		out->content_type = rs.ctype ? rs.ctype : "text/plain; charset=utf-8";
+	} else if (rs.json) {
+		out->body = json_dumps(rs.json, JSON_COMPACT | JSON_ENCODE_ANY);
+		out->content_type = "application/json";
+		if (!out->body) { /* out of memory: still a JSON error */
+			out->status = 500;
+			out->body = ks_strdup("{\"error_code\":500,\"message\":\"out of memory\"}");
+		}
+	}
+	json_decref(rs.json);
+}
+
+void ks_rest_resp_clear(ks_rest_resp_t *resp)
+{
+	free(resp->body);
+	free(resp->location);
+	memset(resp, 0, sizeof(*resp));
+}
+
+ks_rest_t *ks_rest_new(ks_herder_t *h, char *errstr, size_t errlen)
+{
+	ks_rest_t *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	r->h = h;
+	if (ks_rest_auth_load(ks_herder_worker(h)->props, getenv("KAFKA_OPTS"), &r->auth, errstr,
+	                      errlen)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---------------- the HTTP server ---------------- */
+
+/* Per-connection state: the raw URI and the body as it arrives. */
+typedef struct conn_st {
+	char *uri;
+	ks_buf_t body;
+	int too_big;
+	int started;
+} conn_st_t;
+
+/* Called with the request line's URI before libmicrohttpd parses it: its
+ * return value becomes the request's con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	conn_st_t *st = calloc(1, sizeof(*st));
+	(void)cls;
+	(void)c;
+	if (st && !(st->uri = ks_strdup(uri))) {
+		free(st);
+		st = NULL;
+	}
+	return st;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, ks_rest_resp_t *rs, int head)
 {
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
-	char *text = rs->text;
+	char *text = rs->body;
 
-	if (!text && rs->json)
-		text = json_dumps(rs->json, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (rs->status == 204 || rs->status == 202) {
-		if (!rs->json) {
-			free(text);
-			text = NULL;
-		}
-	}
 	if (head && text) {
 		free(text);
 		text = NULL;
 	}
+	rs->body = NULL;
 	mr = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
 	          : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
 		free(text);
 		return MHD_NO;
 	}
-	if (text || rs->json)
-		MHD_add_response_header(mr, "Content-Type",
-		                        rs->ctype ? rs->ctype : "application/json");
+	if (rs->content_type)
+		MHD_add_response_header(mr, "Content-Type", rs->content_type);
 	if (rs->location)
 		MHD_add_response_header(mr, "Location", rs->location);
+	if (rs->www_authenticate)
+		MHD_add_response_header(mr, "WWW-Authenticate", rs->www_authenticate);
 	ret = MHD_queue_response(conn, (unsigned)rs->status, mr);
 	MHD_destroy_response(mr);
-	rs->text = NULL;
 	return ret;
+}
+
+/* ssl.client.auth: does the connection carry a client certificate that
+ * verifies against the trust store (or none, when only requested)? */
+static int client_cert_ok(const listener_t *l, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+	unsigned status = 0, n = 0;
+
+	if (!l->https || !l->r->tls || l->r->tls->client_auth == KS_TLS_AUTH_NONE)
+		return 1;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return 0;
+	s = (gnutls_session_t)ci->tls_session;
+	if (!gnutls_certificate_get_peers(s, &n) || !n)
+		return l->r->tls->client_auth != KS_TLS_AUTH_REQUIRED;
+	return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+}
+
+static void answer(listener_t *l, struct MHD_Connection *conn, conn_st_t *st, const char *method,
+                   enum MHD_Result *ret)
+{
+	ks_rest_req_t in = {0};
+	ks_rest_resp_t out;
+
+	in.method = !strcmp(method, "HEAD") ? "GET" : method;
+	in.uri = st->uri;
+	in.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	in.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	in.body = st->body.data;
+	in.body_len = st->body.len;
+	in.body_too_big = st->too_big;
+	ks_rest_handle(l->r, &in, &out);
+	if (ks_buf_failed(&st->body)) { /* the body could not be kept */
+		ks_rest_resp_clear(&out);
+		out.status = 500;
+		out.body = ks_strdup("{\"error_code\":500,\"message\":\"out of memory\"}");
+		out.content_type = "application/json";
+	}
+	*ret = send_resp(conn, &out, !strcmp(method, "HEAD"));
+	ks_rest_resp_clear(&out);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-	ks_rest_t *r = cls;
-	req_t *rq = *con_cls;
-	resp_t rs = {0};
-	char *path, *seg[MAX_SEGS + 1], *save = NULL, *tok;
-	int n = 0, too_deep = 0;
-	enum MHD_Result ret;
+	listener_t *l = cls;
+	conn_st_t *st = *con_cls;
+	enum MHD_Result ret = MHD_NO;
 
+	(void)url;
 	(void)version;
-	if (!rq) {
-		rq = calloc(1, sizeof(*rq));
-		if (!rq)
+	if (!st)
+		return MHD_NO; /* out of memory in on_uri */
+	if (!st->started) {
+		const char *cl, *authz;
+		st->started = 1;
+		if (!client_cert_ok(l, conn)) {
+			KS_WARN(LOGCTX,
+			        "%s: TLS client certificate missing or not trusted: "
+			        "connection closed",
+			        l->url);
 			return MHD_NO;
-		*con_cls = rq;
+		}
+		/* answer before the body is sent (no 100 Continue) when the client
+		 * is not authenticated or the body is over the limit */
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+		if (cl && strtoull(cl, NULL, 10) > KS_REST_MAX_BODY)
+			st->too_big = 1;
+		if (st->too_big || (l->r->auth && !ks_rest_auth_check(l->r->auth, authz))) {
+			answer(l, conn, st, method, &ret);
+			return ret;
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (rq->body.len + *upload_size > KS_REST_MAX_BODY)
-			rq->too_big = 1;
-		else
-			ks_buf_append(&rq->body, upload, *upload_size);
+		if (st->too_big || st->body.len + *upload_size > KS_REST_MAX_BODY) {
+			st->too_big = 1;
+			ks_buf_free(&st->body);
+		} else {
+			ks_buf_append(&st->body, upload, *upload_size);
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	KS_DEBUG(LOGCTX, "%s %s", method, url);
-	if (rq->too_big) {
-		set_error(&rs, 413, "Request body is too large");
-		goto send;
-	}
-	if (ks_buf_failed(&rq->body)) {
-		set_error(&rs, 500, "out of memory");
-		goto send;
-	}
-	if (!method_bit(method)) {
-		set_error(&rs, 405, "HTTP 405 Method Not Allowed");
-		goto send;
-	}
-	if (rq->body.len && !content_type_ok(conn)) {
-		set_error(&rs, 415, "HTTP 415 Unsupported Media Type");
-		goto send;
-	}
-	path = ks_strdup(url);
-	if (!path) {
-		set_error(&rs, 500, "out of memory");
-		goto send;
-	}
-	{
-		char *q = strchr(path, '?');
-		if (q)
-			*q = '\0';
-	}
-	for (tok = strtok_r(path, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (n == MAX_SEGS) {
-			too_deep = 1;
-			break;
-		}
-		pct_decode(tok);
-		seg[n++] = tok;
-	}
-	if (too_deep)
-		set_error(&rs, 404, "HTTP 404 Not Found");
-	else
-		dispatch(r, conn, method, seg, n, rq, &rs);
-	free(path);
-send:
-	if (!rs.status)
-		set_error(&rs, 500, "internal error");
-	KS_INFO(LOGCTX, "%s %s -> %d", method, url, rs.status);
-	ret = send_resp(conn, &rs, !strcmp(method, "HEAD"));
-	json_decref(rs.json);
-	free(rs.text);
-	free(rs.location);
+	answer(l, conn, st, method, &ret);
 	return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	req_t *rq = *con_cls;
+	conn_st_t *st = *con_cls;
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (rq) {
-		ks_buf_free(&rq->body);
-		free(rq);
+	if (st) {
+		free(st->uri);
+		ks_buf_free(&st->body);
+		free(st);
 		*con_cls = NULL;
 	}
 }
@@ -946,60 +1238,131 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	KS_WARN(LOGCTX, "%s", buf);
 }
 
-ks_rest_t *ks_rest_start(ks_herder_t *h, const char *host, int port, char *errstr, size_t errlen)
+/* A TLS connection just arrived: with ssl.client.auth=required, make the
+ * handshake itself demand a certificate that verifies (as Jetty does). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
-	ks_rest_t *r = calloc(1, sizeof(*r));
+	listener_t *l = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)socket_context;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !l->https || !l->r->tls ||
+	    l->r->tls->client_auth == KS_TLS_AUTH_NONE)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return; /* the per-request check still applies */
+	/* requested: libmicrohttpd asks for a certificate; the request check
+	 * rejects one that does not verify */
+	if (l->r->tls->client_auth != KS_TLS_AUTH_REQUIRED)
+		return;
+	gnutls_certificate_server_set_request((gnutls_session_t)ci->tls_session,
+	                                      GNUTLS_CERT_REQUIRE);
+	gnutls_session_set_verify_cert((gnutls_session_t)ci->tls_session, NULL, 0);
+}
+
+static int listen_one(ks_rest_t *r, listener_t *l, const ks_listener_t *cfg, char *errstr,
+                      size_t errlen)
+{
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
 	char portstr[16];
+	const char *host = cfg->host && *cfg->host ? cfg->host : "0.0.0.0";
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int rc;
 
-	if (!r) {
-		ks_seterr(errstr, errlen, -1, "out of memory");
-		return NULL;
-	}
-	r->h = h;
+	l->r = r;
+	l->https = cfg->https;
+	snprintf(l->url, sizeof(l->url), "%s://%s:%d", cfg->https ? "https" : "http", host,
+	         cfg->port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	rc = getaddrinfo(host && *host ? host : "0.0.0.0", portstr, &hints, &ai);
-	if (rc || !ai) {
-		ks_seterr(errstr, errlen, -1, "cannot resolve listener host '%s': %s", host,
-		          gai_strerror(rc));
-		free(r);
-		return NULL;
-	}
+	snprintf(portstr, sizeof(portstr), "%d", cfg->port);
+	rc = getaddrinfo(host, portstr, &hints, &ai);
+	if (rc || !ai)
+		return ks_seterr(errstr, errlen, -1, "cannot resolve listener host '%s': %s", host,
+		                 gai_strerror(rc));
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	freeaddrinfo(ai);
-	r->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, r,
-	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-	                        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	                        NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
-	if (!r->d) {
-		ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)",
-		          host && *host ? host : "0.0.0.0", port);
-		free(r);
-		return NULL;
+	if (cfg->https) {
+		const ks_rest_tls_t *t = r->tls;
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+			return ks_seterr(errstr, errlen, -1,
+			                 "%s: this libmicrohttpd has no TLS support", l->url);
+		l->d = MHD_start_daemon(
+		        flags | MHD_USE_TLS, (uint16_t)cfg->port, NULL, NULL, on_request, l,
+		        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+		        (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+		        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+		        (unsigned)512, MHD_OPTION_HTTPS_MEM_KEY, t->key_pem,
+		        MHD_OPTION_HTTPS_MEM_CERT, t->cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
+		        t->priorities, t->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+		        t->trust_pem, MHD_OPTION_END);
+	} else {
+		l->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, l,
+		                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		                        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		                        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
 	}
-	KS_INFO(LOGCTX, "REST API listening on http://%s:%d", host && *host ? host : "0.0.0.0",
-	        port);
+	if (!l->d)
+		return ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)", host,
+		                 cfg->port);
+	KS_INFO(LOGCTX, "REST API listening on %s%s%s", l->url,
+	        cfg->https && r->tls ? ", key from " : "",
+	        cfg->https && r->tls ? r->tls->source : "");
+	return 0;
+}
+
+ks_rest_t *ks_rest_start(ks_herder_t *h, char *errstr, size_t errlen)
+{
+	const ks_worker_config_t *wc = ks_herder_worker(h);
+	ks_rest_t *r = ks_rest_new(h, errstr, errlen);
+	int any_https = 0;
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < wc->nlisteners; i++)
+		any_https |= wc->listeners[i].https;
+	if (any_https && !(r->tls = ks_rest_tls_load(wc->props, errstr, errlen)))
+		goto fail;
+	r->ls = calloc(wc->nlisteners ? wc->nlisteners : 1, sizeof(*r->ls));
+	if (!r->ls) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < wc->nlisteners; i++) {
+		if (listen_one(r, &r->ls[i], &wc->listeners[i], errstr, errlen))
+			goto fail;
+		r->nls++;
+	}
 	return r;
+fail:
+	ks_rest_stop(r);
+	return NULL;
 }
 
 void ks_rest_quiesce(ks_rest_t *r)
 {
-	if (r && r->d) {
-		MHD_socket s = MHD_quiesce_daemon(r->d);
-		if (s != MHD_INVALID_SOCKET)
-			close(s);
+	for (size_t i = 0; r && i < r->nls; i++) {
+		if (r->ls[i].d) {
+			MHD_socket s = MHD_quiesce_daemon(r->ls[i].d);
+			if (s != MHD_INVALID_SOCKET)
+				close(s);
+		}
 	}
 }
 
@@ -1007,7 +1370,11 @@ void ks_rest_stop(ks_rest_t *r)
 {
 	if (!r)
 		return;
-	if (r->d)
-		MHD_stop_daemon(r->d);
+	for (size_t i = 0; i < r->nls; i++)
+		if (r->ls[i].d)
+			MHD_stop_daemon(r->ls[i].d);
+	free(r->ls);
+	ks_rest_tls_destroy(r->tls);
+	ks_rest_auth_destroy(r->auth);
 	free(r);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 0103-fuzz_smoke — runs each libFuzzer target (build-fuzz/fuzz-*, built by
-# `make fuzz`) for 20 s: the converters must survive arbitrary bytes without a
-# crash, a sanitizer report or a leak. The only allowed skip: clang missing.
+# `make fuzz`) for 20 s: the converters and the REST API (fuzz-rest) must
+# survive arbitrary bytes without a crash, a sanitizer report or a leak. The
+# only allowed skip: clang missing.
 source "$(dirname "$0")/lib/lib.sh"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -10,7 +11,7 @@ if ! command -v clang >/dev/null; then
 	exit 0
 fi
 shopt -s nullglob
-targets=("$ROOT"/build-fuzz/fuzz-avro "$ROOT"/build-fuzz/fuzz-json)
+targets=("$ROOT"/build-fuzz/fuzz-avro "$ROOT"/build-fuzz/fuzz-json "$ROOT"/build-fuzz/fuzz-rest)
 for t in "${targets[@]}"; do
 	name=$(basename "$t")
 	if [ ! -x "$t" ]; then

@@ -286,4 +286,13 @@ api GET /connectors
 check_jq "deleted connector gone" 'index("r4") == null'
 w_stop
 check_eq "worker exits 0" "$KRC" 0
+
+# --- a production worker (KSINK_TEST_PLUGINS unset) offers only real connectors ---
+KSINK_TEST_PLUGINS=0 start_ok "worker without test plugins starts" "$W/w.properties" || finish
+api GET /connector-plugins
+check_jq "only the JDBC sink listed" '[.[].class] == ["io.confluent.connect.jdbc.JdbcSinkConnector"]'
+api POST /connectors "$(memsink prod1 t)"
+check_eq "the test sink is unknown, as any unknown class (500, as Connect)" "$CODE" 500
+check_jq "message names the missing class" '.message | test("Failed to find any class.*MemorySink")'
+w_stop
 finish

@@ -31,7 +31,9 @@ check "other connectors unaffected" wait_for 40 sink_has plain1 3
 api GET /connectors/none1/tasks/0/status
 check_jq "task status carries the trace" '.state=="FAILED" and (.trace|type)=="string"'
 m=$(curl -s "$URL/metrics")
-check "metrics count the skipped record" grep -q '^ksink_task_records_failed_total{connector="all1",task="0"} 1$' <<<"$m"
+check_eq "metrics count the skipped record" \
+	"$(grep '^ksink_task_records_failed_total{connector="all1",task="0"}' <<<"$m" | tr '\n' ' ')" \
+	'ksink_task_records_failed_total{connector="all1",task="0"} 1 '
 api POST "/connectors/none1/restart?includeTasks=true&onlyFailed=true"
 check_eq "restart failed tasks 202" "$CODE" 202
 check_jq "failed task marked RESTARTING" '.tasks[0].state=="RESTARTING" and .connector.state=="RUNNING"'
@@ -60,6 +62,15 @@ check "outage over: records delivered" wait_for 60 sink_has rt1 2
 check "message cleared" wait_for 20 bash -c "curl -s $URL/connectors/rt1/status | jq -e '.tasks[0] | has(\"trace\") | not'"
 m=$(curl -s "$URL/metrics")
 check "metrics count retries" grep -qE '^ksink_task_commit_retries_total\{connector="rt1",task="0"\} [1-9]' <<<"$m"
+
+# --- errors.retry.timeout: an outage outlasting it fails the task ---
+touch "$W/down2"
+api POST /connectors "$(memsink rt2 rt2 retriable.file=$W/down2 errors.retry.timeout=3000 errors.retry.delay.max.ms=500)"
+check "retry timeout: task RUNNING" wait_for 20 all_tasks rt2 RUNNING 1
+printf 'a:1\n' | produce rt2
+check "outage longer than errors.retry.timeout: FAILED naming it" wait_for 60 failed_with rt2 'errors.retry.timeout=3000 ms'
+check_eq "retry timeout: nothing written" "$(sink_count rt2)" 0
+rm -f "$W/down2"
 
 # --- a task that cannot start ---
 api POST /connectors "$(memsink fs1 fs fail.start=true)"

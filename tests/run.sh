@@ -6,9 +6,9 @@
 #
 # Tests are the numbered files in tests/: NNNN-name.c (built into
 # build-asan/tests/NNNN-name when the ASan build exists, else build/tests/)
-# and NNNN-name.sh. Each prints "ok - …" / "not ok - …" lines and may print
-# "# …" notes (the numbers it checked), shown too; a test that exits
-# non-zero without a "not ok" line counts as one failure. The stack
+# and NNNN-name.sh. Each prints "ok - …" / "not ok - …" lines (and "# …" lines
+# with the figures it checked, shown too); a test that
+# exits non-zero without a "not ok" line counts as one failure. The stack
 # (tests/stack.sh) is started once and stopped on exit, whatever happens.
 set -uo pipefail
 
@@ -55,7 +55,7 @@ for t in $(ls tests/[0-9][0-9][0-9][0-9]-*.c tests/[0-9][0-9][0-9][0-9]-*.sh 2>/
 	esac
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
-	grep -E '^(ok |not ok |# )' "$log" | sed 's/^/  /'
+	grep -E '^(ok|not ok|#) ' "$log" | sed 's/^/  /'
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "  not ok - $name exited with status $rc"

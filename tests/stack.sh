@@ -94,8 +94,23 @@ start_pg() {
 	if [ "${KSINK_PG_DURABLE:-0}" != 1 ]; then
 		opts="$opts -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 	fi
-	as_pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -o "$opts" -w -t 60 start \
-		>/dev/null || { tail -20 "$DIR/pg/server.log" >&2; die "postgres did not start"; }
+	local try
+	for try in 1 2 3 4 5; do
+		if as_pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -o "$opts" -w -t 60 \
+			start >/dev/null; then
+			break
+		fi
+		# the free port was taken meanwhile (parallel runs): another one, unless fixed
+		if [ -z "${KSINK_STACK_PG_PORT:-}" ] && [ "$try" -lt 5 ] &&
+			tail -5 "$DIR/pg/server.log" | grep -q "Address already in use"; then
+			local old=$port
+			port=$(free_port)
+			opts=${opts/ -p $old / -p $port }
+			continue
+		fi
+		tail -20 "$DIR/pg/server.log" >&2
+		die "postgres did not start"
+	done
 	echo "$port" >"$DIR/pg.port"
 	if [ -n "${KSINK_PG_DB:-}" ]; then
 		as_pg "$PGBIN/psql" -h "$DIR/pg" -p "$port" -U postgres -d postgres -tAXq -c \
@@ -146,11 +161,20 @@ start_kafka() {
 start_registry() {
 	[ -x "$BUILD/ksink-registry" ] || { log "no $BUILD/ksink-registry: registry not started"; return 0; }
 	local port
-	port=${KSINK_STACK_REGISTRY_PORT:-$( [ -f "$DIR/registry.port" ] && cat "$DIR/registry.port" || free_port)}
-	start_bg registry "$BUILD/ksink-registry" --listen "127.0.0.1:$port" --data "$DIR/registry.json"
+	local try fixed=${KSINK_STACK_REGISTRY_PORT:-$( [ -f "$DIR/registry.port" ] && cat "$DIR/registry.port")}
+	port=${fixed:-$(free_port)}
+	for try in 1 2 3 4 5; do
+		start_bg registry "$BUILD/ksink-registry" --listen "127.0.0.1:$port" --data "$DIR/registry.json"
+		wait_until 10 curl -sf "http://127.0.0.1:$port/subjects" && break
+		# the free port was taken meanwhile (parallel runs): another one, unless fixed
+		if [ -z "$fixed" ] && [ "$try" -lt 5 ] && grep -q "Address already in use" "$DIR/registry.log"; then
+			port=$(free_port)
+			continue
+		fi
+		cat "$DIR/registry.log" >&2
+		die "registry did not start"
+	done
 	echo "$port" >"$DIR/registry.port"
-	wait_until 10 curl -sf "http://127.0.0.1:$port/subjects" ||
-		{ cat "$DIR/registry.log" >&2; die "registry did not start"; }
 	log "schema registry on http://127.0.0.1:$port"
 }
 

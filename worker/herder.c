@@ -16,6 +16,7 @@
 
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "../schemas/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -57,6 +58,36 @@ static json_t *props_json(const ks_props_t *p)
 	json_t *o = json_object();
 	for (size_t i = 0; o && i < ks_props_count(p); i++)
 		json_object_set_new(o, ks_props_key(p, i), json_string(ks_props_value(p, i)));
+	return o;
+}
+
+/* Could key hold a secret? PASSWORD keys of any plugin, and names that say
+ * so (consumer.override.sasl.jaas.config, a converter's basic.auth.user.info). */
+static int secret_key(const char *key)
+{
+	static const char *const words[] = {"password",    "secret", "jaas.config", "user.info",
+	                                    "credentials", "token",  NULL};
+	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
+		const ks_cfg_def_t *defs[] = {(*p)->config_defs, ks_connector_common_defs, NULL};
+		if (ks_config_is_password(defs, key))
+			return 1;
+	}
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(key, words[i]))
+			return 1;
+	return 0;
+}
+
+/* props_json for error messages: secret values (and URLs carrying a
+ * password parameter) show as [hidden]. */
+static json_t *props_json_masked(const ks_props_t *p)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < ks_props_count(p); i++) {
+		const char *k = ks_props_key(p, i), *v = ks_props_value(p, i);
+		int hide = secret_key(k) || strcasestr(v, "password=");
+		json_object_set_new(o, k, json_string(hide ? "[hidden]" : v));
+	}
 	return o;
 }
 
@@ -291,14 +322,15 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 {
 	const char *cls = ks_props_get(config, "connector.class");
 	const ks_connector_plugin_t *plugin;
-	const ks_cfg_def_t *defs[3];
+	const ks_cfg_def_t *defs[4];
+	ks_transform_defs_t *tdefs;
 	ks_props_t *resolved;
 	ks_config_t *cfg;
 	json_t *ci;
 	size_t nerr;
 
 	if (!cls || !*cls) {
-		json_t *pj = props_json(config);
+		json_t *pj = props_json_masked(config);
 		char *txt = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(pj);
 		ks_seterr(errstr, errlen, -1, "Connector config %s contains no connector type",
@@ -321,14 +353,23 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 	resolved = ks_providers_resolve(h->wc->providers, config);
 	if (!resolved)
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	/* the keys the declared transforms / predicates add (Connect's enrich) */
+	if (!(tdefs = ks_transform_defs_new(resolved))) {
+		ks_props_destroy(resolved);
+		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	}
 	defs[0] = ks_connector_common_defs;
 	defs[1] = plugin->config_defs;
-	defs[2] = NULL;
+	defs[2] = ks_transform_defs_table(tdefs);
+	defs[3] = NULL;
 	cfg = ks_config_new(defs, resolved);
 	ks_props_destroy(resolved);
-	if (!cfg)
+	if (!cfg) {
+		ks_transform_defs_destroy(tdefs);
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
+	}
 	ks_connector_validate_common(cfg);
+	ks_transform_validate(cfg);
 	if (plugin->validate)
 		plugin->validate(cfg);
 	for (int k = 0; k < 2; k++) {
@@ -359,6 +400,7 @@ static ks_hres_t validate(ks_herder_t *h, const ks_props_t *config, json_t **inf
 	nerr = ks_config_error_count(cfg);
 	ci = ks_config_infos_json(cfg, cls);
 	ks_config_destroy(cfg);
+	ks_transform_defs_destroy(tdefs);
 	if (!ci)
 		return ks_seterr(errstr, errlen, KS_H_INTERNAL, "out of memory");
 	if (nerr) {

@@ -145,7 +145,7 @@ static int run_standalone(int argc, char **argv)
 		fprintf(stderr, "ksink: config.storage.file: %s\n", errstr);
 		goto out;
 	}
-	rest = ks_rest_start(h, wc->rest_host, wc->rest_port, errstr, sizeof(errstr));
+	rest = ks_rest_start(h, errstr, sizeof(errstr));
 	if (!rest) {
 		fprintf(stderr, "ksink: listeners: %s\n", errstr);
 		goto out;

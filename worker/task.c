@@ -27,6 +27,7 @@
 #include "../lib/arena.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "../schemas/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -40,7 +41,8 @@
 #define BATCH_MAX_BYTES (16u << 20)
 #define BATCH_LINGER_MS 500
 #define BACKOFF_MIN_MS  100
-#define BACKOFF_MAX_MS  10000
+#define BACKOFF_MAX_MS  10000 /* unless errors.retry.delay.max.ms says otherwise */
+#define DLQ_FLUSH_MS    30000
 
 /* ---------------- per-connector shared state ---------------- */
 
@@ -164,12 +166,13 @@ struct ks_task {
 	char *msg; /* retry message while RUNNING */
 
 	/* metrics (lock) */
-	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries;
+	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries, m_dlq;
 
 	/* task thread only */
 	rd_kafka_t *rk;
 	ks_sink_task_t *st;
 	ks_converter_t *kconv, *vconv;
+	ks_transform_chain_t *chain; /* transforms / predicates (may be empty) */
 	ks_arena_t *arena;
 	ks_record_t **recs;
 	size_t nrecs, caprecs;
@@ -183,9 +186,28 @@ struct ks_task {
 	int need_seek;
 	int failed;
 	int tolerance_all;
-	int reset_earliest; /* auto.offset.reset is earliest */
+	int log_errors, log_messages; /* errors.log.enable, .include.messages */
+	int64_t retry_timeout_ms;     /* errors.retry.timeout; <= 0: wait forever */
+	int64_t retry_delay_max_ms;   /* back-off cap */
+	ks_dlq_t *dlq;                /* NULL without errors.deadletterqueue.topic.name */
+	char *kconv_class, *vconv_class;
+	int open_pending;         /* assigned, but open() has not answered yet: paused */
+	int64_t kafka_down_since; /* a consumer error is shown in the status; 0 none */
+	int64_t kafka_checked;    /* last probe of the cluster while kafka_down_since */
+	int reset_earliest;       /* auto.offset.reset is earliest */
 	size_t batch_max;
 };
+
+/* One outage being waited out: exponential back-off, and when it began. */
+typedef struct retry {
+	int64_t backoff;
+	int64_t since; /* ks_now_ms() of the first failure; 0 none yet */
+} retry_t;
+
+#define RETRY_INIT                                                                                 \
+	{                                                                                          \
+		BACKOFF_MIN_MS, 0                                                                  \
+	}
 
 static void task_unref(ks_task_t *t)
 {
@@ -338,6 +360,98 @@ static void idle_poll(ks_task_t *t, int ms)
 	}
 }
 
+/*
+ * Waits out one failed attempt during an outage: partitions held, group
+ * membership kept, back-off doubled up to the cap. Returns 0 to try again,
+ * -1 when the task must not: stop requested, task failed, or the outage
+ * outlasted errors.retry.timeout (then the task is FAILED naming what).
+ */
+static int retry_wait(ks_task_t *t, retry_t *r, const char *what, const char *errstr)
+{
+	int64_t now = ks_now_ms();
+
+	if (!r->since)
+		r->since = now;
+	if (t->retry_timeout_ms > 0 && now - r->since >= t->retry_timeout_ms) {
+		task_fail(t, "%s: still failing after errors.retry.timeout=%lld ms: %s", what,
+		          (long long)t->retry_timeout_ms, errstr);
+		return -1;
+	}
+	idle_poll(t, (int)r->backoff);
+	r->backoff *= 2;
+	if (r->backoff > t->retry_delay_max_ms)
+		r->backoff = t->retry_delay_max_ms;
+	return atomic_load(&t->stop) || t->failed ? -1 : 0;
+}
+
+/* Copies at most max bytes of data as printable text (for errors.log.include.messages). */
+static void printable(char *out, size_t outlen, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t o = 0;
+
+	if (!data) {
+		snprintf(out, outlen, "null");
+		return;
+	}
+	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			out[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", p[i]);
+	}
+	out[o] = '\0';
+}
+
+/*
+ * A record failed at stage with errors.tolerance=all: log it as configured
+ * and queue it for the dead letter queue. Never silent: without a DLQ and
+ * without errors.log.enable the skip is still logged as a warning. Returns
+ * 0, or -1 when the task failed (out of memory).
+ */
+static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
+                         const char *class_name, const char *exception_class, const char *msg)
+{
+	if (r->src) /* as consumed, before transforms renamed its topic */
+		r = r->src;
+	if (t->log_errors) {
+		char k[256] = "", v[256] = "";
+		if (t->log_messages) {
+			printable(k, sizeof(k), r->raw_key, r->raw_key_len);
+			printable(v, sizeof(v), r->raw_value, r->raw_value_len);
+		}
+		KS_ERROR(t->ctx,
+		         "Error encountered in task %s-%d. Executing stage '%s' with class '%s', "
+		         "where consumed record is %s[%d]@%lld%s%s%s%s: %s: %s",
+		         t->connector, t->id, stage, class_name, r->topic, (int)r->partition,
+		         (long long)r->offset, t->log_messages ? " key=" : "", k,
+		         t->log_messages ? " value=" : "", v, exception_class, msg);
+	} else if (!t->dlq) {
+		KS_WARN(t->ctx, "skipping record %s[%d]@%lld (errors.tolerance=all): %s: %s",
+		        r->topic, (int)r->partition, (long long)r->offset, stage, msg);
+	}
+	if (t->dlq) {
+		char trace[KS_ERRSTR_SIZE + 256];
+		ks_dlq_error_t e = {.connector = t->connector,
+		                    .task_id = t->id,
+		                    .stage = stage,
+		                    .class_name = class_name,
+		                    .exception_class = exception_class,
+		                    .message = msg,
+		                    .stacktrace = trace};
+		snprintf(trace, sizeof(trace), "%s: %s\n\tat ksink stage %s (%s)", exception_class,
+		         msg, stage, t->ctx);
+		if (ks_dlq_add(t->dlq, r, &e)) {
+			task_fail(t, "out of memory queueing a record for the dead letter queue");
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&t->lock);
+	t->m_skipped++;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 /* Builds the commit offsets of the current batch (topics borrowed). */
 static size_t batch_offsets(ks_task_t *t, ks_tp_offset_t *offs)
 {
@@ -389,8 +503,9 @@ static int deliver_batch(ks_task_t *t, int once)
 {
 	ks_tp_offset_t offs_stack[64], *offs = offs_stack;
 	uint64_t gen = t->batch_gen;
-	int64_t backoff = BACKOFF_MIN_MS;
+	retry_t retry = RETRY_INIT;
 	char errstr[KS_ERRSTR_SIZE];
+	char msg[KS_ERRSTR_SIZE + 64];
 	int ret = 1;
 
 	if (!t->has_batch)
@@ -413,9 +528,36 @@ static int deliver_batch(ks_task_t *t, int once)
 	t->put_done = 1;
 	for (;;) {
 		ks_commit_result_t res;
-		size_t n = batch_offsets(t, offs);
-		int64_t t0 = ks_now_us();
+		size_t n;
+		int64_t t0;
 
+		/* the records this batch sends to the DLQ are acknowledged before
+		 * the commit that moves the offsets past them */
+		if (ks_dlq_pending(t->dlq)) {
+			uint64_t before = ks_dlq_produced(t->dlq);
+			ks_err_t derr = ks_dlq_flush(t->dlq, DLQ_FLUSH_MS, &t->stop, errstr,
+			                             sizeof(errstr));
+			pthread_mutex_lock(&t->lock);
+			t->m_dlq += ks_dlq_produced(t->dlq) - before;
+			pthread_mutex_unlock(&t->lock);
+			if (derr != KS_OK) {
+				pthread_mutex_lock(&t->lock);
+				t->m_retries++;
+				pthread_mutex_unlock(&t->lock);
+				snprintf(msg, sizeof(msg), "retrying (dead letter queue) after: %s",
+				         errstr);
+				set_msg(t, msg);
+				KS_WARN(t->ctx, "%s", msg);
+				if (once ||
+				    retry_wait(t, &retry, "writing the dead letter queue",
+				               errstr) ||
+				    t->batch_gen != gen)
+					goto out;
+				continue;
+			}
+		}
+		n = batch_offsets(t, offs);
+		t0 = ks_now_us();
 		memset(&res, 0, sizeof(res));
 		t->plugin->commit(t->st, offs, n, &res);
 		if (res.err == KS_OK) {
@@ -449,19 +591,23 @@ static int deliver_batch(ks_task_t *t, int once)
 				ret = -1;
 				goto out;
 			}
-			KS_WARN(t->ctx, "skipping record %s[%d]@%lld (errors.tolerance=all): %s",
-			        r->topic, (int)r->partition, (long long)r->offset, res.errstr);
+			if (report_failed(t, r, "TASK_PUT",
+			                  t->plugin->task_class ? t->plugin->task_class
+			                                        : t->plugin->class_name,
+			                  res.sqlstate[0] ? "org.postgresql.util.PSQLException"
+			                                  : "org.apache.kafka.connect.errors."
+			                                    "ConnectException",
+			                  res.errstr)) {
+				ret = -1;
+				goto out;
+			}
 			t->plugin->discard(t->st, res.bad_index);
 			memmove(&t->recs[res.bad_index], &t->recs[res.bad_index + 1],
 			        (t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
 			t->nrecs--;
-			pthread_mutex_lock(&t->lock);
-			t->m_skipped++;
-			pthread_mutex_unlock(&t->lock);
 			continue;
 		}
 		if (res.err == KS_ERR_RETRIABLE) {
-			char msg[KS_ERRSTR_SIZE + 64];
 			pthread_mutex_lock(&t->lock);
 			t->m_retries++;
 			pthread_mutex_unlock(&t->lock);
@@ -469,13 +615,10 @@ static int deliver_batch(ks_task_t *t, int once)
 			         res.sqlstate[0] ? res.sqlstate : "retriable", res.errstr);
 			set_msg(t, msg);
 			KS_WARN(t->ctx, "commit failed, retrying in %lld ms: %s",
-			        (long long)backoff, res.errstr);
-			if (once)
-				goto out;
-			idle_poll(t, (int)backoff);
-			if (atomic_load(&t->stop) || t->batch_gen != gen || t->failed)
-				goto out; /* stop, or a revoke dropped / wrote the batch */
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			        (long long)retry.backoff, res.errstr);
+			if (once || retry_wait(t, &retry, "writing the batch", res.errstr) ||
+			    t->batch_gen != gen)
+				goto out; /* stop, failed, or a revoke dropped / wrote the batch */
 			continue;
 		}
 		task_fail(t, "commit failed (%s): %s", ks_err_name(res.err), res.errstr);
@@ -537,25 +680,15 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		in[i].partition = parts->elems[i].partition;
 		in[i].offset = -1;
 	}
+	t->open_pending = 0;
 	if (t->st && !t->failed) {
-		/* an outage (database down) is waited out, as in commit: only a
-		 * stop ends the retries */
-		for (int attempt = 0; !atomic_load(&t->stop); attempt++) {
-			err = t->plugin->open(t->st, in, (size_t)parts->cnt, &out, errstr,
-			                      sizeof(errstr));
-			if (err != KS_ERR_RETRIABLE) {
-				if (err == KS_OK && attempt)
-					set_msg(t, NULL);
-				break;
-			}
+		err = t->plugin->open(t->st, in, (size_t)parts->cnt, &out, errstr, sizeof(errstr));
+		if (err == KS_ERR_RETRIABLE) {
+			/* e.g. the database is down: assign paused, the loop retries
+			 * open() and seeks to its offsets once it answers */
 			KS_WARN(t->ctx, "open: %s (retrying)", errstr);
 			set_msg(t, errstr);
-			struct timespec ts = {1, 0};
-			nanosleep(&ts, NULL);
-		}
-		if (err != KS_OK && atomic_load(&t->stop)) {
-			/* stopping: no offsets, so read nothing (paused below) */
-			ks_tp_offsets_free(out, out ? (size_t)parts->cnt : 0);
+			t->open_pending = 1;
 			out = NULL;
 		} else if (err != KS_OK) {
 			task_fail(t, "open failed (%s): %s", ks_err_name(err), errstr);
@@ -603,10 +736,56 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	}
 	if (rd_kafka_assign(t->rk, parts))
 		KS_ERROR(t->ctx, "assign failed");
-	if (t->paused_applied || t->failed || atomic_load(&t->stop)) {
+	if (t->paused_applied || t->failed || t->open_pending) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
 	}
+}
+
+/*
+ * Retries the open() that failed at assignment. 0 when it answered (the
+ * positions now come from the connector's offsets and the partitions are
+ * resumed there), 1 still retriable (errstr), -1 task failed.
+ */
+static int open_retry(ks_task_t *t, char *errstr, size_t errlen)
+{
+	ks_tp_offset_t *in = calloc(t->nparts + 1, sizeof(*in)), *out = NULL;
+	ks_err_t err;
+
+	if (!in) {
+		task_fail(t, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < t->nparts; i++) {
+		in[i].topic = t->parts[i].topic;
+		in[i].partition = t->parts[i].partition;
+		in[i].offset = -1;
+	}
+	err = t->plugin->open(t->st, in, t->nparts, &out, errstr, errlen);
+	free(in);
+	if (err == KS_ERR_RETRIABLE) {
+		set_msg(t, errstr);
+		return 1;
+	}
+	if (err != KS_OK) {
+		task_fail(t, "open failed (%s): %s", ks_err_name(err), errstr);
+		return -1;
+	}
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; out && i < t->nparts; i++)
+		if (out[i].offset >= 0) {
+			t->parts[i].position = out[i].offset;
+			t->parts[i].committed = out[i].offset;
+			KS_INFO(t->ctx, "%s[%d] resumes from offset %lld", t->parts[i].topic,
+			        (int)t->parts[i].partition, (long long)out[i].offset);
+		}
+	pthread_mutex_unlock(&t->lock);
+	ks_tp_offsets_free(out, out ? t->nparts : 0);
+	t->open_pending = 0;
+	set_msg(t, NULL);
+	if (!t->paused_applied)
+		resume_all(t);
+	return 0;
 }
 
 static void on_revoke(ks_task_t *t)
@@ -618,6 +797,8 @@ static void on_revoke(ks_task_t *t)
 	}
 	close_all(t);
 	batch_reset(t);
+	ks_dlq_clear(t->dlq); /* what the dropped batch queued is read again */
+	t->open_pending = 0;
 	rd_kafka_assign(t->rk, NULL);
 	clear_parts(t);
 	KS_INFO(t->ctx, "partitions revoked");
@@ -711,12 +892,34 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 			          errstr);
 			return -1;
 		}
-		KS_WARN(t->ctx, "skipping record %s[%d]@%lld: bad %s (errors.tolerance=all): %s",
-		        p->topic, (int)rkm->partition, (long long)rkm->offset, which, errstr);
-		pthread_mutex_lock(&t->lock);
-		t->m_skipped++;
-		pthread_mutex_unlock(&t->lock);
-		return 0;
+		return report_failed(t, rec, *which == 'k' ? "KEY_CONVERTER" : "VALUE_CONVERTER",
+		                     *which == 'k' ? t->kconv_class : t->vconv_class,
+		                     "org.apache.kafka.connect.errors.DataException", errstr);
+	}
+	if (ks_transform_chain_size(t->chain)) {
+		/* SMTs: a filtered record is consumed (offset advances) but not written;
+		 * a record a transform cannot handle is a TRANSFORMATION error */
+		const char *tclass = NULL;
+		int drop = 0;
+		err = ks_transform_apply(t->chain, rec, t->arena, &drop, &tclass, errstr,
+		                         sizeof(errstr));
+		if (err == KS_ERR_FATAL)
+			goto oom;
+		if (err != KS_OK) {
+			if (!t->tolerance_all) {
+				task_fail(t,
+				          "Tolerance exceeded in error handler: "
+				          "transforming %s[%d]@%lld with %s: %s",
+				          p->topic, (int)rkm->partition, (long long)rkm->offset,
+				          tclass, errstr);
+				return -1;
+			}
+			return report_failed(t, rec, "TRANSFORMATION", tclass,
+			                     "org.apache.kafka.connect.errors.DataException",
+			                     errstr);
+		}
+		if (drop)
+			return 0;
 	}
 	if (t->nrecs == t->caprecs) {
 		size_t cap = t->caprecs ? t->caprecs * 2 : 1024;
@@ -760,11 +963,18 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 {
 	part_t *p;
 	int rc;
-	int64_t backoff = BACKOFF_MIN_MS;
+	retry_t retry = RETRY_INIT;
 
 	if (rkm->err) {
-		if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			char msg[KS_ERRSTR_SIZE];
 			KS_WARN(t->ctx, "consumer: %s", rd_kafka_message_errstr(rkm));
+			/* shown in the status until the cluster answers again */
+			snprintf(msg, sizeof(msg), "waiting for Kafka: %s",
+			         rd_kafka_message_errstr(rkm));
+			set_msg(t, msg);
+			t->kafka_down_since = ks_now_ms();
+		}
 		if (rd_kafka_fatal_error(t->rk, NULL, 0)) {
 			task_fail(t, "fatal consumer error: %s", rd_kafka_message_errstr(rkm));
 			return -1;
@@ -776,20 +986,25 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 		return 0; /* not ours any more, or a re-delivery after a seek */
 	while ((rc = add_message(t, rkm, p)) == 1) {
 		/* registry outage: keep the batch, hold the partitions, retry */
-		idle_poll(t, (int)backoff);
+		int stop;
+		pthread_mutex_lock(&t->lock);
+		t->m_retries++;
+		pthread_mutex_unlock(&t->lock);
+		stop = retry_wait(t, &retry, "converting a record", t->msg ? t->msg : "");
 		t->need_seek = 1;
-		if (atomic_load(&t->stop) || t->failed)
+		if (stop)
 			return -1;
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
 	if (t->need_seek && !t->paused_applied)
 		resume_all(t);
 	return rc;
 }
 
-/* librdkafka's client errors (broker down, all brokers down, transport): it
- * retries by itself; the status shows why the task waits, until the next
- * commit clears it. Task thread (served by consumer poll). */
+/* librdkafka's client errors (a broker down, all brokers down, transport)
+ * never come out of consumer_poll as messages: without this callback they
+ * were only logged by librdkafka. It retries by itself; the status shows
+ * why the task waits, as for consumer errors, until kafka_probe() sees the
+ * cluster answer again. Task thread (served by consumer poll). */
 static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	ks_task_t *t = opaque;
@@ -797,8 +1012,9 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
 
 	(void)rk;
 	KS_WARN(t->ctx, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
-	snprintf(msg, sizeof(msg), "Kafka client error (retrying): %s", reason);
+	snprintf(msg, sizeof(msg), "waiting for Kafka: %s", reason);
 	set_msg(t, msg);
+	t->kafka_down_since = ks_now_ms();
 }
 
 static int subscribe(ks_task_t *t, char *errstr, size_t errlen)
@@ -863,18 +1079,40 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 
 	v = ks_props_get(t->config, "errors.tolerance");
 	t->tolerance_all = v && ks_strcaseeq(v, "all");
+	v = ks_props_get(t->config, "errors.log.enable");
+	t->log_errors = v && ks_strcaseeq(v, "true");
+	v = ks_props_get(t->config, "errors.log.include.messages");
+	t->log_messages = v && ks_strcaseeq(v, "true");
+	v = ks_props_get(t->config, "errors.retry.timeout");
+	t->retry_timeout_ms = v ? strtoll(v, NULL, 10) : 0;
+	v = ks_props_get(t->config, "errors.retry.delay.max.ms");
+	t->retry_delay_max_ms = v ? strtoll(v, NULL, 10) : BACKOFF_MAX_MS;
+	if (t->retry_delay_max_ms < BACKOFF_MIN_MS)
+		t->retry_delay_max_ms = BACKOFF_MIN_MS;
 	if (ks_worker_converter_props(t->wc, t->config, "key.converter", &cls, &cp))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
+	t->kconv_class = ks_strdup(cls ? cls : "");
 	t->kconv = ks_converter_new(cls, cp, 1, errstr, errlen);
 	ks_props_destroy(cp);
 	if (!t->kconv)
 		return -1;
 	if (ks_worker_converter_props(t->wc, t->config, "value.converter", &cls, &cp))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
+	t->vconv_class = ks_strdup(cls ? cls : "");
 	t->vconv = ks_converter_new(cls, cp, 0, errstr, errlen);
 	ks_props_destroy(cp);
 	if (!t->vconv)
 		return -1;
+	if (!t->kconv_class || !t->vconv_class)
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	if (!(t->chain = ks_transform_chain_new(t->config, errstr, errlen)))
+		return -1;
+	errstr[0] = '\0';
+	if (t->tolerance_all) { /* with none the first error fails the task: no DLQ */
+		t->dlq = ks_dlq_new(t->wc, t->config, t->connector, t->id, errstr, errlen);
+		if (!t->dlq && errstr[0])
+			return -1;
+	}
 
 	cp = ks_worker_consumer_props(t->wc, t->config, t->connector, t->id);
 	if (!cp)
@@ -889,21 +1127,10 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	v = ks_props_get(cp, "auto.offset.reset");
 	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
 	                    ks_strcaseeq(v, "beginning");
-	conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < ks_props_count(cp); i++) {
-		const char *k = ks_props_key(cp, i);
-		rd_kafka_conf_res_t r =
-		        rd_kafka_conf_set(conf, k, ks_props_value(cp, i), kerr, sizeof(kerr));
-		if (r == RD_KAFKA_CONF_UNKNOWN)
-			KS_DEBUG(t->ctx, "consumer setting %s not known to librdkafka, ignored", k);
-		else if (r != RD_KAFKA_CONF_OK) {
-			ks_seterr(errstr, errlen, -1, "consumer setting %s: %s", k, kerr);
-			rd_kafka_conf_destroy(conf);
-			ks_props_destroy(cp);
-			return -1;
-		}
-	}
+	conf = ks_worker_kafka_conf(cp, t->ctx, "consumer", errstr, errlen);
 	ks_props_destroy(cp);
+	if (!conf)
+		return -1;
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_kafka_error);
@@ -920,9 +1147,29 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	return subscribe(t, errstr, errlen);
 }
 
+/* While a consumer error is shown in the status, asks the cluster for its
+ * brokers about once a second; an answer clears the message. */
+static void kafka_probe(ks_task_t *t)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	int64_t now = ks_now_ms();
+
+	if (now - t->kafka_checked < 1000)
+		return;
+	t->kafka_checked = now;
+	if (rd_kafka_metadata(t->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_metadata_destroy(md);
+		KS_INFO(t->ctx, "Kafka answers again after %lld ms",
+		        (long long)(now - t->kafka_down_since));
+		t->kafka_down_since = 0;
+		set_msg(t, NULL);
+	}
+}
+
 static void run_loop(ks_task_t *t)
 {
 	int64_t first_ms = 0;
+	retry_t open_wait = RETRY_INIT;
 
 	while (!atomic_load(&t->stop) && !t->failed) {
 		rd_kafka_message_t *rkm;
@@ -935,12 +1182,27 @@ static void run_loop(ks_task_t *t)
 			idle_poll(t, 100); /* sought back on resume */
 			continue;
 		}
+		if (t->open_pending) {
+			char errstr[KS_ERRSTR_SIZE];
+			int rc = open_retry(t, errstr, sizeof(errstr));
+			if (rc < 0)
+				break;
+			if (rc > 0) {
+				if (retry_wait(t, &open_wait, "opening the assigned partitions",
+				               errstr))
+					break;
+				continue;
+			}
+			open_wait = (retry_t)RETRY_INIT;
+		}
 		if (!t->has_batch)
 			timeout = 100;
 		else {
 			int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
 			timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
 		}
+		if (t->kafka_down_since)
+			kafka_probe(t);
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 		if (rkm) {
 			int was_empty = !t->has_batch;
@@ -984,6 +1246,11 @@ static void *task_main(void *arg)
 	t->st = NULL;
 	ks_converter_destroy(t->kconv);
 	ks_converter_destroy(t->vconv);
+	ks_transform_chain_destroy(t->chain);
+	ks_dlq_destroy(t->dlq);
+	t->dlq = NULL;
+	free(t->kconv_class);
+	free(t->vconv_class);
 	ks_arena_destroy(t->arena);
 	free(t->recs);
 	clear_parts(t);
@@ -1125,8 +1392,8 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	        "ksink_task_records_read_total",   "ksink_task_records_written_total",
 	        "ksink_task_records_failed_total", "ksink_task_batches_total",
 	        "ksink_task_commit_retries_total", "ksink_task_commit_seconds_sum",
-	        "ksink_task_commit_seconds_count"};
-	uint64_t v[7];
+	        "ksink_task_commit_seconds_count", "ksink_task_dlq_records_total"};
+	uint64_t v[8];
 
 	pthread_mutex_lock(&t->lock);
 	v[0] = t->m_read;
@@ -1136,6 +1403,7 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	v[4] = t->m_retries;
 	v[5] = t->m_commit_us;
 	v[6] = t->m_commits;
+	v[7] = t->m_dlq;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++) {
 		ks_buf_printf(out, "%s{connector=\"", names[i]);
 		put_label(out, t->connector);

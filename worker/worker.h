@@ -20,6 +20,8 @@
 #include "../lib/ks.h"
 
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define KSINK_VERSION "0.1.0"
@@ -28,12 +30,21 @@
 
 /* ---------------- worker config (worker_config.c) ---------------- */
 
+/* One entry of `listeners`. */
+typedef struct ks_listener {
+	char *host; /* "" = all interfaces */
+	int port;
+	int https; /* https://: TLS per the listeners.https.ssl.* / ssl.* keys */
+} ks_listener_t;
+
 typedef struct ks_worker_config {
 	ks_config_t *cfg;  /* parsed against ks_worker_defs */
 	ks_props_t *props; /* all worker props, providers resolved */
 	ks_providers_t *providers;
-	char *rest_host; /* listener host ("" = all interfaces) */
-	int rest_port;
+	char *rest_host;          /* first listener's host ("" = all interfaces) */
+	int rest_port;            /* first listener's port */
+	ks_listener_t *listeners; /* every listener (rest/ serves each) */
+	size_t nlisteners;
 	char *worker_id;  /* advertised host:port */
 	char *store_path; /* config.storage.file */
 	int64_t flush_interval_ms;
@@ -55,6 +66,18 @@ void ks_worker_config_destroy(ks_worker_config_t *wc);
  * props (caller destroys); NULL on allocation failure. */
 ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
                                      const char *connector, int task_id);
+/* librdkafka producer settings for a task's dead letter queue: bootstrap,
+ * acks=all and idempotence, then the worker's producer.*, then the
+ * connector's producer.override.*. New props (caller destroys); NULL on
+ * allocation failure. */
+ks_props_t *ks_worker_producer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id);
+/* A librdkafka configuration from props: settings librdkafka does not know
+ * are skipped (logged at DEBUG under ctx, as Connect ignores unused
+ * settings); an invalid value fails with errstr "<what> setting KEY: why".
+ * New conf (caller passes it to rd_kafka_new or destroys it); NULL on error. */
+rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, const char *what,
+                                      char *errstr, size_t errlen) KS_WUR;
 /* The group id of a sink connector (consumer.override.group.id or connect-<name>). */
 char *ks_worker_group_id(const ks_props_t *conn, const char *connector);
 
@@ -63,6 +86,45 @@ char *ks_worker_group_id(const ks_props_t *conn, const char *connector);
  * *class_out is borrowed; *props_out is new (caller destroys). 0 ok. */
 int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,
                               const char *which, const char **class_out, ks_props_t **props_out);
+
+/* ---------------- dead letter queue (dlq.c) ---------------- */
+
+typedef struct ks_dlq ks_dlq_t;
+
+/* What went wrong with a record, for the __connect.errors.* headers. All
+ * strings borrowed for the duration of ks_dlq_add(). */
+typedef struct ks_dlq_error {
+	const char *connector;
+	int task_id;
+	const char *stage;           /* KEY_CONVERTER, VALUE_CONVERTER, TASK_PUT */
+	const char *class_name;      /* the converter or task class */
+	const char *exception_class; /* e.g. org.apache.kafka.connect.errors.DataException */
+	const char *message;
+	const char *stacktrace;
+} ks_dlq_error_t;
+
+/* The DLQ of one task, or NULL without error when the connector sets no
+ * errors.deadletterqueue.topic.name (check errstr[0] to tell apart from a
+ * failure, which also sets errstr). Task thread only. */
+ks_dlq_t *ks_dlq_new(const ks_worker_config_t *wc, const ks_props_t *conn, const char *connector,
+                     int task_id, char *errstr, size_t errlen);
+/* Flushes briefly, drops what is left, frees. Accepts NULL. */
+void ks_dlq_destroy(ks_dlq_t *d);
+/* Queues rec (original bytes, headers and timestamp are copied) with the
+ * error context. 0 ok, -1 out of memory. */
+int ks_dlq_add(ks_dlq_t *d, const ks_record_t *rec, const ks_dlq_error_t *e) KS_WUR;
+/* Produces everything queued and waits up to timeout_ms (or until *stop)
+ * for the acknowledgements. KS_OK when all are acknowledged (queue empty);
+ * KS_ERR_RETRIABLE with errstr otherwise, the unacknowledged records stay
+ * queued for the next call. */
+ks_err_t ks_dlq_flush(ks_dlq_t *d, int timeout_ms, const atomic_int *stop, char *errstr,
+                      size_t errlen) KS_WUR;
+/* Forgets the queued records (their batch was dropped and will be read
+ * again); records already in flight are not produced again. */
+void ks_dlq_clear(ks_dlq_t *d);
+size_t ks_dlq_pending(const ks_dlq_t *d);
+uint64_t ks_dlq_produced(const ks_dlq_t *d); /* acknowledged so far */
+const char *ks_dlq_topic(const ks_dlq_t *d);
 
 /* ---------------- config store (store.c) ---------------- */
 

@@ -3,6 +3,12 @@
  * knows (same names), plus config.storage.file, where connectors created
  * over REST are kept across restarts. Also builds the per-task consumer and
  * converter settings from worker + connector config, in Connect's order.
+ *
+ * The REST listener keys live here too: `listeners` (http:// and https://,
+ * each served), the TLS keys (ssl.* and their listeners.https.ssl.* forms;
+ * rest/tls.c loads the key material) and basic authentication
+ * (rest.extension.classes with Connect's BasicAuthSecurityRestExtension;
+ * rest/auth.c reads the JAAS and credentials files).
  */
 #include "worker.h"
 
@@ -23,6 +29,9 @@ static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *
                               size_t errlen);
 
 static const char *const override_policies[] = {"All", "None", "Principal", NULL};
+static const char *const client_auths[] = {"none", "requested", "required", NULL};
+
+#define G_SSL "REST TLS (ssl.* or, all or nothing, listeners.https.ssl.*)"
 
 const ks_cfg_def_t ks_worker_defs[] = {
         {.name = "bootstrap.servers",
@@ -50,7 +59,89 @@ const ks_cfg_def_t ks_worker_defs[] = {
          .default_value = "http://127.0.0.1:8083",
          .validate = validate_listeners,
          .importance = KS_IMP_LOW,
-         .doc = "REST listener, http://HOST:PORT (only the first is used; HTTPS unsupported)."},
+         .doc = "REST listeners, http://HOST:PORT or https://HOST:PORT, comma-separated; each "
+                "is served. HTTPS uses the ssl.* keys (or listeners.https.ssl.*)."},
+        /* TLS of https:// listeners. As in Connect, when any listeners.https.*
+         * key is set only the prefixed keys count (rest/tls.c). */
+        {.name = "ssl.keystore.location",
+         .type = KS_CFG_STRING,
+         .group = G_SSL,
+         .doc = "Key store of the HTTPS listener: a PEM file (certificate chain and private "
+                "key) or a PKCS12 file."},
+        {.name = "ssl.keystore.type",
+         .type = KS_CFG_STRING,
+         .default_value = "JKS",
+         .group = G_SSL,
+         .doc = "PEM or PKCS12. JKS (the default, as in Connect) is accepted when the file is in "
+                "fact PKCS12 (what keytool writes since Java 9); a real JKS file is refused."},
+        {.name = "ssl.keystore.password",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "Password of a PKCS12 key store."},
+        {.name = "ssl.key.password",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "Password of the private key (an encrypted PEM key, or a PKCS12 key whose "
+                "password differs from the store's)."},
+        {.name = "ssl.keystore.key",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "The private key in PEM, inline (ssl.keystore.type=PEM)."},
+        {.name = "ssl.keystore.certificate.chain",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "The certificate chain in PEM, inline (ssl.keystore.type=PEM)."},
+        {.name = "ssl.truststore.location",
+         .type = KS_CFG_STRING,
+         .group = G_SSL,
+         .doc = "CA certificates client certificates are checked against (PEM or PKCS12)."},
+        {.name = "ssl.truststore.type",
+         .type = KS_CFG_STRING,
+         .default_value = "JKS",
+         .group = G_SSL,
+         .doc = "PEM or PKCS12 (JKS as for ssl.keystore.type)."},
+        {.name = "ssl.truststore.password",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "Password of a PKCS12 trust store."},
+        {.name = "ssl.truststore.certificates",
+         .type = KS_CFG_PASSWORD,
+         .group = G_SSL,
+         .doc = "Trusted certificates in PEM, inline (ssl.truststore.type=PEM)."},
+        {.name = "ssl.client.auth",
+         .type = KS_CFG_STRING,
+         .default_value = "none",
+         .allowed = client_auths,
+         .group = G_SSL,
+         .doc = "none, requested (a client certificate, when sent, must verify) or required."},
+        {.name = "ssl.enabled.protocols",
+         .type = KS_CFG_LIST,
+         .default_value = "TLSv1.2,TLSv1.3",
+         .group = G_SSL,
+         .doc = "TLS versions the HTTPS listener accepts (TLSv1.2, TLSv1.3)."},
+        {.name = "ssl.protocol",
+         .type = KS_CFG_STRING,
+         .default_value = "TLSv1.3",
+         .group = G_SSL,
+         .doc = "Accepted; ssl.enabled.protocols decides."},
+        {.name = "ssl.cipher.suites",
+         .type = KS_CFG_LIST,
+         .group = G_SSL,
+         .doc = "Accepted, ignored: GnuTLS's secure defaults apply."},
+        /* basic authentication (rest/auth.c) */
+        {.name = "rest.extension.classes",
+         .type = KS_CFG_LIST,
+         .default_value = "",
+         .importance = KS_IMP_LOW,
+         .doc = "org.apache.kafka.connect.rest.basic.auth.extension."
+                "BasicAuthSecurityRestExtension turns on HTTP basic authentication (JAAS file "
+                "from -Djava.security.auth.login.config in KAFKA_OPTS or "
+                "rest.basic.auth.jaas.config.file); other extensions are refused."},
+        {.name = "rest.basic.auth.jaas.config.file",
+         .type = KS_CFG_STRING,
+         .importance = KS_IMP_LOW,
+         .doc = "ksink: the JAAS file of the basic auth extension (instead of "
+                "-Djava.security.auth.login.config=... in KAFKA_OPTS; this key wins)."},
         {.name = "rest.advertised.host.name",
          .type = KS_CFG_STRING,
          .importance = KS_IMP_LOW,
@@ -102,8 +193,9 @@ const ks_cfg_def_t ks_worker_defs[] = {
         KS_CFG_END,
 };
 
-/* Splits "http://host:port" into host and port. 0 ok. */
-static int parse_listener(const char *l, char **host, int *port, char *errstr, size_t errlen)
+/* Splits "http[s]://host:port" into host, port and scheme. 0 ok. */
+static int parse_listener(const char *l, char **host, int *port, int *https, char *errstr,
+                          size_t errlen)
 {
 	const char *p = l, *colon;
 	char *end;
@@ -111,12 +203,18 @@ static int parse_listener(const char *l, char **host, int *port, char *errstr, s
 
 	while (*p == ' ')
 		p++;
-	if (!strncasecmp(p, "http://", 7))
+	if (https)
+		*https = 0;
+	if (!strncasecmp(p, "http://", 7)) {
 		p += 7;
-	else if (!strncasecmp(p, "https://", 8))
-		return ks_seterr(errstr, errlen, -1, "HTTPS listeners are not supported: %s", l);
-	else
-		return ks_seterr(errstr, errlen, -1, "expected http://HOST:PORT, got '%s'", l);
+	} else if (!strncasecmp(p, "https://", 8)) {
+		p += 8;
+		if (https)
+			*https = 1;
+	} else {
+		return ks_seterr(errstr, errlen, -1,
+		                 "expected http://HOST:PORT or https://HOST:PORT, got '%s'", l);
+	}
 	colon = strrchr(p, ':');
 	if (!colon)
 		return ks_seterr(errstr, errlen, -1, "missing port in '%s'", l);
@@ -141,20 +239,32 @@ static int parse_listener(const char *l, char **host, int *port, char *errstr, s
 static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *errstr,
                               size_t errlen)
 {
-	char first[512];
-	const char *comma;
-	size_t n;
+	char one[512];
+	const char *p = value;
+	int n = 0;
 
 	(void)def;
-	if (!value || !*value)
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(one))
+			return ks_seterr(errstr, errlen, -1, "listener too long");
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		p = comma ? comma + 1 : NULL;
+		if (!*one)
+			continue;
+		if (parse_listener(one, NULL, NULL, NULL, errstr, errlen))
+			return -1;
+		n++;
+	}
+	if (!n)
 		return ks_seterr(errstr, errlen, -1, "at least one listener is required");
-	comma = strchr(value, ',');
-	n = comma ? (size_t)(comma - value) : strlen(value);
-	if (n >= sizeof(first))
-		n = sizeof(first) - 1;
-	memcpy(first, value, n);
-	first[n] = '\0';
-	return parse_listener(first, NULL, NULL, errstr, errlen);
+	return 0;
 }
 
 void ks_worker_config_destroy(ks_worker_config_t *wc)
@@ -165,6 +275,9 @@ void ks_worker_config_destroy(ks_worker_config_t *wc)
 	ks_props_destroy(wc->props);
 	ks_providers_destroy(wc->providers);
 	free(wc->rest_host);
+	for (size_t i = 0; i < wc->nlisteners; i++)
+		free(wc->listeners[i].host);
+	free(wc->listeners);
 	free(wc->worker_id);
 	free(wc->store_path);
 	free(wc);
@@ -178,6 +291,7 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 	const char *const *items;
 	const char *v;
 	char hostbuf[256];
+	size_t n;
 
 	if (!wc) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
@@ -201,11 +315,32 @@ ks_worker_config_t *ks_worker_config_new(const ks_props_t *raw, const char *base
 		          ks_config_errors_text(wc->cfg));
 		goto fail;
 	}
-	if (!ks_config_list(wc->cfg, "listeners", &items) ||
-	    parse_listener(items[0], &wc->rest_host, &wc->rest_port, errstr, errlen)) {
-		char why[KS_ERRSTR_SIZE];
-		snprintf(why, sizeof(why), "%s", errstr);
-		ks_seterr(errstr, errlen, -1, "invalid worker config: listeners: %s", why);
+	n = ks_config_list(wc->cfg, "listeners", &items);
+	wc->listeners = n ? calloc(n, sizeof(*wc->listeners)) : NULL;
+	if (n && !wc->listeners) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ks_listener_t *l = &wc->listeners[wc->nlisteners];
+		if (!*items[i])
+			continue;
+		if (parse_listener(items[i], &l->host, &l->port, &l->https, errstr, errlen)) {
+			char why[KS_ERRSTR_SIZE];
+			snprintf(why, sizeof(why), "%s", errstr);
+			ks_seterr(errstr, errlen, -1, "invalid worker config: listeners: %s", why);
+			goto fail;
+		}
+		wc->nlisteners++;
+	}
+	if (!wc->nlisteners) {
+		ks_seterr(errstr, errlen, -1,
+		          "invalid worker config: listeners: at least one listener is required");
+		goto fail;
+	}
+	wc->rest_port = wc->listeners[0].port;
+	if (!(wc->rest_host = ks_strdup(wc->listeners[0].host))) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
 		goto fail;
 	}
 	if (!ks_converter_known(ks_config_string(wc->cfg, "key.converter")) ||
@@ -312,48 +447,85 @@ static int set_default(ks_props_t *p, const char *key, const char *value)
 	return ks_props_set(p, key, value);
 }
 
-ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
-                                     const char *connector, int task_id)
+/* bootstrap.servers as one comma-separated string into out. 0 ok. */
+static int set_bootstrap(const ks_worker_config_t *wc, ks_props_t *out)
 {
-	ks_props_t *out = ks_props_new(), *sub = NULL;
-	char *group = ks_worker_group_id(NULL, connector);
-	char client[512];
 	const char *const *items;
-	size_t n;
+	size_t n = ks_config_list(wc->cfg, "bootstrap.servers", &items);
 	ks_buf_t bs = KS_BUF_INIT;
-	int rc = 0;
+	int rc;
 
-	if (!out || !group)
-		goto fail;
-	n = ks_config_list(wc->cfg, "bootstrap.servers", &items);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			ks_buf_putc(&bs, ',');
 		ks_buf_puts(&bs, items[i]);
 	}
-	if (ks_buf_failed(&bs))
+	rc = ks_buf_failed(&bs) ? -1
+	                        : ks_props_set(out, "bootstrap.servers", bs.data ? bs.data : "");
+	ks_buf_free(&bs);
+	return rc;
+}
+
+/* Merges the worker's WORKER_PREFIX* then the connector's CONN_PREFIX*
+ * settings into out (later wins). 0 ok. */
+static int merge_overrides(const ks_worker_config_t *wc, const ks_props_t *conn, ks_props_t *out,
+                           const char *worker_prefix, const char *conn_prefix)
+{
+	ks_props_t *sub = ks_props_subset(wc->props, worker_prefix);
+	int rc = !sub || ks_props_merge(out, sub);
+
+	ks_props_destroy(sub);
+	if (rc)
+		return -1;
+	/* connector overrides: policy All (None rejects them at validation) */
+	sub = conn ? ks_props_subset(conn, conn_prefix) : ks_props_new();
+	rc = !sub || ks_props_merge(out, sub);
+	ks_props_destroy(sub);
+	return rc ? -1 : 0;
+}
+
+rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, const char *what,
+                                      char *errstr, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char kerr[512];
+
+	for (size_t i = 0; i < ks_props_count(props); i++) {
+		const char *k = ks_props_key(props, i);
+		rd_kafka_conf_res_t r =
+		        rd_kafka_conf_set(conf, k, ks_props_value(props, i), kerr, sizeof(kerr));
+		if (r == RD_KAFKA_CONF_UNKNOWN)
+			KS_DEBUG(ctx, "%s setting %s not known to librdkafka, ignored", what, k);
+		else if (r != RD_KAFKA_CONF_OK) {
+			ks_seterr(errstr, errlen, -1, "%s setting %s: %s", what, k, kerr);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
+ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id)
+{
+	ks_props_t *out = ks_props_new();
+	char *group = ks_worker_group_id(NULL, connector);
+	char client[512];
+	int rc = 0;
+
+	if (!out || !group)
 		goto fail;
 	snprintf(client, sizeof(client), "connector-consumer-%s-%d", connector, task_id);
 	/* 1. Connect's defaults */
-	rc |= ks_props_set(out, "bootstrap.servers", bs.data ? bs.data : "");
+	rc |= set_bootstrap(wc, out);
 	rc |= ks_props_set(out, "group.id", group);
 	rc |= ks_props_set(out, "client.id", client);
 	rc |= ks_props_set(out, "enable.auto.commit", "false");
 	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
 	rc |= ks_props_set(out, "auto.offset.reset", "earliest");
-	if (rc)
+	/* 2. worker consumer.*, 3. connector consumer.override.* */
+	if (rc || merge_overrides(wc, conn, out, "consumer.", "consumer.override."))
 		goto fail;
-	/* 2. worker consumer.* */
-	sub = ks_props_subset(wc->props, "consumer.");
-	if (!sub || ks_props_merge(out, sub))
-		goto fail;
-	ks_props_destroy(sub);
-	/* 3. connector consumer.override.* (policy All; None rejects at validation) */
-	sub = conn ? ks_props_subset(conn, "consumer.override.") : ks_props_new();
-	if (!sub || ks_props_merge(out, sub))
-		goto fail;
-	ks_props_destroy(sub);
-	sub = NULL;
 	/* settings a batch sink needs on librdkafka 2.0.2 (reference perf.md §3),
 	 * unless the user chose otherwise */
 	rc |= set_default(out, "queued.min.messages", "1000000");
@@ -363,15 +535,37 @@ ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_prop
 	rc |= ks_props_set(out, "enable.auto.offset.store", "false");
 	if (rc)
 		goto fail;
-	ks_buf_free(&bs);
 	free(group);
 	return out;
 fail:
-	ks_buf_free(&bs);
-	ks_props_destroy(sub);
 	ks_props_destroy(out);
 	free(group);
 	return NULL;
+}
+
+ks_props_t *ks_worker_producer_props(const ks_worker_config_t *wc, const ks_props_t *conn,
+                                     const char *connector, int task_id)
+{
+	ks_props_t *out = ks_props_new();
+	char client[512];
+	int rc = 0;
+
+	if (!out)
+		return NULL;
+	snprintf(client, sizeof(client), "connector-dlq-producer-%s-%d", connector, task_id);
+	rc |= set_bootstrap(wc, out);
+	rc |= ks_props_set(out, "client.id", client);
+	rc |= ks_props_set(out, "acks", "all");
+	rc |= ks_props_set(out, "enable.idempotence", "true");
+	rc |= ks_props_set(out, "linger.ms", "5");
+	/* a record not acknowledged within this is retried by the task (the
+	 * batch waits), not lost */
+	rc |= ks_props_set(out, "message.timeout.ms", "30000");
+	if (rc || merge_overrides(wc, conn, out, "producer.", "producer.override.")) {
+		ks_props_destroy(out);
+		return NULL;
+	}
+	return out;
 }
 
 int ks_worker_converter_props(const ks_worker_config_t *wc, const ks_props_t *conn,

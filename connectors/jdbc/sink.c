@@ -2255,6 +2255,7 @@ const ks_connector_plugin_t ks_jdbc_sink_plugin = {
         .aliases = jdbc_aliases,
         .type = "sink",
         .version = "10.9.7-ksink",
+        .task_class = "io.confluent.connect.jdbc.sink.JdbcSinkTask",
         .config_defs = ks_jdbc_config_defs,
         .validate = ks_jdbc_config_validate,
         .task_new = jdbc_task_new,

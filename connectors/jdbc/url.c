@@ -69,6 +69,20 @@ static void ci_put(ks_buf_t *b, const char *key, const char *val)
 	ks_buf_putc(b, '\'');
 }
 
+/* Appends key='value' to the conninfo and to its log-safe copy, where the
+ * values of password and sslpassword are masked. */
+static void ci_put2(ks_buf_t *ci, ks_buf_t *safe, const char *key, const char *val)
+{
+	ci_put(ci, key, val);
+	if (strcmp(key, "password") && strcmp(key, "sslpassword")) {
+		ci_put(safe, key, val);
+		return;
+	}
+	if (safe->len)
+		ks_buf_putc(safe, ' ');
+	ks_buf_printf(safe, "%s=********", key);
+}
+
 /* Escapes a value for the libpq "options" setting (spaces and backslashes
  * are backslash-escaped). */
 static void opt_escape(ks_buf_t *b, const char *v)
@@ -197,10 +211,10 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 	if (password && ks_props_set(pr, "password", password))
 		goto oom;
 
-	ci_put(&ci, "host", hosts.len ? hosts.data : "localhost");
-	ci_put(&ci, "port", ports.len ? ports.data : "5432");
+	ci_put2(&ci, &sf, "host", hosts.len ? hosts.data : "localhost");
+	ci_put2(&ci, &sf, "port", ports.len ? ports.data : "5432");
 	if (db)
-		ci_put(&ci, "dbname", db);
+		ci_put2(&ci, &sf, "dbname", db);
 	const char *sslmode = NULL, *timeout = NULL;
 	for (size_t i = 0; i < ks_props_count(pr); i++) {
 		const char *k = ks_props_key(pr, i), *v = ks_props_value(pr, i);
@@ -208,7 +222,7 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 		if (!strcmp(k, "user") || !strcmp(k, "password") || !strcmp(k, "sslrootcert") ||
 		    !strcmp(k, "sslcert") || !strcmp(k, "sslkey") || !strcmp(k, "sslpassword") ||
 		    !strcmp(k, "sslcrl"))
-			ci_put(&ci, k, v);
+			ci_put2(&ci, &sf, k, v);
 		else if (!strcmp(k, "sslmode"))
 			sslmode = v;
 		else if (!strcmp(k, "ssl")) {
@@ -224,7 +238,7 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 				ks_buf_putc(&opts, ' ');
 			ks_buf_puts(&opts, v);
 		} else if (!strcmp(k, "ApplicationName"))
-			ci_put(&ci, "application_name", v);
+			ci_put2(&ci, &sf, "application_name", v);
 		else if (!strcmp(k, "loginTimeout"))
 			timeout = v;
 		else if (!strcmp(k, "connectTimeout")) {
@@ -237,11 +251,11 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 			                        ? "standby"
 			                : ks_strcaseeq(v, "preferSecondary") ? "prefer-standby"
 			                                                     : "any";
-			ci_put(&ci, "target_session_attrs", t);
+			ci_put2(&ci, &sf, "target_session_attrs", t);
 		} else if (!strcmp(k, "tcpKeepAlive"))
-			ci_put(&ci, "keepalives", is_true(v) ? "1" : "0");
+			ci_put2(&ci, &sf, "keepalives", is_true(v) ? "1" : "0");
 		else if (!strcmp(k, "gssEncMode"))
-			ci_put(&ci, "gssencmode", v);
+			ci_put2(&ci, &sf, "gssencmode", v);
 		else {
 			if (ign.len)
 				ks_buf_putc(&ign, ',');
@@ -249,38 +263,16 @@ int ks_jdbc_url_to_conninfo(const char *url, const ks_props_t *driver_props, con
 		}
 	}
 	if (sslmode)
-		ci_put(&ci, "sslmode", sslmode);
+		ci_put2(&ci, &sf, "sslmode", sslmode);
 	if (timeout) {
 		/* pgjdbc: seconds, 0 = none; libpq: seconds, 0 = none */
 		char tb[24];
 		long t = strtol(timeout, NULL, 10);
 		snprintf(tb, sizeof(tb), "%ld", t < 0 ? 0 : t);
-		ci_put(&ci, "connect_timeout", tb);
+		ci_put2(&ci, &sf, "connect_timeout", tb);
 	}
 	if (opts.len)
-		ci_put(&ci, "options", opts.data);
-	/* the log-safe copy: the same without the password */
-	{
-		const char *pw = ks_props_get(pr, "password");
-		ks_buf_puts(&sf, ci.data ? ci.data : "");
-		if (pw) {
-			/* rebuild: simplest is to re-emit with a mask */
-			ks_buf_reset(&sf);
-			ks_buf_t tmp = KS_BUF_INIT;
-			ci_put(&tmp, "password", pw);
-			const char *at = ci.data ? strstr(ci.data, tmp.data) : NULL;
-			if (at) {
-				ks_buf_append(&sf, ci.data, (size_t)(at - ci.data));
-				ks_buf_puts(&sf, "password=********");
-				ks_buf_puts(&sf, at + tmp.len);
-			} else {
-				ks_buf_puts(&sf, "(conninfo hidden)");
-			}
-			if (tmp.data)
-				explicit_bzero(tmp.data, tmp.len);
-			ks_buf_free(&tmp);
-		}
-	}
+		ci_put2(&ci, &sf, "options", opts.data);
 	if (ks_buf_failed(&ci) || ks_buf_failed(&sf) || ks_buf_failed(&ign) ||
 	    ks_buf_failed(&hosts) || ks_buf_failed(&ports) || ks_buf_failed(&opts))
 		goto oom;

@@ -14,6 +14,9 @@
 #   produce TOPIC               key:value lines on stdin -> kcat
 #   memsink NAME TOPICS [k=v]   a MemorySink connector JSON ({"name","config"})
 
+# the test-only MemorySink connector is offered only with this set
+export KSINK_TEST_PLUGINS=1
+
 W=""
 BS=${KSINK_BOOTSTRAP:-}
 KPID=""

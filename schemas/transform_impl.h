@@ -1,0 +1,199 @@
+/*
+ * transform_impl.h — what the transforms (schemas/transform_*.c) share with
+ * the chain (transform.c): the class tables, the per-instance state, the
+ * schema cache and small helpers for building schemas and values the way
+ * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*).
+ * Private to schemas/transform*.c.
+ */
+#ifndef KS_TRANSFORM_IMPL_H
+#define KS_TRANSFORM_IMPL_H
+
+#include "../lib/buf.h"
+#include "transform.h"
+
+#include <regex.h>
+
+#define KS_DATA_EXCEPTION "org.apache.kafka.connect.errors.DataException"
+
+/* Which part of the record a transform works on ($Key / $Value). */
+enum { KS_TF_VALUE = 0, KS_TF_KEY = 1 };
+
+/* Output schemas built per distinct input (pointer identity; the inputs are
+ * interned by the converters or by the previous transform's cache, and the
+ * cache holds a reference so an address is never reused). */
+typedef struct ks_tf_cache_ent {
+	const ks_schema_t *in, *in2;
+	int tag;
+	ks_schema_t *out;
+} ks_tf_cache_ent_t;
+
+typedef struct ks_tf_cache {
+	ks_tf_cache_ent_t *v;
+	size_t n, cap, last;
+} ks_tf_cache_t;
+
+/* Borrowed cached output, or NULL. */
+ks_schema_t *ks_tf_cache_get(ks_tf_cache_t *c, const ks_schema_t *in, const ks_schema_t *in2,
+                             int tag);
+/* Stores out (takes over the reference, also on failure); returns out or
+ * NULL on allocation failure. */
+ks_schema_t *ks_tf_cache_put(ks_tf_cache_t *c, const ks_schema_t *in, const ks_schema_t *in2,
+                             int tag, ks_schema_t *out);
+void ks_tf_cache_clear(ks_tf_cache_t *c);
+
+typedef struct ks_tf ks_tf_t;
+typedef struct ks_pred ks_pred_t;
+
+typedef struct ks_tf_class {
+	const char *name;         /* full class name as in Connect */
+	const ks_cfg_def_t *defs; /* the transform's keys, unprefixed */
+	int key;                  /* $Key variant */
+	/* Builds tf->state from the parsed settings. 0 ok; -1 with *bad_key
+	 * (one of defs, or NULL) and errstr the reason. */
+	int (*init)(ks_tf_t *tf, const ks_config_t *cfg, const char **bad_key, char *errstr,
+	            size_t errlen);
+	/* KS_OK (maybe *drop), KS_ERR_RECORD (errstr), KS_ERR_FATAL (OOM). */
+	ks_err_t (*apply)(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
+	                  size_t errlen);
+	void (*destroy)(ks_tf_t *tf); /* frees tf->state; may be NULL */
+	const char *unsupported;      /* non-NULL: a Connect class ksink refuses, why */
+} ks_tf_class_t;
+
+struct ks_tf {
+	const ks_tf_class_t *cls;
+	char *alias;
+	int key; /* works on the key */
+	void *state;
+	ks_tf_cache_t cache;
+	ks_pred_t *pred; /* borrowed from the chain; NULL = always */
+	int negate;
+};
+
+typedef struct ks_pred_class {
+	const char *name;
+	const ks_cfg_def_t *defs;
+	int (*init)(ks_pred_t *p, const ks_config_t *cfg, const char **bad_key, char *errstr,
+	            size_t errlen);
+	int (*test)(ks_pred_t *p, const ks_record_t *rec);
+	void (*destroy)(ks_pred_t *p);
+} ks_pred_class_t;
+
+struct ks_pred {
+	const ks_pred_class_t *cls;
+	char *alias;
+	void *state;
+};
+
+/* The classes (defined in transform_*.c). */
+extern const ks_tf_class_t ks_tf_regex_router, ks_tf_timestamp_router, ks_tf_value_to_key,
+        ks_tf_extract_field_key, ks_tf_extract_field_value, ks_tf_replace_field_key,
+        ks_tf_replace_field_value, ks_tf_insert_field_key, ks_tf_insert_field_value, ks_tf_cast_key,
+        ks_tf_cast_value, ks_tf_ts_converter_key, ks_tf_ts_converter_value, ks_tf_flatten_key,
+        ks_tf_flatten_value, ks_tf_hoist_field_key, ks_tf_hoist_field_value, ks_tf_mask_field_key,
+        ks_tf_mask_field_value, ks_tf_set_schema_key, ks_tf_set_schema_value, ks_tf_filter,
+        ks_tf_drop_headers, ks_tf_insert_header, ks_tf_header_from_key, ks_tf_header_from_value,
+        ks_tf_extract_new_record_state;
+extern const ks_pred_class_t ks_pred_topic_name_matches, ks_pred_has_header_key,
+        ks_pred_record_is_tombstone;
+
+/* --- the record part a transform works on --- */
+
+static inline const ks_schema_t **ks_tf_schema_slot(const ks_tf_t *tf, ks_record_t *r)
+{
+	return tf->key ? &r->key_schema : &r->value_schema;
+}
+
+static inline ks_value_t **ks_tf_value_slot(const ks_tf_t *tf, ks_record_t *r)
+{
+	return tf->key ? &r->key : &r->value;
+}
+
+/* --- schemas --- */
+
+/* New schema of type with src's name, version, doc, parameters and
+ * optionality (Connect's copySchemaBasics; a logical name is kept only when
+ * the type stays the same). NULL on OOM. */
+ks_schema_t *ks_tf_schema_basics(const ks_schema_t *src, ks_type_t type);
+/* Full copy of src (fields and element schemas referenced, default copied). */
+ks_schema_t *ks_tf_schema_copy(const ks_schema_t *src);
+/* src itself (referenced) when it already has this optionality, else a copy. */
+ks_schema_t *ks_tf_schema_optional(const ks_schema_t *src, int optional);
+/* A fresh primitive (or logical, when logical != NONE) schema. */
+ks_schema_t *ks_tf_schema_prim(ks_type_t type, ks_logical_t logical, int optional);
+/* Adds a field whose schema is referenced (not taken over). -1 on OOM. */
+int ks_tf_add_field_ref(ks_schema_t *s, const char *name, const ks_schema_t *fs);
+
+/* --- values --- */
+
+/* 1 when v is a schemaless map (a JSON object: STRUCT with field names). */
+static inline int ks_tf_is_map(const ks_value_t *v)
+{
+	return v && !v->is_null && v->type == KS_TYPE_STRUCT && v->u.st.names;
+}
+
+/* A STRUCT value with n fields (all zeroed; names allocated when named). */
+ks_value_t *ks_tf_struct_new(ks_arena_t *a, size_t n, int named);
+/* Field of a struct (schema) or map (schema NULL) value: NULL when absent.
+ * use_default: a null field whose schema has a default reads as the
+ * default (Connect's Struct.get vs getWithoutDefault). */
+const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const char *name,
+                            int use_default);
+ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len);
+ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i);
+
+/* The Java class Connect would report for a value ("java.lang.String",
+ * "org.apache.kafka.connect.data.Struct", "java.util.HashMap", "null"). */
+const char *ks_tf_java_class(const ks_schema_t *s, const ks_value_t *v);
+/* Requirements.requireStruct / requireMap messages. Return KS_ERR_RECORD. */
+ks_err_t ks_tf_need_struct(const ks_schema_t *s, const ks_value_t *v, const char *purpose,
+                           char *errstr, size_t errlen);
+ks_err_t ks_tf_need_map(const ks_schema_t *s, const ks_value_t *v, const char *purpose,
+                        char *errstr, size_t errlen);
+
+/* Connect's Values.convertToString-like text of a primitive (for headers,
+ * route.by.field): strings as is, numbers in Java notation, booleans. */
+int ks_tf_value_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out);
+/* Java's Double.toString / Float.toString. */
+void ks_tf_java_double(double d, int is_float, char *out, size_t len);
+
+/* --- regular expressions (Java syntax subset on POSIX ERE) --- */
+
+typedef struct ks_tf_regex {
+	regex_t re;
+	int compiled;
+	int ngroups; /* Java capturing groups */
+	int nposix;  /* regmatch_t slots regexec needs */
+	int map[32]; /* Java group n -> POSIX group index */
+} ks_tf_regex_t;
+
+/* Compiles a Java regex for whole-string matches (Matcher.matches()):
+ * \d \D \w \W \s \S, \Q..\E and (?:...) are translated; lazy and
+ * possessive quantifiers, lookaround, named groups and backreferences are
+ * refused with a reason in errstr. */
+int ks_tf_regex_compile(ks_tf_regex_t *rx, const char *java_regex, char *errstr, size_t errlen);
+void ks_tf_regex_free(ks_tf_regex_t *rx);
+/* 1 when s matches entirely; groups (ngroups + 1 entries, may be NULL) get
+ * the Java groups (rm_so -1 when a group did not take part). */
+int ks_tf_regex_matches(const ks_tf_regex_t *rx, const char *s, regmatch_t *groups);
+/* Checks a Matcher.replaceFirst replacement against rx's groups. */
+int ks_tf_regex_check_replacement(const ks_tf_regex_t *rx, const char *replacement, char *errstr,
+                                  size_t errlen);
+/* Java Matcher.replaceFirst on a whole match: $n group references (more
+ * digits while the number stays a valid group), \x escapes. */
+void ks_tf_regex_expand(const ks_tf_regex_t *rx, const char *replacement, const char *s,
+                        const regmatch_t *groups, ks_buf_t *out);
+
+/* --- dates (java.text.SimpleDateFormat subset, UTC) --- */
+
+/* Checks a pattern; 0 ok, -1 with the reason. */
+int ks_tf_datefmt_check(const char *pattern, char *errstr, size_t errlen);
+/* Formats ms since the epoch. */
+void ks_tf_datefmt_format(const char *pattern, int64_t ms, ks_buf_t *out);
+/* Parses text with pattern into ms since the epoch (lenient, like
+ * SimpleDateFormat.parse: trailing text ignored); 0 ok, -1 no match. */
+int ks_tf_datefmt_parse(const char *pattern, const char *text, int64_t *ms);
+/* Proleptic Gregorian calendar <-> days since 1970-01-01. */
+int64_t ks_tf_days_from_civil(int64_t y, int m, int d);
+void ks_tf_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
+#endif
