@@ -739,6 +739,11 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	if (t->paused_applied || t->failed || t->open_pending) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
+	} else {
+		/* librdkafka keeps a partition paused across unassign and assign:
+		 * one held paused when it was revoked (an outage's back-off) would
+		 * never be fetched again */
+		rd_kafka_resume_partitions(t->rk, parts);
 	}
 }
 
