@@ -1327,10 +1327,13 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 	free(order);
 	KS_INFO(t->ctx, "auto.create: %s", b->data);
 	rc = exec_cmd(t, b->data, "CREATE TABLE");
-	/* created concurrently by another task: 42P07 when it committed first,
-	 * 23505 on pg_type/pg_class when both CREATEs raced in the catalog */
-	if (rc && (!strcmp(t->sqlstate, "42P07") || !strcmp(t->sqlstate, "23505")))
-		rc = 0;
+	/* another task's CREATE of the same table, racing ours in the catalog,
+	 * surfaces as 23505 (pg_type/pg_class index) or 42710 (its row type
+	 * exists) once it committed: once more, and it is 42P07 */
+	if (rc && (!strcmp(t->sqlstate, "23505") || !strcmp(t->sqlstate, "42710")))
+		rc = exec_cmd(t, b->data, "CREATE TABLE");
+	if (rc && !strcmp(t->sqlstate, "42P07"))
+		rc = 0; /* created concurrently by another task */
 	return rc;
 }
 
