@@ -28,6 +28,7 @@ start_ok "worker starts" "$W/w.properties" || finish
 api POST /connectors "$(f_jdbc rego "$T" tasks.max=2 auto.evolve=true)"
 check_eq "connector created" "$CODE" 201
 check "2 tasks RUNNING" wait_for 30 all_tasks rego RUNNING 2
+check "the group settled (both tasks have partitions)" wait_for 30 f_group_settled rego 2
 f_produce "$T" 1 "$N1"
 check_eq "v1 records produced" "$?" 0
 check "v1 records written" wait_for 60 f_has_rows "$T" "$N1"

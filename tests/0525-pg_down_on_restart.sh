@@ -25,6 +25,7 @@ start_ok "worker starts" "$W/w.properties" || finish
 api POST /connectors "$(f_jdbc pgr "$T" tasks.max=2 connection.attempts=1)"
 check_eq "connector created" "$CODE" 201
 check "2 tasks RUNNING" wait_for 30 all_tasks pgr RUNNING 2
+check "the group settled (both tasks have partitions)" wait_for 30 f_group_settled pgr 2
 f_produce "$T" 1 "$N1"
 check "first $N1 records written" wait_for 60 f_has_rows "$T" "$N1"
 

@@ -16,6 +16,8 @@
 #   f_offsets_sum NAME           sum of next offsets in __ksink_offsets for NAME
 #   f_task_msg NAME              the status traces of the RUNNING tasks (retry messages)
 #   f_no_task_failed             checks that no task went FAILED in $W/ksink.log
+#   f_group_settled NAME N       each of the N tasks of NAME got partitions (the
+#                                group's first rebalances are over)
 #   f_metric NAME METRIC         sum of a /metrics counter over the tasks of NAME
 
 F_DUPS="" F_MISSING="" F_ROWS=""
@@ -101,4 +103,11 @@ f_no_task_failed() {
 f_metric() {
 	curl -s "$URL/metrics" | awk -v m="$2" -v c="connector=\"$1\"" \
 		'index($0, m "{") == 1 && index($0, c) { s += $NF } END { print s + 0 }'
+}
+
+f_group_settled() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		grep -q "task|$1-$i\] assigned " "$W/ksink.log" || return 1
+	done
 }
