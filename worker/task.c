@@ -967,6 +967,7 @@ static void apply_pause(ks_task_t *t)
 static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 {
 	part_t *p;
+	uint64_t gen;
 	int rc;
 	retry_t retry = RETRY_INIT;
 
@@ -989,6 +990,7 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	p = find_part(t, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 	if (!p || (p->position >= 0 && rkm->offset < p->position))
 		return 0; /* not ours any more, or a re-delivery after a seek */
+	gen = t->batch_gen;
 	while ((rc = add_message(t, rkm, p)) == 1) {
 		/* registry outage: keep the batch, hold the partitions, retry */
 		int stop;
@@ -999,6 +1001,11 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 		t->need_seek = 1;
 		if (stop)
 			return -1;
+		/* revoked meanwhile (the rebalance is served while we wait): p is
+		 * freed, and the record is read again from where its partition
+		 * now starts, by us or by its new owner */
+		if (t->batch_gen != gen)
+			return 0;
 	}
 	if (t->need_seek && !t->paused_applied)
 		resume_all(t);
