@@ -3,8 +3,9 @@
 # with a schema id the worker has not seen yet stream in (a new version of
 # the value schema, adding an optional field). The task cannot convert them:
 # it stays RUNNING with the registry error in its status, writes nothing
-# out of order, and once the registry is back it resumes by itself (the new
-# column is added by auto.evolve) with every record exactly once.
+# out of order, goes through a rebalance meanwhile, and once the registry is
+# back it resumes by itself (the new column is added by auto.evolve) with
+# every record exactly once.
 # The records are produced during the outage through a second registry
 # started on a copy of the stack registry's data, so their ids are the ids
 # the stack registry hands out when it is back.
@@ -68,6 +69,17 @@ check "status: RUNNING with the registry error" wait_for 60 reg_msg
 echo "# status message: $(f_task_msg rego | cut -c1-200)"
 check "both tasks still RUNNING" all_tasks rego RUNNING 2
 check_eq "nothing written past the unreadable records" "$(f_rows "$T")" "$N1"
+# a rebalance while the tasks wait for the registry (partitions held paused,
+# a record in hand that now belongs to another generation)
+revokes() { grep -c 'partitions revoked' "$W/ksink.log"; }
+rv=$(revokes)
+check_eq "inject a rebalance (Heartbeat REBALANCE_IN_PROGRESS)" \
+	"$(mock_ctl broker-errors 1 Heartbeat REBALANCE_IN_PROGRESS 1)" ok
+more_revokes() { [ "$(revokes)" -gt "$rv" ]; }
+check "partitions revoked during the outage" wait_for 30 more_revokes
+settled() { [ "$(grep -c 'assigned ' "$W/ksink.log")" -ge "$1" ]; }
+as=$(grep -c 'assigned ' "$W/ksink.log")
+check "and assigned again" wait_for 30 settled $((as + 4))
 "$STACK" start registry --dir "$KSINK_STACK_DIR" >/dev/null 2>&1 </dev/null
 check "registry is back" wait_for 10 reg_up
 check "all $N records written after the outage" wait_for 90 f_has_rows "$T" "$N"
