@@ -39,6 +39,7 @@
 #include <time.h>
 
 #define BATCH_MAX_BYTES (16u << 20)
+#define PUT_CHUNK       1000 /* records handed to put() while the batch fills */
 #define BATCH_LINGER_MS 500
 #define BACKOFF_MIN_MS  100
 #define BACKOFF_MAX_MS  10000 /* unless errors.retry.delay.max.ms says otherwise */
@@ -140,6 +141,7 @@ typedef struct part {
 	int64_t batch_next; /* last offset in the current batch + 1; -1 none */
 	int64_t committed;  /* last committed next offset; -1 none */
 	int64_t hwm;        /* high watermark seen; -1 unknown */
+	int64_t kicked;     /* position at the last kick_fetcher() seek */
 	int seen;           /* reported to the active topics */
 } part_t;
 
@@ -176,7 +178,7 @@ struct ks_task {
 	ks_arena_t *arena;
 	ks_record_t **recs;
 	size_t nrecs, caprecs;
-	int put_done;
+	size_t nput; /* recs[0, nput) were handed to put() */
 	uint64_t batch_gen;
 	int has_batch; /* records or skipped offsets pending */
 	part_t *parts; /* assigned partitions (lock for writes) */
@@ -196,6 +198,11 @@ struct ks_task {
 	int64_t kafka_checked;    /* last probe of the cluster while kafka_down_since */
 	int reset_earliest;       /* auto.offset.reset is earliest */
 	size_t batch_max;
+	/* prefetch queue watch (kick_fetcher) */
+	rd_kafka_queue_t *cq;
+	int64_t q_min, q_bytes; /* queued.min.messages, queued.max.messages.kbytes */
+	uint64_t seen_msgs, seen_bytes;
+	int fetch_parked; /* the queue got full enough to park the fetcher */
 };
 
 /* One outage being waited out: exponential back-off, and when it began. */
@@ -270,7 +277,7 @@ static void batch_reset(ks_task_t *t)
 {
 	ks_arena_reset(t->arena);
 	t->nrecs = 0;
-	t->put_done = 0;
+	t->nput = 0;
 	t->has_batch = 0;
 	t->batch_gen++;
 	for (size_t i = 0; i < t->nparts; i++)
@@ -494,7 +501,29 @@ static void kafka_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n)
 }
 
 /*
- * Writes the current batch: put (once) then commit, retrying retriable
+ * Hands the records not yet put to the connector. Called every PUT_CHUNK
+ * records while a batch fills, so a connector can start writing before the
+ * batch is complete (the JDBC sink streams its COPY), and before commit.
+ * 0 ok, -1 task failed.
+ */
+static int put_pending(ks_task_t *t)
+{
+	char errstr[KS_ERRSTR_SIZE];
+	ks_err_t err;
+
+	if (t->nput >= t->nrecs)
+		return 0;
+	err = t->plugin->put(t->st, t->recs + t->nput, t->nrecs - t->nput, errstr, sizeof(errstr));
+	if (err != KS_OK) {
+		task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
+		return -1;
+	}
+	t->nput = t->nrecs;
+	return 0;
+}
+
+/*
+ * Writes the current batch: put (what is left) then commit, retrying retriable
  * errors with back-off unless once is set. Returns 0 when written, 1 when
  * not written but the task can go on (once, stop, batch dropped by a
  * rebalance), -1 when the task failed.
@@ -517,15 +546,10 @@ static int deliver_batch(ks_task_t *t, int once)
 			return -1;
 		}
 	}
-	if (!t->put_done && t->nrecs) {
-		ks_err_t err = t->plugin->put(t->st, t->recs, t->nrecs, errstr, sizeof(errstr));
-		if (err != KS_OK) {
-			task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
-			ret = -1;
-			goto out;
-		}
+	if (put_pending(t) < 0) {
+		ret = -1;
+		goto out;
 	}
-	t->put_done = 1;
 	for (;;) {
 		ks_commit_result_t res;
 		size_t n;
@@ -605,6 +629,7 @@ static int deliver_batch(ks_task_t *t, int once)
 			memmove(&t->recs[res.bad_index], &t->recs[res.bad_index + 1],
 			        (t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
 			t->nrecs--;
+			t->nput = t->nrecs;
 			continue;
 		}
 		if (res.err == KS_ERR_RETRIABLE) {
@@ -719,6 +744,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		np[i].batch_next = -1;
 		np[i].committed = off;
 		np[i].hwm = -1;
+		np[i].kicked = -1;
 	}
 	t->parts = np;
 	t->nparts = (size_t)parts->cnt;
@@ -1129,13 +1155,21 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	cp = ks_worker_consumer_props(t->wc, t->config, t->connector, t->id);
 	if (!cp)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
+	/* records per transaction: in Connect one poll (max.poll.records) is
+	 * one transaction and batch.size only cuts it into statements; we take
+	 * the larger of the two (bigger transactions are cheaper per row) */
 	t->batch_max = 0;
 	if ((v = ks_props_get(t->config, "batch.size")))
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
-	if (!t->batch_max && (v = ks_props_get(cp, "max.poll.records")))
+	if ((v = ks_props_get(cp, "max.poll.records")) &&
+	    (size_t)strtoull(v, NULL, 10) > t->batch_max)
 		t->batch_max = (size_t)strtoull(v, NULL, 10);
 	if (!t->batch_max)
 		t->batch_max = 3000;
+	v = ks_props_get(cp, "queued.min.messages");
+	t->q_min = v ? strtoll(v, NULL, 10) : 100000;
+	v = ks_props_get(cp, "queued.max.messages.kbytes");
+	t->q_bytes = (v ? strtoll(v, NULL, 10) : 65536) * 1024;
 	v = ks_props_get(cp, "auto.offset.reset");
 	t->reset_earliest = !v || ks_strcaseeq(v, "earliest") || ks_strcaseeq(v, "smallest") ||
 	                    ks_strcaseeq(v, "beginning");
@@ -1152,11 +1186,63 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		return ks_seterr(errstr, errlen, -1, "consumer: %s", kerr);
 	}
 	rd_kafka_poll_set_consumer(t->rk);
+	t->cq = rd_kafka_queue_get_consumer(t->rk);
 
 	t->st = t->plugin->task_new(t->config, t->connector, t->id, errstr, errlen);
 	if (!t->st)
 		return -1;
 	return subscribe(t, errstr, errlen);
+}
+
+/*
+ * librdkafka 2.0.2 stops fetching once the consumer queue holds
+ * queued.min.messages (or queued.max.messages.kbytes) and only looks again
+ * when its broker thread next wakes up, up to a second later, even when the
+ * queue has long been drained (fixed in 2.2 by fetch.queue.backoff.ms). So
+ * a small prefetch queue, which keeps the memory bounded, would stall the
+ * task for most of every second. Every 64 records note_queue() checks
+ * whether the queue came near a threshold (then the fetcher has parked);
+ * when a poll then finds the queue empty, kick_fetcher() seeks each
+ * partition whose last known high watermark is past our position to that
+ * position (nothing is queued, so nothing is lost or repeated), which
+ * restarts its fetcher at once. Without the threshold sign nothing is done:
+ * an empty queue may just mean a fetch is on its way.
+ */
+static void note_queue(ks_task_t *t)
+{
+	int64_t len = t->cq ? rd_kafka_queue_length(t->cq) : 0;
+	int64_t avg = t->seen_msgs ? (int64_t)(t->seen_bytes / t->seen_msgs) : 0;
+
+	if (len * 4 >= t->q_min * 3 || len * avg * 4 >= t->q_bytes * 3)
+		t->fetch_parked = 1;
+}
+
+static void kick_fetcher(ks_task_t *t)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_error_t *err;
+
+	if (!t->fetch_parked || t->partitions_paused || t->paused_applied || !t->nparts)
+		return;
+	t->fetch_parked = 0;
+	l = rd_kafka_topic_partition_list_new((int)t->nparts);
+	for (size_t i = 0; i < t->nparts; i++) {
+		part_t *p = &t->parts[i];
+		int64_t lo, hi;
+		/* once per position: a log that ends in transaction markers
+		 * keeps the watermark past the last record for good */
+		if (p->position < 0 || p->position == p->kicked ||
+		    rd_kafka_get_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi) ||
+		    hi <= p->position)
+			continue;
+		p->kicked = p->position;
+		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->position;
+	}
+	if (l->cnt)
+		KS_DEBUG(t->ctx, "queue drained: restarting the fetch of %d partitions", l->cnt);
+	if (l->cnt && (err = rd_kafka_seek_partitions(t->rk, l, 0))) /* async */
+		rd_kafka_error_destroy(err);
+	rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* While a consumer error is shown in the status, asks the cluster for its
@@ -1207,26 +1293,43 @@ static void run_loop(ks_task_t *t)
 			}
 			open_wait = (retry_t)RETRY_INIT;
 		}
-		if (!t->has_batch)
-			timeout = 100;
-		else {
-			int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
-			timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
-		}
 		if (t->kafka_down_since)
 			kafka_probe(t);
-		rkm = rd_kafka_consumer_poll(t->rk, timeout);
+		/* what is queued first, without waiting: a poll that may wait
+		 * reads the clock four times inside librdkafka (profile) */
+		rkm = rd_kafka_consumer_poll(t->rk, 0);
+		if (!rkm) {
+			if (!t->has_batch)
+				timeout = 100;
+			else {
+				int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
+				timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
+			}
+			if (t->fetch_parked && timeout > 1)
+				timeout = 1; /* an empty queue now means a parked fetcher */
+			if (timeout)
+				rkm = rd_kafka_consumer_poll(t->rk, timeout);
+			if (!rkm)
+				kick_fetcher(t);
+		}
 		if (rkm) {
 			int was_empty = !t->has_batch;
-			int rc = handle_message(t, rkm);
+			int rc;
+			t->seen_bytes += rkm->len + rkm->key_len;
+			if (!(++t->seen_msgs & 63))
+				note_queue(t);
+			rc = handle_message(t, rkm);
 			rd_kafka_message_destroy(rkm);
 			if (rc < 0)
 				break;
 			if (was_empty && t->has_batch)
 				first_ms = ks_now_ms();
+			if (t->nrecs - t->nput >= PUT_CHUNK && put_pending(t) < 0)
+				break;
+			/* the clock is read every 64 records (it showed in profiles) */
 			if (t->has_batch && t->nrecs < t->batch_max &&
 			    ks_arena_used(t->arena) < BATCH_MAX_BYTES &&
-			    ks_now_ms() - first_ms < BATCH_LINGER_MS)
+			    ((t->nrecs & 63) || ks_now_ms() - first_ms < BATCH_LINGER_MS))
 				continue;
 		}
 		if (t->has_batch && deliver_batch(t, 0) < 0)
@@ -1250,6 +1353,8 @@ static void *task_main(void *arg)
 	}
 	if (t->rk) {
 		rd_kafka_consumer_close(t->rk); /* revoke: last commit or close */
+		if (t->cq)
+			rd_kafka_queue_destroy(t->cq);
 		rd_kafka_destroy(t->rk);
 		t->rk = NULL;
 	}

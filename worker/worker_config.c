@@ -526,9 +526,17 @@ ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_prop
 	/* 2. worker consumer.*, 3. connector consumer.override.* */
 	if (rc || merge_overrides(wc, conn, out, "consumer.", "consumer.override."))
 		goto fail;
-	/* settings a batch sink needs on librdkafka 2.0.2 (reference perf.md §3),
-	 * unless the user chose otherwise */
-	rc |= set_default(out, "queued.min.messages", "1000000");
+	/* Prefetch bounds, unless the user chose otherwise (worker/README.md):
+	 * at most 50k messages or 16 MiB of payload queued per task
+	 * (librdkafka: 100k / 64 MiB), and 8 MiB per fetch (50 MiB). A queued
+	 * message costs ~330 bytes besides its payload, so a task stays far
+	 * under 64 MB while the queue still holds several batches. On
+	 * librdkafka 2.0.2 a full queue parks the fetcher for up to 1 s
+	 * (reference perf.md §3); the task restarts it (task.c, kick_fetcher)
+	 * instead of hiding that behind a huge queue. */
+	rc |= set_default(out, "queued.min.messages", "50000");
+	rc |= set_default(out, "queued.max.messages.kbytes", "16384");
+	rc |= set_default(out, "fetch.max.bytes", "8388608");
 	rc |= set_default(out, "topic.metadata.refresh.interval.ms", "5000");
 	/* never let librdkafka commit or store behind our back */
 	rc |= ks_props_set(out, "enable.auto.commit", "false");

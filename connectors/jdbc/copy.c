@@ -17,23 +17,60 @@
 
 unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
 
+/* Appends n (small) bytes: the common case, room in the buffer, inline
+ * (these run several times per column of every row). */
+static inline void put_small(ks_buf_t *b, const unsigned char *c, size_t n)
+{
+	if (b->cap - b->len > n) {
+		memcpy(b->data + b->len, c, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+	} else {
+		ks_buf_append(b, c, n);
+	}
+}
+
+static inline void be32(unsigned char *c, uint32_t v)
+{
+	c[0] = (unsigned char)(v >> 24);
+	c[1] = (unsigned char)(v >> 16);
+	c[2] = (unsigned char)(v >> 8);
+	c[3] = (unsigned char)v;
+}
+
 static void put32(ks_buf_t *b, uint32_t v)
 {
-	unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-	                      (unsigned char)(v >> 8), (unsigned char)v};
-	ks_buf_append(b, c, 4);
+	unsigned char c[4];
+	be32(c, v);
+	put_small(b, c, 4);
 }
 
 static void put16(ks_buf_t *b, uint16_t v)
 {
 	unsigned char c[2] = {(unsigned char)(v >> 8), (unsigned char)v};
-	ks_buf_append(b, c, 2);
+	put_small(b, c, 2);
 }
 
 static void put64(ks_buf_t *b, uint64_t v)
 {
-	put32(b, (uint32_t)(v >> 32));
-	put32(b, (uint32_t)v);
+	unsigned char c[8];
+	be32(c, (uint32_t)(v >> 32));
+	be32(c + 4, (uint32_t)v);
+	put_small(b, c, 8);
+}
+
+/* A length word and a 4- or 8-byte big-endian value in one append. */
+static void put_len_val(ks_buf_t *b, uint32_t len, uint64_t v)
+{
+	unsigned char c[12];
+	be32(c, len);
+	if (len == 8) {
+		be32(c + 4, (uint32_t)(v >> 32));
+		be32(c + 8, (uint32_t)v);
+	} else {
+		be32(c + 4, (uint32_t)v);
+	}
+	put_small(b, c, 4 + len);
 }
 
 /* Patches a 4-byte length at off with the bytes written since off+4. */
@@ -372,31 +409,28 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		if (i < INT32_MIN || i > INT32_MAX)
 			return ks_seterr(errstr, errlen, -1, "value %lld out of range for int",
 			                 (long long)i);
-		put32(b, 4);
-		put32(b, (uint32_t)(int32_t)i);
+		put_len_val(b, 4, (uint32_t)(int32_t)i);
 		return 0;
 	case KS_PGK_INT8:
-		put32(b, 8);
-		put64(b, (uint64_t)i);
+		put_len_val(b, 8, (uint64_t)i);
 		return 0;
 	case KS_PGK_FLOAT4: {
 		float f = (float)v->u.d;
 		uint32_t u;
 		memcpy(&u, &f, 4);
-		put32(b, 4);
-		put32(b, u);
+		put_len_val(b, 4, u);
 		return 0;
 	}
 	case KS_PGK_FLOAT8: {
 		uint64_t u;
 		memcpy(&u, &v->u.d, 8);
-		put32(b, 8);
-		put64(b, u);
+		put_len_val(b, 8, u);
 		return 0;
 	}
-	case KS_PGK_BOOL:
-		put32(b, 1);
-		ks_buf_putc(b, v->u.i ? 1 : 0);
+	case KS_PGK_BOOL: {
+		unsigned char c[5] = {0, 0, 0, 1, v->u.i ? 1 : 0};
+		put_small(b, c, 5);
+	}
 		return 0;
 	case KS_PGK_TEXT:
 	case KS_PGK_BYTEA:
@@ -407,7 +441,7 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		if (v->u.s.len > INT32_MAX)
 			return ks_seterr(errstr, errlen, -1, "value too long");
 		put32(b, (uint32_t)v->u.s.len);
-		ks_buf_append(b, v->u.s.ptr, v->u.s.len);
+		put_small(b, (const unsigned char *)v->u.s.ptr, v->u.s.len);
 		return 0;
 	case KS_PGK_NUMERIC:
 		if (v->type != KS_TYPE_BYTES)
@@ -436,8 +470,7 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		us = micros ? i : i * 1000;
 		if (us < INT64_MIN + PG_EPOCH_US)
 			return ks_seterr(errstr, errlen, -1, "timestamp out of range");
-		put32(b, 8);
-		put64(b, (uint64_t)(us - PG_EPOCH_US));
+		put_len_val(b, 8, (uint64_t)(us - PG_EPOCH_US));
 		return 0;
 	}
 	case KS_PGK_JSONB: {

@@ -169,5 +169,8 @@ void ks_jdbc_test_fail_commits(int n);
  * when the acknowledgement is lost; commit() must find out from the offsets
  * table that the data is already there. */
 void ks_jdbc_test_lose_commit_acks(int n);
+/* Test hook: how many commits so far (all tasks) wrote records through the
+ * COPY stream opened while the batch was put (see sink.c, streaming). */
+int ks_jdbc_test_streamed_commits(void);
 
 #endif

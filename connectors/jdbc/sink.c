@@ -37,6 +37,7 @@
 #include "../../lib/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ enum {
 	SRC_VALUE,
 	SRC_VALUE_WHOLE /* a STRING value into string.output.value.column.name */
 };
-enum { E_OK = 0, E_CONN, E_TRANSIENT, E_DATA, E_STALE, E_FATAL, E_RECORD };
+enum { E_OK = 0, E_CONN, E_TRANSIENT, E_DATA, E_STALE, E_FATAL, E_RECORD, E_REDO };
 
 typedef struct dbcol {
 	char *name;
@@ -143,9 +144,26 @@ struct ks_sink_task {
 	char sqlstate[6];
 	size_t bad_index;
 	int commit_unknown; /* a COMMIT lost its acknowledgement */
+	/* streaming (stream_feed) */
+	jtable_t *warm_tb; /* the one table and layout the last batch wrote */
+	jlayout_t *warm_l;
+	int st;               /* ST_* */
+	size_t st_n;          /* staged[0, st_n) are in the stream */
+	const char *st_topic; /* last topic seen to map to warm_tb */
+	ks_buf_t st_buf;      /* rows not yet handed to libpq */
+	ks_buf_t st_keys;     /* the streamed keys (pk.mode record_key/value) */
+	struct kslot *st_set;
+	size_t st_cap, st_cnt;
 };
 
+typedef struct kslot {
+	uint64_t h;
+	size_t off, len;
+	int used;
+} kslot_t;
+
 static int fail_commits, lose_acks;
+static _Atomic int streamed_commits;
 
 /* snprintf without the truncation warnings: messages are cut on purpose. */
 static void xsnprintf(char *dst, size_t n, const char *fmt, ...) KS_PRINTF(3, 4);
@@ -161,6 +179,11 @@ static void xsnprintf(char *dst, size_t n, const char *fmt, ...)
 void ks_jdbc_test_fail_commits(int n)
 {
 	fail_commits = n;
+}
+
+int ks_jdbc_test_streamed_commits(void)
+{
+	return streamed_commits;
 }
 
 void ks_jdbc_test_lose_commit_acks(int n)
@@ -1022,12 +1045,6 @@ static void groups_clear(ks_sink_task_t *t)
 	t->ngroups = 0;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_group(const void *a, const void *b)
 {
 	const jgroup_t *x = a, *y = b;
@@ -1038,24 +1055,19 @@ static int cmp_group(const void *a, const void *b)
 	return (y->layout->is_delete) - (x->layout->is_delete);
 }
 
-/* Validates one record for the write path; 0 ok, else fills t->errstr. */
+/* Validates one record for the write path; 0 ok, else fills t->errstr.
+ * (Runs for every record: the location text is only formatted on error.) */
+#define BAD_RECORD(fmt, ...)                                                                       \
+	(xsnprintf(t->errstr, sizeof(t->errstr), "%s[%d]@%lld: " fmt, r->topic, (int)r->partition, \
+	           (long long)r->offset, __VA_ARGS__),                                             \
+	 -1)
 static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 {
-	const char *where_fmt = "%s[%d]@%lld: ";
-	char where[300];
-
-	xsnprintf(where, sizeof(where), where_fmt, r->topic, (int)r->partition,
-	          (long long)r->offset);
 	if (!r->value) {
-		if (!t->set.delete_enabled) {
-			xsnprintf(t->errstr, sizeof(t->errstr),
-			          "%snull value (tombstone) but delete.enabled=false", where);
-			return -1;
-		}
-		if (!r->key || r->key->is_null) {
-			xsnprintf(t->errstr, sizeof(t->errstr), "%stombstone without a key", where);
-			return -1;
-		}
+		if (!t->set.delete_enabled)
+			return BAD_RECORD("%s", "null value (tombstone) but delete.enabled=false");
+		if (!r->key || r->key->is_null)
+			return BAD_RECORD("%s", "tombstone without a key");
 		return 0;
 	}
 	/* a Struct with its schema, or a schemaless JSON object (names kept) */
@@ -1065,33 +1077,30 @@ static int record_check(ks_sink_task_t *t, const ks_record_t *r)
 	} else if (r->value->type != KS_TYPE_STRUCT ||
 	           (r->value_schema ? r->value_schema->type != KS_TYPE_STRUCT
 	                            : !r->value->u.st.names)) {
-		xsnprintf(
-		        t->errstr, sizeof(t->errstr),
-		        "%sSink connector '%s' is configured with 'delete.enabled=%s' and "
+		return BAD_RECORD(
+		        "Sink connector '%s' is configured with 'delete.enabled=%s' and "
 		        "'pk.mode=%s' and therefore requires records with a non-null Struct value "
 		        "and non-null Struct schema (or a schemaless JSON object)",
-		        where, t->connector, t->set.delete_enabled ? "true" : "false",
+		        t->connector, t->set.delete_enabled ? "true" : "false",
 		        t->set.pk_mode == KS_JDBC_PK_NONE         ? "none"
 		        : t->set.pk_mode == KS_JDBC_PK_KAFKA      ? "kafka"
 		        : t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ? "record_key"
 		                                                  : "record_value");
-		return -1;
 	}
-	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null)) {
-		xsnprintf(t->errstr, sizeof(t->errstr), "%spk.mode=record_key but the key is null",
-		          where);
-		return -1;
-	}
+	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY && (!r->key || r->key->is_null))
+		return BAD_RECORD("%s", "pk.mode=record_key but the key is null");
 	return 0;
 }
+#undef BAD_RECORD
 
-/* Builds the groups for staged[0, limit). E_OK, E_RECORD (t->bad_index set),
- * E_FATAL. */
-static int plan(ks_sink_task_t *t, size_t limit)
+/* Builds the groups for staged[from, limit). E_OK, E_RECORD (t->bad_index
+ * set), E_FATAL. */
+static int plan(ks_sink_task_t *t, size_t from, size_t limit)
 {
 	int reduce = t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ||
 	             t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
 	rentry_t *ht = NULL;
+	size_t *slot = NULL; /* reduce: the hash slot of each staged record */
 	size_t hcap = 16;
 	jtable_t **tord = NULL;
 	size_t ntord = 0;
@@ -1099,13 +1108,14 @@ static int plan(ks_sink_task_t *t, size_t limit)
 
 	groups_clear(t);
 	ks_buf_reset(&t->keys);
-	while (hcap < limit * 2)
+	while (hcap < (limit - from) * 2)
 		hcap *= 2;
-	if (reduce && !(ht = calloc(hcap, sizeof(*ht))))
+	if (reduce && (!(ht = calloc(hcap, sizeof(*ht))) ||
+	               !(slot = malloc((limit - from + 1) * sizeof(*slot)))))
 		goto oom;
-	if (!(tord = calloc(limit ? limit : 1, sizeof(*tord))))
+	if (!(tord = calloc(limit - from + 1, sizeof(*tord))))
 		goto oom;
-	for (size_t i = 0; i < limit; i++) {
+	for (size_t i = from; i < limit; i++) {
 		const ks_record_t *r = t->staged[i];
 		int is_delete = r->value == NULL;
 		jtable_t *tb;
@@ -1173,18 +1183,20 @@ static int plan(ks_sink_task_t *t, size_t limit)
 		} else {
 			t->keys.len = koff; /* key bytes already stored */
 		}
+		slot[i - from] = pos;
 		ht[pos].last = i;
 		ht[pos].last_delete = is_delete;
 		if (is_delete)
 			ht[pos].need_delete = 1;
 	}
-	for (size_t p = 0; reduce && p < hcap; p++) {
-		rentry_t *e = &ht[p];
+	/* in staged order, so every group's rows come out sorted */
+	for (size_t i = from; reduce && i < limit; i++) {
+		rentry_t *e = &ht[slot[i - from]];
 		const ks_record_t *r;
 		int to = 0;
 
-		if (!e->used)
-			continue;
+		if (e->last != i)
+			continue; /* a later change of the key wins */
 		r = t->staged[e->last];
 		for (size_t k = 0; k < ntord; k++)
 			if (tord[k] == e->table)
@@ -1210,8 +1222,6 @@ static int plan(ks_sink_task_t *t, size_t limit)
 				goto oom;
 		}
 	}
-	for (size_t i = 0; i < t->ngroups; i++)
-		qsort(t->groups[i].rows, t->groups[i].n, sizeof(size_t), cmp_size);
 	qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group);
 	rc = E_OK;
 	goto out;
@@ -1220,6 +1230,7 @@ oom:
 	rc = E_FATAL;
 out:
 	free(ht);
+	free(slot);
 	free(tord);
 	return rc;
 }
@@ -1588,36 +1599,31 @@ static int copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
 	return rc;
 }
 
-static int write_group(ks_sink_task_t *t, const jgroup_t *g)
+/* The COPY statement of layout l (into the table when l->direct, else into
+ * its staging table) and, unless direct, the statement that applies the
+ * staged rows to the table. */
+static void group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
+                      ks_buf_t *merge)
 {
-	jtable_t *tb = g->table;
-	jlayout_t *l = g->layout;
-	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
 	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
-	size_t bs = (size_t)t->set.batch_size;
-	int rc = 0;
 
-	if (l->skip || !g->n)
-		return 0;
-	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys)
-		return 0; /* nothing to update */
 	/* COPY target */
-	ks_buf_puts(&copy, "COPY ");
+	ks_buf_puts(copy, "COPY ");
 	if (l->direct)
-		ks_buf_puts(&copy, tb->qname);
+		ks_buf_puts(copy, tb->qname);
 	else
-		ks_buf_printf(&copy, "ks_stage_%d", l->id);
-	ks_buf_puts(&copy, " (");
+		ks_buf_printf(copy, "ks_stage_%d", l->id);
+	ks_buf_puts(copy, " (");
 	for (size_t i = 0; i < ncols; i++) {
 		if (i)
-			ks_buf_putc(&copy, ',');
-		ks_jdbc_quote_ident(&copy,
+			ks_buf_putc(copy, ',');
+		ks_jdbc_quote_ident(copy,
 		                    l->direct ? tb->cols[l->cols[i].dbi].name : l->cols[i].name);
 	}
-	ks_buf_puts(&copy, ") FROM STDIN (FORMAT binary)");
+	ks_buf_puts(copy, ") FROM STDIN (FORMAT binary)");
 	/* the merge statement */
 	if (!l->direct) {
-		ks_buf_t *m = &merge;
+		ks_buf_t *m = merge;
 		if (l->is_delete || t->set.insert_mode == KS_JDBC_UPDATE) {
 			if (l->is_delete)
 				ks_buf_printf(m, "DELETE FROM %s AS t USING ks_stage_%d s WHERE ",
@@ -1684,6 +1690,22 @@ static int write_group(ks_sink_task_t *t, const jgroup_t *g)
 			}
 		}
 	}
+}
+
+static int write_group(ks_sink_task_t *t, const jgroup_t *g)
+{
+	jtable_t *tb = g->table;
+	jlayout_t *l = g->layout;
+	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
+	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
+	size_t bs = (size_t)t->set.batch_size;
+	int rc = 0;
+
+	if (l->skip || !g->n)
+		return 0;
+	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys)
+		return 0; /* nothing to update */
+	group_sql(t, tb, l, &copy, &merge);
 	if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
 		xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
 		rc = E_FATAL;
@@ -1810,25 +1832,20 @@ out:
 	return rc;
 }
 
-/* One transaction: the planned groups (+ offsets); commit or roll back. */
-static int run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit)
+/* Ends the data transaction: offsets, COMMIT (with the test hooks); rolls
+ * back on an error other than a lost connection. */
+static int commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
 {
-	int rc;
+	int rc = offsets_write(t, t->connector, offs, noffs);
 
-	if ((rc = exec_cmd(t, "BEGIN", "BEGIN")))
-		return rc;
-	for (size_t i = 0; i < t->ngroups && !rc; i++)
-		rc = write_group(t, &t->groups[i]);
-	if (!rc && commit)
-		rc = offsets_write(t, t->connector, offs, noffs);
-	if (!rc && commit && fail_commits > 0) {
+	if (!rc && fail_commits > 0) {
 		fail_commits--;
 		xsnprintf(t->errstr, sizeof(t->errstr),
 		          "injected failure before COMMIT (test hook)");
 		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "08006");
 		rc = E_CONN;
 	}
-	if (!rc && commit) {
+	if (!rc) {
 		rc = exec_cmd(t, "COMMIT", "COMMIT");
 		if (!rc && lose_acks > 0) {
 			lose_acks--;
@@ -1843,11 +1860,314 @@ static int run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, i
 		if (rc == E_CONN)
 			return rc;
 	}
-	if (rc || !commit) {
-		if (t->conn && PQstatus(t->conn) == CONNECTION_OK)
-			PQclear(PQexec(t->conn, "ROLLBACK"));
-	}
+	if (rc && t->conn && PQstatus(t->conn) == CONNECTION_OK)
+		PQclear(PQexec(t->conn, "ROLLBACK"));
 	return rc;
+}
+
+/* One transaction: the planned groups (+ offsets); commit or roll back. */
+static int run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit)
+{
+	int rc;
+
+	if ((rc = exec_cmd(t, "BEGIN", "BEGIN")))
+		return rc;
+	for (size_t i = 0; i < t->ngroups && !rc; i++)
+		rc = write_group(t, &t->groups[i]);
+	if (!rc && commit)
+		return commit_tx(t, offs, noffs);
+	if (t->conn && PQstatus(t->conn) == CONNECTION_OK)
+		PQclear(PQexec(t->conn, "ROLLBACK"));
+	return rc;
+}
+
+/* --- streaming: the COPY runs while the batch is still being read ---
+ *
+ * Without it the worker and Postgres take turns: the task polls and
+ * decodes a whole batch while the database idles, then the database
+ * writes it while the task waits (profile: bench/results/profile.md).
+ * When the last batch went to one table through one layout that needs no
+ * DDL (the "warm" layout), the next one most likely does too: the first
+ * put() of a batch then opens the data transaction and the COPY (into the
+ * table, or into the layout's staging table), and every put() sends its
+ * records' rows without waiting (libpq nonblocking), so Postgres parses and
+ * stores them while the worker reads on.
+ *
+ * The stream takes the leading records that fit; the first that does not
+ * (another table or layout, a tombstone, a key the stream already has, a
+ * value that does not encode) ends it. commit() ends the COPY, applies the
+ * staging table, writes the remaining records the usual way in the same
+ * transaction when their layouts need no DDL, then offsets and COMMIT. If
+ * anything goes wrong (or the rest needs DDL) it rolls back and writes the
+ * batch the usual way, which also pins bad records. */
+
+#define STREAM_SEND_BYTES (64u << 10)
+
+enum { ST_OFF, ST_ON, ST_STOPPED, ST_NONE, ST_BROKEN };
+
+/* table and columns known, staging table created, on this connection */
+static int layout_ready(const jtable_t *tb, const jlayout_t *l)
+{
+	return tb && l && tb->resolved && tb->exists && !tb->bad && !l->failed && !l->skip &&
+	       l->matched_gen == tb->gen && (l->direct || l->stage_ready);
+}
+
+static int layout_warm(const ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l)
+{
+	return t->conn && PQstatus(t->conn) == CONNECTION_OK && layout_ready(tb, l) &&
+	       !l->is_delete && !(t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys);
+}
+
+/* Sends everything libpq holds, waiting for the socket as needed. */
+static int flush_blocking(PGconn *conn)
+{
+	int r;
+
+	while ((r = PQflush(conn)) == 1) {
+		struct pollfd p = {PQsocket(conn), POLLIN | POLLOUT, 0};
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -1;
+		if ((p.revents & POLLIN) && !PQconsumeInput(conn))
+			return -1;
+	}
+	return r;
+}
+
+/* Back to a blocking connection with the COPY ended (error text kept). */
+static int stream_end_copy(ks_sink_task_t *t, const char *abort_msg)
+{
+	if (flush_blocking(t->conn) || PQsetnonblocking(t->conn, 0) ||
+	    PQputCopyEnd(t->conn, abort_msg) != 1)
+		return -1;
+	return 0;
+}
+
+/* Drops an open stream: its transaction is rolled back. */
+static void stream_abort(ks_sink_task_t *t)
+{
+	PGresult *res;
+	int st = t->st;
+
+	t->st = ST_OFF;
+	if (st == ST_OFF || st == ST_NONE || !t->conn)
+		return;
+	if (stream_end_copy(t, "batch dropped")) {
+		conn_drop(t);
+		return;
+	}
+	while ((res = PQgetResult(t->conn)))
+		PQclear(res);
+	PQclear(PQexec(t->conn, "ROLLBACK"));
+}
+
+/* Hands the rows gathered so far to libpq (sends what the socket takes). */
+static void stream_send(ks_sink_task_t *t)
+{
+	if (!t->st_buf.len || t->st == ST_BROKEN)
+		return;
+	if (ks_buf_failed(&t->st_buf) ||
+	    PQputCopyData(t->conn, t->st_buf.data, (int)t->st_buf.len) != 1 || PQflush(t->conn) < 0)
+		t->st = ST_BROKEN;
+	ks_buf_reset(&t->st_buf);
+}
+
+static int stream_start(ks_sink_task_t *t)
+{
+	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
+	PGresult *res;
+	int ok;
+
+	if (t->commit_unknown || PQtransactionStatus(t->conn) != PQTRANS_IDLE)
+		return -1;
+	group_sql(t, t->warm_tb, t->warm_l, &copy, &merge);
+	ok = !ks_buf_failed(&copy) && !exec_cmd(t, "BEGIN", "BEGIN");
+	if (ok) {
+		res = PQexec(t->conn, copy.data);
+		ok = PQresultStatus(res) == PGRES_COPY_IN;
+		PQclear(res);
+		t->st = ST_ON;
+		if (!ok || PQsetnonblocking(t->conn, 1)) {
+			stream_abort(t);
+			ok = 0;
+		}
+	}
+	ks_buf_free(&copy);
+	ks_buf_free(&merge);
+	if (!ok)
+		return -1;
+	ks_buf_reset(&t->st_buf);
+	ks_buf_reset(&t->st_keys);
+	ks_buf_append(&t->st_buf, copy_header, sizeof(copy_header));
+	if (t->st_cnt)
+		memset(t->st_set, 0, t->st_cap * sizeof(*t->st_set));
+	t->st_cnt = 0;
+	t->st_n = 0;
+	return 0;
+}
+
+/* Adds the key stored at st_keys[off, +len) to the stream's key set: 1
+ * added, 0 already there, -1 out of memory. */
+static int stream_key_add(ks_sink_task_t *t, size_t off, size_t len)
+{
+	uint64_t h = fnv(t->st_keys.data + off, len, 14695981039346656037ULL);
+	size_t pos;
+
+	if ((t->st_cnt + 1) * 2 > t->st_cap) {
+		size_t nc = t->st_cap ? t->st_cap * 2 : 1024;
+		kslot_t *ns = calloc(nc, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < t->st_cap; i++) {
+			if (!t->st_set[i].used)
+				continue;
+			pos = (size_t)t->st_set[i].h & (nc - 1);
+			while (ns[pos].used)
+				pos = (pos + 1) & (nc - 1);
+			ns[pos] = t->st_set[i];
+		}
+		free(t->st_set);
+		t->st_set = ns;
+		t->st_cap = nc;
+	}
+	pos = (size_t)h & (t->st_cap - 1);
+	while (t->st_set[pos].used) {
+		kslot_t *k = &t->st_set[pos];
+		if (k->h == h && k->len == len &&
+		    !memcmp(t->st_keys.data + k->off, t->st_keys.data + off, len))
+			return 0;
+		pos = (pos + 1) & (t->st_cap - 1);
+	}
+	t->st_set[pos] = (kslot_t){.h = h, .off = off, .len = len, .used = 1};
+	t->st_cnt++;
+	return 1;
+}
+
+/* 1 when r goes into the stream (its row appended to st_buf), 0 when the
+ * stream ends before r. */
+static int stream_take(ks_sink_task_t *t, const ks_record_t *r)
+{
+	jlayout_t *l = t->warm_l;
+	size_t mark = t->st_buf.len;
+
+	if (!r->value || record_check(t, r))
+		return 0;
+	if (r->topic != t->st_topic) { /* topics are per-partition strings of the worker */
+		if (table_for_topic(t, r->topic) != t->warm_tb)
+			return 0;
+		t->st_topic = r->topic;
+	}
+	if ((l->ks != r->key_schema || l->vs != r->value_schema) &&
+	    layout_get(t, t->warm_tb, r, 0) != l)
+		return 0;
+	if (t->set.pk_mode == KS_JDBC_PK_RECORD_KEY || t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE) {
+		/* ON CONFLICT cannot touch a row twice: a repeated key ends it */
+		size_t koff = t->st_keys.len;
+		if (encode_row(t, &t->st_keys, l, 0, l->nkeys, r) || ks_buf_failed(&t->st_keys) ||
+		    stream_key_add(t, koff, t->st_keys.len - koff) != 1) {
+			t->st_keys.len = koff;
+			return 0;
+		}
+	}
+	if (encode_row(t, &t->st_buf, l, 0, l->ncols, r)) {
+		t->st_buf.len = mark;
+		return 0;
+	}
+	return 1;
+}
+
+/* put(): staged[from, to) were just added. */
+static void stream_feed(ks_sink_task_t *t, size_t from, size_t to)
+{
+	if (t->st == ST_OFF) {
+		t->st = ST_NONE;
+		t->st_topic = NULL;
+		if (from != 0 || !layout_warm(t, t->warm_tb, t->warm_l) || stream_start(t))
+			return;
+	}
+	if (t->st != ST_ON)
+		return;
+	for (size_t i = from; i < to; i++) {
+		if (!stream_take(t, t->staged[i])) {
+			t->st = ST_STOPPED;
+			break;
+		}
+		t->st_n = i + 1;
+	}
+	if (t->st_buf.len >= STREAM_SEND_BYTES)
+		stream_send(t);
+}
+
+/* commit() with a stream open: see above. E_OK, E_REDO (rolled back, write
+ * the batch the usual way) or the class of an error (rolled back unless the
+ * COMMIT's fate is unknown). */
+static int stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+{
+	jlayout_t *l = t->warm_l;
+	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
+	PGresult *res;
+	int rc = 0;
+
+	ks_buf_append(&t->st_buf, "\377\377", 2);
+	stream_send(t);
+	if (t->st == ST_BROKEN) {
+		stream_abort(t);
+		return E_REDO;
+	}
+	t->st = ST_OFF;
+	if (stream_end_copy(t, NULL)) {
+		rc = sql_error(t, NULL, "COPY data");
+		goto fail;
+	}
+	while ((res = PQgetResult(t->conn))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+			rc = sql_error(t, res, "COPY");
+		PQclear(res);
+	}
+	if (rc)
+		goto fail;
+	if (!l->direct) {
+		group_sql(t, t->warm_tb, l, &copy, &merge);
+		if (ks_buf_failed(&merge)) {
+			rc = E_REDO;
+			goto fail;
+		}
+		if ((rc = exec_cmd(t, merge.data, "write")))
+			goto fail;
+	}
+	if (t->st_n < t->nstaged) {
+		/* the rest, the usual way, when that needs no DDL */
+		if (plan(t, t->st_n, t->nstaged)) {
+			rc = E_REDO;
+			goto fail;
+		}
+		for (size_t i = 0; i < t->ngroups; i++)
+			if (!layout_ready(t->groups[i].table, t->groups[i].layout)) {
+				rc = E_REDO;
+				goto fail;
+			}
+		if (!l->direct) {
+			char trunc[64];
+			xsnprintf(trunc, sizeof(trunc), "TRUNCATE ks_stage_%d", l->id);
+			if ((rc = exec_cmd(t, trunc, "TRUNCATE")))
+				goto fail;
+		}
+		for (size_t i = 0; i < t->ngroups && !rc; i++)
+			rc = write_group(t, &t->groups[i]);
+		if (rc)
+			goto fail;
+	}
+	ks_buf_free(&copy);
+	ks_buf_free(&merge);
+	return commit_tx(t, offs, noffs);
+fail:
+	ks_buf_free(&copy);
+	ks_buf_free(&merge);
+	if (t->conn && PQstatus(t->conn) == CONNECTION_OK) {
+		while ((res = PQgetResult(t->conn)))
+			PQclear(res);
+		PQclear(PQexec(t->conn, "ROLLBACK"));
+	}
+	return rc == E_DATA || rc == E_RECORD ? E_REDO : rc;
 }
 
 /* DDL and staging tables for the current plan. */
@@ -1880,7 +2200,7 @@ static int isolate(ks_sink_task_t *t)
 	xsnprintf(st, sizeof(st), "%s", t->sqlstate);
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
-		if ((rc = plan(t, mid)))
+		if ((rc = plan(t, 0, mid)))
 			return rc;
 		if ((rc = prepare(t)))
 			return rc;
@@ -1941,12 +2261,33 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
                         ks_commit_result_t *res)
 {
-	int rc = E_OK;
+	int rc = E_OK, first = 0, streamed = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!t->nstaged && !n)
+	if (!t->nstaged && !n) {
+		stream_abort(t);
 		return;
-	for (int attempt = 0; attempt <= t->set.max_retries; attempt++) {
+	}
+	if (t->st == ST_ON || t->st == ST_STOPPED || t->st == ST_BROKEN) {
+		rc = stream_finish(t, offs, n);
+		if (rc == E_OK) {
+			streamed = t->st_n == t->nstaged ? 2 : 1; /* 2: no rest */
+			streamed_commits++;
+			goto done;
+		}
+		if (rc != E_REDO) {
+			KS_WARN(t->ctx, "commit attempt 1 of %d failed: %s", t->set.max_retries + 1,
+			        t->errstr);
+			first = 1; /* that was the first attempt */
+			if (rc == E_STALE)
+				for (jtable_t *tb = t->tables; tb; tb = tb->next)
+					tb->resolved = 0;
+			if (rc == E_CONN)
+				conn_drop(t);
+		}
+	}
+	t->st = ST_OFF;
+	for (int attempt = first; attempt <= t->set.max_retries; attempt++) {
 		t->errstr[0] = 0;
 		t->sqlstate[0] = 0;
 		if (attempt && rc == E_TRANSIENT)
@@ -1969,7 +2310,7 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 				break;
 			}
 		}
-		if ((rc = plan(t, t->nstaged)) || (rc = prepare(t)) ||
+		if ((rc = plan(t, 0, t->nstaged)) || (rc = prepare(t)) ||
 		    (rc = run_tx(t, offs, n, 1))) {
 			if (rc == E_DATA) {
 				KS_WARN(t->ctx, "batch of %zu failed (%s); isolating the record",
@@ -1992,13 +2333,26 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 		rc = E_OK;
 		break;
 	}
+done:
 	if (rc == E_OK) {
-		KS_DEBUG(t->ctx, "committed %zu records, %zu offsets", t->nstaged, n);
+		KS_DEBUG(t->ctx, "committed %zu records, %zu offsets%s", t->nstaged, n,
+		         streamed ? " (streamed)" : "");
+		/* the next batch streams when this one was that simple */
+		if (streamed != 2) {
+			t->warm_tb = NULL;
+			t->warm_l = NULL;
+			if (t->ngroups == 1 && !t->groups[0].layout->is_delete) {
+				t->warm_tb = t->groups[0].table;
+				t->warm_l = t->groups[0].layout;
+			}
+		}
 		t->nstaged = 0;
+		t->st = ST_OFF;
 		groups_clear(t);
 		return;
 	}
 fail:
+	t->st = ST_OFF;
 	groups_clear(t);
 	if (rc == E_RECORD) {
 		KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index, t->errstr);
@@ -2042,6 +2396,9 @@ static void jdbc_task_destroy(ks_sink_task_t *t)
 	ks_buf_free(&t->sql);
 	ks_buf_free(&t->data);
 	ks_buf_free(&t->keys);
+	ks_buf_free(&t->st_buf);
+	ks_buf_free(&t->st_keys);
+	free(t->st_set);
 	free(t->cur_db);
 	free(t->cur_schema);
 	free(t->offq);
@@ -2088,11 +2445,13 @@ static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, 
 	}
 	memcpy(t->staged + t->nstaged, recs, n * sizeof(*recs));
 	t->nstaged += n;
+	stream_feed(t, t->nstaged - n, t->nstaged);
 	return KS_OK;
 }
 
 static void jdbc_discard(ks_sink_task_t *t, size_t index)
 {
+	stream_abort(t);
 	if (index >= t->nstaged)
 		return;
 	memmove(t->staged + index, t->staged + index + 1,
@@ -2104,6 +2463,7 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 {
 	size_t k = 0;
 
+	stream_abort(t);
 	for (size_t i = 0; i < t->nstaged; i++) {
 		int drop = 0;
 		for (size_t p = 0; p < n && !drop; p++)
@@ -2171,6 +2531,7 @@ static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t
 	int rc;
 
 	*out = NULL;
+	stream_abort(t);
 	if ((rc = conn_ensure(t)) || (rc = offsets_query(t, t->connector, &all, &nall))) {
 		ks_tp_offsets_free(all, nall);
 		return (ks_err_t)ks_seterr(errstr, errlen, err_of(rc), "%s", t->errstr);
