@@ -18,6 +18,7 @@
 #   KSINK_PG_DURABLE=1 keeps fsync on (tests turn it off for speed)
 # The env printed: KSINK_STACK_DIR KSINK_PG_HOST KSINK_PG_PORT KSINK_PG_CONNINFO
 #   KSINK_PG_JDBC_URL PGHOST PGPORT PGUSER PGDATABASE KSINK_BOOTSTRAP
+#   KSINK_KAFKA_CONTROL (the mock's fault-injection socket, see tools/README.md)
 #   KSINK_REGISTRY_URL (when the registry runs).
 set -euo pipefail
 
@@ -147,8 +148,12 @@ start_kafka() {
 	rm -f "$DIR/kafka.bootstrap"
 	local topics=() t
 	for t in ${KSINK_KAFKA_TOPICS:-}; do topics+=(--topic "$t"); done
+	# the control socket (fault injection); a unix socket path has ~107 bytes
+	local ctl=()
+	rm -f "$DIR/kafka.control"
+	[ ${#DIR} -lt 90 ] && ctl=(--control "$DIR/kafka.control")
 	start_bg kafka "$BUILD/ksink-mock-kafka" --brokers "${KSINK_KAFKA_BROKERS:-1}" \
-		--bootstrap-file "$DIR/kafka.bootstrap" "${topics[@]}"
+		--bootstrap-file "$DIR/kafka.bootstrap" "${topics[@]}" "${ctl[@]}"
 	wait_until 10 test -s "$DIR/kafka.bootstrap" || { cat "$DIR/kafka.log" >&2; die "mock kafka did not start"; }
 	log "mock kafka on $(cat "$DIR/kafka.bootstrap")"
 }
@@ -186,6 +191,7 @@ print_env() {
 		echo "export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=$db"
 	fi
 	[ -s "$DIR/kafka.bootstrap" ] && echo "export KSINK_BOOTSTRAP='$(cat "$DIR/kafka.bootstrap")'"
+	[ -S "$DIR/kafka.control" ] && echo "export KSINK_KAFKA_CONTROL='$DIR/kafka.control'"
 	[ -f "$DIR/registry.port" ] && echo "export KSINK_REGISTRY_URL='http://127.0.0.1:$(cat "$DIR/registry.port")'"
 	return 0
 }

@@ -765,6 +765,11 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	if (t->paused_applied || t->failed || t->open_pending) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
+	} else {
+		/* librdkafka keeps a partition paused across unassign and assign:
+		 * one held paused when it was revoked (an outage's back-off) would
+		 * never be fetched again */
+		rd_kafka_resume_partitions(t->rk, parts);
 	}
 }
 
@@ -988,6 +993,7 @@ static void apply_pause(ks_task_t *t)
 static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 {
 	part_t *p;
+	uint64_t gen;
 	int rc;
 	retry_t retry = RETRY_INIT;
 
@@ -1010,6 +1016,7 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	p = find_part(t, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 	if (!p || (p->position >= 0 && rkm->offset < p->position))
 		return 0; /* not ours any more, or a re-delivery after a seek */
+	gen = t->batch_gen;
 	while ((rc = add_message(t, rkm, p)) == 1) {
 		/* registry outage: keep the batch, hold the partitions, retry */
 		int stop;
@@ -1020,10 +1027,32 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 		t->need_seek = 1;
 		if (stop)
 			return -1;
+		/* revoked meanwhile (the rebalance is served while we wait): p is
+		 * freed, and the record is read again from where its partition
+		 * now starts, by us or by its new owner */
+		if (t->batch_gen != gen)
+			return 0;
 	}
 	if (t->need_seek && !t->paused_applied)
 		resume_all(t);
 	return rc;
+}
+
+/* librdkafka's client errors (a broker down, all brokers down, transport)
+ * never come out of consumer_poll as messages: without this callback they
+ * were only logged by librdkafka. It retries by itself; the status shows
+ * why the task waits, as for consumer errors, until kafka_probe() sees the
+ * cluster answer again. Task thread (served by consumer poll). */
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	ks_task_t *t = opaque;
+	char msg[KS_ERRSTR_SIZE];
+
+	(void)rk;
+	KS_WARN(t->ctx, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
+	snprintf(msg, sizeof(msg), "waiting for Kafka: %s", reason);
+	set_msg(t, msg);
+	t->kafka_down_since = ks_now_ms();
 }
 
 static int subscribe(ks_task_t *t, char *errstr, size_t errlen)
@@ -1150,6 +1179,7 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 		return -1;
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
+	rd_kafka_conf_set_error_cb(conf, on_kafka_error);
 	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
 	if (!t->rk) {
 		rd_kafka_conf_destroy(conf);

@@ -1338,6 +1338,11 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 	free(order);
 	KS_INFO(t->ctx, "auto.create: %s", b->data);
 	rc = exec_cmd(t, b->data, "CREATE TABLE");
+	/* another task's CREATE of the same table, racing ours in the catalog,
+	 * surfaces as 23505 (pg_type/pg_class index) or 42710 (its row type
+	 * exists) once it committed: once more, and it is 42P07 */
+	if (rc && (!strcmp(t->sqlstate, "23505") || !strcmp(t->sqlstate, "42710")))
+		rc = exec_cmd(t, b->data, "CREATE TABLE");
 	if (rc && !strcmp(t->sqlstate, "42P07"))
 		rc = 0; /* created concurrently by another task */
 	return rc;

@@ -4,7 +4,9 @@
 # stopped by the EXIT trap, whatever happens.
 #
 #   w_init NAME                 temp dir $W, EXIT trap
-#   w_mock [TOPIC:N ...]        own mock cluster, sets $BS
+#   w_mock [--brokers N] [TOPIC:N ...]  own mock cluster, sets $BS and $MOCKCTL
+#   mock_ctl COMMAND [ARG ...]  fault injection on $MOCKCTL (or the stack's
+#                               $KSINK_KAFKA_CONTROL); prints the answer, 0 on "ok"
 #   w_props FILE [k=v ...]      worker.properties for $BS on a free port ($PORT)
 #   w_start FILE [CONN...]      start build/ksink in the background ($KPID, $URL)
 #   w_stop [SIGNAL] [SECS]      stop it (default TERM) within SECS; sets $KRC
@@ -19,6 +21,7 @@ W=""
 BS=${KSINK_BOOTSTRAP:-}
 KPID=""
 MOCKPID=""
+MOCKCTL=""
 PORT=""
 URL=""
 CODE=""
@@ -50,12 +53,21 @@ w_free_port() {
 
 w_mock() {
 	local args=()
+	if [ "${1:-}" = --brokers ]; then
+		args+=(--brokers "$2")
+		shift 2
+	fi
 	for t in "$@"; do args+=(--topic "$t"); done
-	"$BUILD/ksink-mock-kafka" --bootstrap-file "$W/mock.bs" "${args[@]}" </dev/null \
-		>"$W/mock.log" 2>&1 &
+	MOCKCTL=$W/mock.ctl
+	"$BUILD/ksink-mock-kafka" --bootstrap-file "$W/mock.bs" --control "$MOCKCTL" "${args[@]}" \
+		</dev/null >"$W/mock.log" 2>&1 &
 	MOCKPID=$!
 	wait_for 10 test -s "$W/mock.bs" || { echo "mock kafka did not start" >&2; return 1; }
 	BS=$(cat "$W/mock.bs")
+}
+
+mock_ctl() {
+	"$BUILD/ksink-mock-kafka" --ctl "${MOCKCTL:-${KSINK_KAFKA_CONTROL:-}}" "$@"
 }
 
 w_props() {
