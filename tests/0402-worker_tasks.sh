@@ -12,8 +12,12 @@ start_ok "worker starts" "$W/w.properties" || finish
 api POST /connectors "$(memsink tm six tasks.max=3)"
 check_eq "created" "$CODE" 201
 check "three tasks RUNNING" wait_for 20 all_tasks tm RUNNING 3
-check "each task got its partitions" wait_for 30 bash -c \
-	"[ \$(grep -c 'assigned six\[' '$W/ksink.log') -ge 6 ]"
+# all three tasks in the group before records flow (a task that joins late
+# makes the first one hand its partitions over mid-stream; the MemorySink
+# keeps no offsets of its own, so a Kafka commit refused by that rebalance
+# would replay a batch: at-least-once, as Connect, not what this test is about)
+all_assigned() { for i in 0 1 2; do grep -q "\[task|tm-$i\] assigned six\[" "$W/ksink.log" || return 1; done; }
+check "each task got its partitions" wait_for 30 all_assigned
 
 N=600
 for i in $(seq 1 $N); do echo "key$i:value$i"; done | produce six

@@ -72,7 +72,7 @@ awk -v m=$M 'BEGIN { for (i = 1; i <= m; i++) printf "{\"RUNNER_ID\": {\"int\": 
 	for f in "$W"/eo.part.*; do
 		"$BUILD/ksink-produce" --bootstrap "$BS" --registry "$KSINK_REGISTRY_URL" --topic "$EO" \
 			--value-schema "$SEED/$BETS-value.avsc" <"$f" 2>>"$W/produce.log" || exit 1
-		sleep 0.3
+		sleep 1 # slower than the sink, so the kill lands mid-stream
 	done
 ) &
 prod=$!
