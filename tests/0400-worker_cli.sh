@@ -59,8 +59,8 @@ w_props "$W/w.properties" "listeners=http://0.0.0.0:PORTX"
 sed -i "s/PORTX/$PORT/" "$W/w.properties"
 start_ok "starts with three connector files, listening on 0.0.0.0" \
 	"$W/w.properties" "$W/a.json" "$W/b.json" "$W/c.properties"
-api GET /connectors
-check_eq "the three connectors exist" "$(jq -c . <<<"$BODY")" '["cli-a","cli-b","cli-c"]'
+three() { [ "$(curl -s "$URL/connectors" | jq -c .)" = '["cli-a","cli-b","cli-c"]' ]; }
+check "the three connectors exist" wait_for 20 three
 check "worker_id is host:port" bash -c \
 	"curl -s $URL/connectors/cli-a/status | jq -e '.connector.worker_id | endswith(\":$PORT\")'"
 printf 'k1:v1\nk2:v2\n' | produce cli-t
