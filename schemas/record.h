@@ -142,8 +142,8 @@ typedef struct ks_record {
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
-	int64_t timestamp; /* ms since epoch, -1 when none */
-	ks_header_t *headers;
+	int64_t timestamp;    /* ms since epoch, -1 when none */
+	ks_header_t *headers; /* filled only when a DLQ or transforms need them */
 	size_t nheaders;
 	const ks_schema_t *key_schema; /* borrowed; NULL = schemaless or null key */
 	ks_value_t *key;               /* NULL = null key */

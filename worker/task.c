@@ -873,7 +873,10 @@ static int add_message(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 			goto oom;
 		rec->raw_value_len = rkm->len;
 	}
-	if (!rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
+	/* librdkafka parses headers lazily and allocates even for none (a fifth
+	 * of the task's instructions): only the DLQ and transforms read them */
+	if ((t->dlq || ks_transform_chain_size(t->chain)) &&
+	    !rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
 		size_t n = rd_kafka_header_cnt(hdrs);
 		rec->headers = n ? ks_arena_calloc(t->arena, n, sizeof(ks_header_t)) : NULL;
 		if (n && !rec->headers)
