@@ -22,8 +22,6 @@
 #define OOM(errstr, errlen) ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory")
 #define MS_PER_DAY          86400000LL
 
-static const char *const syntax_values[] = {"V1", "V2", NULL};
-
 static int only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen)
 {
 	const char *v = ks_config_string(cfg, "field.syntax.version");
@@ -215,18 +213,8 @@ static const ks_cfg_def_t cast_defs[] = {
                 "cast the entire value. Valid types are int8, int16, int32, int64, float32, "
                 "float64, boolean, and string. Note that binary fields can only be cast to "
                 "string."},
-        {.name = "replace.null.with.default",
-         .type = KS_CFG_BOOLEAN,
-         .default_value = "true",
-         .importance = KS_IMP_MEDIUM,
-         .doc = "Whether to replace fields that have a default value and that are null to the "
-                "default value."},
-        {.name = "field.syntax.version",
-         .type = KS_CFG_STRING,
-         .default_value = "V1",
-         .allowed = syntax_values,
-         .importance = KS_IMP_HIGH,
-         .doc = "Defines the version of the syntax to access fields (ksink: V1 only)."},
+        RNWD_DEF,
+        SYNTAX_DEF,
         KS_CFG_END,
 };
 
@@ -675,18 +663,8 @@ static const ks_cfg_def_t tsconv_defs[] = {
          .importance = KS_IMP_LOW,
          .doc = "The desired Unix precision for the timestamp: seconds, milliseconds, "
                 "microseconds, or nanoseconds."},
-        {.name = "replace.null.with.default",
-         .type = KS_CFG_BOOLEAN,
-         .default_value = "true",
-         .importance = KS_IMP_MEDIUM,
-         .doc = "Whether to replace fields that have a default value and that are null to the "
-                "default value."},
-        {.name = "field.syntax.version",
-         .type = KS_CFG_STRING,
-         .default_value = "V1",
-         .allowed = syntax_values,
-         .importance = KS_IMP_HIGH,
-         .doc = "Defines the version of the syntax to access fields (ksink: V1 only)."},
+        RNWD_DEF,
+        SYNTAX_DEF,
         KS_CFG_END,
 };
 

@@ -19,26 +19,6 @@
 
 #define OOM(errstr, errlen) ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory")
 
-static const char *const syntax_values[] = {"V1", "V2", NULL};
-
-#define RNWD_DEF                                                                                   \
-	{                                                                                          \
-		.name = "replace.null.with.default", .type = KS_CFG_BOOLEAN,                       \
-		.default_value = "true", .importance = KS_IMP_MEDIUM,                              \
-		.doc = "Whether to replace fields that have a default value and that are null "    \
-		       "to the default value. When set to true, the default value is used, "       \
-		       "otherwise null is used."                                                   \
-	}
-
-#define SYNTAX_DEF                                                                                 \
-	{                                                                                          \
-		.name = "field.syntax.version", .type = KS_CFG_STRING, .default_value = "V1",      \
-		.allowed = syntax_values, .importance = KS_IMP_HIGH,                               \
-		.doc = "Defines the version of the syntax to access fields. V1: field names are "  \
-		       "top-level; V2: nested paths separated by dots (ksink: ExtractField "       \
-		       "only)."                                                                    \
-	}
-
 /* V2 is only implemented by ExtractField; elsewhere it is refused rather
  * than silently read as V1. */
 static int only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen)

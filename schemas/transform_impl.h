@@ -196,4 +196,25 @@ int ks_tf_datefmt_parse(const char *pattern, const char *text, int64_t *ms);
 int64_t ks_tf_days_from_civil(int64_t y, int m, int d);
 void ks_tf_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
+/* Config defs shared by several transforms (Connect's wording). */
+extern const char *const ks_tf_syntax_values[]; /* V1, V2 */
+
+#define RNWD_DEF                                                                                   \
+	{                                                                                          \
+		.name = "replace.null.with.default", .type = KS_CFG_BOOLEAN,                       \
+		.default_value = "true", .importance = KS_IMP_MEDIUM,                              \
+		.doc = "Whether to replace fields that have a default value and that are null "    \
+		       "to the default value. When set to true, the default value is used, "       \
+		       "otherwise null is used."                                                   \
+	}
+
+#define SYNTAX_DEF                                                                                 \
+	{                                                                                          \
+		.name = "field.syntax.version", .type = KS_CFG_STRING, .default_value = "V1",      \
+		.allowed = ks_tf_syntax_values, .importance = KS_IMP_HIGH,                         \
+		.doc = "Defines the version of the syntax to access fields. V1: field names are "  \
+		       "top-level; V2: nested paths separated by dots (ksink: ExtractField "       \
+		       "only)."                                                                    \
+	}
+
 #endif

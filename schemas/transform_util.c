@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const ks_tf_syntax_values[] = {"V1", "V2", NULL};
+
 /* ---------------- schema cache ---------------- */
 
 ks_schema_t *ks_tf_cache_get(ks_tf_cache_t *c, const ks_schema_t *in, const ks_schema_t *in2,
