@@ -417,6 +417,47 @@ static ks_config_t *alias_config(const ks_props_t *props, const char *prefix, co
 	return cfg;
 }
 
+/* Reports an empty or repeated alias at position i of its list ("transforms"
+ * or "predicates"). 1 when the alias can be used. */
+static int alias_usable(reporter_t *r, const char *list, char **aliases, size_t i)
+{
+	int dup = 0;
+
+	for (size_t j = 0; j < i; j++)
+		dup |= !strcmp(aliases[j], aliases[i]);
+	if (*aliases[i] && !dup)
+		return 1;
+	report(r, list, "%s", !*aliases[i] ? "Empty alias provided." : "Duplicate alias provided.");
+	return 0;
+}
+
+/*
+ * Parses the alias' own keys (type; for a transform also predicate and
+ * negate) against the table db_alias builds into *b. 0 with *out (destroy it
+ * before db_free(b)), 1 when they are invalid (reported under key; *b freed),
+ * -1 on allocation failure (*b freed).
+ */
+static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, const char *alias,
+                        const char *key, defs_builder_t *b, ks_config_t **out)
+{
+	const ks_cfg_def_t *tables[2] = {NULL, NULL};
+
+	db_alias(b, is_pred, alias, props);
+	tables[0] = b->defs;
+	if (b->oom || !(*out = ks_config_new(tables, props))) {
+		db_free(b);
+		return -1;
+	}
+	if (ks_config_error_count(*out)) {
+		if (!r->validating)
+			report(r, key, "%s", ks_config_errors_text(*out));
+		ks_config_destroy(*out);
+		db_free(b);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The walk. chain may be NULL (validation only). Returns 0, or -1 on
  * allocation failure; problems go to r (r->count).
@@ -447,36 +488,16 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		const ks_pred_class_t *pc;
 		defs_builder_t b = {0};
 		ks_config_t *cfgp, *cfg;
-		const ks_cfg_def_t *tables[2];
-		int dup = 0;
+		int crc;
 
-		for (size_t j = 0; j < i; j++)
-			dup |= !strcmp(preds[j], alias);
-		if (!*alias || dup) {
-			report(r, "predicates", "%s",
-			       !*alias ? "Empty alias provided." : "Duplicate alias provided.");
+		if (!alias_usable(r, "predicates", preds, i))
 			continue;
-		}
 		snprintf(key, sizeof(key), "predicates.%s.type", alias);
 		pc = pred_find(ks_props_get(props, key));
-		db_alias(&b, 1, alias, props);
-		if (b.oom) {
-			db_free(&b);
+		if ((crc = alias_common(r, props, 1, alias, key, &b, &cfgp)) < 0)
 			goto out;
-		}
-		tables[0] = b.defs;
-		tables[1] = NULL;
-		if (!(cfgp = ks_config_new(tables, props))) {
-			db_free(&b);
-			goto out;
-		}
-		if (ks_config_error_count(cfgp)) {
-			if (!r->validating)
-				report(r, key, "%s", ks_config_errors_text(cfgp));
-			ks_config_destroy(cfgp);
-			db_free(&b);
+		if (crc)
 			continue;
-		}
 		ks_config_destroy(cfgp);
 		db_free(&b);
 		if (!(cfg = alias_config(props, "predicates", alias, pc->defs)))
@@ -516,40 +537,20 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		const ks_tf_class_t *tc;
 		defs_builder_t b = {0};
 		ks_config_t *cfgp, *cfg;
-		const ks_cfg_def_t *tables[2];
 		const char *palias;
-		int dup = 0, negate, has_pred;
+		int crc, negate, has_pred;
 		ks_pred_t *pred = NULL;
 
-		for (size_t j = 0; j < i; j++)
-			dup |= !strcmp(tfs[j], alias);
-		if (!*alias || dup) {
-			report(r, "transforms", "%s",
-			       !*alias ? "Empty alias provided." : "Duplicate alias provided.");
+		if (!alias_usable(r, "transforms", tfs, i))
 			continue;
-		}
 		snprintf(key, sizeof(key), "transforms.%s.type", alias);
 		snprintf(pkey, sizeof(pkey), "transforms.%s.predicate", alias);
 		snprintf(nkey, sizeof(nkey), "transforms.%s.negate", alias);
 		tc = tf_find(ks_props_get(props, key));
-		db_alias(&b, 0, alias, props);
-		if (b.oom) {
-			db_free(&b);
+		if ((crc = alias_common(r, props, 0, alias, key, &b, &cfgp)) < 0)
 			goto out;
-		}
-		tables[0] = b.defs;
-		tables[1] = NULL;
-		if (!(cfgp = ks_config_new(tables, props))) {
-			db_free(&b);
-			goto out;
-		}
-		if (ks_config_error_count(cfgp)) {
-			if (!r->validating)
-				report(r, key, "%s", ks_config_errors_text(cfgp));
-			ks_config_destroy(cfgp);
-			db_free(&b);
+		if (crc)
 			continue;
-		}
 		palias = ks_config_string(cfgp, pkey);
 		negate = ks_config_bool(cfgp, nkey);
 		has_pred = palias && *palias;
