@@ -171,3 +171,25 @@ void ks_log(ks_log_level_t lvl, const char *ctx, const char *fmt, ...)
 		/* nowhere left to report it */
 	}
 }
+
+void ks_log_escape(const void *data, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = data;
+	size_t o = 0, i = 0;
+
+	if (!data) {
+		snprintf(out, outlen, "null");
+		return;
+	}
+	for (; i < len && o + 8 < outlen; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\')
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", p[i]);
+		else
+			out[o++] = (char)p[i];
+	}
+	if (i < len && o + 4 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}

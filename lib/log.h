@@ -7,6 +7,8 @@
 #ifndef KS_LOG_H
 #define KS_LOG_H
 
+#include <stddef.h>
+
 #include "ks.h"
 
 typedef enum ks_log_level {
@@ -31,6 +33,10 @@ ks_log_level_t ks_log_get_level(const char *logger);
 /* Calls cb for the root ("root") and each logger with an explicit level. */
 void ks_log_foreach(void (*cb)(const char *logger, ks_log_level_t lvl, void *opaque), void *opaque);
 
+/* Bytes from outside (a request line, a record's key or value) made safe
+ * for one log line: control bytes, non-ASCII and '\\' as \\xNN, cut with
+ * "..." to fit out (outlen > 8). data NULL gives "null". */
+void ks_log_escape(const void *data, size_t len, char *out, size_t outlen);
 int ks_log_enabled(ks_log_level_t lvl, const char *ctx);
 void ks_log(ks_log_level_t lvl, const char *ctx, const char *fmt, ...) KS_PRINTF(3, 4);
 

@@ -935,22 +935,6 @@ static int content_type_ok(const char *ct)
 	       !strncasecmp(ct, "*/*", 3);
 }
 
-/* s for a log line: control and non-ASCII bytes as \xNN, at most ~300
- * bytes (a request line must not forge log lines). */
-static void log_safe(const char *s, char *out, size_t len)
-{
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < len; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
-		else
-			out[o++] = (char)*p;
-	}
-	if (s[0] && o + 8 >= len && o + 4 < len)
-		memcpy(out + o, "...", 3), o += 3;
-	out[o] = '\0';
-}
-
 /* Splits path into percent-decoded segments (path is modified). 0 ok, else
  * the error status set in rs. */
 static int split_path(char *path, char **seg, int *n, resp_t *rs)
@@ -1021,7 +1005,9 @@ void ks_rest_handle(ks_rest_t *r, const ks_rest_req_t *in, ks_rest_resp_t *out)
 done:
 	if (!rs.status)
 		set_error(&rs, 500, "internal error");
-	log_safe(in->uri ? in->uri : "", logbuf, sizeof(logbuf));
+	/* a request line must not forge log lines */
+	ks_log_escape(in->uri ? in->uri : "", in->uri ? strlen(in->uri) : 0, logbuf,
+	              sizeof(logbuf));
 	KS_INFO(LOGCTX, "%s %s -> %d", method_bit(method) ? method : "(other)", logbuf, rs.status);
 	out->status = rs.status;
 	out->location = rs.location;

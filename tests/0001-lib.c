@@ -76,6 +76,19 @@ KS_TEST(log_levels_per_logger)
 	KS_CHECK(!ks_log_enabled(KS_LOG_ERROR, "quiet"), "OFF silences errors");
 }
 
+KS_TEST(log_escape)
+{
+	char big[64], out[16];
+	ks_log_escape("ab\ncd\\", 6, big, sizeof(big));
+	KS_CHECK_STR(big, "ab\\x0acd\\x5c");
+	ks_log_escape(NULL, 0, out, sizeof(out));
+	KS_CHECK_STR(out, "null");
+	ks_log_escape("0123456789abcdefghij", 20, out, sizeof(out));
+	KS_CHECK_STR(out, "01234567...");
+	ks_log_escape("\xff", 1, out, sizeof(out));
+	KS_CHECK_STR(out, "\\xff");
+}
+
 KS_TEST(error_names)
 {
 	KS_CHECK_STR(ks_err_name(KS_ERR_RETRIABLE), "RETRIABLE");

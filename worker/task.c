@@ -391,25 +391,6 @@ static int retry_wait(ks_task_t *t, retry_t *r, const char *what, const char *er
 	return atomic_load(&t->stop) || t->failed ? -1 : 0;
 }
 
-/* Copies at most max bytes of data as printable text (for errors.log.include.messages). */
-static void printable(char *out, size_t outlen, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t o = 0;
-
-	if (!data) {
-		snprintf(out, outlen, "null");
-		return;
-	}
-	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
-			out[o++] = (char)p[i];
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", p[i]);
-	}
-	out[o] = '\0';
-}
-
 /*
  * A record failed at stage with errors.tolerance=all: log it as configured
  * and queue it for the dead letter queue. Never silent: without a DLQ and
@@ -424,8 +405,8 @@ static int report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
 	if (t->log_errors) {
 		char k[256] = "", v[256] = "";
 		if (t->log_messages) {
-			printable(k, sizeof(k), r->raw_key, r->raw_key_len);
-			printable(v, sizeof(v), r->raw_value, r->raw_value_len);
+			ks_log_escape(r->raw_key, r->raw_key_len, k, sizeof(k));
+			ks_log_escape(r->raw_value, r->raw_value_len, v, sizeof(v));
 		}
 		KS_ERROR(t->ctx,
 		         "Error encountered in task %s-%d. Executing stage '%s' with class '%s', "
