@@ -86,6 +86,7 @@ build-fuzz/fuzz-%: tests/fuzz/%.c build-fuzz/libksink.a
 		-o $@ $^ $(LDLIBS)
 
 test: deps
+	scripts/kafka-fetch.sh >/dev/null
 	$(MAKE) all
 	$(MAKE) asan
 	-$(MAKE) fuzz

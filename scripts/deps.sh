@@ -20,6 +20,12 @@ if [ "${KSINK_DEPS_BROWSER:-0}" = 1 ]; then
 	command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 fi
 
+# the real Apache Kafka broker of the tests (scripts/kafka-fetch.sh): a JDK
+# >= 17 and Maven, unless a suitable java/mvn is on the PATH already
+jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+[ "${jv:-0}" -ge 17 ] || PKGS+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || PKGS+=(maven)
+
 missing=()
 for p in "${PKGS[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

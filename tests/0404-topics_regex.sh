@@ -2,10 +2,11 @@
 # 0404-topics_regex.sh — a topics.regex connector picks up a topic created
 # after it started (the mock auto-creates it on first produce), and topics
 # that do not match stay unread. /topics lists what was actually consumed.
+# kafka-tiers: mock real (tests/run.sh: also run against the real broker)
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
 w_init 0404
-w_mock
+w_kafka
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish
 

@@ -7,6 +7,7 @@
 # second connector is killed with kill -9 while records stream in; after the
 # restart every record is in its table exactly once (offsets live in the
 # database, written in the same transaction as the rows).
+# kafka-tiers: mock real (tests/run.sh: also run against the real broker)
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
 w_init 0410

@@ -9,6 +9,7 @@
 #   2. tasks.max changes 1 -> 3 -> 2 mid-stream (tasks stopped and started,
 #      partitions moved between them).
 # Every record lands exactly once.
+# kafka-tiers: mock real (tests/run.sh: also run against the real broker)
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
 source "$(dirname "$0")/lib/faults.sh"
@@ -19,7 +20,7 @@ N1=30000 N=60000
 T=t0524_rb_$$
 KCAT=""
 trap '[ -n "$KCAT" ] && kill "$KCAT" 2>/dev/null; w_cleanup' EXIT
-w_mock "$T:4"
+w_kafka "$T:4"
 f_init
 psql_q "DROP TABLE IF EXISTS \"$T\"" >/dev/null
 start_ok "worker starts" "$W/w.properties" || finish

@@ -8,13 +8,14 @@
 # original bytes and Connect's __connect.errors.* headers, and the counts add
 # up. With errors.tolerance=none the task goes FAILED naming the record and
 # the offsets stay at the last committed batch.
+# kafka-tiers: mock real (tests/run.sh: also run against the real broker)
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
 w_init 0550
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 T=t0550_$$
 TN=t0550n_$$
-w_mock poison:1 pdlq:1 pnone:1
+w_kafka poison:1 pdlq:1 pnone:1
 w_props "$W/w.properties" \
 	"value.converter=io.confluent.connect.avro.AvroConverter" \
 	"value.converter.schema.registry.url=$KSINK_REGISTRY_URL"

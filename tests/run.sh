@@ -10,6 +10,15 @@
 # with the figures it checked, shown too); a test that
 # exits non-zero without a "not ok" line counts as one failure. The stack
 # (tests/stack.sh) is started once and stopped on exit, whatever happens.
+#
+# Two Kafka tiers. Every test runs in the mock tier (librdkafka's mock
+# cluster). The tests whose meaning depends on the broker carry a line
+# "kafka-tiers: mock real" and run a second time, as "[real] NAME", against a
+# second stack with a real Apache Kafka broker (tests/stack.sh --kafka real:
+# its own Postgres, registry and broker, so tables and topics start empty).
+# KSINK_KAFKA_TIERS=mock (or real) runs one tier only; a skipped tier is said
+# in the line before the totals. Under CI=true both tiers always run: a real
+# broker that cannot be fetched or started is a failure, never a skip.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,55 +30,95 @@ CBUILD=$KSINK_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+TIERS=${KSINK_KAFKA_TIERS:-mock,real}
+if [ "${CI:-}" = true ] && [ "$TIERS" != mock,real ]; then
+	echo "# CI=true: KSINK_KAFKA_TIERS=$TIERS ignored, both tiers run"
+	TIERS=mock,real
+fi
 OUT=$(mktemp -d /tmp/ksink-tests.XXXXXX)
 chmod 755 "$OUT"
 export KSINK_TEST_OUT=$OUT
 export KSINK_STACK_DIR=$OUT/stack
-cleanup() { "$ROOT/tests/stack.sh" down --dir "$KSINK_STACK_DIR" >/dev/null 2>&1; }
+cleanup() {
+	"$ROOT/tests/stack.sh" down --dir "$OUT/stack" >/dev/null 2>&1
+	"$ROOT/tests/stack.sh" down --dir "$OUT/stack-real" >/dev/null 2>&1
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! "$ROOT/tests/stack.sh" up --dir "$KSINK_STACK_DIR" >"$OUT/stack.env" 2>"$OUT/stack.log"; then
-	cat "$OUT/stack.log"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-# shellcheck disable=SC1091
-. "$OUT/stack.env"
-
 passed=0 failed=0
 failures=()
-# in number order, C and shell tests interleaved
-for t in $(ls tests/[0-9][0-9][0-9][0-9]-*.c tests/[0-9][0-9][0-9][0-9]-*.sh 2>/dev/null | sort); do
-	[ -e "$t" ] || continue
-	name=$(basename "$t")
-	[ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue
-	echo "# $name"
-	log="$OUT/${name%.*}.log"
-	start=$SECONDS
-	case $t in
-	*.c) bin="$CBUILD/tests/${name%.c}"
-	     [ -x "$bin" ] || bin="$KSINK_BUILD/tests/${name%.c}"
-	     timeout -k 10 600 "$bin" >"$log" 2>"$log.err"; rc=$? ;;
-	*.sh) timeout -k 10 900 bash "$t" >"$log" 2>"$log.err"; rc=$? ;;
-	esac
-	p=$(grep -c '^ok ' "$log")
-	f=$(grep -c '^not ok ' "$log")
-	grep -E '^(ok|not ok|#) ' "$log" | sed 's/^/  /'
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		echo "  not ok - $name exited with status $rc"
+
+# run_tier KIND: starts the tier's stack and runs its tests in number order,
+# C and shell tests interleaved
+run_tier() {
+	local kind=$1 sdir=$OUT/stack tag="" t name log start rc p f bin
+	[ "$kind" = real ] && sdir=$OUT/stack-real tag="[real] "
+	export KSINK_STACK_DIR=$sdir
+	local tests=()
+	for t in $(ls tests/[0-9][0-9][0-9][0-9]-*.c tests/[0-9][0-9][0-9][0-9]-*.sh 2>/dev/null | sort); do
+		[ -e "$t" ] || continue
+		name=$(basename "$t")
+		[ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue
+		[ "$kind" = real ] && ! grep -q 'kafka-tiers:.*real' "$t" && continue
+		tests+=("$t")
+	done
+	[ ${#tests[@]} -eq 0 ] && return 0
+	echo "# --- ${kind} Kafka tier: ${#tests[@]} test files ---"
+	if ! "$ROOT/tests/stack.sh" up --dir "$sdir" --kafka "$kind" >"$OUT/stack-$kind.env" 2>"$OUT/stack-$kind.log"; then
+		cat "$OUT/stack-$kind.log"
+		[ -f "$sdir/kafka.log" ] && cp "$sdir/kafka.log" "$OUT/kafka-$kind.log"
+		echo "not ok - the $kind Kafka tier's stack did not start (log above)"
+		failed=$((failed + 1))
+		failures+=("${tag}stack")
+		return 1
 	fi
-	if [ "$f" -gt 0 ]; then
-		echo "  --- stderr of $name (last 30 lines) ---"
-		tail -30 "$log.err" | sed 's/^/  | /'
-		failures+=("$name")
+	cat "$OUT/stack-$kind.log" | sed 's/^/# /'
+	# shellcheck disable=SC1090
+	. "$OUT/stack-$kind.env"
+	for t in "${tests[@]}"; do
+		name=$(basename "$t")
+		echo "# $tag$name"
+		log="$OUT/${name%.*}${tag:+.real}.log"
+		start=$SECONDS
+		case $t in
+		*.c) bin="$CBUILD/tests/${name%.c}"
+		     [ -x "$bin" ] || bin="$KSINK_BUILD/tests/${name%.c}"
+		     timeout -k 10 600 "$bin" >"$log" 2>"$log.err"; rc=$? ;;
+		*.sh) timeout -k 10 900 bash "$t" >"$log" 2>"$log.err"; rc=$? ;;
+		esac
+		p=$(grep -c '^ok ' "$log")
+		f=$(grep -c '^not ok ' "$log")
+		grep -E '^(ok|not ok|#) ' "$log" | sed 's/^/  /'
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			echo "  not ok - $name exited with status $rc"
+		fi
+		if [ "$f" -gt 0 ]; then
+			echo "  --- stderr of $name (last 30 lines) ---"
+			tail -30 "$log.err" | sed 's/^/  | /'
+			if [ "$kind" = real ] && [ -f "$sdir/kafka.log" ]; then
+				echo "  --- the real broker's log ($sdir/kafka.log, last 30 lines) ---"
+				tail -30 "$sdir/kafka.log" | sed 's/^/  | /'
+			fi
+			failures+=("$tag$name")
+		fi
+		echo "  ($((SECONDS - start)) s)"
+		passed=$((passed + p))
+		failed=$((failed + f))
+	done
+}
+
+skipped=""
+for kind in mock real; do
+	if [[ ",$TIERS," == *",$kind,"* ]]; then
+		run_tier "$kind"
+	else
+		skipped="$skipped $kind"
 	fi
-	echo "  ($((SECONDS - start)) s)"
-	passed=$((passed + p))
-	failed=$((failed + f))
 done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed tests: ${failures[*]} (logs in $OUT)"
+[ -n "$skipped" ] && echo "# Kafka tier(s) skipped:$skipped (KSINK_KAFKA_TIERS=$TIERS)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -4,11 +4,17 @@
 # and the schema-registry stand-in (build/ksink-registry), each on a free
 # loopback port, all state in one run directory.
 #
-#   tests/stack.sh up    [--dir DIR] [--only pg,kafka,registry]   start, print env
+#   tests/stack.sh up    [--dir DIR] [--only pg,kafka,registry] [--kafka mock|real]
+#                                                                  start, print env
 #   tests/stack.sh env   [--dir DIR]                               print env (sh syntax)
 #   tests/stack.sh down  [--dir DIR] [--keep]                      stop all, remove DIR
 #   tests/stack.sh start|stop|restart COMPONENT [--dir DIR]        one component
 #
+# --kafka real runs a real Apache Kafka broker (KRaft, broker+controller in one
+# JVM, jars from Maven Central via scripts/kafka-fetch.sh) instead of the mock;
+# its data stays in DIR/kafka-real, so `restart kafka` keeps topics and
+# committed offsets, and its log is DIR/kafka.log. The kind chosen at `up` is
+# remembered for start/stop/restart. Default: $KSINK_KAFKA or mock.
 # DIR defaults to $KSINK_STACK_DIR or /tmp/ksink-stack. Environment read:
 #   KSINK_BUILD        build dir with the tools (default ./build)
 #   KSINK_PG_PASSWORD  if set, TCP logins need this password (scram); else trust
@@ -16,7 +22,8 @@
 #   KSINK_STACK_PG_PORT, KSINK_STACK_REGISTRY_PORT  fixed ports instead of free ones
 #   KSINK_KAFKA_BROKERS (default 1), KSINK_KAFKA_TOPICS "t1:3 t2:1" to pre-create
 #   KSINK_PG_DURABLE=1 keeps fsync on (tests turn it off for speed)
-# The env printed: KSINK_STACK_DIR KSINK_PG_HOST KSINK_PG_PORT KSINK_PG_CONNINFO
+#   KSINK_KAFKA_HEAP (real broker's -Xmx, default 512m)
+# The env printed: KSINK_KAFKA_KIND (mock|real) KSINK_STACK_DIR KSINK_PG_HOST KSINK_PG_PORT KSINK_PG_CONNINFO
 #   KSINK_PG_JDBC_URL PGHOST PGPORT PGUSER PGDATABASE KSINK_BOOTSTRAP
 #   KSINK_KAFKA_CONTROL (the mock's fault-injection socket, see tools/README.md)
 #   KSINK_REGISTRY_URL (when the registry runs).
@@ -34,16 +41,23 @@ case $cmd in start|stop|restart) comp=${1:?component}; shift ;; esac
 DIR=${KSINK_STACK_DIR:-/tmp/ksink-stack}
 ONLY="pg,kafka,registry"
 KEEP=0
+KIND=${KSINK_KAFKA:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) DIR=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--kafka) KIND=$2; shift 2 ;;
 	*) echo "stack.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 
 log() { echo "stack: $*" >&2; }
+# the Kafka kind: --kafka, else what `up` chose for this DIR, else mock
+if [ -z "$KIND" ]; then
+	KIND=$(cat "$DIR/kafka.kind" 2>/dev/null || echo mock)
+fi
+case $KIND in mock | real) ;; *) echo "stack.sh: --kafka must be mock or real, not $KIND" >&2; exit 2 ;; esac
 die() { echo "stack: error: $*" >&2; exit 1; }
 
 free_port() {
@@ -138,12 +152,83 @@ stop_bg() {
 	pid=$(cat "$DIR/$name.pid")
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
-		wait_until 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+		wait_until "${KSINK_STOP_GRACE:-10}" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -f "$DIR/$name.pid"
 }
 
 start_kafka() {
+	echo "$KIND" >"$DIR/kafka.kind"
+	if [ "$KIND" = real ]; then start_kafka_real; else start_kafka_mock; fi
+}
+
+stop_kafka() {
+	# a real broker shuts down in a few seconds (controlled shutdown); the
+	# stop_bg grace of 10 s would kill -9 it under load and cost a log recovery
+	if [ "$KIND" = real ]; then KSINK_STOP_GRACE=60 stop_bg kafka; else stop_bg kafka; fi
+}
+
+# The real broker: one JVM, broker and controller (KRaft), ports chosen once
+# per DIR and kept across restarts (clients keep their bootstrap list).
+start_kafka_real() {
+	local kh kd=$DIR/kafka-real port cport
+	[ -x "$BUILD/ksink-kafka-admin" ] || die "$BUILD/ksink-kafka-admin not built (run make)"
+	kh=$("$ROOT/scripts/kafka-fetch.sh") || die "the real Kafka broker is not available (see above; run scripts/deps.sh, then scripts/kafka-fetch.sh)"
+	mkdir -p "$kd"
+	rm -f "$DIR/kafka.bootstrap"
+	if [ -f "$kd/ports" ]; then
+		read -r port cport <"$kd/ports"
+	else
+		port=$(free_port)
+		cport=$(free_port)
+		while [ "$cport" = "$port" ]; do cport=$(free_port); done
+		echo "$port $cport" >"$kd/ports"
+	fi
+	cat >"$kd/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$kd/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# the tests evict killed workers sooner than the 6 s minimum a broker allows by default
+group.min.session.timeout.ms=1000
+PROPS
+	local java=(java "-Xms128m" "-Xmx${KSINK_KAFKA_HEAP:-512m}" -XX:+UseSerialGC
+		-XX:TieredStopAtLevel=1 -Djava.awt.headless=true -cp "$kh/lib/*")
+	if [ ! -f "$kd/data/meta.properties" ]; then
+		"${java[@]}" kafka.tools.StorageTool format -t "$("${java[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null)" 			-c "$kd/server.properties" >"$kd/format.log" 2>&1 ||
+			{ cat "$kd/format.log" >&2; die "formatting the KRaft storage failed"; }
+	fi
+	start_bg kafka "${java[@]}" kafka.Kafka "$kd/server.properties"
+	if ! "$BUILD/ksink-kafka-admin" -b "127.0.0.1:$port" wait 90 2>/dev/null; then
+		grep -m 10 -E 'ERROR|FATAL|Exception' "$DIR/kafka.log" >&2
+		tail -15 "$DIR/kafka.log" >&2
+		die "the real Kafka broker did not answer within 90 s (log: $DIR/kafka.log)"
+	fi
+	local t
+	for t in ${KSINK_KAFKA_TOPICS:-}; do
+		"$BUILD/ksink-kafka-admin" -b "127.0.0.1:$port" create "${t%%:*}" "${t##*:}" ||
+			die "creating topic $t failed"
+	done
+	echo "127.0.0.1:$port" >"$DIR/kafka.bootstrap"
+	log "real kafka $(basename "$kh") on 127.0.0.1:$port (data $kd/data, log $DIR/kafka.log)"
+}
+
+start_kafka_mock() {
 	[ -x "$BUILD/ksink-mock-kafka" ] || die "$BUILD/ksink-mock-kafka not built (run make)"
 	rm -f "$DIR/kafka.bootstrap"
 	local topics=() t
@@ -182,6 +267,7 @@ print_env() {
 	[ -d "$DIR" ] || die "no stack in $DIR"
 	echo "export KSINK_STACK_DIR='$DIR'"
 	echo "export KSINK_BUILD='$BUILD'"
+	[ -f "$DIR/kafka.kind" ] && echo "export KSINK_KAFKA_KIND='$(cat "$DIR/kafka.kind")'"
 	if [ -f "$DIR/pg.port" ]; then
 		local port db=${KSINK_PG_DB:-postgres}
 		port=$(pg_port)
@@ -212,14 +298,14 @@ env) print_env ;;
 down)
 	[ -d "$DIR" ] || exit 0
 	stop_bg registry
-	stop_bg kafka
+	stop_kafka
 	stop_pg
 	[ "$KEEP" = 1 ] || rm -rf "$DIR"
 	;;
 start | stop | restart)
 	case $comp in pg | kafka | registry) ;; *) die "unknown component $comp" ;; esac
 	if [ "$cmd" != start ]; then
-		if [ "$comp" = pg ]; then stop_pg; else stop_bg "$comp"; fi
+		case $comp in pg) stop_pg ;; kafka) stop_kafka ;; *) stop_bg "$comp" ;; esac
 	fi
 	if [ "$cmd" != stop ]; then
 		if [ "$comp" = pg ]; then KSINK_STACK_PG_PORT=$(pg_port) start_pg; else "start_$comp"; fi
@@ -227,7 +313,7 @@ start | stop | restart)
 	fi
 	;;
 *)
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac

@@ -5,6 +5,15 @@
 #
 #   w_init NAME                 temp dir $W, EXIT trap
 #   w_mock [--brokers N] [TOPIC:N ...]  own mock cluster, sets $BS and $MOCKCTL
+#   w_kafka [--brokers N] [TOPIC:N ...] the Kafka of this test's tier: its own
+#                               mock (as w_mock) in the mock tier; in the real
+#                               tier (KSINK_KAFKA_KIND=real) the stack's real
+#                               broker, with the topics created through the
+#                               admin API ($BS, no $MOCKCTL)
+#   w_kafka_restart SECS        the broker down for SECS seconds, then back:
+#                               the real one stopped and started on its data
+#                               dir; the mock's brokers down and up
+#   is_real                     true in the real-broker tier
 #   mock_ctl COMMAND [ARG ...]  fault injection on $MOCKCTL (or the stack's
 #                               $KSINK_KAFKA_CONTROL); prints the answer, 0 on "ok"
 #   w_props FILE [k=v ...]      worker.properties for $BS on a free port ($PORT)
@@ -64,6 +73,37 @@ w_mock() {
 	MOCKPID=$!
 	wait_for 10 test -s "$W/mock.bs" || { echo "mock kafka did not start" >&2; return 1; }
 	BS=$(cat "$W/mock.bs")
+}
+
+is_real() { [ "${KSINK_KAFKA_KIND:-mock}" = real ]; }
+
+w_kafka() {
+	if ! is_real; then
+		w_mock "$@"
+		return
+	fi
+	[ "${1:-}" = --brokers ] && shift 2 # one real broker serves every partition
+	BS=${KSINK_BOOTSTRAP:?the real-broker tier needs KSINK_BOOTSTRAP}
+	local t
+	for t in "$@"; do
+		"$BUILD/ksink-kafka-admin" -b "$BS" create "${t%%:*}" "${t##*:}" ||
+			{ echo "creating topic $t on the real broker failed" >&2; return 1; }
+	done
+}
+
+w_kafka_restart() {
+	local secs=$1
+	if is_real; then
+		"$ROOT/tests/stack.sh" stop kafka --dir "$KSINK_STACK_DIR" || return 1
+		sleep "$secs"
+		"$ROOT/tests/stack.sh" start kafka --dir "$KSINK_STACK_DIR" >/dev/null || return 1
+	else
+		# the mock keeps its log in memory: its brokers go down (connections
+		# closed, new ones refused) and come back, the nearest it has to a restart
+		mock_ctl broker-down -1 >/dev/null || return 1
+		sleep "$secs"
+		mock_ctl broker-up -1 >/dev/null || return 1
+	fi
 }
 
 mock_ctl() {
