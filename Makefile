@@ -5,6 +5,7 @@
 #   make asan         the ASan+UBSan build in build-asan/
 #   make fuzz         libFuzzer targets in build-fuzz/ (needs clang)
 #   make demo | down  the tote-pool demo on the embedded local stack
+#                     (KAFKA=real: on a real Apache Kafka broker instead of the mock)
 #   make bench        benchmarks (not part of make test)
 #   make format | format-check
 
@@ -106,11 +107,13 @@ format-check:
 	echo "format-check: clean"
 
 # --- the tote-pool demo (demo/README in README.md) ---
+KAFKA ?= mock
+
 demo: deps all
-	demo/demo.sh up
+	KAFKA=$(KAFKA) demo/demo.sh up
 
 start: deps all
-	demo/demo.sh start
+	KAFKA=$(KAFKA) demo/demo.sh start
 
 play:
 	demo/demo.sh play

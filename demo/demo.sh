@@ -11,6 +11,10 @@
 #   down    (make down)  stop every process of the demo
 #   prune   (make prune) down, then delete the demo's state
 #
+# Kafka: KAFKA=mock (default: librdkafka's mock cluster, no JVM) or KAFKA=real
+# (make demo KAFKA=real: a real Apache Kafka broker, KRaft, from Maven Central;
+# its data stays in the demo's folder across down/up, as Postgres' does).
+#
 # Ports: ksink REST 8083, adminer 8080, registry 8081, Postgres 5432 — each
 # taken only when free, else a free port is used and printed.
 set -euo pipefail
@@ -20,6 +24,8 @@ BUILD=${KSINK_BUILD:-$ROOT/build}
 DATA=$ROOT/demo/data
 BETS_TOPIC=tote_win_bets
 ODDS_TOPIC=tote_win_bet_race_runners_odds
+KAFKA=${KAFKA:-${KSINK_KAFKA:-mock}}
+case $KAFKA in mock | real) ;; *) echo "demo: KAFKA must be mock or real, not $KAFKA" >&2; exit 2 ;; esac
 export KSINK_BUILD=$BUILD KSINK_PG_DB=totebets KSINK_PG_PASSWORD=example KSINK_PG_DURABLE=1
 
 say() { echo "demo: $*" >&2; }
@@ -56,15 +62,27 @@ start_stack() {
 		say "stack already running ($RUN)"
 	else
 		"$ROOT/tests/stack.sh" down --dir "$RUN" --keep >/dev/null 2>&1 || true
+		# a real broker's log survives down/up (same data dir): its topics and
+		# offsets are still valid; the mock's, or a new broker's, start empty
+		local fresh=1
+		if [ "$KAFKA" = real ] && [ "$(cat "$RUN/kafka.kind" 2>/dev/null)" = real ] &&
+			[ -f "$RUN/kafka-real/data/meta.properties" ]; then
+			fresh=0
+		fi
+		[ "$fresh" = 1 ] && rm -rf "$RUN/kafka-real"
 		rm -f "$RUN/env" "$RUN/kafka.bootstrap"
+		[ "$KAFKA" = real ] && say "starting a real Apache Kafka broker (first run fetches its jars from Maven Central)"
 		KSINK_STACK_PG_PORT=$(pick_port 5432) KSINK_STACK_REGISTRY_PORT=$(pick_port 8081) \
 		KSINK_KAFKA_TOPICS="$BETS_TOPIC:1 $ODDS_TOPIC:1" \
-			"$ROOT/tests/stack.sh" up --dir "$RUN" >/dev/null
-		rm -f "$RUN/pools" # a new Kafka cluster starts with empty pools
-		# the sink keeps its offsets in Postgres; a new (in-memory) Kafka
-		# cluster starts at offset 0 again, so forget the old cluster's offsets
+			"$ROOT/tests/stack.sh" up --dir "$RUN" --kafka "$KAFKA" >/dev/null
 		load_env_stack
-		psql_demo -qtAc 'DO $$ BEGIN IF to_regclass($q$"__ksink_offsets"$q$) IS NOT NULL THEN DELETE FROM "__ksink_offsets"; END IF; END $$' >/dev/null
+		if [ "$fresh" = 1 ]; then
+			rm -f "$RUN/pools" # a new Kafka cluster starts with empty pools
+			# the sink keeps its offsets in Postgres; a new Kafka cluster
+			# starts at offset 0 again, so forget the old cluster's offsets
+			psql_demo -qtAc 'DO $$ BEGIN IF to_regclass($q$"__ksink_offsets"$q$) IS NOT NULL THEN DELETE FROM "__ksink_offsets"; END IF; END $$' >/dev/null
+		fi
+		say "Kafka ($KAFKA) on $KSINK_BOOTSTRAP"
 	fi
 	load_env_stack
 }

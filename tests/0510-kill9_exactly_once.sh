@@ -49,9 +49,15 @@ for round in $(seq 1 $ROUNDS); do
 		target=$((before + 1 + RANDOM % (p - before - 1000)))
 		wait_for 60 f_has_rows "$T" "$target" && progressed=$((progressed + 1))
 	else
-		# caught up: die at a random moment after the next write
+		# caught up: after the next write, die as soon as a new slice of
+		# records is in Kafka and not yet in the table (the sink is reading,
+		# converting or writing it), a random few ms later. (A random sleep
+		# instead mostly kills an idle sink on the real broker, which
+		# rejoins the group without the mock's 3 s wait and so keeps up.)
 		wait_for 60 f_has_rows "$T" $((before + 1)) && progressed=$((progressed + 1))
-		sleep "0.$((RANDOM % 10))"
+		inflight() { [ "$(sent)" -gt "$(f_rows "$T")" ]; }
+		wait_for 10 inflight
+		sleep "0.0$((RANDOM % 10))"
 	fi
 	kill -9 "$KPID"
 	wait "$KPID" 2>/dev/null

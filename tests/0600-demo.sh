@@ -3,7 +3,10 @@
 # and the odds stream land in two auto-created tables, the final odds
 # 1.867 / 2.154 are printed; demo works twice in a row, `play` appends (insert
 # mode), `down` leaves no process behind, and `up` works again after `down`.
+# kafka-tiers: mock real (the real tier runs make demo KAFKA=real: the broker's
+# log survives down/up there, so the offsets in Postgres stay valid)
 source "$(dirname "$0")/lib/lib.sh"
+export KAFKA=${KSINK_KAFKA_KIND:-mock}
 export KSINK_DEMO_DIR=$KSINK_TEST_OUT/demo
 DEMO=$ROOT/demo/demo.sh
 trap '"$DEMO" down >/dev/null 2>&1' EXIT
