@@ -14,11 +14,14 @@
 static const char *const tolerance_values[] = {"none", "all", NULL};
 static const char *const reload_values[] = {"restart", "none", NULL};
 
+/* Connect refuses names with an ISO control character (Java's
+ * Character.isISOControl): C0 U+0000-U+001F, DEL and C1 U+007F-U+009F; the
+ * C1 ones are C2 80..C2 9F in UTF-8. */
 static int valid_name(const ks_cfg_def_t *def, const char *v, char *errstr, size_t errlen)
 {
 	(void)def;
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
 			return ks_seterr(errstr, errlen, -1,
 			                 "Connector name must not contain control characters");
 	return 0;

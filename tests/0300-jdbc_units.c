@@ -289,7 +289,8 @@ KS_TEST(type_mapping)
 static void dec(const unsigned char *p, size_t n, int scale, const char *want)
 {
 	ks_buf_t b = KS_BUF_INIT;
-	ks_jdbc_decimal_text(&b, p, n, scale);
+	char err[256];
+	KS_CHECK(!ks_jdbc_decimal_text(&b, p, n, scale, -1, err, sizeof(err)), "%s", err);
 	KS_CHECK_STR(b.data, want);
 	ks_buf_free(&b);
 }

@@ -15,6 +15,18 @@
 #define PG_EPOCH_DAYS 10957             /* 1970-01-01 -> 2000-01-01 */
 #define PG_EPOCH_US   946684800000000LL /* same, in microseconds */
 
+/* The ranges date_recv and timestamp(tz)_recv accept, relative to
+ * 2000-01-01 (datatype/timestamp.h): 4714-11-24 BC up to, not including,
+ * 5874898-01-01 for dates and 294277-01-01 for timestamps. The values just
+ * outside (INT32_MIN/MAX, INT64_MIN/MAX) are -infinity/infinity there, so
+ * they are checked here rather than left to the server. */
+#define PG_DATE_MIN    (-2451545LL)
+#define PG_DATE_END    2145031949LL
+#define PG_TS_MIN      (-211813488000000000LL)
+#define PG_TS_END      9223371331200000000LL
+#define PG_FIELD_MAX   0x3FFFFFFBu /* MaxAllocSize - VARHDRSZ: one field */
+#define PG_ARRAY_ITEMS 134217727u  /* MaxArraySize (MaxAllocSize / Datum) */
+
 unsigned ks_jdbc_pgk_oid(ks_pgk_t k, int array);
 
 /* Appends n (small) bytes: the common case, room in the buffer, inline
@@ -86,80 +98,158 @@ static void patch_len(ks_buf_t *b, size_t off)
 	b->data[off + 3] = (char)n;
 }
 
-void ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale)
-{
-	unsigned char *mag = len ? malloc(len) : NULL;
-	char *digits;
-	size_t nd = 0;
-	int neg = len && (p[0] & 0x80);
+/* Postgres' numeric limits (numeric.c): a weight of at most 32767 base-10000
+ * groups, so 131072 digits before the point, and a display scale of at most
+ * 16383 digits after it. Past them numeric_recv would store a different
+ * number (the int16 weight wraps), so such a value is a record error here. */
+#define PG_NUMERIC_INT_DIGITS 131072
+#define PG_NUMERIC_DSCALE_MAX 16383
 
-	if (len && !mag) {
-		b->failed = 1;
-		return;
+/* Decimal digits of the magnitude of an unscaled big-endian two's-complement
+ * integer, most significant first, without leading zeros ("0" for zero): a
+ * malloc'ed string in *out (caller frees), *nd digits, *neg its sign. Values
+ * that cannot be a Postgres numeric (see above) or that have more digits than
+ * precision (when > 0) are refused from their length, before any arithmetic;
+ * the conversion itself runs on 32-bit words into base-1e9 limbs. */
+static int dec_digits(const unsigned char *p, size_t len, int scale, int precision, char **out,
+                      size_t *nd, int *neg, char *errstr, size_t errlen)
+{
+	unsigned char *mag;
+	uint32_t *lb;
+	size_t nl = 0, cap, n = 0, first;
+	char *dg;
+
+	*out = NULL;
+	*nd = 0;
+	*neg = len && (p[0] & 0x80);
+	if (scale > PG_NUMERIC_DSCALE_MAX)
+		return ks_seterr(errstr, errlen, -1,
+		                 "Decimal scale %d is beyond the %d digits after the point of "
+		                 "Postgres numeric",
+		                 scale, PG_NUMERIC_DSCALE_MAX);
+	/* drop sign-extension bytes: the rest is the minimal encoding */
+	while (len > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80))))
+		p++, len--;
+	if (len > 1) {
+		/* minimal: |value| >= 2^(8 len - 9), so at least this many digits */
+		long long lo = (long long)((8.0 * (double)len - 9.0) * 0.30102999) + 1;
+		if (precision > 0 && lo > precision)
+			return ks_seterr(
+			        errstr, errlen, -1,
+			        "Decimal value of %zu bytes has at least %lld digits, more "
+			        "than its precision %d",
+			        len, lo, precision);
+		if (lo - scale > PG_NUMERIC_INT_DIGITS)
+			return ks_seterr(errstr, errlen, -1,
+			                 "Decimal value of %zu bytes has more than the %d digits "
+			                 "before the point of Postgres numeric",
+			                 len, PG_NUMERIC_INT_DIGITS);
+	}
+	mag = malloc(len ? len : 1);
+	cap = len * 2409 / 9000 + 2; /* 8 log10(2) = 2.4082 digits a byte */
+	lb = malloc(cap * sizeof(*lb));
+	if (!mag || !lb) {
+		free(mag);
+		free(lb);
+		return ks_seterr(errstr, errlen, -1, "out of memory");
 	}
 	if (len)
 		memcpy(mag, p, len);
-	if (neg) { /* two's complement -> magnitude */
+	if (*neg) { /* two's complement -> magnitude */
 		for (size_t i = 0; i < len; i++)
 			mag[i] = (unsigned char)~mag[i];
 		for (size_t i = len; i-- > 0;)
 			if (++mag[i] != 0)
 				break;
 	}
-	/* repeated division by 10 (big-endian base 256) */
-	digits = malloc(len * 3 + 2);
-	if (!digits) {
-		free(mag);
-		b->failed = 1;
-		return;
-	}
-	for (;;) {
-		int nz = 0;
-		unsigned rem = 0;
-		for (size_t i = 0; i < len; i++) {
-			unsigned cur = rem * 256 + mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nz |= mag[i];
+	/* Horner: limbs = limbs * 2^32 + word, most significant word first
+	 * (limb < 1e9 and carry < 2^33 keep each step within 64 bits) */
+	first = len % 4 ? len % 4 : 4;
+	for (size_t i = 0; i < len;) {
+		size_t k = i == 0 ? first : 4;
+		uint64_t carry = 0;
+		for (size_t j = 0; j < k; j++)
+			carry = carry << 8 | mag[i + j];
+		i += k;
+		for (size_t j = 0; j < nl; j++) {
+			uint64_t x = ((uint64_t)lb[j] << 32) + carry;
+			lb[j] = (uint32_t)(x % 1000000000u);
+			carry = x / 1000000000u;
 		}
-		digits[nd++] = (char)('0' + rem);
-		if (!nz)
-			break;
+		while (carry) {
+			lb[nl++] = (uint32_t)(carry % 1000000000u);
+			carry /= 1000000000u;
+		}
 	}
-	/* digits are little-endian; strip high zeros */
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (neg && !(nd == 1 && digits[0] == '0'))
+	free(mag);
+	dg = malloc(nl * 9 + 2);
+	if (!dg) {
+		free(lb);
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	}
+	if (nl == 0) {
+		dg[n++] = '0';
+		*neg = 0;
+	} else {
+		char tmp[10];
+		int m = snprintf(tmp, sizeof(tmp), "%u", (unsigned)lb[nl - 1]);
+		memcpy(dg, tmp, (size_t)m);
+		n = (size_t)m;
+		for (size_t j = nl - 1; j-- > 0;) {
+			uint32_t v = lb[j];
+			for (int d = 8; d >= 0; d--, v /= 10)
+				dg[n + (size_t)d] = (char)('0' + v % 10);
+			n += 9;
+		}
+	}
+	dg[n] = '\0';
+	free(lb);
+	if (nl && (long long)n - scale > PG_NUMERIC_INT_DIGITS) {
+		free(dg);
+		return ks_seterr(errstr, errlen, -1,
+		                 "Decimal value has %lld digits before the point, more than the "
+		                 "%d of Postgres numeric",
+		                 (long long)n - scale, PG_NUMERIC_INT_DIGITS);
+	}
+	*out = dg;
+	*nd = n;
+	return 0;
+}
+
+int ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale, int precision,
+                         char *errstr, size_t errlen)
+{
+	char *dg;
+	size_t nd;
+	int neg;
+
+	if (dec_digits(p, len, scale, precision, &dg, &nd, &neg, errstr, errlen))
+		return -1;
+	if (neg)
 		ks_buf_putc(b, '-');
 	if (scale <= 0) {
-		for (size_t i = nd; i-- > 0;)
-			ks_buf_putc(b, digits[i]);
-		if (!(nd == 1 && digits[0] == '0'))
-			for (int i = 0; i < -scale; i++)
+		ks_buf_append(b, dg, nd);
+		if (!(nd == 1 && dg[0] == '0'))
+			for (long long i = 0; i < -(long long)scale; i++)
 				ks_buf_putc(b, '0');
+	} else if (nd <= (size_t)scale) {
+		ks_buf_puts(b, "0.");
+		for (size_t i = nd; i < (size_t)scale; i++)
+			ks_buf_putc(b, '0');
+		ks_buf_append(b, dg, nd);
 	} else {
-		size_t sc = (size_t)scale;
-		if (nd <= sc) {
-			ks_buf_puts(b, "0.");
-			for (size_t i = nd; i < sc; i++)
-				ks_buf_putc(b, '0');
-			for (size_t i = nd; i-- > 0;)
-				ks_buf_putc(b, digits[i]);
-		} else {
-			for (size_t i = nd; i-- > sc;)
-				ks_buf_putc(b, digits[i]);
-			ks_buf_putc(b, '.');
-			for (size_t i = sc; i-- > 0;)
-				ks_buf_putc(b, digits[i]);
-		}
+		ks_buf_append(b, dg, nd - (size_t)scale);
+		ks_buf_putc(b, '.');
+		ks_buf_append(b, dg + nd - (size_t)scale, (size_t)scale);
 	}
-	free(digits);
-	free(mag);
+	free(dg);
+	return 0;
 }
 
 /* numeric binary: int16 ndigits, int16 weight, uint16 sign, int16 dscale,
  * then base-10000 digits, from the decimal text. */
-static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scale)
+static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scale, int precision,
+                       char *errstr, size_t errlen)
 {
 	ks_buf_t t = KS_BUF_INIT;
 	const char *s, *dot;
@@ -168,9 +258,14 @@ static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scal
 	int16_t *gr;
 	int weight;
 
-	ks_jdbc_decimal_text(&t, p, len, scale);
-	if (ks_buf_failed(&t))
+	if (ks_jdbc_decimal_text(&t, p, len, scale, precision, errstr, errlen)) {
+		ks_buf_free(&t);
 		return -1;
+	}
+	if (ks_buf_failed(&t)) {
+		ks_buf_free(&t);
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	}
 	s = t.data;
 	neg = *s == '-';
 	if (neg)
@@ -182,7 +277,7 @@ static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scal
 	gr = calloc(ngr + 1, sizeof(*gr));
 	if (!gr) {
 		ks_buf_free(&t);
-		return -1;
+		return ks_seterr(errstr, errlen, -1, "out of memory");
 	}
 	/* integer part: groups aligned from the right */
 	{
@@ -213,6 +308,17 @@ static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scal
 	if (start == end) {
 		weight = 0;
 		neg = 0;
+	}
+	/* the header's fields are 16 bits wide: never let one wrap (the digit
+	 * limits checked above keep them in range; this is the last guard) */
+	if (weight > INT16_MAX || weight < INT16_MIN || end - start > UINT16_MAX ||
+	    dscale > PG_NUMERIC_DSCALE_MAX) {
+		free(gr);
+		ks_buf_free(&t);
+		return ks_seterr(errstr, errlen, -1,
+		                 "Decimal value out of range for Postgres numeric (weight %d, "
+		                 "%zu groups, scale %d)",
+		                 weight, end - start, dscale);
 	}
 	put32(b, (uint32_t)(8 + 2 * (end - start)));
 	put16(b, (uint16_t)(end - start));
@@ -253,11 +359,16 @@ int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *e
 		return 0;
 	}
 	if (s && s->logical == KS_LOGICAL_DECIMAL) {
-		ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
-		return 0;
+		return ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
+		                            s->scale, s->precision, errstr, errlen);
 	}
 	if (s && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID) {
 		/* dates and times as ISO 8601 strings, timestamps in UTC */
+		if ((s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP) &&
+		    (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
+			return ks_seterr(errstr, errlen, -1, "%s %lld ms out of range",
+			                 s->logical == KS_LOGICAL_TIME ? "time" : "timestamp",
+			                 (long long)v->u.i);
 		int64_t us = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP
 		                     ? v->u.i * 1000
 		                     : v->u.i;
@@ -438,8 +549,10 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 			return ks_seterr(errstr, errlen, -1, "%s value for a %s column",
 			                 ks_type_name(v->type),
 			                 k == KS_PGK_TEXT ? "text" : "bytea");
-		if (v->u.s.len > INT32_MAX)
-			return ks_seterr(errstr, errlen, -1, "value too long");
+		if (v->u.s.len > PG_FIELD_MAX)
+			return ks_seterr(errstr, errlen, -1,
+			                 "value of %zu bytes is over Postgres' field limit (1 GB)",
+			                 v->u.s.len);
 		put32(b, (uint32_t)v->u.s.len);
 		put_small(b, (const unsigned char *)v->u.s.ptr, v->u.s.len);
 		return 0;
@@ -447,15 +560,21 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		if (v->type != KS_TYPE_BYTES)
 			return ks_seterr(errstr, errlen, -1, "Decimal value is not BYTES");
 		return put_numeric(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
-		                   s ? s->scale : 0);
+		                   s ? s->scale : 0, s ? s->precision : -1, errstr, errlen);
 	case KS_PGK_DATE:
-		if (i - PG_EPOCH_DAYS < INT32_MIN || i - PG_EPOCH_DAYS > INT32_MAX)
-			return ks_seterr(errstr, errlen, -1, "date out of range");
+		if (i < PG_DATE_MIN + PG_EPOCH_DAYS || i >= PG_DATE_END + PG_EPOCH_DAYS)
+			return ks_seterr(errstr, errlen, -1,
+			                 "date %lld days from 1970-01-01 out of Postgres' range",
+			                 (long long)i);
 		put32(b, 4);
 		put32(b, (uint32_t)(int32_t)(i - PG_EPOCH_DAYS));
 		return 0;
 	case KS_PGK_TIME: {
-		int64_t us = micros ? i : i * 1000;
+		int64_t us;
+		if (!micros && (i < 0 || i > 86400000))
+			return ks_seterr(errstr, errlen, -1, "time of day %lld ms out of range",
+			                 (long long)i);
+		us = micros ? i : i * 1000;
 		if (us < 0 || us > 86400000000LL)
 			return ks_seterr(errstr, errlen, -1, "time of day %lld us out of range",
 			                 (long long)us);
@@ -468,8 +587,10 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		if (!micros && (i > INT64_MAX / 1000 || i < INT64_MIN / 1000))
 			return ks_seterr(errstr, errlen, -1, "timestamp out of range");
 		us = micros ? i : i * 1000;
-		if (us < INT64_MIN + PG_EPOCH_US)
-			return ks_seterr(errstr, errlen, -1, "timestamp out of range");
+		if (us < PG_TS_MIN + PG_EPOCH_US || us - PG_EPOCH_US >= PG_TS_END)
+			return ks_seterr(errstr, errlen, -1,
+			                 "timestamp %lld us from 1970-01-01 out of Postgres' range",
+			                 (long long)us);
 		put_len_val(b, 8, (uint64_t)(us - PG_EPOCH_US));
 		return 0;
 	}
@@ -479,6 +600,11 @@ static int put_scalar(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, ks
 		ks_buf_putc(b, 1); /* jsonb binary format version */
 		if (ks_jdbc_json(b, s, v, errstr, errlen))
 			return -1;
+		if (b->len - off - 4 > PG_FIELD_MAX)
+			return ks_seterr(
+			        errstr, errlen, -1,
+			        "JSON text of %zu bytes is over Postgres' field limit (1 GB)",
+			        b->len - off - 4);
 		patch_len(b, off);
 		return 0;
 	}
@@ -504,6 +630,10 @@ int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const
 	int hasnull = 0;
 	const ks_schema_t *es = s ? s->value_schema : NULL;
 
+	if (v->u.arr.n > PG_ARRAY_ITEMS)
+		return ks_seterr(errstr, errlen, -1,
+		                 "array of %zu elements is over Postgres' limit of %u", v->u.arr.n,
+		                 PG_ARRAY_ITEMS);
 	for (size_t i = 0; i < v->u.arr.n; i++)
 		hasnull |= v->u.arr.items[i].is_null;
 	put32(b, 0);
@@ -511,8 +641,6 @@ int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const
 	put32(b, (uint32_t)hasnull);
 	put32(b, ks_jdbc_pgk_oid(t->kind, 0));
 	if (v->u.arr.n) {
-		if (v->u.arr.n > INT32_MAX)
-			return ks_seterr(errstr, errlen, -1, "array too long");
 		put32(b, (uint32_t)v->u.arr.n);
 		put32(b, 1);
 	}
@@ -523,6 +651,10 @@ int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const
 		else if (put_scalar(b, es, e, t->kind, errstr, errlen))
 			return -1;
 	}
+	if (b->len - off - 4 > PG_FIELD_MAX)
+		return ks_seterr(errstr, errlen, -1,
+		                 "array of %zu bytes is over Postgres' field limit (1 GB)",
+		                 b->len - off - 4);
 	patch_len(b, off);
 	return 0;
 }

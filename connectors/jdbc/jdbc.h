@@ -154,8 +154,13 @@ void ks_jdbc_fmt_date(char *out, size_t outlen, int64_t days);
 int ks_jdbc_encode(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, const ks_pgtype_t *t,
                    char *errstr, size_t errlen) KS_WUR;
 /* Writes the decimal text of an unscaled big-endian two's-complement integer
- * with scale (Connect Decimal). */
-void ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale);
+ * with scale (Connect Decimal). -1 with errstr (a record-level problem) when
+ * the value cannot be a Postgres numeric (more than 131072 digits before the
+ * point, a scale above 16383) or clearly has more digits than precision
+ * (> 0; checked from its length, before any arithmetic). Linear-ish: 32-bit
+ * words into base-1e9 limbs. */
+int ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale, int precision,
+                         char *errstr, size_t errlen) KS_WUR;
 /* Appends v as JSON text (STRUCT/MAP/ARRAY to jsonb). */
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
                  size_t errlen);

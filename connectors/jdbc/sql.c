@@ -295,8 +295,8 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 	*quote = 0;
 	switch (s->logical) {
 	case KS_LOGICAL_DECIMAL:
-		ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
-		return 0;
+		return ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
+		                            s->scale, s->precision, tmp, sizeof(tmp));
 	case KS_LOGICAL_DATE:
 		ks_jdbc_fmt_date(tmp, sizeof(tmp), v->u.i);
 		ks_buf_puts(b, tmp);
@@ -313,6 +313,9 @@ static int scalar_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *b, i
 	}
 	case KS_LOGICAL_TIMESTAMP:
 	case KS_LOGICAL_TIMESTAMP_MICROS: {
+		if (s->logical == KS_LOGICAL_TIMESTAMP &&
+		    (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
+			return -1; /* no such timestamp: no DEFAULT written */
 		int64_t us = s->logical == KS_LOGICAL_TIMESTAMP ? v->u.i * 1000 : v->u.i;
 		int64_t days = us / 86400000000LL, rem = us % 86400000000LL;
 		if (rem < 0)
