@@ -26,22 +26,22 @@ check "8 tasks RUNNING" wait_for 30 all_tasks ic RUNNING 8
 
 backends() { psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP'"; }
 backends_in() { local n; n=$(backends); [ "$n" -ge "$1" ] && [ "$n" -le "$2" ]; }
-# tasks whose last assignment in the log gave them partitions
-holders() {
-	local i n=0 l
+# the tasks whose last assignment in the log gave them partitions
+holder_ids() {
+	local i l
 	for ((i = 0; i < 8; i++)); do
 		l=$(grep -E "task\|ic-$i\] (assigned |partitions revoked)" "$W/ksink.log" | tail -1)
-		[[ $l == *"assigned "* ]] && n=$((n + 1))
+		[[ $l == *"assigned "* ]] && echo "$i"
 	done
-	echo "$n"
 }
+holders() { holder_ids | wc -l; }
 
 f_produce "$T" 1 "$N1"
 check "first $N1 records written" wait_for 60 f_has_rows "$T" "$N1"
 # the group's first rebalances may still be going on: poll, the idle tasks
 # close their connection once they end up without partitions
 check "at most 2 backends for 8 tasks on 2 partitions" wait_for 60 backends_in 1 2
-echo "# 8 tasks, 2 partitions: $(backends) backends, $(holders) tasks hold partitions"
+echo "# 8 tasks, 2 partitions: $(backends) backends, $(holders) tasks hold partitions ($(holder_ids | xargs))"
 check_eq "backends = tasks holding partitions" "$(backends)" "$(holders)"
 
 # a rebalance: the restarted task leaves and joins again, every task's
@@ -55,7 +55,7 @@ f_produce "$T" $((N1 + 1)) "$N"
 check "all $N records written" wait_for 90 f_has_rows "$T" "$N"
 check "8 tasks RUNNING after the rebalance" all_tasks ic RUNNING 8
 check "at most 2 backends after the rebalance" wait_for 60 backends_in 1 2
-echo "# after the rebalance: $(backends) backends, $(holders) tasks hold partitions"
+echo "# after the rebalance: $(backends) backends, $(holders) tasks hold partitions ($(holder_ids | xargs))"
 f_exactly "$T" "$N"
 
 api DELETE /connectors/ic
