@@ -8,7 +8,9 @@
 # offset (auto.offset.reset=earliest, as Connect) and the task must log a
 # WARN naming the partition and the number of skipped offsets, count them in
 # ksink_task_offsets_skipped_total and show them in the task's status trace.
-# First a normal stop / resume (nothing deleted) must report nothing.
+# First a normal stop / resume (nothing deleted) must report nothing. Last,
+# the same while the connector is PAUSED (the task keeps its partitions and
+# seeks back to its position on resume, which is gone then).
 #
 # On a real broker the same happens with a topic created with a small
 # retention (retention.bytes / segment.bytes, or DeleteRecords): only the
@@ -62,7 +64,7 @@ check_eq "normal resume: skipped-offsets metric 0" "$(f_metric rs ksink_task_off
 check_eq "normal resume: no trace" "$(f_task_msg rs)" ""
 
 # --- stopped while retention deletes unread records ---
-N=6200
+N=6200 N1=6200
 stop_resume 201 "$N" big
 last_written() { [ "$(psql_q "SELECT coalesce(max(\"ID\"), 0) FROM \"$T\"")" = "$N" ]; }
 check "the newest record ($N) is written" wait_for 90 last_written
@@ -88,6 +90,35 @@ tr=$(f_task_msg rs)
 echo "# status trace: ${tr:0:300}"
 check "the status trace reports the skip" grep -q 'lost to retention' <<<"$tr"
 check "the status trace names the partition and count" grep -qF "$T[0]" <<<"$tr"
+
+# --- PAUSED (the task keeps its partitions) while retention deletes more:
+# on resume the task seeks to its position, which is gone now ---
+api PUT /connectors/rs/pause
+check_eq "pause 202" "$CODE" 202
+check "PAUSED" wait_for 30 all_tasks rs PAUSED 1
+N2=12200
+awk -v a=$((N + 1)) -v b="$N2" 'BEGIN { pad = sprintf("%1000s", ""); gsub(/ /, "x", pad)
+	for (i = a; i <= b; i++) printf "{\"ID\":%d,\"PAYLOAD\":\"rec-%d-%s\"}\n", i, i, pad }' |
+	"$BUILD/ksink-produce" --bootstrap "$BS" --registry "$KSINK_REGISTRY_URL" \
+		--topic "$T" --value-schema "$W/rec.avsc" 2>>"$W/produce.log"
+check_eq "records $((N + 1))..$N2 produced while PAUSED" "$?" 0
+api PUT /connectors/rs/resume
+check_eq "resume 202" "$CODE" 202
+N=$N2
+check "the newest record ($N) is written" wait_for 90 last_written
+lost2=$(psql_q "SELECT $N - $N1 - count(*) FROM \"$T\" WHERE \"ID\" > $N1")
+echo "# paused: retention deleted $lost2 more unread offsets"
+check "the mock's retention deleted unread records" test "$lost2" -gt 0
+check "a second WARN" wait_for 10 bash -c "[ \"\$(grep -c 'lost to retention' '$W/ksink.log')\" = 2 ]"
+check "the second WARN counts $lost2 skipped offsets" \
+	grep -qE "(^|[^0-9])$lost2 offsets" <<<"$(grep 'lost to retention' "$W/ksink.log" | tail -1)"
+m=$(f_metric rs ksink_task_offsets_skipped_total)
+echo "# ksink_task_offsets_skipped_total = $m"
+check_eq "metric counts both: $lost + $lost2" "$m" $((lost + lost2))
+tr=$(f_task_msg rs)
+echo "# status trace: ${tr:0:300}"
+check "the status trace has the last skip and the total" \
+	grep -qE "skipped $lost2 offsets.* $((lost + lost2)) offsets in all" <<<"$tr"
 f_no_task_failed
 w_stop
 check_eq "clean exit" "$KRC" 0
