@@ -3,7 +3,8 @@
 # while it has partitions: tasks.max=8 on a 2-partition topic gives 8 tasks,
 # 6 of them idle, and about 2 backends (counted in pg_stat_activity by the
 # connector's ApplicationName). A task whose partitions are revoked closes its
-# connection: after a rebalance (one task restarted) the count settles at the
+# connection (checked in the log on the eager revoke of a rebalance): after
+# a rebalance (one task restarted) the count settles at the
 # tasks that hold partitions again, records still land exactly once, and
 # deleting the connector leaves no backend.
 source "$(dirname "$0")/lib/lib.sh"
@@ -47,10 +48,17 @@ check_eq "backends = tasks holding partitions" "$(backends)" "$(holders)"
 # a rebalance: the restarted task leaves and joins again, every task's
 # partitions are revoked and the two are assigned again (maybe elsewhere)
 before=$(grep -c 'partitions revoked' "$W/ksink.log")
+lines=$(wc -l <"$W/ksink.log")
 api POST /connectors/ic/tasks/0/restart
 check_eq "task 0 restarted" "$CODE" 204
 revoked() { [ "$(grep -c 'partitions revoked' "$W/ksink.log")" -gt "$before" ]; }
 check "a rebalance revoked partitions" wait_for 60 revoked
+# eager rebalancing revokes every partition: a holder that was not restarted
+# (at least one of the two) closes its connection then, and opens another
+# only if it gets partitions again
+closed() { sed -n "$((lines + 1)),\$p" "$W/ksink.log" | grep -vE '\|ic-0\]' |
+	grep -q 'no partitions left: closing the connection'; }
+check "a task that was not restarted closed its connection on revoke" wait_for 30 closed
 f_produce "$T" $((N1 + 1)) "$N"
 check "all $N records written" wait_for 90 f_has_rows "$T" "$N"
 check "8 tasks RUNNING after the rebalance" all_tasks ic RUNNING 8
