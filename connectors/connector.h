@@ -80,7 +80,9 @@ typedef struct ks_connector_plugin {
 	               ks_commit_result_t *res);
 	/* Removes one staged record (after it went to the DLQ). */
 	void (*discard)(ks_sink_task_t *t, size_t index);
-	/* Drops staged records of these partitions (revoked). */
+	/* Drops staged records of these partitions (revoked). With no partition
+	 * left open a connector may release its connection: a task without
+	 * partitions (tasks.max above the partition count) should hold none. */
 	void (*close)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n);
 	void (*task_destroy)(ks_sink_task_t *t);
 

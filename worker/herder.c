@@ -1416,6 +1416,8 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	        {"ksink_task_batches_total", "counter", "Batches committed."},
 	        {"ksink_task_commit_retries_total", "counter", "Retriable commit failures."},
 	        {"ksink_task_commit_seconds", "summary", "Connector commit latency."},
+	        {"ksink_task_offsets_skipped_total", "counter",
+	         "Offsets deleted by retention before they were read (skipped on resume)."},
 	        {"ksink_partition_lag", "gauge", "High watermark minus committed offset."},
 	};
 	pthread_mutex_lock(&h->lock);

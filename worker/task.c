@@ -142,6 +142,7 @@ typedef struct part {
 	int64_t committed;  /* last committed next offset; -1 none */
 	int64_t hwm;        /* high watermark seen; -1 unknown */
 	int64_t kicked;     /* position at the last kick_fetcher() seek */
+	int64_t lo_asked;   /* position at the last watermark query (check_gap) */
 	int seen;           /* reported to the active topics */
 } part_t;
 
@@ -169,6 +170,8 @@ struct ks_task {
 
 	/* metrics (lock) */
 	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries, m_dlq;
+	uint64_t m_lost; /* offsets skipped: deleted by retention before they were read */
+	char *lost_msg;  /* the last such report, shown in a RUNNING task's trace */
 
 	/* task thread only */
 	rd_kafka_t *rk;
@@ -227,6 +230,7 @@ static void task_unref(ks_task_t *t)
 	ks_conn_shared_unref(t->shared);
 	free(t->trace);
 	free(t->msg);
+	free(t->lost_msg);
 	free(t);
 }
 
@@ -726,6 +730,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		np[i].committed = off;
 		np[i].hwm = -1;
 		np[i].kicked = -1;
+		np[i].lo_asked = -1;
 	}
 	t->parts = np;
 	t->nparts = (size_t)parts->cnt;
@@ -972,6 +977,51 @@ static void apply_pause(ks_task_t *t)
 	}
 }
 
+/*
+ * A record past the partition's position: offsets were skipped. Compaction,
+ * transaction markers and aborted transactions do that, harmlessly. But when
+ * the log now starts after our position (the low watermark, which librdkafka
+ * caches from the Fetch response that brought this record), the fetch at our
+ * position failed with OFFSET_OUT_OF_RANGE and librdkafka reset it
+ * (auto.offset.reset) past records nobody read: retention deleted them while
+ * the connector was stopped or lagging. Reported once per reset: WARN,
+ * ksink_task_offsets_skipped_total and the task's status trace.
+ */
+static void check_gap(ks_task_t *t, part_t *p, int64_t offset)
+{
+	int64_t lo = -1, hi = -1, n = offset - p->position;
+	uint64_t total;
+	char msg[KS_ERRSTR_SIZE];
+
+	if (rd_kafka_get_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi) || lo < 0) {
+		/* a broker without LogStartOffset in Fetch (< v5): ask it, once
+		 * per position (a compacted topic has many gaps) */
+		if (p->lo_asked == p->position ||
+		    rd_kafka_query_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi, 2000))
+			return;
+		p->lo_asked = p->position;
+	}
+	if (lo <= p->position)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->m_lost += (uint64_t)n;
+	total = t->m_lost;
+	pthread_mutex_unlock(&t->lock);
+	snprintf(msg, sizeof(msg),
+	         "records lost to retention: skipped %lld offsets of %s[%d] (%lld..%lld): the log "
+	         "starts at %lld, they were deleted before they were read (auto.offset.reset=%s)",
+	         (long long)n, p->topic, (int)p->partition, (long long)p->position,
+	         (long long)offset - 1, (long long)lo, t->reset_earliest ? "earliest" : "latest");
+	KS_WARN(t->ctx, "%s", msg);
+	if (total > (uint64_t)n)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+		         "; %llu offsets in all since the task started", (unsigned long long)total);
+	pthread_mutex_lock(&t->lock);
+	free(t->lost_msg);
+	t->lost_msg = ks_strdup(msg);
+	pthread_mutex_unlock(&t->lock);
+}
+
 /* One message from poll: error, duplicate filter, add to batch. Returns -1
  * when the task failed. */
 static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
@@ -1000,6 +1050,8 @@ static int handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	p = find_part(t, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 	if (!p || (p->position >= 0 && rkm->offset < p->position))
 		return 0; /* not ours any more, or a re-delivery after a seek */
+	if (p->position >= 0 && rkm->offset > p->position)
+		check_gap(t, p, rkm->offset);
 	gen = t->batch_gen;
 	while ((rc = add_message(t, rkm, p)) == 1) {
 		/* registry outage: keep the batch, hold the partitions, retry */
@@ -1468,6 +1520,8 @@ ks_state_t ks_task_state(ks_task_t *t, char **trace)
 			*trace = ks_strdup(t->trace);
 		else if (s == KS_STATE_RUNNING && t->msg)
 			*trace = ks_strdup(t->msg);
+		else if (s == KS_STATE_RUNNING && t->lost_msg) /* until a restart */
+			*trace = ks_strdup(t->lost_msg);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return s;
@@ -1493,8 +1547,9 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	        "ksink_task_records_read_total",   "ksink_task_records_written_total",
 	        "ksink_task_records_failed_total", "ksink_task_batches_total",
 	        "ksink_task_commit_retries_total", "ksink_task_commit_seconds_sum",
-	        "ksink_task_commit_seconds_count", "ksink_task_dlq_records_total"};
-	uint64_t v[8];
+	        "ksink_task_commit_seconds_count", "ksink_task_dlq_records_total",
+	        "ksink_task_offsets_skipped_total"};
+	uint64_t v[9];
 
 	pthread_mutex_lock(&t->lock);
 	v[0] = t->m_read;
@@ -1505,6 +1560,7 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	v[5] = t->m_commit_us;
 	v[6] = t->m_commits;
 	v[7] = t->m_dlq;
+	v[8] = t->m_lost;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++) {
 		ks_buf_printf(out, "%s{connector=\"", names[i]);
 		put_label(out, t->connector);

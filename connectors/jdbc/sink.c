@@ -144,6 +144,7 @@ struct ks_sink_task {
 	char sqlstate[6];
 	size_t bad_index;
 	int commit_unknown; /* a COMMIT lost its acknowledgement */
+	size_t nopen;       /* partitions open (open() minus close()): no connection at 0 */
 	/* streaming (stream_feed) */
 	jtable_t *warm_tb; /* the one table and layout the last batch wrote */
 	jlayout_t *warm_l;
@@ -2459,6 +2460,9 @@ static void jdbc_discard(ks_sink_task_t *t, size_t index)
 	t->nstaged--;
 }
 
+/* Drops the staged records of the revoked partitions; with the last one
+ * closed the connection goes too, so a task without partitions holds no
+ * backend (tasks.max above the partition count); open() connects again. */
 static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 {
 	size_t k = 0;
@@ -2473,6 +2477,11 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 			t->staged[k++] = t->staged[i];
 	}
 	t->nstaged = k;
+	t->nopen = n < t->nopen ? t->nopen - n : 0;
+	if (!t->nopen && t->conn) {
+		KS_INFO(t->ctx, "no partitions left: closing the connection");
+		conn_drop(t);
+	}
 }
 
 /* Reads the stored offsets of connector: all of them (parts == NULL) or
@@ -2532,7 +2541,10 @@ static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t
 
 	*out = NULL;
 	stream_abort(t);
-	if ((rc = conn_ensure(t)) || (rc = offsets_query(t, t->connector, &all, &nall))) {
+	/* no partitions, no connection: connect on the first that is opened,
+	 * before its offset is read (a retriable failure is retried by the
+	 * worker, see open_retry in worker/task.c) */
+	if (n && ((rc = conn_ensure(t)) || (rc = offsets_query(t, t->connector, &all, &nall)))) {
 		ks_tp_offsets_free(all, nall);
 		return (ks_err_t)ks_seterr(errstr, errlen, err_of(rc), "%s", t->errstr);
 	}
@@ -2555,6 +2567,7 @@ static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t
 				res[i].offset = all[k].offset;
 	}
 	ks_tp_offsets_free(all, nall);
+	t->nopen += n;
 	*out = res;
 	return KS_OK;
 }
