@@ -13,11 +13,17 @@
  * error becomes a 500 too; this includes nesting deeper than jansson's
  * 2048 levels and invalid UTF-8).
  *
- * The server part runs one libmicrohttpd daemon per listener: it collects
- * the raw URI (URI log callback, before libmicrohttpd parses it) and the
- * body (refusing a Content-Length over the limit before reading it), checks
- * the TLS client certificate when ssl.client.auth asks for one, and sends
- * what ks_rest_handle() answered.
+ * The server part runs one libmicrohttpd daemon per listener: a few event
+ * loop threads (epoll) carry every connection, so slow clients cost memory
+ * rather than threads, with a per-address connection limit and an idle
+ * timeout. It refuses ambiguous message framing (request smuggling) with
+ * 400 and closes the connection, collects the raw URI (URI log callback,
+ * before libmicrohttpd parses it) and the body (refusing a Content-Length
+ * over the limit before reading it), checks the TLS client certificate when
+ * ssl.client.auth asks for one, and sends what ks_rest_handle() answered.
+ * Reads of the herder's state are answered on the loop; a request that may
+ * block (a change, validate, offsets) runs on a handler thread while its
+ * connection is suspended, so it never stalls the other connections.
  */
 #include "rest.h"
 
@@ -1448,10 +1454,34 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* libmicrohttpd's messages, at most KS_REST_LOG_PER_S a second: every
+ * client that hangs up mid-request or is over a limit logs one, and a flood
+ * of clients must not flood the log. */
+#define KS_REST_LOG_PER_S 20
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t second;
+	static int n, dropped;
+	int64_t now = ks_wall_ms() / 1000;
+	int skip, was_dropped = 0;
 	char buf[512];
+
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		second = now;
+		n = 0;
+		was_dropped = dropped;
+		dropped = 0;
+	}
+	skip = ++n > KS_REST_LOG_PER_S;
+	dropped += skip;
+	pthread_mutex_unlock(&lock);
+	if (was_dropped)
+		KS_WARN(LOGCTX, "%d more libmicrohttpd messages not logged", was_dropped);
+	if (skip)
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
 	KS_WARN(LOGCTX, "%s", buf);
