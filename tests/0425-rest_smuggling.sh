@@ -9,9 +9,15 @@
 # exactly one answer, a 400 JSON error, and the connection must be closed
 # after it, so the smuggled bytes never run: the victim connector still
 # exists at the end and the log holds no DELETE. Well-framed requests
-# (a chunked body, pipelined requests on one connection) still work.
+# (a chunked body, pipelined requests on one connection) still work. Runs
+# the ASan build of the worker when it exists.
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
+if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
+	BUILD=$ROOT/build-asan
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+	ok "using the ASan build"
+fi
 w_init 0425
 w_mock
 w_props "$W/w.properties"
@@ -103,4 +109,5 @@ check "no DELETE reached the handler" bash -c "! grep -q 'DELETE /connectors/vic
 check "refusals logged with the reason" grep -q 'Content-Length and Transfer-Encoding; connection closed' "$W/ksink.log"
 w_stop
 check_eq "worker exits 0" "$KRC" 0
+check "no sanitizer report" bash -c "! grep -qE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error' '$W/ksink.log'"
 finish
