@@ -49,13 +49,14 @@
 
 #define LOGCTX   "rest"
 #define MAX_SEGS 8
+#define REALM    "Basic realm=\"ksink\", charset=\"UTF-8\""
+
 /* event loop threads per listener (epoll; a GET never waits for a slow
  * client) and handler threads for the requests that may block */
 #define KS_REST_LOOPS    4
 #define KS_REST_HANDLERS 4
 /* open connections per listener, at most (fewer when RLIMIT_NOFILE is low) */
 #define KS_REST_MAX_CONNECTIONS 4096
-#define REALM                   "Basic realm=\"ksink\", charset=\"UTF-8\""
 
 /* One listening daemon. */
 typedef struct listener {
