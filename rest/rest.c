@@ -1182,7 +1182,7 @@ static int client_cert_ok(const listener_t *l, struct MHD_Connection *conn)
 
 typedef struct frame {
 	int ncl, nte;
-	const char *cl, *te;
+	const char *cl;  /* the Content-Length value seen last */
 	const char *bad; /* the first problem, NULL when none */
 } frame_t;
 
@@ -1230,7 +1230,6 @@ static enum MHD_Result frame_header(void *cls, enum MHD_ValueKind kind, const ch
 			f->bad = "more than one Transfer-Encoding header";
 		else if (!ows_eq(value, vlen, "chunked"))
 			f->bad = "Transfer-Encoding other than chunked";
-		f->te = value;
 	} else if ((klen > 14 && !strncasecmp(key, "Content-Length", 14)) ||
 	           (klen > 17 && !strncasecmp(key, "Transfer-Encoding", 17))) {
 		/* "Transfer-Encoding:\r\n chunked" reaches us as one name */
