@@ -13,11 +13,17 @@
  * error becomes a 500 too; this includes nesting deeper than jansson's
  * 2048 levels and invalid UTF-8).
  *
- * The server part runs one libmicrohttpd daemon per listener: it collects
- * the raw URI (URI log callback, before libmicrohttpd parses it) and the
- * body (refusing a Content-Length over the limit before reading it), checks
- * the TLS client certificate when ssl.client.auth asks for one, and sends
- * what ks_rest_handle() answered.
+ * The server part runs one libmicrohttpd daemon per listener: a few event
+ * loop threads (epoll) carry every connection, so slow clients cost memory
+ * rather than threads, with a per-address connection limit and an idle
+ * timeout. It refuses ambiguous message framing (request smuggling) with
+ * 400 and closes the connection, collects the raw URI (URI log callback,
+ * before libmicrohttpd parses it) and the body (refusing a Content-Length
+ * over the limit before reading it), checks the TLS client certificate when
+ * ssl.client.auth asks for one, and sends what ks_rest_handle() answered.
+ * Reads of the herder's state are answered on the loop; a request that may
+ * block (a change, validate, offsets) runs on a handler thread while its
+ * connection is suspended, so it never stalls the other connections.
  */
 #include "rest.h"
 
@@ -37,12 +43,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define LOGCTX   "rest"
 #define MAX_SEGS 8
 #define REALM    "Basic realm=\"ksink\", charset=\"UTF-8\""
+
+/* event loop threads per listener (epoll; a GET never waits for a slow
+ * client) and handler threads for the requests that may block */
+#define KS_REST_LOOPS    4
+#define KS_REST_HANDLERS 4
+/* open connections per listener, at most (fewer when RLIMIT_NOFILE is low) */
+#define KS_REST_MAX_CONNECTIONS 4096
 
 /* One listening daemon. */
 typedef struct listener {
@@ -52,12 +66,22 @@ typedef struct listener {
 	char url[300]; /* for the log */
 } listener_t;
 
+struct conn_st;
+
 struct ks_rest {
 	ks_herder_t *h;
 	ks_rest_auth_t *auth; /* NULL: no authentication */
 	ks_rest_tls_t *tls;   /* NULL: no https:// listener */
 	listener_t *ls;
 	size_t nls;
+	/* handler threads: requests that may block (may_block()) run there
+	 * while their connection is suspended, off the event loops */
+	pthread_t handlers[KS_REST_HANDLERS];
+	int nhandlers;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct conn_st *qhead, *qtail; /* FIFO of suspended requests */
+	int stopping;                  /* no more queueing: answer in place */
 };
 
 /* The request as the handlers see it. */
@@ -1041,8 +1065,12 @@ ks_rest_t *ks_rest_new(ks_herder_t *h, char *errstr, size_t errlen)
 		return NULL;
 	}
 	r->h = h;
+	pthread_mutex_init(&r->qlock, NULL);
+	pthread_cond_init(&r->qcond, NULL);
 	if (ks_rest_auth_load(ks_herder_worker(h)->props, getenv("KAFKA_OPTS"), &r->auth, errstr,
 	                      errlen)) {
+		pthread_cond_destroy(&r->qcond);
+		pthread_mutex_destroy(&r->qlock);
 		free(r);
 		return NULL;
 	}
@@ -1051,12 +1079,22 @@ ks_rest_t *ks_rest_new(ks_herder_t *h, char *errstr, size_t errlen)
 
 /* ---------------- the HTTP server ---------------- */
 
-/* Per-connection state: the raw URI and the body as it arrives. */
+/* Per-request state: the raw URI and the body as it arrives; while the
+ * request waits for or runs on a handler thread, the request and response
+ * too (the connection is suspended: libmicrohttpd does not touch it). */
 typedef struct conn_st {
 	char *uri;
 	ks_buf_t body;
 	int too_big;
 	int started;
+	/* handler thread hand-off */
+	struct conn_st *next; /* in the queue */
+	listener_t *l;
+	struct MHD_Connection *conn;
+	ks_rest_req_t in; /* strings borrowed from the connection and from this */
+	ks_rest_resp_t out;
+	int head; /* HEAD: send no body */
+	int done; /* out is set: send it when libmicrohttpd calls again */
 } conn_st_t;
 
 /* Called with the request line's URI before libmicrohttpd parses it: its
@@ -1073,7 +1111,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return st;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, ks_rest_resp_t *rs, int head)
+/* Queues rs on conn (head: without its body); close: "Connection: close",
+ * libmicrohttpd closes the connection once the response is sent. */
+static enum MHD_Result send_resp(struct MHD_Connection *conn, ks_rest_resp_t *rs, int head,
+                                 int close)
 {
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
@@ -1096,6 +1137,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, ks_rest_resp_t *rs
 		MHD_add_response_header(mr, "Location", rs->location);
 	if (rs->www_authenticate)
 		MHD_add_response_header(mr, "WWW-Authenticate", rs->www_authenticate);
+	if (close && MHD_add_response_header(mr, "Connection", "close") != MHD_YES) {
+		MHD_destroy_response(mr);
+		return MHD_NO; /* not sure to close: drop the connection instead */
+	}
 	ret = MHD_queue_response(conn, (unsigned)rs->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
@@ -1120,28 +1165,207 @@ static int client_cert_ok(const listener_t *l, struct MHD_Connection *conn)
 	return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
 }
 
-static void answer(listener_t *l, struct MHD_Connection *conn, conn_st_t *st, const char *method,
-                   enum MHD_Result *ret)
-{
-	ks_rest_req_t in = {0};
-	ks_rest_resp_t out;
+/* ---- message framing (RFC 9112 section 6) ----
+ *
+ * libmicrohttpd 0.9.75 lets ambiguous framing through: with both
+ * Content-Length and Transfer-Encoding it reads a chunked body and parses
+ * what follows as the next request (CL.TE smuggling behind a proxy that
+ * goes by Content-Length); of two Content-Length headers it takes the
+ * first; a Transfer-Encoding other than chunked makes it read until the
+ * client closes; "Content-Length : 5" (space before the colon) and obs-fold
+ * continuation lines become headers of other names, so it ignores them
+ * where a proxy may not; control characters pass in names and values.
+ * frame_check() refuses all of that with 400 before anything else, and the
+ * connection is closed after the answer, so no byte after the headers is
+ * ever read as a request. (Content-Length values that are not a number,
+ * such as "+5" or "5, 6", libmicrohttpd refuses itself.) */
 
-	in.method = !strcmp(method, "HEAD") ? "GET" : method;
-	in.uri = st->uri;
-	in.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	in.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	in.body = st->body.data;
-	in.body_len = st->body.len;
-	in.body_too_big = st->too_big;
-	ks_rest_handle(l->r, &in, &out);
-	if (ks_buf_failed(&st->body)) { /* the body could not be kept */
-		ks_rest_resp_clear(&out);
-		out.status = 500;
-		out.body = ks_strdup("{\"error_code\":500,\"message\":\"out of memory\"}");
-		out.content_type = "application/json";
+typedef struct frame {
+	int ncl, nte;
+	const char *cl;  /* the Content-Length value seen last */
+	const char *bad; /* the first problem, NULL when none */
+} frame_t;
+
+/* RFC 9110 tchar */
+static int is_tchar(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* 1 when s (len bytes, OWS trimmed) equals word, case-insensitively. */
+static int ows_eq(const char *s, size_t len, const char *word)
+{
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return len == strlen(word) && !strncasecmp(s, word, len);
+}
+
+static enum MHD_Result frame_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t klen, const char *value, size_t vlen)
+{
+	frame_t *f = cls;
+
+	(void)kind;
+	if (!value)
+		value = "", vlen = 0;
+	if (!klen)
+		f->bad = "empty header field name";
+	for (size_t i = 0; i < klen && !f->bad; i++)
+		if (!is_tchar((unsigned char)key[i]))
+			f->bad = "malformed header field name (space before the colon, line "
+			         "folding or a control character)";
+	for (size_t i = 0; i < vlen && !f->bad; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+			f->bad = "control character in a header field value";
+	if (f->bad)
+		return MHD_NO;
+	if (klen == 14 && !strncasecmp(key, "Content-Length", 14)) {
+		if (f->ncl++ && strcmp(f->cl, value))
+			f->bad = "conflicting Content-Length headers";
+		f->cl = value;
+	} else if (klen == 17 && !strncasecmp(key, "Transfer-Encoding", 17)) {
+		if (f->nte++)
+			f->bad = "more than one Transfer-Encoding header";
+		else if (!ows_eq(value, vlen, "chunked"))
+			f->bad = "Transfer-Encoding other than chunked";
+	} else if ((klen > 14 && !strncasecmp(key, "Content-Length", 14)) ||
+	           (klen > 17 && !strncasecmp(key, "Transfer-Encoding", 17))) {
+		/* "Transfer-Encoding:\r\n chunked" reaches us as one name */
+		f->bad = "malformed Content-Length or Transfer-Encoding header (line folding)";
 	}
-	*ret = send_resp(conn, &out, !strcmp(method, "HEAD"));
+	return f->bad ? MHD_NO : MHD_YES;
+}
+
+/* NULL when the request's framing is unambiguous, else why not. */
+static const char *frame_check(struct MHD_Connection *conn, const char *version)
+{
+	frame_t f = {0};
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, frame_header, &f);
+	if (f.bad)
+		return f.bad;
+	if (f.ncl && f.nte)
+		return "both Content-Length and Transfer-Encoding";
+	if (f.nte && version && strcmp(version, "HTTP/1.1"))
+		return "Transfer-Encoding in an HTTP/1.0 request";
+	return NULL;
+}
+
+/* Answers 400 and closes the connection: the framing is ambiguous. */
+static enum MHD_Result refuse_framing(listener_t *l, struct MHD_Connection *conn, conn_st_t *st,
+                                      const char *method, const char *why)
+{
+	ks_rest_resp_t out = {0};
+	json_t *j = json_object();
+	char msg[256], logbuf[320];
+	enum MHD_Result ret;
+
+	ks_log_escape(st->uri, strlen(st->uri), logbuf, sizeof(logbuf));
+	KS_WARN(LOGCTX, "%s: %s %s -> 400: %s; connection closed", l->url,
+	        method_bit(method) ? method : "(other)", logbuf, why);
+	snprintf(msg, sizeof(msg), "HTTP 400 Bad Request: %s", why);
+	if (j) {
+		json_object_set_new(j, "error_code", json_integer(400));
+		json_object_set_new(j, "message", json_string(msg));
+		out.body = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+	}
+	out.status = 400;
+	out.content_type = out.body ? "application/json" : NULL;
+	ret = send_resp(conn, &out, !strcmp(method, "HEAD"), 1);
 	ks_rest_resp_clear(&out);
+	return ret;
+}
+
+/* ---- handler threads ---- */
+
+/* The request as ks_rest_handle() takes it; strings borrowed from conn and
+ * st, valid until the request completes. */
+static void fill_req(struct MHD_Connection *conn, conn_st_t *st, const char *method)
+{
+	memset(&st->in, 0, sizeof(st->in));
+	st->head = !strcmp(method, "HEAD");
+	st->in.method = st->head ? "GET" : method;
+	st->in.uri = st->uri;
+	st->in.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	st->in.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	st->in.body = st->body.data;
+	st->in.body_len = st->body.len;
+	st->in.body_too_big = st->too_big;
+}
+
+/* Runs the request into st->out (on a loop or a handler thread). */
+static void run_req(ks_rest_t *r, conn_st_t *st)
+{
+	ks_rest_handle(r, &st->in, &st->out);
+	if (ks_buf_failed(&st->body)) { /* the body could not be kept */
+		ks_rest_resp_clear(&st->out);
+		st->out.status = 500;
+		st->out.body = ks_strdup("{\"error_code\":500,\"message\":\"out of memory\"}");
+		st->out.content_type = "application/json";
+	}
+	st->done = 1;
+}
+
+/* Requests that may block for long go to the handler threads: every change
+ * (the herder stops tasks, bounded by task.shutdown.graceful.timeout.ms,
+ * and validation may connect to Postgres), validate and the offsets (Kafka
+ * and Postgres round trips). A read of the herder's state only takes its
+ * short lock and answers on the event loop. */
+static int may_block(const char *method, const char *uri)
+{
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return 1;
+	return strstr(uri, "offsets") != NULL;
+}
+
+/* Hands st to a handler thread and suspends its connection; -1 when the
+ * server is stopping (the caller answers in place). Loop thread. */
+static int enqueue(ks_rest_t *r, conn_st_t *st)
+{
+	pthread_mutex_lock(&r->qlock);
+	if (r->stopping || !r->nhandlers) {
+		pthread_mutex_unlock(&r->qlock);
+		return -1;
+	}
+	/* suspended before a handler can see it, so resume never comes first */
+	MHD_suspend_connection(st->conn);
+	st->next = NULL;
+	if (r->qtail)
+		r->qtail->next = st;
+	else
+		r->qhead = st;
+	r->qtail = st;
+	pthread_cond_signal(&r->qcond);
+	pthread_mutex_unlock(&r->qlock);
+	return 0;
+}
+
+/* A handler thread: runs queued requests and resumes their connections
+ * (libmicrohttpd then calls on_request again, which sends st->out); at
+ * stop, drains the queue before it returns. */
+static void *handler_main(void *arg)
+{
+	ks_rest_t *r = arg;
+	conn_st_t *st;
+
+	pthread_mutex_lock(&r->qlock);
+	for (;;) {
+		while (!r->qhead && !r->stopping)
+			pthread_cond_wait(&r->qcond, &r->qlock);
+		if (!(st = r->qhead))
+			break;
+		if (!(r->qhead = st->next))
+			r->qtail = NULL;
+		pthread_mutex_unlock(&r->qlock);
+		run_req(r, st);
+		MHD_resume_connection(st->conn);
+		pthread_mutex_lock(&r->qlock);
+	}
+	pthread_mutex_unlock(&r->qlock);
+	return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -1150,15 +1374,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	listener_t *l = cls;
 	conn_st_t *st = *con_cls;
-	enum MHD_Result ret = MHD_NO;
+	enum MHD_Result ret;
+	const char *why;
 
 	(void)url;
-	(void)version;
 	if (!st)
 		return MHD_NO; /* out of memory in on_uri */
 	if (!st->started) {
 		const char *cl, *authz;
 		st->started = 1;
+		st->l = l;
+		st->conn = conn;
 		if (!client_cert_ok(l, conn)) {
 			KS_WARN(LOGCTX,
 			        "%s: TLS client certificate missing or not trusted: "
@@ -1166,6 +1392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			        l->url);
 			return MHD_NO;
 		}
+		if ((why = frame_check(conn, version)))
+			return refuse_framing(l, conn, st, method, why);
 		/* answer before the body is sent (no 100 Continue) when the client
 		 * is not authenticated or the body is over the limit */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -1173,7 +1401,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (cl && strtoull(cl, NULL, 10) > KS_REST_MAX_BODY)
 			st->too_big = 1;
 		if (st->too_big || (l->r->auth && !ks_rest_auth_check(l->r->auth, authz))) {
-			answer(l, conn, st, method, &ret);
+			fill_req(conn, st, method);
+			run_req(l->r, st);
+			ret = send_resp(conn, &st->out, st->head, 0);
+			ks_rest_resp_clear(&st->out);
 			return ret;
 		}
 		return MHD_YES;
@@ -1188,7 +1419,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	answer(l, conn, st, method, &ret);
+	if (!st->done) {
+		fill_req(conn, st, method);
+		if (may_block(st->in.method, st->uri) && !enqueue(l->r, st))
+			return MHD_YES; /* called again once resumed */
+		run_req(l->r, st);
+	}
+	ret = send_resp(conn, &st->out, st->head, 0);
+	ks_rest_resp_clear(&st->out);
 	return ret;
 }
 
@@ -1202,6 +1440,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (st) {
 		free(st->uri);
 		ks_buf_free(&st->body);
+		ks_rest_resp_clear(&st->out);
 		free(st);
 		*con_cls = NULL;
 	}
@@ -1215,10 +1454,34 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* libmicrohttpd's messages, at most KS_REST_LOG_PER_S a second: every
+ * client that hangs up mid-request or is over a limit logs one, and a flood
+ * of clients must not flood the log. */
+#define KS_REST_LOG_PER_S 20
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t second;
+	static int n, dropped;
+	int64_t now = ks_wall_ms() / 1000;
+	int skip, was_dropped = 0;
 	char buf[512];
+
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		second = now;
+		n = 0;
+		was_dropped = dropped;
+		dropped = 0;
+	}
+	skip = ++n > KS_REST_LOG_PER_S;
+	dropped += skip;
+	pthread_mutex_unlock(&lock);
+	if (was_dropped)
+		KS_WARN(LOGCTX, "%d more libmicrohttpd messages not logged", was_dropped);
+	if (skip)
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
 	KS_WARN(LOGCTX, "%s", buf);
@@ -1248,15 +1511,38 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	gnutls_session_set_verify_cert((gnutls_session_t)ci->tls_session, NULL, 0);
 }
 
+/* Open connections a listener accepts: KS_REST_MAX_CONNECTIONS, fewer when
+ * the descriptor limit would not leave the rest of the worker room. */
+static unsigned conn_limit(void)
+{
+	struct rlimit rl;
+	unsigned n = KS_REST_MAX_CONNECTIONS;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)n + 256)
+		n = rl.rlim_cur > 512 ? (unsigned)rl.rlim_cur - 256 : (unsigned)rl.rlim_cur / 2;
+	return n < KS_REST_LOOPS * 2 ? KS_REST_LOOPS * 2 : n;
+}
+
+/* One daemon per listener: KS_REST_LOOPS event loop threads (epoll where
+ * there is one) share the listening socket, so thousands of slow clients
+ * cost memory, not threads, and a GET answers meanwhile; a client address
+ * holds at most rest.per.ip.connection.limit connections; a connection
+ * quiet for rest.connection.timeout.ms is closed (libmicrohttpd's timeout
+ * counts from the last byte received or sent). */
 static int listen_one(ks_rest_t *r, listener_t *l, const ks_listener_t *cfg, char *errstr,
                       size_t errlen)
 {
+	const ks_config_t *wcfg = ks_herder_worker(r->h)->cfg;
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
 	char portstr[16];
 	const char *host = cfg->host && *cfg->host ? cfg->host : "0.0.0.0";
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+	                 MHD_USE_ERROR_LOG;
+	unsigned per_ip = (unsigned)ks_config_int(wcfg, "rest.per.ip.connection.limit");
+	unsigned timeout_s =
+	        (unsigned)((ks_config_long(wcfg, "rest.connection.timeout.ms") + 999) / 1000);
 	int rc;
 
 	l->r = r;
@@ -1289,20 +1575,23 @@ static int listen_one(ks_rest_t *r, listener_t *l, const ks_listener_t *cfg, cha
 		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
 		        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-		        (unsigned)512, MHD_OPTION_HTTPS_MEM_KEY, t->key_pem,
-		        MHD_OPTION_HTTPS_MEM_CERT, t->cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
-		        t->priorities, t->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
-		        t->trust_pem, MHD_OPTION_END);
+		        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)KS_REST_LOOPS,
+		        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+		        conn_limit(), MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+		        MHD_OPTION_HTTPS_MEM_KEY, t->key_pem, MHD_OPTION_HTTPS_MEM_CERT,
+		        t->cert_pem, MHD_OPTION_HTTPS_PRIORITIES, t->priorities,
+		        t->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, t->trust_pem,
+		        MHD_OPTION_END);
 	} else {
-		l->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, l,
-		                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		                        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		                        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+		l->d = MHD_start_daemon(
+		        flags, (uint16_t)cfg->port, NULL, NULL, on_request, l,
+		        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+		        (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)KS_REST_LOOPS,
+		        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+		        conn_limit(), MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_END);
 	}
 	if (!l->d)
 		return ks_seterr(errstr, errlen, -1, "cannot listen on %s:%d (port in use?)", host,
@@ -1330,6 +1619,13 @@ ks_rest_t *ks_rest_start(ks_herder_t *h, char *errstr, size_t errlen)
 		ks_seterr(errstr, errlen, -1, "out of memory");
 		goto fail;
 	}
+	for (int i = 0; i < KS_REST_HANDLERS; i++) {
+		if (pthread_create(&r->handlers[i], NULL, handler_main, r)) {
+			ks_seterr(errstr, errlen, -1, "cannot start the REST handler threads");
+			goto fail;
+		}
+		r->nhandlers++;
+	}
 	for (size_t i = 0; i < wc->nlisteners; i++) {
 		if (listen_one(r, &r->ls[i], &wc->listeners[i], errstr, errlen))
 			goto fail;
@@ -1356,11 +1652,22 @@ void ks_rest_stop(ks_rest_t *r)
 {
 	if (!r)
 		return;
+	/* the handlers finish the queue and resume every suspended connection
+	 * (stopping a daemon with one suspended is undefined); requests that
+	 * come meanwhile are answered on the loops */
+	pthread_mutex_lock(&r->qlock);
+	r->stopping = 1;
+	pthread_cond_broadcast(&r->qcond);
+	pthread_mutex_unlock(&r->qlock);
+	for (int i = 0; i < r->nhandlers; i++)
+		pthread_join(r->handlers[i], NULL);
 	for (size_t i = 0; i < r->nls; i++)
 		if (r->ls[i].d)
 			MHD_stop_daemon(r->ls[i].d);
 	free(r->ls);
 	ks_rest_tls_destroy(r->tls);
 	ks_rest_auth_destroy(r->auth);
+	pthread_cond_destroy(&r->qcond);
+	pthread_mutex_destroy(&r->qlock);
 	free(r);
 }

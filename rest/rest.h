@@ -1,7 +1,8 @@
 /*
  * rest.h — the Kafka Connect REST API of a ksink worker, served with
- * libmicrohttpd (one thread per connection, so a slow change such as a
- * connector stop never blocks a status read). Routes and JSON shapes follow
+ * libmicrohttpd (event loop threads for the connections, handler threads
+ * for the changes, so neither a slow client nor a slow change such as a
+ * connector stop blocks a status read). Routes and JSON shapes follow
  * Connect 3.9 (reference/connect_rest.yaml); every error is
  * {"error_code":N,"message":"..."}.
  *
