@@ -7,7 +7,7 @@
 # log survives down/up there, so the offsets in Postgres stay valid)
 source "$(dirname "$0")/lib/lib.sh"
 export KAFKA=${KSINK_KAFKA_KIND:-mock}
-export KSINK_DEMO_DIR=$KSINK_TEST_OUT/demo
+export KSINK_DEMO_DIR=$KSINK_TEST_OUT/demo-$KAFKA
 DEMO=$ROOT/demo/demo.sh
 trap '"$DEMO" down >/dev/null 2>&1' EXIT
 
