@@ -2271,6 +2271,7 @@ static int iso_probe(ks_sink_task_t *t, const jgroup_t *g, const char *copy, con
 
 	if ((rc = exec_cmd(t, "SAVEPOINT ks_probe", "SAVEPOINT")))
 		return rc == E_DATA ? E_FATAL : rc;
+	t->sqlstate[0] = 0; /* a value that does not encode has none */
 	rc = copy_rows(t, copy, g, from, to, l->is_delete ? l->nkeys : l->ncols);
 	if (!rc && !l->direct) {
 		rc = exec_cmd(t, merge, l->is_delete ? "DELETE" : "write");
@@ -2360,7 +2361,10 @@ static int isolate(ks_sink_task_t *t, int internal_ok)
 			xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
 			rc = E_FATAL;
 		} else {
-			rc = iso_range(t, g, copy.data, merge.data, 0, g->n, internal_ok);
+			size_t bs = (size_t)t->set.batch_size;
+			for (size_t from = 0; from < g->n && !rc; from += bs)
+				rc = iso_range(t, g, copy.data, merge.data, from,
+				               from + bs < g->n ? from + bs : g->n, internal_ok);
 		}
 		ks_buf_free(&copy);
 		ks_buf_free(&merge);
