@@ -40,13 +40,27 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n);
 
 typedef struct ks_sink_task ks_sink_task_t; /* connector-private */
 
+/* One more record commit() found bad in the same pass (see more below). */
+typedef struct ks_bad_record {
+	size_t index; /* in put order since the last successful commit */
+	char errstr[KS_ERRSTR_SIZE];
+	char sqlstate[6];
+} ks_bad_record_t;
+
 /* Result of commit(). */
 typedef struct ks_commit_result {
 	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
 	size_t bad_index; /* with KS_ERR_RECORD: index (in put order since the last
-			       successful commit) of the one record that fails alone */
+			       successful commit) of the first record that fails alone */
 	char errstr[KS_ERRSTR_SIZE];
 	char sqlstate[6]; /* when the error came from the database */
+	/* with KS_ERR_RECORD: the other records that failed alone in the same
+	 * pass, indexes ascending and above bad_index (NULL/0 when none).
+	 * Owned by the connector, valid until its next commit() or
+	 * task_destroy(); discard() does not invalidate it, so the worker
+	 * discards them from the highest index down. */
+	const ks_bad_record_t *more;
+	size_t nmore;
 } ks_commit_result_t;
 
 typedef struct ks_connector_plugin {
@@ -78,7 +92,8 @@ typedef struct ks_connector_plugin {
 	 * so the caller can retry, or discard(bad_index) and retry. */
 	void (*commit)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
 	               ks_commit_result_t *res);
-	/* Removes one staged record (after it went to the DLQ). */
+	/* Removes one staged record (after it went to the DLQ); later indexes
+	 * move down by one. */
 	void (*discard)(ks_sink_task_t *t, size_t index);
 	/* Drops staged records of these partitions (revoked). With no partition
 	 * left open a connector may release its connection: a task without

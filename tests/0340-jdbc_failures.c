@@ -2,7 +2,9 @@
  * 0340-jdbc_failures.c — failure handling of the JDBC sink: a failure
  * injected between the data write and COMMIT leaves neither data nor
  * offsets behind; bad-record isolation pins the one NOT NULL violation in a
- * batch of 100 (bad_index, discard, 99 rows); lazy connect (task_new works
+ * batch of 100 (bad_index, discard, 99 rows) and three bad records of
+ * different kinds in one pass (bad_index + more); retries reconnect after a
+ * session-bound error (a role's statement_timeout); lazy connect (task_new works
  * while the database is unreachable, commit is RETRIABLE and keeps the
  * batch); a COMMIT whose acknowledgement is lost is not written twice.
  */
@@ -98,6 +100,109 @@ KS_TEST(bad_record_isolation_insert)
 KS_TEST(bad_record_isolation_upsert)
 {
 	isolate_in("upsert", "f_iso_upsert");
+}
+
+/* Three bad records of different kinds (NOT NULL, a CHECK, a trigger's
+ * RAISE: P0001) are all pinned in one commit() call: bad_index + more,
+ * ascending, each with its own error; discarding them from the highest
+ * index down lets the rest commit. */
+static void isolate_many_in(const char *mode, const char *topic)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[100];
+	ks_commit_result_t res;
+
+	sql("DROP TABLE IF EXISTS \"%s\"", topic);
+	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, "
+	    "amount FLOAT8 CHECK (amount <> 50))",
+	    topic);
+	sql("CREATE OR REPLACE FUNCTION f_iso_many_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+	    "$$ BEGIN IF NEW.name = 'refuse' THEN RAISE EXCEPTION 'refusing %%', NEW.id; END IF; "
+	    "RETURN NEW; END $$");
+	sql("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON \"%s\" FOR EACH ROW EXECUTE "
+	    "FUNCTION f_iso_many_refuse()",
+	    topic);
+	sql("DELETE FROM __ksink_offsets WHERE connector = '%s'", topic);
+	t = task(topic,
+	         cfg("pk.mode", "record_key", "insert.mode", mode, "batch.size", "30", NULL));
+	for (int i = 0; i < 100; i++)
+		r[i] = brec(b, topic, 0, i, i, i == 3 ? NULL : i == 97 ? "refuse" : "ok", i);
+	put(t, r, 100);
+	res = commit(t, topic, 0, 100);
+	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
+	KS_CHECK_INT(res.bad_index, 3);
+	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_INT(res.nmore, 2);
+	if (res.nmore == 2) {
+		KS_CHECK_INT(res.more[0].index, 50);
+		KS_CHECK_STR(res.more[0].sqlstate, "23514");
+		KS_CHECK_INT(res.more[1].index, 97);
+		KS_CHECK_STR(res.more[1].sqlstate, "P0001");
+		KS_CHECK(strstr(res.more[1].errstr, "refusing 97"), "%s", res.more[1].errstr);
+	}
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
+	ks_jdbc_sink_plugin.discard(t, 97);
+	ks_jdbc_sink_plugin.discard(t, 50);
+	ks_jdbc_sink_plugin.discard(t, 3);
+	COMMIT_OK(t, topic, 0, 100);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 97);
+	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE id IN (3, 50, 97)", topic), 0);
+	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
+	             100);
+	done(t);
+	basic_free(b);
+}
+
+KS_TEST(several_bad_records_in_one_pass_insert)
+{
+	isolate_many_in("insert", "f_iso_many_insert");
+}
+
+KS_TEST(several_bad_records_in_one_pass_upsert)
+{
+	isolate_many_in("upsert", "f_iso_many_upsert");
+}
+
+/* An error that fails every statement of a session (a role's
+ * statement_timeout) is retried on a new session: after the setting is
+ * reset, the next commit() succeeds without a new task. */
+KS_TEST(retries_reconnect_after_a_session_error)
+{
+	basic_t b = basic();
+	ks_sink_task_t *t;
+	ks_record_t *r[1];
+	ks_commit_result_t res;
+
+	sql("DROP TABLE IF EXISTS f_sess");
+	sql("DROP ROLE IF EXISTS f_sess_role");
+	sql("CREATE ROLE f_sess_role LOGIN SUPERUSER PASSWORD 'f_sess_pw'");
+	sql("CREATE TABLE f_sess (id INT, name TEXT, amount FLOAT8)");
+	sql("CREATE OR REPLACE FUNCTION f_sess_slow() RETURNS trigger LANGUAGE plpgsql AS "
+	    "$$ BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$");
+	sql("CREATE TRIGGER slow BEFORE INSERT ON f_sess FOR EACH STATEMENT EXECUTE FUNCTION "
+	    "f_sess_slow()");
+	t = task("f-sess", cfg("connection.user", "f_sess_role", "connection.password", "f_sess_pw",
+	                       "max.retries", "1", "retry.backoff.ms", "10", "connection.attempts",
+	                       "1", NULL));
+	r[0] = brec(b, "f_sess", 0, 0, 1, "a", 1);
+	put(t, r, 1);
+	/* connected first, then the role gets a 1 ms statement_timeout that
+	 * only new sessions see: kill the session so the retry sees it */
+	COMMIT_OK(t, "f_sess", 0, 1);
+	sql("ALTER ROLE f_sess_role SET statement_timeout = '1ms'");
+	sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'f_sess_role'");
+	r[0] = brec(b, "f_sess", 0, 1, 2, "b", 2);
+	put(t, r, 1);
+	res = commit(t, "f_sess", 0, 2);
+	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);
+	KS_CHECK(strstr(res.errstr, "statement timeout"), "%s", res.errstr);
+	sql("ALTER ROLE f_sess_role RESET statement_timeout");
+	COMMIT_OK(t, "f_sess", 0, 2);
+	KS_CHECK_INT(qn("SELECT count(*) FROM f_sess"), 2);
+	done(t);
+	sql("DROP ROLE IF EXISTS f_sess_role");
+	basic_free(b);
 }
 
 KS_TEST(lazy_connect_and_outage_is_retriable)

@@ -590,6 +590,7 @@ static int deliver_batch(ks_task_t *t, int once)
 		}
 		if (res.err == KS_ERR_RECORD && res.bad_index < t->nrecs) {
 			const ks_record_t *r = t->recs[res.bad_index];
+			size_t nbad = 1 + res.nmore;
 			if (!t->tolerance_all) {
 				task_fail(
 				        t,
@@ -600,20 +601,37 @@ static int deliver_batch(ks_task_t *t, int once)
 				ret = -1;
 				goto out;
 			}
-			if (report_failed(t, r, "TASK_PUT",
-			                  t->plugin->task_class ? t->plugin->task_class
-			                                        : t->plugin->class_name,
-			                  res.sqlstate[0] ? "org.postgresql.util.PSQLException"
-			                                  : "org.apache.kafka.connect.errors."
-			                                    "ConnectException",
-			                  res.errstr)) {
-				ret = -1;
-				goto out;
+			/* every record the connector pinned in this pass, then one
+			 * DLQ flush before the next commit (not one per record) */
+			for (size_t k = 1; k < nbad; k++)
+				if (res.more[k - 1].index >= t->nrecs ||
+				    res.more[k - 1].index <=
+				            (k > 1 ? res.more[k - 2].index : res.bad_index)) {
+					task_fail(t, "connector reported bad records out of order");
+					ret = -1;
+					goto out;
+				}
+			for (size_t k = 0; k < nbad; k++) {
+				size_t i = k ? res.more[k - 1].index : res.bad_index;
+				const char *st = k ? res.more[k - 1].sqlstate : res.sqlstate;
+				if (report_failed(t, t->recs[i], "TASK_PUT",
+				                  t->plugin->task_class ? t->plugin->task_class
+				                                        : t->plugin->class_name,
+				                  st[0] ? "org.postgresql.util.PSQLException"
+				                        : "org.apache.kafka.connect.errors."
+				                          "ConnectException",
+				                  k ? res.more[k - 1].errstr : res.errstr)) {
+					ret = -1;
+					goto out;
+				}
 			}
-			t->plugin->discard(t->st, res.bad_index);
-			memmove(&t->recs[res.bad_index], &t->recs[res.bad_index + 1],
-			        (t->nrecs - res.bad_index - 1) * sizeof(t->recs[0]));
-			t->nrecs--;
+			for (size_t k = nbad; k-- > 0;) {
+				size_t i = k ? res.more[k - 1].index : res.bad_index;
+				t->plugin->discard(t->st, i);
+				memmove(&t->recs[i], &t->recs[i + 1],
+				        (t->nrecs - i - 1) * sizeof(t->recs[0]));
+				t->nrecs--;
+			}
 			t->nput = t->nrecs;
 			continue;
 		}

@@ -16,13 +16,23 @@
  *      when every column type matches, else into a TEMP staging table and
  *      INSERT .. SELECT [ON CONFLICT .. DO UPDATE] / UPDATE .. FROM /
  *      DELETE .. USING); offsets upsert; COMMIT.
- * Failures: a lost connection or transient SQLSTATE (40001, 40P01, 53xxx,
- * 55P03, 57014, 08xxx, 57P0x) is retried inside commit up to max.retries
- * times (retry.backoff.ms apart; reconnects do not wait) and then reported
- * as RETRIABLE; the worker keeps the batch and calls commit again later. A
- * data error (22xxx, 23xxx, 42xxx) is pinned to one record by bisecting the
- * staged records (each probe a rolled-back transaction) and reported as
- * KS_ERR_RECORD with bad_index; discard() removes that record.
+ * Failures: a lost connection or an outage SQLSTATE (08xxx, 40001, 40P01,
+ * 53xxx, 55P03, 57xxx, 58xxx, XXxxx) is retried inside commit up to
+ * max.retries times (retry.backoff.ms apart; reconnects do not wait) and
+ * then reported as RETRIABLE; the worker keeps the batch and calls commit
+ * again later. Every retry runs on a new connection, so a session-bound
+ * error (a role's statement_timeout, a terminated backend, a server-side
+ * change) does not outlive its session. Any other error (22xxx, 23xxx,
+ * 42xxx, a trigger's P0001, 54000, ...) is decided by behaviour: isolate()
+ * writes the planned rows again in one rolled-back transaction, in ranges
+ * under savepoints split in halves down to single rows, and every record
+ * that fails on its own while the rest goes in is bad, whatever its
+ * SQLSTATE. They are reported together as KS_ERR_RECORD (bad_index + more);
+ * discard() removes them. An internal error (XX) that outlasts the retry
+ * budget is isolated the same way, so one record that always raises it ends
+ * in the DLQ instead of stalling its partition. Table-level errors (no
+ * unique index for ON CONFLICT, permission denied, login/database) fail the
+ * task.
  *
  * A COMMIT whose acknowledgement is lost is resolved on reconnect by reading
  * the offsets table (equal offsets = it committed), so nothing is written
@@ -143,6 +153,9 @@ struct ks_sink_task {
 	char errstr[KS_ERRSTR_SIZE];
 	char sqlstate[6];
 	size_t bad_index;
+	ks_bad_record_t *bad; /* isolate(): every record that fails alone */
+	size_t nbad, capbad;
+	size_t iso_good;    /* rows isolate() wrote without error */
 	int commit_unknown; /* a COMMIT lost its acknowledgement */
 	size_t nopen;       /* partitions open (open() minus close()): no connection at 0 */
 	/* streaming (stream_feed) */
@@ -208,6 +221,16 @@ static void quiet_notice(void *arg, const char *msg)
 
 /* --- error classification --- */
 
+/* Connection, resources, operator intervention, system and internal
+ * errors: the server's trouble, never a record's (XX: unless it outlasts the
+ * retry budget and isolate() pins it to records, see jdbc_commit). */
+static int is_outage_state(const char *st)
+{
+	return !strcmp(st, "40001") || !strcmp(st, "40P01") || !strncmp(st, "53", 2) ||
+	       !strcmp(st, "55P03") || !strncmp(st, "57", 2) || !strncmp(st, "58", 2) ||
+	       !strncmp(st, "XX", 2);
+}
+
 static int classify_state(const char *st)
 {
 	if (!st || !*st)
@@ -215,17 +238,19 @@ static int classify_state(const char *st)
 	if (!strncmp(st, "08", 2) || !strcmp(st, "57P01") || !strcmp(st, "57P02") ||
 	    !strcmp(st, "57P03"))
 		return E_CONN;
-	if (!strcmp(st, "40001") || !strcmp(st, "40P01") || !strncmp(st, "53", 2) ||
-	    !strcmp(st, "55P03") || !strcmp(st, "57014") || !strncmp(st, "58", 2) ||
-	    !strcmp(st, "XX000"))
+	if (is_outage_state(st))
 		return E_TRANSIENT;
 	if (!strcmp(st, "42P01") || !strcmp(st, "42703"))
 		return E_STALE; /* table/column vanished: reload the catalog and retry */
-	if (!strcmp(st, "42P10") || !strcmp(st, "42501"))
-		return E_FATAL; /* no unique index for ON CONFLICT, permission denied */
-	if (!strncmp(st, "22", 2) || !strncmp(st, "23", 2) || !strncmp(st, "42", 2))
-		return E_DATA;
-	return E_FATAL;
+	/* the table or the login, not a record: no unique index for ON
+	 * CONFLICT, permission denied, authorization, unknown database, a
+	 * transaction state we did not expect */
+	if (!strcmp(st, "42P10") || !strcmp(st, "42501") || !strncmp(st, "28", 2) ||
+	    !strncmp(st, "3D", 2) || !strncmp(st, "25", 2))
+		return E_FATAL;
+	/* everything else may depend on the row (22 data, 23 constraints, 42,
+	 * a trigger's P0001, 54000 program limits, ...): isolate() decides */
+	return E_DATA;
 }
 
 /* Records the error of res (or of the connection) into t; returns its class. */
@@ -2189,38 +2214,190 @@ static int prepare(ks_sink_task_t *t)
 	return 0;
 }
 
-/* Finds the smallest failing prefix of the staged records: its last record
- * is the bad one. Probes are rolled-back transactions. */
-static int isolate(ks_sink_task_t *t)
+/* --- isolating bad records ---
+ *
+ * The batch failed with an error that may be a record's (or an internal
+ * error outlasted the retry budget). isolate() writes the planned rows
+ * again in ONE transaction that is rolled back at the end: each range of a
+ * group under a savepoint; a range that fails is rolled back to its
+ * savepoint and split in halves, ranges of ISO_ROWS rows or fewer row by
+ * row, so a few bad records cost O(bad x log n) probes and a batch of bad
+ * records about 1.3 probes each, with no back-off between them (they are
+ * about data, not outages). The ranges run in batch order and what succeeds
+ * stays in the transaction, so every record sees the same rows before it as
+ * in the batch. A record whose row fails alone is bad whatever its
+ * SQLSTATE; an outage, a lost connection or a table-level error ends the
+ * isolation with its class. */
+
+#define ISO_ROWS 8
+
+/* Adds staged record idx to t->bad with the current error (once). */
+static int bad_add(ks_sink_task_t *t, size_t idx)
 {
-	size_t lo = 0, hi = t->nstaged;
+	for (size_t i = 0; i < t->nbad; i++)
+		if (t->bad[i].index == idx)
+			return 0;
+	if (t->nbad == t->capbad) {
+		size_t nc = t->capbad ? t->capbad * 2 : 16;
+		ks_bad_record_t *b = realloc(t->bad, nc * sizeof(*b));
+		if (!b) {
+			xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
+			return E_FATAL;
+		}
+		t->bad = b;
+		t->capbad = nc;
+	}
+	t->bad[t->nbad].index = idx;
+	xsnprintf(t->bad[t->nbad].errstr, sizeof(t->bad[t->nbad].errstr), "%s", t->errstr);
+	xsnprintf(t->bad[t->nbad].sqlstate, sizeof(t->bad[t->nbad].sqlstate), "%s", t->sqlstate);
+	t->nbad++;
+	return 0;
+}
+
+static int cmp_bad(const void *a, const void *b)
+{
+	const ks_bad_record_t *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Rows [from, to) of group g under a savepoint (statements from group_sql):
+ * 0 written, E_RECORD rolled back to the savepoint (t->errstr says why),
+ * else the class of an error that ends the isolation. */
+static int iso_probe(ks_sink_task_t *t, const jgroup_t *g, const char *copy, const char *merge,
+                     size_t from, size_t to, int internal_ok)
+{
+	const jlayout_t *l = g->layout;
+	char sql[64];
+	int rc;
+
+	if ((rc = exec_cmd(t, "SAVEPOINT ks_probe", "SAVEPOINT")))
+		return rc == E_DATA ? E_FATAL : rc;
+	t->sqlstate[0] = 0; /* a value that does not encode has none */
+	rc = copy_rows(t, copy, g, from, to, l->is_delete ? l->nkeys : l->ncols);
+	if (!rc && !l->direct) {
+		rc = exec_cmd(t, merge, l->is_delete ? "DELETE" : "write");
+		xsnprintf(sql, sizeof(sql), "DELETE FROM ks_stage_%d", l->id);
+		if (!rc && (rc = exec_cmd(t, sql, "empty staging table")) == E_DATA)
+			rc = E_FATAL;
+	}
+	if (!rc) {
+		t->iso_good += to - from;
+		return exec_cmd(t, "RELEASE SAVEPOINT ks_probe", "RELEASE") ? E_CONN : 0;
+	}
+	if (rc == E_CONN || rc == E_FATAL || rc == E_STALE)
+		return rc;
+	/* an outage is not the rows' fault; an internal error only when it
+	 * outlasted the retry budget (internal_ok) */
+	if (rc == E_TRANSIENT && !(internal_ok && !strncmp(t->sqlstate, "XX", 2)))
+		return rc;
+	{
+		char err[KS_ERRSTR_SIZE], st[6];
+		xsnprintf(err, sizeof(err), "%s", t->errstr);
+		xsnprintf(st, sizeof(st), "%s", t->sqlstate);
+		if (exec_cmd(t, "ROLLBACK TO SAVEPOINT ks_probe", "ROLLBACK TO"))
+			return E_CONN;
+		xsnprintf(t->errstr, sizeof(t->errstr), "%s", err);
+		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st);
+	}
+	return E_RECORD;
+}
+
+/* Probes rows [from, to) of g, splitting failing ranges: 0 or the class of
+ * an error that ends the isolation. */
+static int iso_range(ks_sink_task_t *t, const jgroup_t *g, const char *copy, const char *merge,
+                     size_t from, size_t to, int internal_ok)
+{
+	int rc = iso_probe(t, g, copy, merge, from, to, internal_ok);
+
+	if (rc != E_RECORD)
+		return rc;
+	if (to - from == 1)
+		return bad_add(t, g->rows[from]);
+	if (to - from <= ISO_ROWS) {
+		for (size_t i = from; i < to; i++) {
+			rc = iso_probe(t, g, copy, merge, i, i + 1, internal_ok);
+			if (rc == E_RECORD)
+				rc = bad_add(t, g->rows[i]);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	if ((rc = iso_range(t, g, copy, merge, from, from + (to - from) / 2, internal_ok)))
+		return rc;
+	return iso_range(t, g, copy, merge, from + (to - from) / 2, to, internal_ok);
+}
+
+/* Finds every staged record that fails on its own (t->bad, ascending;
+ * bad_index, errstr and sqlstate of the first). E_RECORD when it found
+ * some, E_FATAL when the batch fails but no record alone does, else the
+ * class of the error that stopped it. internal_ok: the retry budget is
+ * spent, so a record raising an internal error (XX) alone is bad too, but
+ * only when other rows of the batch go in (else it is an outage). */
+static int isolate(ks_sink_task_t *t, int internal_ok)
+{
 	char err[KS_ERRSTR_SIZE], st[6];
 	int rc;
 
 	xsnprintf(err, sizeof(err), "%s", t->errstr);
 	xsnprintf(st, sizeof(st), "%s", t->sqlstate);
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((rc = plan(t, 0, mid)))
-			return rc;
-		if ((rc = prepare(t)))
-			return rc;
-		rc = run_tx(t, NULL, 0, 0);
-		if (rc == E_DATA || rc == E_RECORD) {
-			hi = mid;
-			if (rc == E_DATA) {
-				xsnprintf(err, sizeof(err), "%s", t->errstr);
-				xsnprintf(st, sizeof(st), "%s", t->sqlstate);
-			}
-		} else if (rc) {
-			return rc;
+	t->nbad = 0;
+	t->iso_good = 0;
+	if ((rc = plan(t, 0, t->nstaged)) || (rc = prepare(t)))
+		return rc;
+	/* deferred constraints fire at their row, not at a COMMIT we never run */
+	if ((rc = exec_cmd(t, "BEGIN", "BEGIN")) ||
+	    (rc = exec_cmd(t, "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS")))
+		goto out;
+	for (size_t i = 0; i < t->ngroups && !rc; i++) {
+		const jgroup_t *g = &t->groups[i];
+		const jlayout_t *l = g->layout;
+		ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
+
+		if (l->skip || !g->n ||
+		    (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys))
+			continue; /* as write_group */
+		group_sql(t, g->table, l, &copy, &merge);
+		if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
+			xsnprintf(t->errstr, sizeof(t->errstr), "out of memory");
+			rc = E_FATAL;
 		} else {
-			lo = mid;
+			size_t bs = (size_t)t->set.batch_size;
+			for (size_t from = 0; from < g->n && !rc; from += bs)
+				rc = iso_range(t, g, copy.data, merge.data, from,
+				               from + bs < g->n ? from + bs : g->n, internal_ok);
 		}
+		ks_buf_free(&copy);
+		ks_buf_free(&merge);
 	}
-	t->bad_index = hi - 1;
-	xsnprintf(t->errstr, sizeof(t->errstr), "%s", err);
-	xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st);
+out:
+	if (t->conn && PQstatus(t->conn) == CONNECTION_OK)
+		PQclear(PQexec(t->conn, "ROLLBACK"));
+	if (rc) {
+		t->nbad = 0;
+		return rc == E_DATA || rc == E_RECORD ? E_FATAL : rc;
+	}
+	/* internal errors while nothing goes in: the server's trouble */
+	int outage = !t->nbad && !strncmp(st, "XX", 2);
+	for (size_t i = 0; i < t->nbad && !t->iso_good; i++)
+		outage |= !strncmp(t->bad[i].sqlstate, "XX", 2);
+	if (outage) {
+		t->nbad = 0;
+		xsnprintf(t->errstr, sizeof(t->errstr), "%s", err);
+		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st);
+		return E_TRANSIENT;
+	}
+	if (!t->nbad) {
+		xsnprintf(t->errstr, sizeof(t->errstr),
+		          "%s (the batch of %zu fails, but no record fails on its own)", err,
+		          t->nstaged);
+		xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", st);
+		return E_FATAL;
+	}
+	qsort(t->bad, t->nbad, sizeof(*t->bad), cmp_bad);
+	t->bad_index = t->bad[0].index;
+	xsnprintf(t->errstr, sizeof(t->errstr), "%s", t->bad[0].errstr);
+	xsnprintf(t->sqlstate, sizeof(t->sqlstate), "%s", t->bad[0].sqlstate);
 	return E_RECORD;
 }
 
@@ -2255,8 +2432,13 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 	res->err = err;
 	xsnprintf(res->errstr, sizeof(res->errstr), "%s", t->errstr);
 	xsnprintf(res->sqlstate, sizeof(res->sqlstate), "%s", t->sqlstate);
-	if (err == KS_ERR_RECORD)
+	if (err == KS_ERR_RECORD) {
 		res->bad_index = t->bad_index;
+		if (t->nbad > 1 && t->bad[0].index == t->bad_index) {
+			res->more = t->bad + 1;
+			res->nmore = t->nbad - 1;
+		}
+	}
 }
 
 static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
@@ -2265,6 +2447,7 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 	int rc = E_OK, first = 0, streamed = 0;
 
 	memset(res, 0, sizeof(*res));
+	t->nbad = 0;
 	if (!t->nstaged && !n) {
 		stream_abort(t);
 		return;
@@ -2283,8 +2466,8 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			if (rc == E_STALE)
 				for (jtable_t *tb = t->tables; tb; tb = tb->next)
 					tb->resolved = 0;
-			if (rc == E_CONN)
-				conn_drop(t);
+			if (rc == E_CONN || rc == E_TRANSIENT)
+				conn_drop(t); /* retries run on a new session */
 		}
 	}
 	t->st = ST_OFF;
@@ -2313,10 +2496,15 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 		}
 		if ((rc = plan(t, 0, t->nstaged)) || (rc = prepare(t)) ||
 		    (rc = run_tx(t, offs, n, 1))) {
-			if (rc == E_DATA) {
-				KS_WARN(t->ctx, "batch of %zu failed (%s); isolating the record",
+			/* an internal error that outlasted the retry budget may be
+			 * one record's, as a data error may */
+			int last = attempt == t->set.max_retries;
+			if (rc == E_DATA ||
+			    (rc == E_TRANSIENT && last && !strncmp(t->sqlstate, "XX", 2))) {
+				KS_WARN(t->ctx,
+				        "batch of %zu failed (%s); isolating the bad records",
 				        t->nstaged, t->errstr);
-				rc = isolate(t);
+				rc = isolate(t, last);
 				if (rc == E_RECORD || rc == E_FATAL)
 					goto fail;
 			}
@@ -2325,8 +2513,8 @@ static void jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			if (rc == E_STALE)
 				for (jtable_t *tb = t->tables; tb; tb = tb->next)
 					tb->resolved = 0;
-			if (rc == E_CONN)
-				conn_drop(t);
+			if (rc == E_CONN || rc == E_TRANSIENT)
+				conn_drop(t); /* retries run on a new session */
 			KS_WARN(t->ctx, "commit attempt %d of %d failed: %s", attempt + 1,
 			        t->set.max_retries + 1, t->errstr);
 			continue;
@@ -2356,12 +2544,21 @@ fail:
 	t->st = ST_OFF;
 	groups_clear(t);
 	if (rc == E_RECORD) {
-		KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index, t->errstr);
+		if (t->nbad > 1)
+			KS_WARN(t->ctx,
+			        "%zu records of the batch of %zu fail on their own; first %zu: %s",
+			        t->nbad, t->nstaged, t->bad_index, t->errstr);
+		else
+			KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index,
+			        t->errstr);
 		result_set(t, res, KS_ERR_RECORD);
 	} else if (rc == E_FATAL || rc == E_DATA) {
 		KS_ERROR(t->ctx, "commit failed: %s", t->errstr);
 		result_set(t, res, KS_ERR_FATAL);
 	} else {
+		/* the next call starts on a new session (a role's settings, a
+		 * server-side change take effect) */
+		conn_drop(t);
 		result_set(t, res, KS_ERR_RETRIABLE);
 	}
 }
@@ -2394,6 +2591,7 @@ static void jdbc_task_destroy(ks_sink_task_t *t)
 	groups_clear(t);
 	free(t->groups);
 	free(t->staged);
+	free(t->bad);
 	ks_buf_free(&t->sql);
 	ks_buf_free(&t->data);
 	ks_buf_free(&t->keys);
