@@ -29,10 +29,11 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ksink-kafka-admin -b BOOTSTRAP wait SECONDS\n"
-	                "       ksink-kafka-admin -b BOOTSTRAP create TOPIC PARTITIONS [NAME=VALUE]...\n"
-	                "       ksink-kafka-admin -b BOOTSTRAP describe TOPIC\n"
-	                "       ksink-kafka-admin -b BOOTSTRAP delete TOPIC\n");
+	fprintf(stderr,
+	        "usage: ksink-kafka-admin -b BOOTSTRAP wait SECONDS\n"
+	        "       ksink-kafka-admin -b BOOTSTRAP create TOPIC PARTITIONS [NAME=VALUE]...\n"
+	        "       ksink-kafka-admin -b BOOTSTRAP describe TOPIC\n"
+	        "       ksink-kafka-admin -b BOOTSTRAP delete TOPIC\n");
 }
 
 static rd_kafka_t *admin_new(const char *bootstrap)
@@ -97,7 +98,8 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t e
 	}
 	if (rd_kafka_event_type(ev) != evtype || rd_kafka_event_error(ev)) {
 		fprintf(stderr, "ksink-kafka-admin: %s\n",
-		        rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev) : "unexpected event");
+		        rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
+		                                 : "unexpected event");
 		rd_kafka_event_destroy(ev);
 		return NULL;
 	}
@@ -108,7 +110,8 @@ static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **
 {
 	char errstr[512];
 	int rc = 1;
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+	rd_kafka_NewTopic_t *nt =
+	        rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
 	if (!nt) {
 		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
 		return 1;
@@ -116,7 +119,8 @@ static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **
 	for (int i = 0; i < nconf; i++) {
 		char *eq = strchr(configs[i], '=');
 		if (!eq) {
-			fprintf(stderr, "ksink-kafka-admin: config '%s' is not NAME=VALUE\n", configs[i]);
+			fprintf(stderr, "ksink-kafka-admin: config '%s' is not NAME=VALUE\n",
+			        configs[i]);
 			rd_kafka_NewTopic_destroy(nt);
 			return 2;
 		}
@@ -128,16 +132,18 @@ static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **
 		}
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr));
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr,
+	                                            sizeof(errstr));
 	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
 	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
 	if (ev) {
 		size_t n = 0;
-		const rd_kafka_topic_result_t **res =
-		        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-		rd_kafka_resp_err_t err = n == 1 ? rd_kafka_topic_result_error(res[0])
-		                                 : RD_KAFKA_RESP_ERR__FAIL;
+		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
+		        rd_kafka_event_CreateTopics_result(ev), &n);
+		rd_kafka_resp_err_t err =
+		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			rc = 0;
 		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
@@ -145,7 +151,8 @@ static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **
 			if (have == partitions) {
 				rc = 0;
 			} else {
-				fprintf(stderr, "ksink-kafka-admin: %s exists with %d partitions, not %d\n",
+				fprintf(stderr,
+				        "ksink-kafka-admin: %s exists with %d partitions, not %d\n",
 				        topic, have, partitions);
 			}
 		} else {
@@ -167,18 +174,21 @@ static int cmd_delete(rd_kafka_t *rk, const char *topic)
 	int rc = 1;
 	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr));
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr,
+	                                            sizeof(errstr));
 	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
 	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
 	if (ev) {
 		size_t n = 0;
-		const rd_kafka_topic_result_t **res =
-		        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
-		rd_kafka_resp_err_t err = n == 1 ? rd_kafka_topic_result_error(res[0])
-		                                 : RD_KAFKA_RESP_ERR__FAIL;
+		const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
+		        rd_kafka_event_DeleteTopics_result(ev), &n);
+		rd_kafka_resp_err_t err =
+		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
 		if (err)
-			fprintf(stderr, "ksink-kafka-admin: delete %s: %s\n", topic, rd_kafka_err2str(err));
+			fprintf(stderr, "ksink-kafka-admin: delete %s: %s\n", topic,
+			        rd_kafka_err2str(err));
 		else
 			rc = 0;
 		rd_kafka_event_destroy(ev);
@@ -201,7 +211,8 @@ static int cmd_describe(rd_kafka_t *rk, const char *topic)
 	printf("partitions=%d\n", parts);
 	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
 	rd_kafka_AdminOptions_set_request_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr));
 	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
 	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
@@ -211,14 +222,15 @@ static int cmd_describe(rd_kafka_t *rk, const char *topic)
 		        rd_kafka_event_DescribeConfigs_result(ev), &n);
 		if (n == 1 && !rd_kafka_ConfigResource_error(res[0])) {
 			size_t cnt = 0;
-			const rd_kafka_ConfigEntry_t **ents = rd_kafka_ConfigResource_configs(res[0], &cnt);
+			const rd_kafka_ConfigEntry_t **ents =
+			        rd_kafka_ConfigResource_configs(res[0], &cnt);
 			for (size_t i = 0; i < cnt; i++) {
 				if (rd_kafka_ConfigEntry_is_default(ents[i]))
 					continue;
 				const char *v = rd_kafka_ConfigEntry_value(ents[i]);
 				printf("%s=%s\n", rd_kafka_ConfigEntry_name(ents[i]),
 				       rd_kafka_ConfigEntry_is_sensitive(ents[i]) ? "(sensitive)"
-				                                                 : (v ? v : ""));
+				                                                  : (v ? v : ""));
 			}
 			rc = 0;
 		} else {
