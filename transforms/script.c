@@ -678,7 +678,8 @@ static int arena_oom(call_t *c)
 	return -1;
 }
 
-static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, ks_value_t *out);
+static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, const ks_value_t *orig,
+                         ks_value_t *out);
 
 /* Reads the Lua value at idx into *out following schema fs. 0 ok, -1 with
  * c->err. path names the field for messages ("" for the whole value). */
@@ -690,7 +691,7 @@ static int to_value(call_t *c, lua_State *L, int idx, const ks_schema_t *fs, con
 	idx = lua_absindex(L, idx);
 	memset(out, 0, sizeof(*out));
 	if (!fs)
-		return to_schemaless(c, L, idx, path, out);
+		return to_schemaless(c, L, idx, path, NULL, out);
 	out->type = fs->type;
 	if (is_null(L, idx)) {
 		if (!fs->optional) {
@@ -871,9 +872,41 @@ static int is_sequence(lua_State *L, int idx)
 	return cnt == n;
 }
 
+/* Orders an object's keys deterministically (lua_next has no order): the
+ * keys orig (the object as it came in, may be NULL) had, in its order, then
+ * new keys by name. Insertion sort: objects are small. */
+static void sort_keys(ks_value_t *out, const ks_value_t *orig)
+{
+	size_t n = out->u.st.n;
+
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0; j--) {
+			const char *a = out->u.st.names[j - 1], *b = out->u.st.names[j];
+			size_t pa = (size_t)-1, pb = (size_t)-1;
+			for (size_t k = 0; ks_tf_is_map(orig) && k < orig->u.st.n; k++) {
+				if (!strcmp(orig->u.st.names[k], a))
+					pa = k;
+				if (!strcmp(orig->u.st.names[k], b))
+					pb = k;
+			}
+			if (pa < pb || (pa == pb && strcmp(a, b) <= 0))
+				break;
+			out->u.st.names[j - 1] = b;
+			out->u.st.names[j] = a;
+			{
+				ks_value_t tmp = out->u.st.fields[j - 1];
+				out->u.st.fields[j - 1] = out->u.st.fields[j];
+				out->u.st.fields[j] = tmp;
+			}
+		}
+	}
+}
+
 /* A value without a schema (schemaless JSON): its type follows the Lua
- * value; a table is an array when it is a sequence, else an object. */
-static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, ks_value_t *out)
+ * value; a table is an array when it is a sequence, else an object (orig:
+ * the object it was, for the key order; may be NULL). */
+static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, const ks_value_t *orig,
+                         ks_value_t *out)
 {
 	const char *p = *path ? path : "value";
 
@@ -924,7 +957,7 @@ static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, ks_
 			for (size_t i = 0; i < n; i++) {
 				int rc;
 				lua_rawgeti(L, idx, (lua_Integer)i + 1);
-				rc = to_schemaless(c, L, -1, p, &out->u.arr.items[i]);
+				rc = to_schemaless(c, L, -1, p, NULL, &out->u.arr.items[i]);
 				lua_pop(L, 1);
 				if (rc)
 					return -1;
@@ -961,7 +994,7 @@ static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, ks_
 					lua_pop(L, 2);
 					return arena_oom(c);
 				}
-				if (to_schemaless(c, L, -1, fp, &out->u.st.fields[k])) {
+				if (to_schemaless(c, L, -1, fp, NULL, &out->u.st.fields[k])) {
 					lua_pop(L, 2);
 					return -1;
 				}
@@ -969,6 +1002,7 @@ static int to_schemaless(call_t *c, lua_State *L, int idx, const char *path, ks_
 				lua_pop(L, 1);
 			}
 			out->u.st.n = k;
+			sort_keys(out, orig);
 			return 0;
 		}
 	default:
@@ -1175,7 +1209,7 @@ static int read_part(call_t *c, lua_State *L, int idx, const char *field,
 		lua_pop(L, 1);
 		return arena_oom(c);
 	}
-	if (to_value(c, L, -1, *schema, "", v)) {
+	if (*schema ? to_value(c, L, -1, *schema, "", v) : to_schemaless(c, L, -1, "", *value, v)) {
 		lua_pop(L, 1);
 		return -1;
 	}
