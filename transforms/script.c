@@ -1246,8 +1246,10 @@ static int read_headers(call_t *c, lua_State *L, int idx, ks_record_t *out)
 	for (size_t i = 0; same && i < out->nheaders; i++) {
 		const ks_header_t *hi = &out->headers[i];
 		int last = 1;
+		if (!hi->key)
+			continue;
 		for (size_t j = i + 1; j < out->nheaders; j++)
-			last &= strcmp(out->headers[j].key, hi->key) != 0;
+			last &= !out->headers[j].key || strcmp(out->headers[j].key, hi->key) != 0;
 		if (!last)
 			continue;
 		distinct++;
