@@ -64,8 +64,8 @@
 static const char script_null = 0;
 
 typedef struct shape {
-	const ks_schema_t *in; /* borrowed (kept alive by its owner) */
-	ks_schema_t *out;      /* owned reference */
+	ks_schema_t *in;  /* a reference, so its address is never reused */
+	ks_schema_t *out; /* owned reference */
 } shape_t;
 
 typedef struct script {
@@ -377,8 +377,10 @@ static void script_destroy(ks_tf_t *tf)
 	script_t *s = tf->state;
 
 	state_close(s);
-	for (size_t i = 0; i < s->nshapes; i++)
+	for (size_t i = 0; i < s->nshapes; i++) {
+		ks_schema_unref(s->shapes[i].in);
 		ks_schema_unref(s->shapes[i].out);
+	}
 	free(s->shapes);
 	free(s->code);
 	free(s->chunkname);
@@ -1155,7 +1157,7 @@ static int top_struct(call_t *c, lua_State *L, int idx, const ks_schema_t *s, co
 			if (!fs || ks_schema_add_field(b, newnames[j], fs))
 				return arena_oom(c);
 		}
-		st->shapes[st->nshapes].in = s;
+		st->shapes[st->nshapes].in = ks_schema_ref((ks_schema_t *)s);
 		st->shapes[st->nshapes++].out = b;
 		c->tmp = NULL;
 		os = b;
