@@ -159,8 +159,7 @@ KS_TEST(schema_changes)
 	                        "a string"),
 	         "%s", tt_err);
 	KS_CHECK(tt_has(tt_err, "orders[3]@42"), "%s", tt_err);
-	/* a required field set to nil after being... not removable when required?
-	 * No: a non-null field set to nil is removed; a new table field is an error */
+	/* a new field must have an inferable scalar type */
 	use(JS("function transform(r) r.value.tags = {1, 2}; return r end", ""));
 	KS_CHECK_STR(ev(ORDER(1, "null", "eu", 1), NULL), "ERR");
 	KS_CHECK(tt_has(tt_err, "new field 'tags'"), "%s", tt_err);
