@@ -94,7 +94,7 @@ connector() { # name topics table mode pkmode [tasks]
 {"name":"$1","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector",
  "connection.url":"$KSINK_PG_JDBC_URL","connection.user":"postgres","topics":"$2",
  "table.name.format":"$3","insert.mode":"$4","pk.mode":"$5","pk.fields":"id",
- "auto.create":"false","auto.evolve":"false","batch.size":"10000","tasks.max":"${6:-1}"}}
+ "auto.create":"false","auto.evolve":"false","batch.size":"10000","tasks.max":"${6:-1}"${CONN_EXTRA:-}}}
 JSON
 }
 drop_connector() { curl -fs -X DELETE "http://127.0.0.1:$PORT/connectors/$1" >/dev/null || true; }
@@ -122,7 +122,11 @@ log "producing $N rows to bench_insert, bench_upsert_fresh and (version 1) bench
 produce bench_insert --count "$N"
 produce bench_upsert_fresh --count "$N"
 produce bench_upsert_update --count "$N" --version 1
-declare -a R_A R_I R_BF R_BU R_CF R_CU R_UF R_UU
+declare -a R_A R_I R_S R_BF R_BU R_CF R_CU R_UF R_UU
+# the Script transform (transforms/script.c) scenario: the insert pipeline
+# with a small masking script, against the same pipeline without it (R_I)
+SCRIPT_EXTRA=',"transforms":"mask","transforms.mask.type":"io.ksink.transforms.Script",
+ "transforms.mask.script":"function transform(r) local v = r.value; v.customer = v.customer:sub(1, 2) .. \u0027***\u0027; return r end"'
 for ((rep = 1; rep <= REPEAT; rep++)); do
 	log "round $rep of $REPEAT"
 	# (a) psql \copy, then ksink insert
@@ -133,6 +137,11 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 	R_I[rep]=$(run_connector "bench-insert-$rep" bench_insert bench_insert insert none 1 "$N")
 	sample_rss
 	log "(a) psql \\copy ${R_A[rep]}, ksink insert ${R_I[rep]} rows/s (peak RSS $RSS_LAST kB)"
+	mktable bench_script
+	R_S[rep]=$(CONN_EXTRA=$SCRIPT_EXTRA run_connector "bench-script-$rep" bench_insert bench_script insert none 1 "$N")
+	sample_rss
+	SCRIPT_MASKED=$(q "SELECT count(*) = $N AND bool_and(customer LIKE '%***') FROM bench_script")
+	log "(s) ksink insert + Script ${R_S[rep]} rows/s (masked: $SCRIPT_MASKED)"
 	INSERT_EXACT=$(q "SELECT count(*) = $N AND count(DISTINCT id) = $N FROM bench_insert")
 	# (b) COPY + INSERT ON CONFLICT, fresh keys then updates
 	mktable bench_b
@@ -167,6 +176,7 @@ KS_UPSERT_FRESH=$(median "${R_UF[@]}"); KS_UPSERT_UPD=$(median "${R_UU[@]}")
 BASE_B_FRESH=$(median "${R_BF[@]}"); BASE_B_UPD=$(median "${R_BU[@]}")
 BASE_C_FRESH=$(median "${R_CF[@]}"); BASE_C_UPD=$(median "${R_CU[@]}")
 RANGE_IA=$(ratio_range R_I R_A)
+KS_SCRIPT=$(median "${R_S[@]}"); RANGE_SI=$(ratio_range R_S R_I)
 RANGE_FB=$(ratio_range R_UF R_BF); RANGE_UB=$(ratio_range R_UU R_BU)
 RANGE_FC=$(ratio_range R_UF R_CF); RANGE_UC=$(ratio_range R_UU R_CU)
 
@@ -206,6 +216,7 @@ ratio() { [ "${2:-0}" = 0 ] && echo "n/a" || calc "$1 / $2" 2; }
 	echo "|---|---:|---|---:|---:|---:|---:|"
 	echo "| insert | $KS_INSERT | (a) psql \\copy | $BASE_A | $(ratio "$KS_INSERT" "$BASE_A") | $RANGE_IA | ≥ 0.8 |"
 	echo "| insert | $KS_INSERT | (d) consume + decode only | $BASE_D | $(ratio "$KS_INSERT" "$BASE_D") | – | – |"
+	echo "| insert + Script transform (mask a field, Lua) | $KS_SCRIPT | ksink insert, no transform | $KS_INSERT | $(ratio "$KS_SCRIPT" "$KS_INSERT") | $RANGE_SI | – |"
 	echo "| upsert, fresh keys | $KS_UPSERT_FRESH | (b) COPY + INSERT … ON CONFLICT | $BASE_B_FRESH | $(ratio "$KS_UPSERT_FRESH" "$BASE_B_FRESH") | $RANGE_FB | ≥ 0.9 |"
 	echo "| upsert, fresh keys | $KS_UPSERT_FRESH | (c) JDBC sink pattern | $BASE_C_FRESH | $(ratio "$KS_UPSERT_FRESH" "$BASE_C_FRESH") | $RANGE_FC | ≥ 2.5 |"
 	echo "| upsert, updates | $KS_UPSERT_UPD | (b) COPY + INSERT … ON CONFLICT | $BASE_B_UPD | $(ratio "$KS_UPSERT_UPD" "$BASE_B_UPD") | $RANGE_UB | ≥ 0.9 |"
@@ -222,4 +233,5 @@ ratio() { [ "${2:-0}" = 0 ] && echo "n/a" || calc "$1 / $2" 2; }
 	echo "| peak RSS with tasks.max=4 (four consumers) | $(calc "${SCALE_RSS[4]} / 1024" 1) MB | – |"
 	echo "| start to REST answering | $READY_MS ms | < 100 ms |"
 	echo "| every row arrived exactly once (insert / upsert) | $INSERT_EXACT / $UPSERT_EXACT | t / t |"
+	echo "| every row masked by the script, exactly once | $SCRIPT_MASKED | t |"
 } | tee "$OUT/latest.md"

@@ -47,6 +47,8 @@ static const ks_tf_class_t *const tf_classes[] = {
         &ks_tf_header_from_key,
         &ks_tf_header_from_value,
         &ks_tf_extract_new_record_state,
+        &ks_tf_script,
+        &ks_tf_script_alias,
 };
 
 static const ks_pred_class_t *const pred_classes[] = {

@@ -93,6 +93,7 @@ extern const ks_tf_class_t ks_tf_regex_router, ks_tf_timestamp_router, ks_tf_val
         ks_tf_mask_field_value, ks_tf_set_schema_key, ks_tf_set_schema_value, ks_tf_filter,
         ks_tf_drop_headers, ks_tf_insert_header, ks_tf_header_from_key, ks_tf_header_from_value,
         ks_tf_extract_new_record_state;
+extern const ks_tf_class_t ks_tf_script, ks_tf_script_alias; /* transforms/script.c */
 extern const ks_pred_class_t ks_pred_topic_name_matches, ks_pred_has_header_key,
         ks_pred_record_is_tombstone;
 

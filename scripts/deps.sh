@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config
 	librdkafka-dev libavro-dev libpq-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev
-	libgnutls28-dev openssl
+	libgnutls28-dev liblua5.4-dev openssl
 	postgresql postgresql-client kcat curl jq clang-format python3 python3-yaml
 	clang libclang-rt-14-dev
 )
