@@ -142,6 +142,13 @@ stop_pg() {
 
 start_bg() { # name cmd... : runs in its own session, pid in DIR/name.pid
 	local name=$1; shift
+	if [ "$name" = kafka ] && [ "$KIND" = real ]; then
+		# the real broker's log is kept across restarts (a failed start stays readable)
+		echo "=== stack.sh: broker start $(date -u +%FT%TZ)" >>"$DIR/$name.log"
+		setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 &
+		echo $! >"$DIR/$name.pid"
+		return
+	fi
 	setsid "$@" </dev/null >"$DIR/$name.log" 2>&1 &
 	echo $! >"$DIR/$name.pid"
 }
@@ -214,10 +221,14 @@ PROPS
 			{ cat "$kd/format.log" >&2; die "formatting the KRaft storage failed"; }
 	fi
 	start_bg kafka "${java[@]}" kafka.Kafka "$kd/server.properties"
-	if ! "$BUILD/ksink-kafka-admin" -b "127.0.0.1:$port" wait 90 2>/dev/null; then
-		grep -m 10 -E 'ERROR|FATAL|Exception' "$DIR/kafka.log" >&2
+	if ! "$BUILD/ksink-kafka-admin" -b "127.0.0.1:$port" wait 180 2>/dev/null; then
+		sed -n '/^=== stack.sh: broker start/h; /^=== stack.sh: broker start/!H; ${x;p}' "$DIR/kafka.log" |
+			grep -m 10 -E 'ERROR|FATAL|Exception|Address already' >&2
 		tail -15 "$DIR/kafka.log" >&2
-		die "the real Kafka broker did not answer within 90 s (log: $DIR/kafka.log)"
+		if ! kill -0 "$(cat "$DIR/kafka.pid" 2>/dev/null)" 2>/dev/null; then
+			die "the real Kafka broker exited while starting (log: $DIR/kafka.log)"
+		fi
+		die "the real Kafka broker did not answer within 180 s (log: $DIR/kafka.log)"
 	fi
 	local t
 	for t in ${KSINK_KAFKA_TOPICS:-}; do
