@@ -20,7 +20,7 @@ cat >"$W/dec.avsc" <<'JSON'
  {"name":"RAW","type":"bytes"}]}
 JSON
 # 12345678 = 0x0000000000BC614E -> 123456.78; 256 = 0x0100 -> 2.56;
-# 0x000100000000FF00 = 281470681808640 -> 2814706818086.40; 0x00FF -> 2.55
+# 0x000100000000FF00 = 281474976775936 -> 2814749767759.36; 0x00FF -> 2.55
 cat >"$W/dec.jsonl" <<'JSON'
 {"ID":1,"AMOUNT":"\u0000\u0000\u0000\u0000\u0000\u00bc\u0061\u004e","SMALL":"\u0001\u0000","RAW":"\u0000a\u0000"}
 {"ID":2,"AMOUNT":"\u0000\u0001\u0000\u0000\u0000\u0000\u00ff\u0000","SMALL":"\u0000\u00ff","RAW":"\u0000"}
@@ -38,7 +38,7 @@ check "2 rows arrive" wait_for 30 f_has_rows nulbytes 2
 rows=$(psql_q 'SELECT "ID", "AMOUNT", "SMALL", encode("RAW", '"'hex'"') FROM nulbytes ORDER BY "ID"' | tr '\n' ' ')
 echo "# rows: $rows"
 check_eq "decimals with zero bytes decode to their values" "$rows" \
-	"1|123456.78|2.56|006100 2|2814706818086.40|2.55|00 "
+	"1|123456.78|2.56|006100 2|2814749767759.36|2.55|00 "
 check_eq "AMOUNT is NUMERIC" \
 	"$(psql_q "SELECT data_type FROM information_schema.columns WHERE table_name = 'nulbytes' AND column_name = 'AMOUNT'")" numeric
 w_stop

@@ -23,7 +23,7 @@
 #include <string.h>
 
 /* The active value given for key on the command line, or NULL. */
-static const char *override(int argc, char **argv, const char *key)
+static const char * override(int argc, char **argv, const char *key)
 {
 	size_t n = strlen(key);
 	for (int i = 0; i < argc; i++)
@@ -39,7 +39,8 @@ static void constraints(const ks_cfg_def_t *d, char *buf, size_t len)
 	if (d->allowed && o < len) {
 		o += (size_t)snprintf(buf + o, len - o, ", one of ");
 		for (int i = 0; d->allowed[i] && o < len; i++)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "", d->allowed[i]);
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "",
+			                      d->allowed[i]);
 	}
 	if ((d->has_min || d->has_max) && o < len) {
 		o += (size_t)snprintf(buf + o, len - o, ", ");
