@@ -7,6 +7,9 @@
 #   make demo | down  the tote-pool demo on the embedded local stack
 #                     (KAFKA=real: on a real Apache Kafka broker instead of the mock)
 #   make bench        benchmarks (not part of make test)
+#   make install      ksink, ksink(1), worker.properties, ksink.service under
+#                     PREFIX (/usr/local) and DESTDIR
+#   make deb          the Debian package, in build/deb/ (debhelper, lintian)
 #   make format | format-check
 
 BUILD   ?= build
@@ -37,8 +40,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
 .SECONDARY:
 
-.PHONY: all deps test test-only asan fuzz format format-check clean demo down play start \
-        prune bench bench-smoke compose-up
+.PHONY: FORCE all deps test test-only asan fuzz format format-check clean demo down play start \
+        prune bench bench-smoke compose-up install deb doc
 
 all: $(BUILD)/ksink $(TOOLS) $(TESTS) $(DEMOS) $(BENCHES)
 
@@ -134,6 +137,60 @@ bench: deps
 
 bench-smoke: deps all
 	BENCH_RECORDS=50000 bench/bench.sh build
+
+# --- install, Debian package ---
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSUSERSDIR?= $(PREFIX)/lib/sysusers.d
+# the settings of the installed worker.properties; every other key is listed
+# with its default, commented out (ksink-worker-doc, from ks_worker_defs)
+ETC_WORKER := key.converter=org.apache.kafka.connect.storage.StringConverter \
+              value.converter=org.apache.kafka.connect.json.JsonConverter \
+              config.storage.file=/var/lib/ksink/connectors.json
+
+doc: $(BUILD)/ksink.1 $(BUILD)/worker.properties $(BUILD)/ksink.service
+
+# rebuilt when the install paths change (they are written into the files)
+$(BUILD)/install.paths: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(BINDIR) $(SYSCONFDIR) $(UNITDIR)' | cmp -s - $@ || \
+		echo '$(BINDIR) $(SYSCONFDIR) $(UNITDIR)' >$@
+
+FORCE:
+
+$(BUILD)/ksink.1: dist/ksink.1.in scripts/mkman.sh $(BUILD)/ksink $(BUILD)/ksink-worker-doc \
+		$(BUILD)/install.paths
+	scripts/mkman.sh $(BUILD)/ksink $(BUILD)/ksink-worker-doc $< $(SYSCONFDIR) $(UNITDIR) >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/worker.properties: $(BUILD)/ksink-worker-doc
+	$< properties $(ETC_WORKER) >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/ksink.service: dist/ksink.service.in $(BUILD)/install.paths
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp
+	mv $@.tmp $@
+
+# an existing worker.properties is kept (it is the user's configuration)
+install: $(BUILD)/ksink doc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/ksink \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 755 $(BUILD)/ksink $(DESTDIR)$(BINDIR)/ksink
+	install -m 644 $(BUILD)/ksink.1 $(DESTDIR)$(MANDIR)/man1/ksink.1
+	install -m 644 $(BUILD)/ksink.service $(DESTDIR)$(UNITDIR)/ksink.service
+	install -m 644 dist/ksink.sysusers $(DESTDIR)$(SYSUSERSDIR)/ksink.conf
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ksink/worker.properties ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/ksink/worker.properties"; \
+	else install -m 644 $(BUILD)/worker.properties $(DESTDIR)$(SYSCONFDIR)/ksink/worker.properties; fi
+
+# dpkg-buildpackage runs on a copy of the tree in build/deb/src (its clean
+# step and its ../*.deb stay inside build/); the package lands in build/deb/.
+deb:
+	@KSINK_DEPS_DEB=1 scripts/deps.sh
+	scripts/mkdeb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

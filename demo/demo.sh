@@ -119,10 +119,14 @@ PROPS
 start_adminer() {
 	local port
 	if alive adminer; then return; fi
-	[ -f /usr/share/adminer/adminer/index.php ] || { say "adminer not installed: skipped"; echo 0 >"$RUN/adminer.port"; return; }
+	[ -f /etc/adminer/conf.php ] || { say "adminer not installed: skipped"; echo 0 >"$RUN/adminer.port"; return; }
 	port=$(pick_port 8080)
 	echo "$port" >"$RUN/adminer.port"
-	setsid php -S "127.0.0.1:$port" -t /usr/share/adminer/adminer </dev/null >"$RUN/adminer.log" 2>&1 &
+	# served as Debian's apache conf does (Alias /adminer /etc/adminer,
+	# DirectoryIndex conf.php): conf.php loads the compiled adminer.php, which
+	# serves its own stylesheet and scripts (?file=default.css); as the router
+	# script, it answers every path
+	setsid php -S "127.0.0.1:$port" -t /etc/adminer /etc/adminer/conf.php </dev/null >"$RUN/adminer.log" 2>&1 &
 	echo $! >"$RUN/adminer.pid"
 	wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$port/" || die "adminer did not start"
 }

@@ -15,6 +15,14 @@ PKGS=(
 if [ "${KSINK_DEPS_DEMO:-0}" = 1 ]; then
 	PKGS+=(adminer php-cli php-pgsql)
 fi
+# the Debian package (make deb) and its checks
+if [ "${KSINK_DEPS_DEB:-0}" = 1 ]; then
+	PKGS+=(debhelper dpkg-dev lintian fakeroot man-db groff-base)
+fi
+# promtool, for the metrics test (Debian's prometheus package ships it)
+if [ "${KSINK_DEPS_PROM:-0}" = 1 ]; then
+	PKGS+=(prometheus)
+fi
 if [ "${KSINK_DEPS_BROWSER:-0}" = 1 ]; then
 	PKGS+=(chromium)
 	command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

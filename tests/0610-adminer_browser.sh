@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 0610-adminer_browser.sh — a person's view of the demo: headless Chromium logs
-# in to adminer (Debian's adminer served by php -S), finds both tables and the
-# final odds. Screenshots are kept in the test output dir. Skipped (with a
+# in to adminer (Debian's adminer served by php -S the way the package's
+# apache conf serves it: /etc/adminer/conf.php), checks the page is styled
+# (the stylesheet answers 200 and applies), finds both tables and the final
+# odds. Screenshots are kept in the test output dir. Skipped (with a
 # message) only when Chromium cannot be installed.
 source "$(dirname "$0")/lib/lib.sh"
 export KSINK_DEMO_DIR=$KSINK_TEST_OUT/demo-browser
@@ -20,6 +22,12 @@ check "playwright-core installed" test -d "$ROOT/tests/browser/node_modules/play
 
 if out=$("$DEMO" up 2>&1); then ok "demo up"; else not_ok "demo up" "$(tail -5 <<<"$out")"; fi
 . "$KSINK_DEMO_DIR/env"
+# the stylesheet, as any client fetches it (the browser checks it is applied)
+aurl=http://127.0.0.1:$(cat "$KSINK_DEMO_DIR/adminer.port")/
+css=$(curl -s "$aurl" | sed -n 's/.*<link rel="stylesheet" type="text\/css" href="\([^"]*\)".*/\1/p' | head -1)
+echo "# adminer stylesheet link: ${css:-none}"
+check "adminer's stylesheet answers 200 with text/css" bash -c \
+	"curl -s -o /dev/null -w '%{http_code} %{content_type}' '$aurl${css//&amp;/&}' | grep -q '^200 text/css'"
 shots=$KSINK_TEST_OUT/screenshots
 mkdir -p "$shots"
 node "$ROOT/tests/browser/adminer.mjs" "http://127.0.0.1:$(cat "$KSINK_DEMO_DIR/adminer.port")/" \

@@ -8,7 +8,8 @@
  *                 [-X librdkafka.prop=value]...
  *
  * avro-json (default): each line is a value in the Avro JSON encoding
- * (unions tagged {"int":1}, bytes as "\u00XX" strings, enums as symbols). It is
+ * (unions tagged {"int":1}, bytes as "\u00XX" strings, "\u0000" included: jansson
+ * reads with JSON_ALLOW_NUL; enums as symbols). It is
  * walked with jansson into one reused avro-c generic value, written as Avro
  * binary and framed the Confluent way (0x00, 4-byte big-endian schema id);
  * the schema is registered under <topic>-value (and <topic>-key), the
@@ -616,7 +617,7 @@ static int ser_init(avro_ser_t *s, const char *path, const char *registry, const
 	if (!text)
 		return -1;
 	/* Register the compact form: what serializers send (Schema.toString()). */
-	if (!(j = json_loads(text, JSON_DECODE_ANY, &jerr))) {
+	if (!(j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr))) {
 		free(text);
 		return ks_seterr(errstr, errlen, -1, "%s: line %d: %s", path, jerr.line, jerr.text);
 	}
@@ -921,7 +922,7 @@ int main(int argc, char **argv)
 			vtext = tab + 1;
 			vlen -= klen + 1;
 		}
-		if (!(doc = json_loadb(vtext, vlen, JSON_DECODE_ANY, &jerr))) {
+		if (!(doc = json_loadb(vtext, vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr))) {
 			fprintf(stderr, PROG ": line %ld: bad JSON: %s (column %d)\n", lineno,
 			        jerr.text, jerr.column);
 			goto out;

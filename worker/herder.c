@@ -1405,8 +1405,30 @@ ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_
 	return r;
 }
 
+/* Appends the lines of text (samples, "\n"-ended) whose metric name is name,
+ * or name_sum / name_count for a summary. */
+static void metric_lines(ks_buf_t *out, const char *text, size_t len, const char *name, int summary)
+{
+	size_t nl = strlen(name);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *rest = p + nl;
+		size_t ll = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p);
+		if (ll > nl && !strncmp(p, name, nl) &&
+		    (*rest == '{' || *rest == ' ' ||
+		     (summary && (!strncmp(rest, "_sum", 4) || !strncmp(rest, "_count", 6)))))
+			ks_buf_append(out, p, ll);
+		p += ll;
+	}
+}
+
 void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 {
+	/* task.c writes each task's samples together; they are regrouped here
+	 * per family, since a family's samples must not be interleaved with
+	 * another's in the exposition format */
 	static const char *const help[][3] = {
 	        {"ksink_task_records_read_total", "counter", "Records consumed from Kafka."},
 	        {"ksink_task_records_written_total", "counter",
@@ -1415,11 +1437,15 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	         "Records skipped with errors.tolerance=all."},
 	        {"ksink_task_batches_total", "counter", "Batches committed."},
 	        {"ksink_task_commit_retries_total", "counter", "Retriable commit failures."},
-	        {"ksink_task_commit_seconds", "summary", "Connector commit latency."},
+	        {"ksink_task_commit_seconds", "summary", "Connector commit latency in seconds."},
+	        {"ksink_task_dlq_records_total", "counter",
+	         "Records sent to the dead letter queue topic."},
 	        {"ksink_task_offsets_skipped_total", "counter",
 	         "Offsets deleted by retention before they were read (skipped on resume)."},
 	        {"ksink_partition_lag", "gauge", "High watermark minus committed offset."},
 	};
+	ks_buf_t tasks = KS_BUF_INIT;
+
 	pthread_mutex_lock(&h->lock);
 	ks_buf_puts(out, "# HELP ksink_connector_state Connector state (1 for its current state).\n"
 	                 "# TYPE ksink_connector_state gauge\n");
@@ -1436,13 +1462,19 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 		}
 		ks_buf_printf(out, "\",state=\"%s\"} 1\n", ks_state_name(conn_state(h, c)));
 	}
-	for (size_t i = 0; i < KS_ARRAY_SIZE(help); i++)
-		ks_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2],
-		              help[i][0], help[i][1]);
 	for (conn_t *c = h->conns; c; c = c->next)
 		for (int i = 0; i < c->ntasks; i++)
-			ks_task_metrics(c->tasks[i], out);
+			ks_task_metrics(c->tasks[i], &tasks);
 	pthread_mutex_unlock(&h->lock);
+	for (size_t i = 0; i < KS_ARRAY_SIZE(help); i++) {
+		ks_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2],
+		              help[i][0], help[i][1]);
+		if (!ks_buf_failed(&tasks))
+			metric_lines(out, tasks.data, tasks.len, help[i][0],
+			             !strcmp(help[i][1], "summary"));
+	}
+	ks_buf_free(&tasks);
+	ks_process_metrics(out);
 }
 
 const char *ks_herder_cluster_id(ks_herder_t *h)

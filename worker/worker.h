@@ -254,8 +254,11 @@ ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json
 /* ConfigInfos for PUT /connector-plugins/{p}/config/validate. */
 ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_t *config,
                              json_t **out, char *errstr, size_t errlen);
-/* Prometheus text for GET /metrics. */
+/* Prometheus text for GET /metrics: each family once, HELP and TYPE first,
+ * then its samples (what promtool check metrics asks), then process_*. */
 void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out);
+/* The standard process_* families (process_metrics.c), from /proc/self. */
+void ks_process_metrics(ks_buf_t *out);
 /* The Kafka cluster id (cached; "" when the cluster cannot be reached). */
 const char *ks_herder_cluster_id(ks_herder_t *h);
 

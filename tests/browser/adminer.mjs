@@ -1,6 +1,7 @@
 // tests/browser/adminer.mjs — logs in to adminer in headless Chromium (Debian's
 // /usr/bin/chromium driven by playwright-core), opens the demo database and
-// checks that both tables are listed and the odds table shows the final odds.
+// checks that the page is styled (its stylesheets load and apply), that both
+// tables are listed and the odds table shows the final odds.
 // Prints "ok - …" / "not ok - …" lines like the rest of the suite.
 //
 //   node adminer.mjs ADMINER_URL PG_SERVER SCREENSHOT_DIR
@@ -19,7 +20,20 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.goto(url, { waitUntil: 'load' });
+  // styled, not bare HTML: every stylesheet link answers 200 with CSS, and
+  // default.css is applied (it positions #menu absolutely)
+  const sheets = await page.$$eval('link[rel="stylesheet"]', (ls) => ls.map((l) => l.href));
+  check('adminer links a stylesheet', sheets.length > 0, 'no <link rel="stylesheet">');
+  for (const href of sheets) {
+    const res = await page.request.get(href);
+    check(`stylesheet ${href.replace(url, '')} loads (HTTP ${res.status()})`,
+          res.status() === 200 && /text\/css/.test(res.headers()['content-type'] || ''),
+          `HTTP ${res.status()} ${res.headers()['content-type']}`);
+  }
+  const menuPos = await page.$eval('#menu', (m) => getComputedStyle(m).position).catch(() => 'none');
+  check('default.css is applied (#menu is position: absolute)', menuPos === 'absolute',
+        `#menu position ${menuPos}`);
   await page.selectOption('select[name="auth[driver]"]', 'pgsql');
   await page.fill('input[name="auth[server]"]', server);
   await page.fill('input[name="auth[username]"]', 'postgres');
