@@ -20,7 +20,7 @@ CFLAGS  := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing $(O
 LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
-MODULES   := lib config schemas connectors connectors/jdbc rest worker
+MODULES   := lib config schemas transforms connectors connectors/jdbc rest worker
 LIB_SRCS  := $(filter-out worker/main.c,$(foreach d,$(MODULES),$(wildcard $(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)

@@ -11,7 +11,7 @@
 #include "../config/config.h"
 #include "../lib/buf.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
+#include "../transforms/transform.h"
 #include "../schemas/value_json.h"
 #include "lib/harness.h"
 

@@ -16,7 +16,7 @@
 
 #include "../lib/log.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
+#include "../transforms/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>

@@ -27,7 +27,7 @@
 #include "../lib/arena.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
+#include "../transforms/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>

@@ -9,7 +9,7 @@
  */
 #include "transform_impl.h"
 
-#include "value_json.h"
+#include "../schemas/value_json.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
 /*
- * transform_impl.h — what the transforms (schemas/transform_*.c) share with
+ * transform_impl.h — what the transforms (transforms/transform_*.c) share with
  * the chain (transform.c): the class tables, the per-instance state, the
  * schema cache and small helpers for building schemas and values the way
  * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*).
- * Private to schemas/transform*.c.
+ * Private to transforms/transform*.c.
  */
 #ifndef KS_TRANSFORM_IMPL_H
 #define KS_TRANSFORM_IMPL_H
