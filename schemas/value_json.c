@@ -5,6 +5,8 @@
  */
 #include "value_json.h"
 
+#include "../lib/civil.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -175,31 +177,12 @@ static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int s
 	free(digits);
 }
 
-/* days since 1970-01-01 -> civil date (proleptic Gregorian). */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floordiv(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 static void put_date(ks_buf_t *out, int64_t days)
 {
 	int64_t y;
-	unsigned m, d;
-	civil(days, &y, &m, &d);
-	ks_buf_printf(out, "%04" PRId64 "-%02u-%02u", y, m, d);
+	int m, d;
+	ks_civil_from_days(days, &y, &m, &d);
+	ks_buf_printf(out, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
 /* t in units of 1/unit seconds since midnight (0 <= t < 86400*unit). */
@@ -212,7 +195,7 @@ static void put_time(ks_buf_t *out, int64_t t, int64_t unit)
 
 static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
 {
-	int64_t day = floordiv(t, 86400 * unit), rem = t % (86400 * unit);
+	int64_t day = ks_floordiv(t, 86400 * unit), rem = t % (86400 * unit);
 	put_date(out, day);
 	ks_buf_putc(out, 'T');
 	put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);

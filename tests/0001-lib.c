@@ -1,8 +1,13 @@
 /*
- * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels.
+ * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels,
+ * calendar (civil.c), Java regexes (javaregex.c), SimpleDateFormat
+ * (javadate.c).
  */
 #include "../lib/arena.h"
 #include "../lib/buf.h"
+#include "../lib/civil.h"
+#include "../lib/javadate.h"
+#include "../lib/javaregex.h"
 #include "../lib/log.h"
 #include "lib/harness.h"
 
@@ -93,4 +98,60 @@ KS_TEST(error_names)
 {
 	KS_CHECK_STR(ks_err_name(KS_ERR_RETRIABLE), "RETRIABLE");
 	KS_CHECK_STR(ks_err_name(KS_ERR_RECORD), "RECORD");
+}
+
+KS_TEST(civil_days_round_trip)
+{
+	int64_t y;
+	int m, d;
+
+	KS_CHECK_INT(ks_days_from_civil(1970, 1, 1), 0);
+	KS_CHECK_INT(ks_days_from_civil(2000, 3, 1), 11017);
+	KS_CHECK_INT(ks_days_from_civil(1969, 12, 31), -1);
+	for (int64_t z = -800000; z < 800000; z += 997) {
+		ks_civil_from_days(z, &y, &m, &d);
+		KS_CHECK(ks_days_from_civil(y, m, d) == z, "day %lld", (long long)z);
+	}
+	ks_civil_from_days(-719528, &y, &m, &d); /* 0000-01-01 */
+	KS_CHECK(y == 0 && m == 1 && d == 1, "%lld-%d-%d", (long long)y, m, d);
+	KS_CHECK_INT(ks_floordiv(-1, 86400000), -1);
+	KS_CHECK_INT(ks_floordiv(86400000, 86400000), 1);
+	KS_CHECK_INT(ks_floordiv(7, -2), -4);
+}
+
+KS_TEST(javaregex_whole_match_groups_and_posix)
+{
+	ks_javaregex_t rx;
+	regmatch_t g[3];
+	ks_buf_t b = KS_BUF_INIT;
+	char err[256], *posix;
+
+	KS_CHECK(!ks_javaregex_compile(&rx, "(\\w+)-(?:x|y)(\\d*)", err, sizeof(err)), "%s", err);
+	KS_CHECK_INT(rx.ngroups, 2);
+	KS_CHECK(ks_javaregex_matches(&rx, "ab-x12", g), "matches");
+	KS_CHECK(!ks_javaregex_matches(&rx, "ab-x12!", NULL), "whole string only");
+	ks_javaregex_expand(&rx, "$2:$1\\$", "ab-x12", g, &b);
+	KS_CHECK_STR(b.data, "12:ab$");
+	KS_CHECK(ks_javaregex_check_replacement(&rx, "$3", err, sizeof(err)), "no group 3");
+	ks_javaregex_free(&rx);
+	ks_buf_free(&b);
+	KS_CHECK(ks_javaregex_compile(&rx, "a(?=b)", err, sizeof(err)) == -1, "lookahead refused");
+	posix = ks_javaregex_posix("\\Qa.b\\E|c", err, sizeof(err));
+	KS_CHECK_STR(posix, "^(a\\.b|c)$");
+	free(posix);
+}
+
+KS_TEST(javadate_format_and_parse)
+{
+	ks_buf_t b = KS_BUF_INIT;
+	char err[256];
+	int64_t ms;
+
+	KS_CHECK(!ks_javadate_check("yyyy-MM-dd'T'HH:mm:ss.SSS", err, sizeof(err)), "%s", err);
+	KS_CHECK(ks_javadate_check("yyyy-MM-dd'T", err, sizeof(err)) == -1, "unclosed quote");
+	ks_javadate_format("yyyy-MM-dd HH:mm:ss.SSS", 86400000LL * 11017 + 3723004, &b);
+	KS_CHECK_STR(b.data, "2000-03-01 01:02:03.004");
+	KS_CHECK(!ks_javadate_parse("yyyy-MM-dd HH:mm:ss.SSS", b.data, &ms), "parses");
+	KS_CHECK_INT(ms, 86400000LL * 11017 + 3723004);
+	ks_buf_free(&b);
 }

@@ -320,7 +320,7 @@ static void date_text(int64_t ms, ks_buf_t *out)
 	const char *fmt = ms < MS_PER_DAY        ? "HH:mm:ss.SSS'Z'"
 	                  : ms % MS_PER_DAY == 0 ? "yyyy-MM-dd"
 	                                         : "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
-	ks_tf_datefmt_format(fmt, ms, out);
+	ks_javadate_format(fmt, ms, out);
 }
 
 /* Cast.castValueToType: v (schema s, NULL = infer) to target, into out. */
@@ -692,7 +692,7 @@ static int tsconv_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, ch
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	if (f && *f) {
 		char why[256];
-		if (ks_tf_datefmt_check(f, why, sizeof(why))) {
+		if (ks_javadate_check(f, why, sizeof(why))) {
 			*bad = "format";
 			return ks_seterr(
 			        errstr, errlen, -1,
@@ -758,11 +758,6 @@ static ks_schema_t *ts_schema(int target, int optional)
 	}
 }
 
-static int64_t floordiv(int64_t a, int64_t b)
-{
-	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
 static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_value_t *v,
                            ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
 {
@@ -799,7 +794,7 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 			        "when using string timestamps");
 		if (!(txt = ks_arena_memdup(a, v->u.s.ptr, v->u.s.len)))
 			return OOM(errstr, errlen);
-		if (ks_tf_datefmt_parse(st->format, txt, &ms))
+		if (ks_javadate_parse(st->format, txt, &ms))
 			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 			                 "Could not parse timestamp: value (%.200s) does not match "
 			                 "pattern (%s)",
@@ -821,7 +816,7 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 	switch (st->target) {
 	case TS_STRING: {
 		ks_buf_t b = KS_BUF_INIT;
-		ks_tf_datefmt_format(st->format, ms, &b);
+		ks_javadate_format(st->format, ms, &b);
 		out->type = KS_TYPE_STRING;
 		if (ks_buf_failed(&b) ||
 		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
@@ -841,11 +836,11 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 		break;
 	case TS_DATE:
 		out->type = KS_TYPE_INT32;
-		out->u.i = floordiv(ms, MS_PER_DAY);
+		out->u.i = ks_floordiv(ms, MS_PER_DAY);
 		break;
 	case TS_TIME:
 		out->type = KS_TYPE_INT32;
-		out->u.i = ms - floordiv(ms, MS_PER_DAY) * MS_PER_DAY;
+		out->u.i = ms - ks_floordiv(ms, MS_PER_DAY) * MS_PER_DAY;
 		break;
 	default:
 		out->type = KS_TYPE_INT64;

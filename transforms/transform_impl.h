@@ -9,9 +9,10 @@
 #define KS_TRANSFORM_IMPL_H
 
 #include "../lib/buf.h"
+#include "../lib/civil.h"
+#include "../lib/javadate.h"
+#include "../lib/javaregex.h"
 #include "transform.h"
-
-#include <regex.h>
 
 #define KS_DATA_EXCEPTION "org.apache.kafka.connect.errors.DataException"
 
@@ -155,46 +156,6 @@ ks_err_t ks_tf_need_map(const ks_schema_t *s, const ks_value_t *v, const char *p
 int ks_tf_value_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out);
 /* Java's Double.toString / Float.toString. */
 void ks_tf_java_double(double d, int is_float, char *out, size_t len);
-
-/* --- regular expressions (Java syntax subset on POSIX ERE) --- */
-
-typedef struct ks_tf_regex {
-	regex_t re;
-	int compiled;
-	int ngroups; /* Java capturing groups */
-	int nposix;  /* regmatch_t slots regexec needs */
-	int map[32]; /* Java group n -> POSIX group index */
-} ks_tf_regex_t;
-
-/* Compiles a Java regex for whole-string matches (Matcher.matches()):
- * \d \D \w \W \s \S, \Q..\E and (?:...) are translated; lazy and
- * possessive quantifiers, lookaround, named groups and backreferences are
- * refused with a reason in errstr. */
-int ks_tf_regex_compile(ks_tf_regex_t *rx, const char *java_regex, char *errstr, size_t errlen);
-void ks_tf_regex_free(ks_tf_regex_t *rx);
-/* 1 when s matches entirely; groups (ngroups + 1 entries, may be NULL) get
- * the Java groups (rm_so -1 when a group did not take part). */
-int ks_tf_regex_matches(const ks_tf_regex_t *rx, const char *s, regmatch_t *groups);
-/* Checks a Matcher.replaceFirst replacement against rx's groups. */
-int ks_tf_regex_check_replacement(const ks_tf_regex_t *rx, const char *replacement, char *errstr,
-                                  size_t errlen);
-/* Java Matcher.replaceFirst on a whole match: $n group references (more
- * digits while the number stays a valid group), \x escapes. */
-void ks_tf_regex_expand(const ks_tf_regex_t *rx, const char *replacement, const char *s,
-                        const regmatch_t *groups, ks_buf_t *out);
-
-/* --- dates (java.text.SimpleDateFormat subset, UTC) --- */
-
-/* Checks a pattern; 0 ok, -1 with the reason. */
-int ks_tf_datefmt_check(const char *pattern, char *errstr, size_t errlen);
-/* Formats ms since the epoch. */
-void ks_tf_datefmt_format(const char *pattern, int64_t ms, ks_buf_t *out);
-/* Parses text with pattern into ms since the epoch (lenient, like
- * SimpleDateFormat.parse: trailing text ignored); 0 ok, -1 no match. */
-int ks_tf_datefmt_parse(const char *pattern, const char *text, int64_t *ms);
-/* Proleptic Gregorian calendar <-> days since 1970-01-01. */
-int64_t ks_tf_days_from_civil(int64_t y, int m, int d);
-void ks_tf_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* Config defs shared by several transforms (Connect's wording). */
 extern const char *const ks_tf_syntax_values[]; /* V1, V2 */
