@@ -1,7 +1,7 @@
 /*
- * transform_cast.c — the transforms that change a value's type:
- *   Cast$Key / Cast$Value                 (spec: field:type,... or one type)
- *   TimestampConverter$Key / $Value       (string | unix | Date | Time | Timestamp)
+ * transform_cast.c — Cast$Key / Cast$Value (spec: field:type,... or one
+ * type). TimestampConverter is transform_timestamp.c; the per-record
+ * skeleton is transform_apply.c.
  * Conversions follow Java's: narrowing casts wrap like (byte) / (short),
  * floating point to integer saturates, numbers print like Double.toString,
  * dates print like Connect's Values.dateFormatFor, string timestamps use a
@@ -19,27 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OOM(errstr, errlen) ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory")
-#define MS_PER_DAY          86400000LL
-
-static int only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen)
-{
-	const char *v = ks_config_string(cfg, "field.syntax.version");
-
-	if (v && ks_strcaseeq(v, "V2")) {
-		*bad = "field.syntax.version";
-		return ks_seterr(errstr, errlen, -1,
-		                 "field.syntax.version=V2 is not supported by ksink for this "
-		                 "transformation (only ExtractField)");
-	}
-	return 0;
-}
-
-static void put_result(const ks_tf_t *tf, ks_record_t *rec, const ks_schema_t *s, ks_value_t *v)
-{
-	*ks_tf_schema_slot(tf, rec) = s;
-	*ks_tf_value_slot(tf, rec) = v && !v->is_null ? v : NULL;
-}
+#define MS_PER_DAY 86400000LL
 
 static const char *upper_type(ks_type_t t)
 {
@@ -242,7 +222,7 @@ static int cast_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
 	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
-	if (only_v1(cfg, bad, errstr, errlen))
+	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	*bad = "spec";
 	if (!n)
@@ -406,7 +386,7 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 		if (ks_buf_failed(&b) ||
 		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
 			ks_buf_free(&b);
-			return OOM(errstr, errlen);
+			return KS_TF_OOM(errstr, errlen);
 		}
 		out->u.s.len = b.len;
 		ks_buf_free(&b);
@@ -486,7 +466,7 @@ static ks_err_t cast_schema(const ks_schema_t *src, ks_type_t target, int basics
 	ks_err_t err;
 
 	if (!s)
-		return OOM(errstr, errlen);
+		return KS_TF_OOM(errstr, errlen);
 	if (src->default_value) {
 		ks_value_t dv;
 		if ((err = cast_value(src, src->default_value, target, a, &dv, errstr, errlen))) {
@@ -495,109 +475,126 @@ static ks_err_t cast_schema(const ks_schema_t *src, ks_type_t target, int basics
 		}
 		if (ks_schema_set_default(s, &dv)) {
 			ks_schema_unref(s);
-			return OOM(errstr, errlen);
+			return KS_TF_OOM(errstr, errlen);
 		}
 	}
 	*out = s;
 	return KS_OK;
 }
 
+static ks_err_t cast_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
+                         ks_value_t **out, char *errstr, size_t errlen)
+{
+	cast_t *st = tf->state;
+	ks_value_t *ov = ks_tf_map_copy(a, v, st->n);
+	ks_err_t err;
+	int found;
+
+	(void)rec;
+	if (!ov)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < st->n; i++) {
+		size_t k = ks_tf_map_slot(ov, st->specs[i].field, &found);
+		/* Java puts the field even when absent (as null) */
+		if ((err = cast_value(NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL,
+		                      st->specs[i].type, a, &ov->u.st.fields[k], errstr, errlen)))
+			return err;
+	}
+	*out = ov;
+	return KS_OK;
+}
+
+static ks_err_t cast_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+                                   ks_schema_t **out, char *errstr, size_t errlen)
+{
+	cast_t *st = tf->state;
+	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs;
+	ks_err_t err;
+
+	if (!os)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
+		if (!sp) {
+			if (ks_tf_add_field_ref(os, s->fields[i].name, s->fields[i].schema)) {
+				ks_schema_unref(os);
+				return KS_TF_OOM(errstr, errlen);
+			}
+			continue;
+		}
+		if ((err = cast_schema(s->fields[i].schema, sp->type, 0, a, &fs, errstr, errlen))) {
+			ks_schema_unref(os);
+			return err;
+		}
+		if (ks_schema_add_field(os, s->fields[i].name, fs)) {
+			ks_schema_unref(os);
+			return KS_TF_OOM(errstr, errlen);
+		}
+	}
+	*out = os;
+	return KS_OK;
+}
+
+static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
+                            const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
+                            ks_value_t **out, char *errstr, size_t errlen)
+{
+	cast_t *st = tf->state;
+	ks_value_t *ov = ks_tf_struct_new(a, s->nfields, 0);
+	ks_err_t err;
+
+	(void)rec, (void)os;
+	if (!ov)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
+		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
+		if (!sp) {
+			ov->u.st.fields[i] = *fv;
+			continue;
+		}
+		if ((err = cast_value(s->fields[i].schema, fv, sp->type, a, &ov->u.st.fields[i],
+		                      errstr, errlen)))
+			return err;
+	}
+	*out = ov;
+	return KS_OK;
+}
+
+static const ks_tf_ops_t cast_ops = {
+        .purpose = "cast types",
+        .map = cast_map,
+        .schema = cast_struct_schema,
+        .value = cast_struct,
+};
+
+static ks_err_t cast_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+                                  ks_schema_t **out, char *errstr, size_t errlen)
+{
+	return cast_schema(s, ((cast_t *)tf->state)->specs[0].type, 1, a, out, errstr, errlen);
+}
+
 static ks_err_t cast_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                            size_t errlen)
 {
-	static const char purpose[] = "cast types";
 	cast_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
+	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os = NULL;
 	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_schema_t *os;
 	ks_value_t *ov;
 	ks_err_t err;
 
 	(void)drop;
+	if (!st->whole)
+		return ks_tf_apply_struct(tf, &cast_ops, rec, a, errstr, errlen);
 	if (!v || v->is_null)
 		return KS_OK;
-	if (st->whole) {
-		if (!(ov = ks_value_new(a, st->specs[0].type)))
-			return OOM(errstr, errlen);
-		if ((err = cast_value(s, v, st->specs[0].type, a, ov, errstr, errlen)))
-			return err;
-		os = NULL;
-		if (s && !(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-			if ((err = cast_schema(s, st->specs[0].type, 1, a, &os, errstr, errlen)))
-				return err;
-			if (!(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-				return OOM(errstr, errlen);
-		}
-		put_result(tf, rec, os, ov);
-		return KS_OK;
-	}
-	if (!s) {
-		size_t n = v->u.st.n, k;
-		if (!ks_tf_is_map(v))
-			return ks_tf_need_map(s, v, purpose, errstr, errlen);
-		if (!(ov = ks_tf_struct_new(a, n + st->n, 1)))
-			return OOM(errstr, errlen);
-		memcpy(ov->u.st.fields, v->u.st.fields, n * sizeof(ks_value_t));
-		memcpy(ov->u.st.names, v->u.st.names, n * sizeof(char *));
-		for (size_t i = 0; i < st->n; i++) {
-			for (k = 0; k < n && strcmp(ov->u.st.names[k], st->specs[i].field); k++)
-				;
-			/* Java puts the field even when absent (as null) */
-			if ((err = cast_value(NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL,
-			                      st->specs[i].type, a, &ov->u.st.fields[k], errstr,
-			                      errlen)))
-				return err;
-			ov->u.st.names[k] = st->specs[i].field;
-			if (k == n)
-				n++;
-		}
-		ov->u.st.n = n;
-		put_result(tf, rec, NULL, ov);
-		return KS_OK;
-	}
-	if (s->type != KS_TYPE_STRUCT || v->type != KS_TYPE_STRUCT)
-		return ks_tf_need_struct(s, v, purpose, errstr, errlen);
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_tf_schema_basics(s, KS_TYPE_STRUCT)))
-			return OOM(errstr, errlen);
-		for (size_t i = 0; i < s->nfields; i++) {
-			const cast_spec_t *c = cast_for(st, s->fields[i].name);
-			ks_schema_t *fs;
-			if (!c) {
-				if (ks_tf_add_field_ref(os, s->fields[i].name,
-				                        s->fields[i].schema)) {
-					ks_schema_unref(os);
-					return OOM(errstr, errlen);
-				}
-				continue;
-			}
-			if ((err = cast_schema(s->fields[i].schema, c->type, 0, a, &fs, errstr,
-			                       errlen))) {
-				ks_schema_unref(os);
-				return err;
-			}
-			if (ks_schema_add_field(os, s->fields[i].name, fs)) {
-				ks_schema_unref(os);
-				return OOM(errstr, errlen);
-			}
-		}
-		if (!(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return OOM(errstr, errlen);
-	}
-	if (!(ov = ks_tf_struct_new(a, s->nfields, 0)))
-		return OOM(errstr, errlen);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const cast_spec_t *c = cast_for(st, s->fields[i].name);
-		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
-		if (!c) {
-			ov->u.st.fields[i] = *fv;
-			continue;
-		}
-		if ((err = cast_value(s->fields[i].schema, fv, c->type, a, &ov->u.st.fields[i],
-		                      errstr, errlen)))
-			return err;
-	}
-	put_result(tf, rec, os, ov);
+	if (!(ov = ks_value_new(a, st->specs[0].type)))
+		return KS_TF_OOM(errstr, errlen);
+	if ((err = cast_value(s, v, st->specs[0].type, a, ov, errstr, errlen)))
+		return err;
+	if (s && (err = ks_tf_cached_schema(tf, s, a, cast_whole_schema, &os, errstr, errlen)))
+		return err;
+	ks_tf_put_result(tf, rec, os, ov);
 	return KS_OK;
 }
 
@@ -616,331 +613,4 @@ const ks_tf_class_t ks_tf_cast_value = {
         .init = cast_init,
         .apply = cast_apply,
         .destroy = cast_destroy,
-};
-
-/* ---------------- TimestampConverter ---------------- */
-
-enum { TS_STRING, TS_UNIX, TS_DATE, TS_TIME, TS_TIMESTAMP };
-enum { P_MS, P_US, P_NS, P_S };
-
-static const char *const ts_types[] = {"string", "unix", "Date", "Time", "Timestamp", NULL};
-static const char *const ts_precisions[] = {"milliseconds", "microseconds", "nanoseconds",
-                                            "seconds", NULL};
-
-typedef struct tsconv {
-	char *field; /* "" = the whole key/value */
-	int target;
-	char *format; /* NULL when not given */
-	int precision;
-	int rnwd;
-} tsconv_t;
-
-static const ks_cfg_def_t tsconv_defs[] = {
-        {.name = "field",
-         .type = KS_CFG_STRING,
-         .default_value = "",
-         .importance = KS_IMP_HIGH,
-         .doc = "The field containing the timestamp, or empty if the entire value is a "
-                "timestamp."},
-        {.name = "target.type",
-         .type = KS_CFG_STRING,
-         .required = 1,
-         .allowed = ts_types,
-         .importance = KS_IMP_HIGH,
-         .doc = "The desired timestamp representation: string, unix, Date, Time, or "
-                "Timestamp."},
-        {.name = "format",
-         .type = KS_CFG_STRING,
-         .default_value = "",
-         .importance = KS_IMP_MEDIUM,
-         .doc = "A SimpleDateFormat-compatible format for the timestamp (UTC). Used to "
-                "generate the output when type=string or used to parse the input if the "
-                "input is a string."},
-        {.name = "unix.precision",
-         .type = KS_CFG_STRING,
-         .default_value = "milliseconds",
-         .allowed = ts_precisions,
-         .importance = KS_IMP_LOW,
-         .doc = "The desired Unix precision for the timestamp: seconds, milliseconds, "
-                "microseconds, or nanoseconds."},
-        RNWD_DEF,
-        SYNTAX_DEF,
-        KS_CFG_END,
-};
-
-static int tsconv_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
-                       size_t errlen)
-{
-	tsconv_t *s = calloc(1, sizeof(*s));
-	const char *t = ks_config_string(cfg, "target.type");
-	const char *f = ks_config_string(cfg, "format");
-	const char *p = ks_config_string(cfg, "unix.precision");
-
-	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
-	if (only_v1(cfg, bad, errstr, errlen))
-		return -1;
-	for (int i = 0; ts_types[i]; i++)
-		if (ks_strcaseeq(t, ts_types[i]))
-			s->target = i;
-	for (int i = 0; ts_precisions[i]; i++)
-		if (ks_strcaseeq(p, ts_precisions[i]))
-			s->precision = i;
-	if (!(s->field = ks_strdup(ks_config_string(cfg, "field"))))
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	if (f && *f) {
-		char why[256];
-		if (ks_javadate_check(f, why, sizeof(why))) {
-			*bad = "format";
-			return ks_seterr(
-			        errstr, errlen, -1,
-			        "TimestampConverter requires a SimpleDateFormat-compatible "
-			        "pattern for string timestamps: %s (%s)",
-			        f, why);
-		}
-		if (!(s->format = ks_strdup(f)))
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-	} else if (s->target == TS_STRING) {
-		*bad = "format";
-		return ks_seterr(errstr, errlen, -1,
-		                 "TimestampConverter requires format option to be specified when "
-		                 "using string timestamps");
-	}
-	return 0;
-}
-
-static void tsconv_destroy(ks_tf_t *tf)
-{
-	tsconv_t *s = tf->state;
-	free(s->field);
-	free(s->format);
-	free(s);
-}
-
-/* The input representation from the schema (or, schemaless, the value). */
-static int ts_kind(const ks_schema_t *s, const ks_value_t *v)
-{
-	if (s) {
-		if (s->logical == KS_LOGICAL_TIMESTAMP)
-			return TS_TIMESTAMP;
-		if (s->logical == KS_LOGICAL_DATE)
-			return TS_DATE;
-		if (s->logical == KS_LOGICAL_TIME)
-			return TS_TIME;
-		if (s->type == KS_TYPE_INT64)
-			return TS_UNIX;
-		if (s->type == KS_TYPE_STRING)
-			return TS_STRING;
-		return -1;
-	}
-	if (v->type == KS_TYPE_INT64)
-		return TS_UNIX;
-	if (v->type == KS_TYPE_STRING)
-		return TS_STRING;
-	return -1;
-}
-
-static ks_schema_t *ts_schema(int target, int optional)
-{
-	switch (target) {
-	case TS_STRING:
-		return ks_tf_schema_prim(KS_TYPE_STRING, KS_LOGICAL_NONE, optional);
-	case TS_UNIX:
-		return ks_tf_schema_prim(KS_TYPE_INT64, KS_LOGICAL_NONE, optional);
-	case TS_DATE:
-		return ks_tf_schema_prim(KS_TYPE_INT32, KS_LOGICAL_DATE, optional);
-	case TS_TIME:
-		return ks_tf_schema_prim(KS_TYPE_INT32, KS_LOGICAL_TIME, optional);
-	default:
-		return ks_tf_schema_prim(KS_TYPE_INT64, KS_LOGICAL_TIMESTAMP, optional);
-	}
-}
-
-static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_value_t *v,
-                           ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
-{
-	int kind;
-	int64_t ms = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (!v || v->is_null) {
-		out->type = st->target == TS_STRING                          ? KS_TYPE_STRING
-		            : st->target == TS_DATE || st->target == TS_TIME ? KS_TYPE_INT32
-		                                                             : KS_TYPE_INT64;
-		out->is_null = 1;
-		return KS_OK;
-	}
-	kind = ts_kind(s, v);
-	if (kind < 0) {
-		if (s)
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Schema %s does not correspond to a known timestamp type "
-			                 "format",
-			                 s->name ? s->name : ks_type_name(s->type));
-		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-		                 "TimestampConverter does not support class %s objects as "
-		                 "timestamps",
-		                 ks_tf_java_class(s, v));
-	}
-	switch (kind) {
-	case TS_STRING: {
-		char *txt;
-		if (!st->format)
-			return ks_seterr(
-			        errstr, errlen, KS_ERR_RECORD,
-			        "TimestampConverter requires format option to be specified "
-			        "when using string timestamps");
-		if (!(txt = ks_arena_memdup(a, v->u.s.ptr, v->u.s.len)))
-			return OOM(errstr, errlen);
-		if (ks_javadate_parse(st->format, txt, &ms))
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Could not parse timestamp: value (%.200s) does not match "
-			                 "pattern (%s)",
-			                 txt, st->format);
-		break;
-	}
-	case TS_UNIX:
-		ms = st->precision == P_S    ? v->u.i * 1000
-		     : st->precision == P_US ? v->u.i / 1000
-		     : st->precision == P_NS ? v->u.i / 1000000
-		                             : v->u.i;
-		break;
-	case TS_DATE:
-		ms = v->u.i * MS_PER_DAY;
-		break;
-	default: /* Time, Timestamp */
-		ms = v->u.i;
-	}
-	switch (st->target) {
-	case TS_STRING: {
-		ks_buf_t b = KS_BUF_INIT;
-		ks_javadate_format(st->format, ms, &b);
-		out->type = KS_TYPE_STRING;
-		if (ks_buf_failed(&b) ||
-		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
-			ks_buf_free(&b);
-			return OOM(errstr, errlen);
-		}
-		out->u.s.len = b.len;
-		ks_buf_free(&b);
-		break;
-	}
-	case TS_UNIX:
-		out->type = KS_TYPE_INT64;
-		out->u.i = st->precision == P_S    ? ms / 1000
-		           : st->precision == P_US ? ms * 1000
-		           : st->precision == P_NS ? ms * 1000000
-		                                   : ms;
-		break;
-	case TS_DATE:
-		out->type = KS_TYPE_INT32;
-		out->u.i = ks_floordiv(ms, MS_PER_DAY);
-		break;
-	case TS_TIME:
-		out->type = KS_TYPE_INT32;
-		out->u.i = ms - ks_floordiv(ms, MS_PER_DAY) * MS_PER_DAY;
-		break;
-	default:
-		out->type = KS_TYPE_INT64;
-		out->u.i = ms;
-	}
-	return KS_OK;
-}
-
-static ks_err_t tsconv_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                             size_t errlen)
-{
-	static const char purpose[] = "converting timestamp formats";
-	tsconv_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
-	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_schema_t *os = NULL;
-	ks_value_t *ov;
-	ks_err_t err;
-
-	(void)drop;
-	if (!v || v->is_null)
-		return KS_OK;
-	if (!*st->field) {
-		if (!(ov = ks_value_new(a, KS_TYPE_INT64)))
-			return OOM(errstr, errlen);
-		if ((err = ts_convert(st, s, v, a, ov, errstr, errlen)))
-			return err;
-		if (s && !(os = ks_tf_cache_get(&tf->cache, s, NULL, 0)) &&
-		    !(os = ks_tf_cache_put(&tf->cache, s, NULL, 0,
-		                           ts_schema(st->target, s->optional))))
-			return OOM(errstr, errlen);
-		put_result(tf, rec, os, ov);
-		return KS_OK;
-	}
-	if (!s) {
-		size_t n = v->u.st.n, k;
-		if (!ks_tf_is_map(v))
-			return ks_tf_need_map(s, v, purpose, errstr, errlen);
-		if (!(ov = ks_tf_struct_new(a, n + 1, 1)))
-			return OOM(errstr, errlen);
-		memcpy(ov->u.st.fields, v->u.st.fields, n * sizeof(ks_value_t));
-		memcpy(ov->u.st.names, v->u.st.names, n * sizeof(char *));
-		for (k = 0; k < n && strcmp(ov->u.st.names[k], st->field); k++)
-			;
-		if ((err = ts_convert(st, NULL, k < n ? &v->u.st.fields[k] : NULL, a,
-		                      &ov->u.st.fields[k], errstr, errlen)))
-			return err;
-		ov->u.st.names[k] = st->field;
-		ov->u.st.n = n + (k == n);
-		put_result(tf, rec, NULL, ov);
-		return KS_OK;
-	}
-	if (s->type != KS_TYPE_STRUCT || v->type != KS_TYPE_STRUCT)
-		return ks_tf_need_struct(s, v, purpose, errstr, errlen);
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_tf_schema_basics(s, KS_TYPE_STRUCT)))
-			return OOM(errstr, errlen);
-		for (size_t i = 0; i < s->nfields; i++) {
-			const ks_schema_t *fs = s->fields[i].schema;
-			int rc = strcmp(s->fields[i].name, st->field)
-			                 ? ks_tf_add_field_ref(os, s->fields[i].name, fs)
-			                 : ks_schema_add_field(os, s->fields[i].name,
-			                                       ts_schema(st->target, fs->optional));
-			if (rc) {
-				ks_schema_unref(os);
-				return OOM(errstr, errlen);
-			}
-		}
-		if (!(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return OOM(errstr, errlen);
-	}
-	if (!(ov = ks_tf_struct_new(a, s->nfields, 0)))
-		return OOM(errstr, errlen);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
-		if (strcmp(s->fields[i].name, st->field)) {
-			ov->u.st.fields[i] = *fv;
-			continue;
-		}
-		if ((err = ts_convert(st, s->fields[i].schema, fv, a, &ov->u.st.fields[i], errstr,
-		                      errlen)))
-			return err;
-	}
-	put_result(tf, rec, os, ov);
-	return KS_OK;
-}
-
-const ks_tf_class_t ks_tf_ts_converter_key = {
-        .name = "org.apache.kafka.connect.transforms.TimestampConverter$Key",
-        .defs = tsconv_defs,
-        .key = KS_TF_KEY,
-        .init = tsconv_init,
-        .apply = tsconv_apply,
-        .destroy = tsconv_destroy,
-};
-
-const ks_tf_class_t ks_tf_ts_converter_value = {
-        .name = "org.apache.kafka.connect.transforms.TimestampConverter$Value",
-        .defs = tsconv_defs,
-        .init = tsconv_init,
-        .apply = tsconv_apply,
-        .destroy = tsconv_destroy,
 };

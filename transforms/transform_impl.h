@@ -109,6 +109,68 @@ static inline ks_value_t **ks_tf_value_slot(const ks_tf_t *tf, ks_record_t *r)
 	return tf->key ? &r->key : &r->value;
 }
 
+/* --- the shared apply skeleton (transform_apply.c) --- */
+
+#define KS_TF_OOM(errstr, errlen) ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory")
+
+/*
+ * What an SMT that reshapes a STRUCT key/value (or a schemaless map) does
+ * per record; ks_tf_apply_struct() does the rest the way every Connect SMT
+ * does: pick the key or value, let a null through (tombstones pass), check
+ * Requirements.requireMap / requireStruct with the SMT's purpose, dispatch
+ * schemaless vs with schema, build the output schema once per input schema
+ * (tf->cache) and store the result.
+ */
+typedef struct ks_tf_ops {
+	const char *purpose; /* "field replacement": in requireStruct/Map texts */
+	int null_schema;     /* a null value with a schema still gets the output schema
+	                      * (Flatten); else a null passes unchanged */
+	/* Schemaless: v is a map; *out the new map (arena). */
+	ks_err_t (*map)(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
+	                ks_value_t **out, char *errstr, size_t errlen);
+	/* With a schema: the output schema for STRUCT s (a new reference; the
+	 * skeleton caches it). NULL: the schema stays s. */
+	ks_err_t (*schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+	                   char *errstr, size_t errlen);
+	/* With a schema: the value for os from the STRUCT v of schema s. */
+	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
+	                  const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
+	                  ks_value_t **out, char *errstr, size_t errlen);
+} ks_tf_ops_t;
+
+ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
+                            char *errstr, size_t errlen);
+/* The output schema of s from tf->cache, or built by build and cached. */
+ks_err_t ks_tf_cached_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+                             ks_err_t (*build)(ks_tf_t *, const ks_schema_t *, ks_arena_t *,
+                                               ks_schema_t **, char *, size_t),
+                             const ks_schema_t **out, char *errstr, size_t errlen);
+/* Stores the transformed part; a null result is a null key / tombstone. */
+void ks_tf_put_result(const ks_tf_t *tf, ks_record_t *rec, const ks_schema_t *s, ks_value_t *v);
+
+/* A copy of map v with room for extra more entries (u.st.n = v's count). */
+ks_value_t *ks_tf_map_copy(ks_arena_t *a, const ks_value_t *v, size_t extra);
+/* Index of name in map m, appended (u.st.n grows, room from ks_tf_map_copy)
+ * when absent; *found says which. */
+size_t ks_tf_map_slot(ks_value_t *m, const char *name, int *found);
+/* Copies src (may be NULL = null) into dst. */
+void ks_tf_copy_or_null(ks_value_t *dst, const ks_value_t *src, ks_type_t type);
+/* Struct.put's check of a required field. */
+ks_err_t ks_tf_check_required(const ks_schema_t *fs, const ks_value_t *v, const char *name,
+                              char *errstr, size_t errlen);
+/* V2 is only implemented by ExtractField; elsewhere it is refused rather
+ * than silently read as V1. 0 or -1 with *bad. */
+int ks_tf_only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen);
+
+/* A copy of a LIST setting. */
+typedef struct ks_tf_strlist {
+	char **v;
+	size_t n;
+} ks_tf_strlist_t;
+int ks_tf_strlist_load(ks_tf_strlist_t *l, const ks_config_t *cfg, const char *key);
+void ks_tf_strlist_free(ks_tf_strlist_t *l);
+int ks_tf_strlist_has(const ks_tf_strlist_t *l, const char *s);
+
 /* --- schemas --- */
 
 /* New schema of type with src's name, version, doc, parameters and
