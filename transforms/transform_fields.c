@@ -470,19 +470,12 @@ static const ks_tf_ops_t replace_ops = {
         .value = replace_value,
 };
 
-static ks_err_t replace_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                              size_t errlen)
-{
-	(void)drop;
-	return ks_tf_apply_struct(tf, &replace_ops, rec, a, errstr, errlen);
-}
-
 const ks_tf_class_t ks_tf_replace_field_key = {
         .name = "org.apache.kafka.connect.transforms.ReplaceField$Key",
         .defs = replace_defs,
         .key = KS_TF_KEY,
         .init = replace_init,
-        .apply = replace_apply,
+        .ops = &replace_ops,
         .destroy = replace_destroy,
 };
 
@@ -490,7 +483,7 @@ const ks_tf_class_t ks_tf_replace_field_value = {
         .name = "org.apache.kafka.connect.transforms.ReplaceField$Value",
         .defs = replace_defs,
         .init = replace_init,
-        .apply = replace_apply,
+        .ops = &replace_ops,
         .destroy = replace_destroy,
 };
 
@@ -715,19 +708,12 @@ static const ks_tf_ops_t insert_ops = {
         .value = insert_struct,
 };
 
-static ks_err_t insert_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                             size_t errlen)
-{
-	(void)drop;
-	return ks_tf_apply_struct(tf, &insert_ops, rec, a, errstr, errlen);
-}
-
 const ks_tf_class_t ks_tf_insert_field_key = {
         .name = "org.apache.kafka.connect.transforms.InsertField$Key",
         .defs = insert_defs,
         .key = KS_TF_KEY,
         .init = insert_init,
-        .apply = insert_apply,
+        .ops = &insert_ops,
         .destroy = insert_destroy,
 };
 
@@ -735,6 +721,6 @@ const ks_tf_class_t ks_tf_insert_field_value = {
         .name = "org.apache.kafka.connect.transforms.InsertField$Value",
         .defs = insert_defs,
         .init = insert_init,
-        .apply = insert_apply,
+        .ops = &insert_ops,
         .destroy = insert_destroy,
 };

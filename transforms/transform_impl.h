@@ -45,6 +45,8 @@ void ks_tf_cache_clear(ks_tf_cache_t *c);
 typedef struct ks_tf ks_tf_t;
 typedef struct ks_pred ks_pred_t;
 
+typedef struct ks_tf_ops ks_tf_ops_t;
+
 typedef struct ks_tf_class {
 	const char *name;         /* full class name as in Connect */
 	const ks_cfg_def_t *defs; /* the transform's keys, unprefixed */
@@ -56,6 +58,9 @@ typedef struct ks_tf_class {
 	/* KS_OK (maybe *drop), KS_ERR_RECORD (errstr), KS_ERR_FATAL (OOM). */
 	ks_err_t (*apply)(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
 	                  size_t errlen);
+	/* Instead of apply: an SMT that reshapes a STRUCT / map key or value
+	 * says only what differs, ks_tf_apply_struct() does the rest. */
+	const ks_tf_ops_t *ops;
 	void (*destroy)(ks_tf_t *tf); /* frees tf->state; may be NULL */
 	const char *unsupported;      /* non-NULL: a Connect class ksink refuses, why */
 } ks_tf_class_t;
@@ -121,7 +126,7 @@ static inline ks_value_t **ks_tf_value_slot(const ks_tf_t *tf, ks_record_t *r)
  * schemaless vs with schema, build the output schema once per input schema
  * (tf->cache) and store the result.
  */
-typedef struct ks_tf_ops {
+struct ks_tf_ops {
 	const char *purpose; /* "field replacement": in requireStruct/Map texts */
 	int null_schema;     /* a null value with a schema still gets the output schema
 	                      * (Flatten); else a null passes unchanged */
@@ -136,7 +141,7 @@ typedef struct ks_tf_ops {
 	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
 	                  const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
 	                  ks_value_t **out, char *errstr, size_t errlen);
-} ks_tf_ops_t;
+};
 
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
                             char *errstr, size_t errlen);

@@ -315,19 +315,12 @@ static const ks_tf_ops_t mask_ops = {
         .value = mask_struct,
 };
 
-static ks_err_t mask_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                           size_t errlen)
-{
-	(void)drop;
-	return ks_tf_apply_struct(tf, &mask_ops, rec, a, errstr, errlen);
-}
-
 const ks_tf_class_t ks_tf_mask_field_key = {
         .name = "org.apache.kafka.connect.transforms.MaskField$Key",
         .defs = mask_defs,
         .key = KS_TF_KEY,
         .init = mask_init,
-        .apply = mask_apply,
+        .ops = &mask_ops,
         .destroy = mask_destroy,
 };
 
@@ -335,7 +328,7 @@ const ks_tf_class_t ks_tf_mask_field_value = {
         .name = "org.apache.kafka.connect.transforms.MaskField$Value",
         .defs = mask_defs,
         .init = mask_init,
-        .apply = mask_apply,
+        .ops = &mask_ops,
         .destroy = mask_destroy,
 };
 
@@ -613,19 +606,12 @@ static const ks_tf_ops_t flatten_ops = {
         .value = flatten_struct,
 };
 
-static ks_err_t flatten_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                              size_t errlen)
-{
-	(void)drop;
-	return ks_tf_apply_struct(tf, &flatten_ops, rec, a, errstr, errlen);
-}
-
 const ks_tf_class_t ks_tf_flatten_key = {
         .name = "org.apache.kafka.connect.transforms.Flatten$Key",
         .defs = flatten_defs,
         .key = KS_TF_KEY,
         .init = flatten_init,
-        .apply = flatten_apply,
+        .ops = &flatten_ops,
         .destroy = free_state,
 };
 
@@ -633,6 +619,6 @@ const ks_tf_class_t ks_tf_flatten_value = {
         .name = "org.apache.kafka.connect.transforms.Flatten$Value",
         .defs = flatten_defs,
         .init = flatten_init,
-        .apply = flatten_apply,
+        .ops = &flatten_ops,
         .destroy = free_state,
 };
