@@ -9,6 +9,7 @@
 #include "auth.h"
 
 #include "../config/config.h"
+#include "../lib/base64.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
 
@@ -446,49 +447,6 @@ size_t ks_rest_auth_users(const ks_rest_auth_t *a)
 
 /* ---------------- the check ---------------- */
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (padding required, as java.util.Base64's basic decoder).
- * Returns the decoded length or -1; out must hold len / 4 * 3 bytes. */
-static long b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t o = 0;
-
-	if (len % 4)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4], pad = 0;
-		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)s[i + k];
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-			} else if (pad || (v[k] = b64val(c)) < 0) {
-				return -1;
-			}
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-	}
-	return (long)o;
-}
-
 /* Constant-time comparison of two digests. */
 static unsigned ct_same(const unsigned char *a, const unsigned char *b)
 {
@@ -525,7 +483,7 @@ int ks_rest_auth_check(const ks_rest_auth_t *a, const char *authorization)
 	raw = malloc(len / 4 * 3 + 1);
 	if (!raw)
 		return 0;
-	n = b64_decode(p, len, raw);
+	n = ks_base64_decode_strict(p, len, raw);
 	colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
 	if (!colon || colon == (const char *)raw || /* empty user: malformed, as Connect */
 	    digest((const char *)raw, (size_t)(colon - (const char *)raw), du) ||

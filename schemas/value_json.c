@@ -6,80 +6,13 @@
 #include "value_json.h"
 
 #include "../lib/civil.h"
+#include "../lib/decimal.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* --- base64 --- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void ks_base64_encode(const void *data, size_t len, ks_buf_t *out)
-{
-	const unsigned char *p = data;
-	char q[4];
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t n = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			n |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			n |= p[i + 2];
-		q[0] = b64[(n >> 18) & 63];
-		q[1] = b64[(n >> 12) & 63];
-		q[2] = i + 1 < len ? b64[(n >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? b64[n & 63] : '=';
-		ks_buf_append(out, q, 4);
-	}
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out, size_t *outlen)
-{
-	char *d;
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (len && s[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
-		return -1;
-	if (!(d = ks_arena_alloc(arena, len / 4 * 3 + 3)))
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[n++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	d[n] = '\0';
-	*out = d;
-	*outlen = n;
-	return 0;
-}
 
 /* --- rendering --- */
 
@@ -114,67 +47,29 @@ static void put_json_string(ks_buf_t *out, const char *s, size_t len)
 	ks_buf_putc(out, '"');
 }
 
-/* Unscaled big-endian two's complement + scale -> exact decimal text. */
+/* Unscaled big-endian two's complement + scale -> exact decimal text
+ * (lib/decimal.c). */
 static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int scale)
 {
-	/* huge scales (a bad schema parameter) are written with an exponent */
-	int expo = scale > 100 || scale < -100;
-	unsigned char *mag = malloc(len ? len : 1);
-	char *digits = malloc(len * 3 + 2 + (!expo && scale > 0 ? (size_t)scale : 0));
-	size_t nd = 0;
-	int neg = len && (p[0] & 0x80);
+	char err[64], *dg;
+	size_t nd;
+	int neg;
 
-	if (!mag || !digits) {
-		free(mag);
-		free(digits);
+	if (scale >= -100 && scale <= 100) {
+		if (ks_decimal_text(out, p, len, scale, NULL, err, sizeof(err)))
+			out->failed = 1;
+		return;
+	}
+	/* huge scales (a bad schema parameter) are written with an exponent */
+	if (ks_decimal_digits(p, len, scale, NULL, &dg, &nd, &neg, err, sizeof(err))) {
 		out->failed = 1;
 		return;
 	}
-	memcpy(mag, p, len);
-	if (neg) { /* two's complement negate */
-		int carry = 1;
-		for (size_t i = len; i-- > 0;) {
-			int v = (unsigned char)~mag[i] + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	for (;;) { /* repeated division by 10 */
-		int rem = 0, nz = 0;
-		for (size_t i = 0; i < len; i++) {
-			int cur = rem * 256 + mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nz |= mag[i];
-		}
-		digits[nd++] = (char)('0' + rem);
-		if (!nz)
-			break;
-	}
-	if (expo) {
-		if (neg)
-			ks_buf_putc(out, '-');
-		for (size_t i = nd; i-- > 0;)
-			ks_buf_putc(out, digits[i]);
-		ks_buf_printf(out, "E%d", -scale);
-		free(mag);
-		free(digits);
-		return;
-	}
-	/* digits are reversed; pad so there is at least one digit before the point */
-	while (scale > 0 && nd <= (size_t)scale)
-		digits[nd++] = '0';
 	if (neg)
 		ks_buf_putc(out, '-');
-	for (size_t i = nd; i-- > 0;) {
-		ks_buf_putc(out, digits[i]);
-		if (scale > 0 && i == (size_t)scale)
-			ks_buf_putc(out, '.');
-	}
-	for (int i = 0; scale < 0 && i < -scale; i++)
-		ks_buf_putc(out, '0');
-	free(mag);
-	free(digits);
+	ks_buf_append(out, dg, nd);
+	ks_buf_printf(out, "E%d", -scale);
+	free(dg);
 }
 
 static void put_date(ks_buf_t *out, int64_t days)

@@ -20,6 +20,7 @@
 #define KS_VALUE_JSON_H
 
 #include "../lib/arena.h"
+#include "../lib/base64.h" /* ks_base64_*: bytes are base64 in JSON */
 #include "../lib/buf.h"
 #include "record.h"
 
@@ -49,11 +50,5 @@ ks_err_t ks_value_from_json_opts(const ks_schema_t *s, const json_t *j,
  * INT64, other numbers FLOAT64). j JSON null gives *out = NULL. */
 ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,
                                        char *errstr, size_t errlen) KS_WUR;
-
-/* Standard base64 (with padding). */
-void ks_base64_encode(const void *data, size_t len, ks_buf_t *out);
-/* Decodes into arena; -1 on invalid input. *out is NUL-terminated. */
-int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out,
-                     size_t *outlen) KS_WUR;
 
 #endif

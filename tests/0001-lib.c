@@ -1,11 +1,13 @@
 /*
  * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels,
- * calendar (civil.c), Java regexes (javaregex.c), SimpleDateFormat
+ * base64, Connect Decimal text (decimal.c), calendar (civil.c), Java regexes (javaregex.c), SimpleDateFormat
  * (javadate.c).
  */
 #include "../lib/arena.h"
+#include "../lib/base64.h"
 #include "../lib/buf.h"
 #include "../lib/civil.h"
+#include "../lib/decimal.h"
 #include "../lib/javadate.h"
 #include "../lib/javaregex.h"
 #include "../lib/log.h"
@@ -153,5 +155,60 @@ KS_TEST(javadate_format_and_parse)
 	KS_CHECK_STR(b.data, "2000-03-01 01:02:03.004");
 	KS_CHECK(!ks_javadate_parse("yyyy-MM-dd HH:mm:ss.SSS", b.data, &ms), "parses");
 	KS_CHECK_INT(ms, 86400000LL * 11017 + 3723004);
+	ks_buf_free(&b);
+}
+
+KS_TEST(base64_lenient_and_strict)
+{
+	ks_arena_t *a = ks_arena_new(256);
+	ks_buf_t b = KS_BUF_INIT;
+	unsigned char raw[16];
+	char *out;
+	size_t n;
+
+	ks_base64_encode("foob", 4, &b);
+	KS_CHECK_STR(b.data, "Zm9vYg==");
+	KS_CHECK(!ks_base64_decode("Zm9vYg", 6, a, &out, &n) && n == 4 && !memcmp(out, "foob", 4),
+	         "lenient: padding optional");
+	KS_CHECK(!ks_base64_decode("-_8", 3, a, &out, &n) && n == 2, "lenient: base64url");
+	KS_CHECK_INT(ks_base64_decode_strict("Zm9vYg==", 8, raw), 4);
+	KS_CHECK_INT(ks_base64_decode_strict("Zm9vYg", 6, raw), -1);
+	KS_CHECK_INT(ks_base64_decode_strict("-_8A", 4, raw), -1);
+	KS_CHECK_INT(ks_base64_decode_strict("Zg=a", 4, raw), -1);
+	ks_buf_free(&b);
+	ks_arena_destroy(a);
+}
+
+static void dec_check(const unsigned char *p, size_t n, int scale, const char *plain,
+                      const char *java)
+{
+	ks_buf_t b = KS_BUF_INIT;
+	char err[256];
+
+	KS_CHECK(!ks_decimal_text(&b, p, n, scale, NULL, err, sizeof(err)), "%s", err);
+	KS_CHECK_STR(b.data, plain);
+	ks_buf_reset(&b);
+	KS_CHECK(!ks_decimal_java_string(&b, p, n, scale), "java string");
+	KS_CHECK_STR(b.data, java);
+	ks_buf_free(&b);
+}
+
+KS_TEST(decimal_text_plain_java_and_limits)
+{
+	const unsigned char pos[] = {0x30, 0x39}, neg[] = {0xcf, 0xc7}, zero[] = {0};
+	const ks_decimal_limits_t lim = {2, 0, 10, "the test"}; /* checked from the length */
+	ks_buf_t b = KS_BUF_INIT;
+	char err[256];
+
+	dec_check(pos, 2, 2, "123.45", "123.45");
+	dec_check(neg, 2, 3, "-12.345", "-12.345");
+	dec_check(pos, 2, 9, "0.000012345", "0.000012345");
+	dec_check(pos, 2, 11, "0.00000012345", "1.2345E-7");
+	dec_check(pos, 2, -2, "1234500", "1.2345E+6");
+	dec_check(zero, 1, 2, "0.00", "0.00");
+	KS_CHECK(ks_decimal_text(&b, pos, 2, 2, &lim, err, sizeof(err)) == -1, "precision");
+	KS_CHECK(ks_decimal_text(&b, pos, 2, 11, &lim, err, sizeof(err)) == -1 &&
+	                 strstr(err, "the test"),
+	         "%s", err);
 	ks_buf_free(&b);
 }

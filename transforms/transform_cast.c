@@ -9,6 +9,7 @@
  */
 #include "transform_impl.h"
 
+#include "../lib/decimal.h"
 #include "../schemas/value_json.h"
 
 #include <ctype.h>
@@ -69,49 +70,6 @@ static int decimal_unscaled(const ks_value_t *v, __int128 *out)
 		u |= ~(unsigned __int128)0 << (8 * len);
 	*out = (__int128)u;
 	return 0;
-}
-
-/* BigDecimal.toString. */
-static void decimal_text(__int128 u, int scale, ks_buf_t *out)
-{
-	char digits[64];
-	int n = 0, adjusted;
-	unsigned __int128 a = u < 0 ? (unsigned __int128)(-(u + 1)) + 1 : (unsigned __int128)u;
-
-	do {
-		digits[n++] = (char)('0' + (int)(a % 10));
-		a /= 10;
-	} while (a);
-	for (int i = 0; i < n / 2; i++) {
-		char c = digits[i];
-		digits[i] = digits[n - 1 - i];
-		digits[n - 1 - i] = c;
-	}
-	digits[n] = '\0';
-	if (u < 0)
-		ks_buf_putc(out, '-');
-	adjusted = -scale + (n - 1);
-	if (scale >= 0 && adjusted >= -6) {
-		if (scale == 0) {
-			ks_buf_puts(out, digits);
-		} else if (n > scale) {
-			ks_buf_append(out, digits, (size_t)(n - scale));
-			ks_buf_putc(out, '.');
-			ks_buf_puts(out, digits + n - scale);
-		} else {
-			ks_buf_puts(out, "0.");
-			for (int i = 0; i < scale - n; i++)
-				ks_buf_putc(out, '0');
-			ks_buf_puts(out, digits);
-		}
-		return;
-	}
-	ks_buf_putc(out, digits[0]);
-	if (n > 1) {
-		ks_buf_putc(out, '.');
-		ks_buf_puts(out, digits + 1);
-	}
-	ks_buf_printf(out, "E%s%d", adjusted >= 0 ? "+" : "", adjusted);
 }
 
 /* Java Long.parseLong-like: optional sign, digits only, in [min, max]. */
@@ -371,7 +329,8 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 		if (lg == KS_LOGICAL_DATE || lg == KS_LOGICAL_TIME || lg == KS_LOGICAL_TIMESTAMP)
 			date_text(lg == KS_LOGICAL_DATE ? v->u.i * MS_PER_DAY : v->u.i, &b);
 		else if (lg == KS_LOGICAL_DECIMAL)
-			decimal_text(dec, s->scale, &b);
+			b.failed |= ks_decimal_java_string(&b, (const unsigned char *)v->u.s.ptr,
+			                                   v->u.s.len, s->scale) != 0; /* OOM */
 		else if (is_str)
 			ks_buf_append(&b, v->u.s.ptr, v->u.s.len);
 		else if (v->type == KS_TYPE_BYTES)
