@@ -11,6 +11,7 @@
 #include "../config/config.h"
 #include "../lib/base64.h"
 #include "../lib/buf.h"
+#include "../lib/file.h"
 #include "../lib/log.h"
 
 #include <errno.h>
@@ -285,21 +286,12 @@ static int digest(const char *s, size_t len, unsigned char out[DIGEST_SIZE])
 
 static int read_file(const char *path, char **out, size_t *outlen, char *errstr, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	ks_buf_t b = KS_BUF_INIT;
-	char chunk[4096];
-	size_t n;
 
-	if (!f)
-		return ks_seterr(errstr, errlen, -1, "cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ks_buf_append(&b, chunk, n);
-	if (ferror(f) || ks_buf_failed(&b)) {
-		fclose(f);
+	if (ks_file_read(path, &b, errstr, errlen)) {
 		ks_buf_free(&b);
-		return ks_seterr(errstr, errlen, -1, "cannot read %s", path);
+		return -1;
 	}
-	fclose(f);
 	*outlen = b.len;
 	*out = b.data ? ks_buf_steal(&b) : ks_strdup("");
 	return *out ? 0 : ks_seterr(errstr, errlen, -1, "out of memory");

@@ -4,11 +4,11 @@
  * arena. The input is untrusted: every length and block count is bounded by
  * the bytes left, so a corrupt record costs an error naming the schema id
  * and byte offset, never a crash or a huge allocation; strings are checked
- * UTF-8 (utf8.h).
+ * UTF-8 (lib/utf8.h).
  */
 #include "avro_plan.h"
 
-#include "utf8.h"
+#include "../lib/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,21 +1,25 @@
 /*
  * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels,
  * base64, Connect Decimal text (decimal.c), calendar (civil.c), Java regexes (javaregex.c), SimpleDateFormat
- * (javadate.c).
+ * (javadate.c), whole-file reads (file.c), UTF-8 (utf8.c).
  */
 #include "../lib/arena.h"
 #include "../lib/base64.h"
 #include "../lib/buf.h"
 #include "../lib/civil.h"
 #include "../lib/decimal.h"
+#include "../lib/file.h"
 #include "../lib/javadate.h"
 #include "../lib/javaregex.h"
 #include "../lib/log.h"
+#include "../lib/utf8.h"
 #include "lib/harness.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 KS_TEST(buf_grows_and_formats)
 {
@@ -211,4 +215,53 @@ KS_TEST(decimal_text_plain_java_and_limits)
 	                 strstr(err, "the test"),
 	         "%s", err);
 	ks_buf_free(&b);
+}
+
+KS_TEST(file_read_whole_and_missing)
+{
+	char path[] = "/tmp/ks0001-XXXXXX", err[256];
+	ks_buf_t b = KS_BUF_INIT;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	KS_CHECK(f != NULL, "temp file");
+	for (int i = 0; i < 5000; i++) /* more than one read chunk */
+		fprintf(f, "%04d", i % 10000);
+	fclose(f);
+	KS_CHECK(!ks_file_read(path, &b, err, sizeof(err)), "%s", err);
+	KS_CHECK_INT(b.len, 20000);
+	KS_CHECK(!strncmp(b.data, "000000010002", 12), "contents");
+	unlink(path);
+	KS_CHECK(ks_file_read(path, &b, err, sizeof(err)) == -1, "missing file");
+	KS_CHECK(strstr(err, "cannot read") && strstr(err, path), "%s", err);
+	ks_buf_free(&b);
+}
+
+KS_TEST(utf8_prefix_and_replacement)
+{
+	ks_arena_t *a = ks_arena_new(256);
+	size_t n;
+	char *s;
+
+	KS_CHECK_INT(ks_utf8_valid_prefix("a\xc3\xa9"
+	                                  "b",
+	                                  4),
+	             4);
+	KS_CHECK_INT(ks_utf8_valid_prefix("ab\xc0\xaf"
+	                                  "c",
+	                                  5),
+	             2);                                              /* overlong */
+	KS_CHECK_INT(ks_utf8_valid_prefix("a\xed\xa0\x80", 4), 1);    /* surrogate */
+	KS_CHECK_INT(ks_utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	s = ks_utf8_copy(a,
+	                 "a\xff"
+	                 "b",
+	                 3, &n);
+	KS_CHECK(s && n == 5 &&
+	                 !memcmp(s,
+	                         "a\xef\xbf\xbd"
+	                         "b",
+	                         5),
+	         "U+FFFD");
+	ks_arena_destroy(a);
 }
