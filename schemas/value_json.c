@@ -16,7 +16,8 @@
 
 /* --- rendering --- */
 
-static void put_json_string(ks_buf_t *out, const char *s, size_t len)
+/* pg: the JDBC sink's escaping (only " \ and controls as \u00XX). */
+static void put_json_string(ks_buf_t *out, const char *s, size_t len, int pg)
 {
 	ks_buf_putc(out, '"');
 	for (size_t i = 0; i < len; i++) {
@@ -29,13 +30,13 @@ static void put_json_string(ks_buf_t *out, const char *s, size_t len)
 			ks_buf_puts(out, "\\\\");
 			break;
 		case '\n':
-			ks_buf_puts(out, "\\n");
+			ks_buf_puts(out, pg ? "\\u000a" : "\\n");
 			break;
 		case '\r':
-			ks_buf_puts(out, "\\r");
+			ks_buf_puts(out, pg ? "\\u000d" : "\\r");
 			break;
 		case '\t':
-			ks_buf_puts(out, "\\t");
+			ks_buf_puts(out, pg ? "\\u0009" : "\\t");
 			break;
 		default:
 			if (c < 0x20)
@@ -97,26 +98,80 @@ static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
 	ks_buf_putc(out, 'Z');
 }
 
-static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int depth)
+typedef struct rctx {
+	const ks_json_opts_t *o;
+	char *errstr;
+	size_t errlen;
+} rctx_t;
+
+/* KS_JSON_PG: Connect Date/Time/Timestamp as Postgres reads them back from a
+ * json column: microseconds always, a Time not wrapped into one day, and a
+ * millisecond value that overflows microseconds is an error. */
+static int put_logical_pg(const rctx_t *cx, const ks_schema_t *s, const ks_value_t *v,
+                          ks_buf_t *out)
 {
+	int ms = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP;
+	int ts = s->logical == KS_LOGICAL_TIMESTAMP || s->logical == KS_LOGICAL_TIMESTAMP_MICROS;
+	int64_t us, rem;
+
+	if (s->logical == KS_LOGICAL_DATE) {
+		ks_buf_putc(out, '"');
+		put_date(out, v->u.i);
+		ks_buf_putc(out, '"');
+		return 0;
+	}
+	if (ms && (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
+		return ks_seterr(cx->errstr, cx->errlen, -1, "%s %lld ms out of range",
+		                 s->logical == KS_LOGICAL_TIME ? "time" : "timestamp",
+		                 (long long)v->u.i);
+	us = ms ? v->u.i * 1000 : v->u.i;
+	rem = us;
+	ks_buf_putc(out, '"');
+	if (ts) {
+		int64_t days = ks_floordiv(us, 86400000000LL);
+		rem = us - days * 86400000000LL;
+		put_date(out, days);
+		ks_buf_putc(out, 'T');
+	}
+	ks_buf_printf(out, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
+	              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
+	              (long long)(rem % 1000000));
+	ks_buf_puts(out, ts ? "Z\"" : "\"");
+	return 0;
+}
+
+static int render(const rctx_t *cx, const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out,
+                  int depth)
+{
+	int pg = cx->o->flags & KS_JSON_PG;
+
 	if (!v || v->is_null) {
 		ks_buf_puts(out, "null");
-		return;
+		return 0;
 	}
-	if (depth > 200) {
+	if (depth > 200 && !pg) {
 		ks_buf_puts(out, "null");
-		return;
+		return 0;
 	}
+	if (s && s->logical == KS_LOGICAL_DECIMAL && pg) {
+		ks_decimal_limits_t lim =
+		        cx->o->decimal ? *cx->o->decimal : (ks_decimal_limits_t){0};
+		lim.precision = s->precision;
+		return ks_decimal_text(out, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale,
+		                       &lim, cx->errstr, cx->errlen);
+	}
+	if (s && pg && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID)
+		return put_logical_pg(cx, s, v, out);
 	if (s && s->logical != KS_LOGICAL_NONE) {
 		switch (s->logical) {
 		case KS_LOGICAL_DECIMAL:
 			put_decimal(out, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
-			return;
+			return 0;
 		case KS_LOGICAL_DATE:
 			ks_buf_putc(out, '"');
 			put_date(out, v->u.i);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		case KS_LOGICAL_TIME:
 		case KS_LOGICAL_TIME_MICROS: {
 			int64_t unit = s->logical == KS_LOGICAL_TIME ? 1000 : 1000000;
@@ -124,7 +179,7 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 			int64_t rem = v->u.i % (86400 * unit);
 			put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		}
 		case KS_LOGICAL_TIMESTAMP:
 		case KS_LOGICAL_TIMESTAMP_MICROS:
@@ -132,7 +187,7 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 			put_timestamp(out, v->u.i,
 			              s->logical == KS_LOGICAL_TIMESTAMP ? 1000 : 1000000);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		default:
 			break;
 		}
@@ -143,85 +198,116 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 	case KS_TYPE_INT32:
 	case KS_TYPE_INT64:
 		ks_buf_printf(out, "%" PRId64, v->u.i);
-		break;
+		return 0;
 	case KS_TYPE_FLOAT32:
 	case KS_TYPE_FLOAT64:
-		if (isnan(v->u.d))
+		if (pg && !isfinite(v->u.d))
+			ks_buf_puts(out, "null"); /* json has no NaN / Infinity */
+		else if (pg)
+			ks_buf_printf(out, "%.17g", v->u.d);
+		else if (isnan(v->u.d))
 			ks_buf_puts(out, "\"NaN\"");
 		else if (isinf(v->u.d))
 			ks_buf_puts(out, v->u.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		else
 			ks_buf_printf(out, "%.17g",
 			              v->type == KS_TYPE_FLOAT32 ? (double)(float)v->u.d : v->u.d);
-		break;
+		return 0;
 	case KS_TYPE_BOOLEAN:
 		ks_buf_puts(out, v->u.i ? "true" : "false");
-		break;
+		return 0;
 	case KS_TYPE_STRING:
-		put_json_string(out, v->u.s.ptr, v->u.s.len);
-		break;
+		put_json_string(out, v->u.s.ptr, v->u.s.len, pg);
+		return 0;
 	case KS_TYPE_BYTES:
 		ks_buf_putc(out, '"');
 		ks_base64_encode(v->u.s.ptr, v->u.s.len, out);
 		ks_buf_putc(out, '"');
-		break;
+		return 0;
 	case KS_TYPE_ARRAY:
 		ks_buf_putc(out, '[');
 		for (size_t i = 0; i < v->u.arr.n; i++) {
 			if (i)
 				ks_buf_putc(out, ',');
-			render(s ? s->value_schema : NULL, &v->u.arr.items[i], out, depth + 1);
+			if (render(cx, s ? s->value_schema : NULL, &v->u.arr.items[i], out,
+			           depth + 1))
+				return -1;
 		}
 		ks_buf_putc(out, ']');
-		break;
+		return 0;
 	case KS_TYPE_MAP: {
 		int obj = 1;
 		for (size_t i = 0; i < v->u.map.n && obj; i++)
 			obj = v->u.map.keys[i].type == KS_TYPE_STRING && !v->u.map.keys[i].is_null;
 		ks_buf_putc(out, obj ? '{' : '[');
 		for (size_t i = 0; i < v->u.map.n; i++) {
+			const ks_value_t *k = &v->u.map.keys[i];
 			if (i)
 				ks_buf_putc(out, ',');
 			if (!obj)
 				ks_buf_putc(out, '[');
-			render(s ? s->key_schema : NULL, &v->u.map.keys[i], out, depth + 1);
+			if (obj && pg)
+				put_json_string(out, k->u.s.ptr, k->u.s.len, pg);
+			else if (render(cx, s ? s->key_schema : NULL, k, out, depth + 1))
+				return -1;
 			ks_buf_putc(out, obj ? ':' : ',');
-			render(s ? s->value_schema : NULL, &v->u.map.vals[i], out, depth + 1);
+			if (render(cx, s ? s->value_schema : NULL, &v->u.map.vals[i], out,
+			           depth + 1))
+				return -1;
 			if (!obj)
 				ks_buf_putc(out, ']');
 		}
 		ks_buf_putc(out, obj ? '}' : ']');
-		break;
+		return 0;
 	}
 	case KS_TYPE_STRUCT:
 		ks_buf_putc(out, '{');
 		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = s && i < s->nfields ? s->fields[i].name
-			                   : v->u.st.names     ? v->u.st.names[i]
-			                                       : NULL;
+			const char *sname = s && i < s->nfields ? s->fields[i].name : NULL;
+			const char *vname = v->u.st.names ? v->u.st.names[i] : NULL;
+			/* pg (as the JDBC sink always did): a schemaless name first */
+			const char *name = pg ? (vname ? vname : sname) : (sname ? sname : vname);
 			char tmp[32];
+			if (!name && pg)
+				return ks_seterr(cx->errstr, cx->errlen, -1,
+				                 "struct field %zu has no name", i);
 			if (!name) {
 				snprintf(tmp, sizeof(tmp), "f%zu", i);
 				name = tmp;
 			}
 			if (i)
 				ks_buf_putc(out, ',');
-			put_json_string(out, name, strlen(name));
+			put_json_string(out, name, strlen(name), pg);
 			ks_buf_putc(out, ':');
-			render(s && i < s->nfields ? s->fields[i].schema : NULL, &v->u.st.fields[i],
-			       out, depth + 1);
+			if (render(cx, s && i < s->nfields ? s->fields[i].schema : NULL,
+			           &v->u.st.fields[i], out, depth + 1))
+				return -1;
 		}
 		ks_buf_putc(out, '}');
-		break;
+		return 0;
 	default:
+		if (pg)
+			return ks_seterr(cx->errstr, cx->errlen, -1, "value of unknown type %d",
+			                 (int)v->type);
 		ks_buf_puts(out, "null");
+		return 0;
 	}
+}
+
+int ks_value_to_json_opts(const ks_schema_t *s, const ks_value_t *v, const ks_json_opts_t *o,
+                          ks_buf_t *out, char *errstr, size_t errlen)
+{
+	static const ks_json_opts_t defaults = {0};
+	rctx_t cx = {o ? o : &defaults, errstr, errlen};
+
+	if (render(&cx, s, v, out, 0))
+		return -1;
+	return ks_buf_failed(out) ? ks_seterr(errstr, errlen, -1, "out of memory") : 0;
 }
 
 int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out)
 {
-	render(s, v, out, 0);
-	return ks_buf_failed(out) ? -1 : 0;
+	return ks_value_to_json_opts(s, v, NULL, out, NULL, 0);
 }
 
 /* --- reading --- */

@@ -9,6 +9,7 @@
 
 #include "../../lib/base64.h"
 #include "../../lib/decimal.h"
+#include "../../schemas/value_json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -203,158 +204,14 @@ static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scal
 	return 0;
 }
 
-static void json_str(ks_buf_t *b, const char *p, size_t n)
-{
-	ks_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '"' || c == '\\') {
-			ks_buf_putc(b, '\\');
-			ks_buf_putc(b, (char)c);
-		} else if (c < 0x20) {
-			ks_buf_printf(b, "\\u%04x", c);
-		} else {
-			ks_buf_putc(b, (char)c);
-		}
-	}
-	ks_buf_putc(b, '"');
-}
-
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
                  size_t errlen)
 {
-	if (!v || v->is_null) {
-		ks_buf_puts(b, "null");
-		return 0;
-	}
-	if (s && s->logical == KS_LOGICAL_DECIMAL) {
-		return ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
-		                            s->scale, s->precision, errstr, errlen);
-	}
-	if (s && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID) {
-		/* dates and times as ISO 8601 strings, timestamps in UTC */
-		if ((s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP) &&
-		    (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
-			return ks_seterr(errstr, errlen, -1, "%s %lld ms out of range",
-			                 s->logical == KS_LOGICAL_TIME ? "time" : "timestamp",
-			                 (long long)v->u.i);
-		int64_t us = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP
-		                     ? v->u.i * 1000
-		                     : v->u.i;
-		int64_t days = 0, rem = us;
-		char d[32];
+	const ks_decimal_limits_t pg = {0, PG_NUMERIC_INT_DIGITS, PG_NUMERIC_DSCALE_MAX,
+	                                "Postgres numeric"};
+	const ks_json_opts_t o = {KS_JSON_PG, &pg};
 
-		if (s->logical == KS_LOGICAL_DATE) {
-			ks_jdbc_fmt_date(d, sizeof(d), v->u.i);
-			ks_buf_printf(b, "\"%s\"", d);
-			return 0;
-		}
-		if (s->logical == KS_LOGICAL_TIMESTAMP ||
-		    s->logical == KS_LOGICAL_TIMESTAMP_MICROS) {
-			days = us / 86400000000LL;
-			rem = us % 86400000000LL;
-			if (rem < 0)
-				rem += 86400000000LL, days--;
-			ks_jdbc_fmt_date(d, sizeof(d), days);
-			ks_buf_printf(b, "\"%sT", d);
-		} else {
-			ks_buf_putc(b, '"');
-		}
-		ks_buf_printf(b, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
-		              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
-		              (long long)(rem % 1000000));
-		ks_buf_puts(b, s->logical == KS_LOGICAL_TIMESTAMP ||
-		                               s->logical == KS_LOGICAL_TIMESTAMP_MICROS
-		                       ? "Z\""
-		                       : "\"");
-		return 0;
-	}
-	switch (v->type) {
-	case KS_TYPE_INT8:
-	case KS_TYPE_INT16:
-	case KS_TYPE_INT32:
-	case KS_TYPE_INT64:
-		ks_buf_printf(b, "%lld", (long long)v->u.i);
-		return 0;
-	case KS_TYPE_FLOAT32:
-	case KS_TYPE_FLOAT64:
-		if (!isfinite(v->u.d))
-			ks_buf_puts(b, "null");
-		else
-			ks_buf_printf(b, "%.17g", v->u.d);
-		return 0;
-	case KS_TYPE_BOOLEAN:
-		ks_buf_puts(b, v->u.i ? "true" : "false");
-		return 0;
-	case KS_TYPE_STRING:
-		json_str(b, v->u.s.ptr, v->u.s.len);
-		return 0;
-	case KS_TYPE_BYTES: /* base64, as Connect's JsonConverter */
-		ks_buf_putc(b, '"');
-		ks_base64_encode(v->u.s.ptr, v->u.s.len, b);
-		ks_buf_putc(b, '"');
-		return 0;
-	case KS_TYPE_ARRAY:
-		ks_buf_putc(b, '[');
-		for (size_t i = 0; i < v->u.arr.n; i++) {
-			if (i)
-				ks_buf_putc(b, ',');
-			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.arr.items[i], errstr,
-			                 errlen))
-				return -1;
-		}
-		ks_buf_putc(b, ']');
-		return 0;
-	case KS_TYPE_MAP: {
-		int strkeys = 1;
-		for (size_t i = 0; i < v->u.map.n; i++)
-			if (v->u.map.keys[i].type != KS_TYPE_STRING || v->u.map.keys[i].is_null)
-				strkeys = 0;
-		ks_buf_putc(b, strkeys ? '{' : '[');
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			if (i)
-				ks_buf_putc(b, ',');
-			if (strkeys) {
-				json_str(b, v->u.map.keys[i].u.s.ptr, v->u.map.keys[i].u.s.len);
-				ks_buf_putc(b, ':');
-			} else {
-				ks_buf_putc(b, '[');
-				if (ks_jdbc_json(b, s ? s->key_schema : NULL, &v->u.map.keys[i],
-				                 errstr, errlen))
-					return -1;
-				ks_buf_putc(b, ',');
-			}
-			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.map.vals[i], errstr,
-			                 errlen))
-				return -1;
-			if (!strkeys)
-				ks_buf_putc(b, ']');
-		}
-		ks_buf_putc(b, strkeys ? '}' : ']');
-		return 0;
-	}
-	case KS_TYPE_STRUCT:
-		ks_buf_putc(b, '{');
-		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = v->u.st.names         ? v->u.st.names[i]
-			                   : s && i < s->nfields ? s->fields[i].name
-			                                         : NULL;
-			if (!name)
-				return ks_seterr(errstr, errlen, -1, "struct field %zu has no name",
-				                 i);
-			if (i)
-				ks_buf_putc(b, ',');
-			json_str(b, name, strlen(name));
-			ks_buf_putc(b, ':');
-			if (ks_jdbc_json(b, s && i < s->nfields ? s->fields[i].schema : NULL,
-			                 &v->u.st.fields[i], errstr, errlen))
-				return -1;
-		}
-		ks_buf_putc(b, '}');
-		return 0;
-	default:
-		return ks_seterr(errstr, errlen, -1, "value of unknown type %d", (int)v->type);
-	}
+	return ks_value_to_json_opts(s, v, &o, b, errstr, errlen);
 }
 
 /* Encodes one non-null scalar of kind k (no length prefix for fixed-size
