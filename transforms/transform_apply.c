@@ -61,8 +61,12 @@ ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *re
 		return ks_tf_need_struct(s, v, ops->purpose, errstr, errlen);
 	if (ops->schema && (err = ks_tf_cached_schema(tf, s, a, ops->schema, &os, errstr, errlen)))
 		return err;
-	if (v && (err = ops->value(tf, rec, s, v, os, a, &ov, errstr, errlen)))
-		return err;
+	if (v) {
+		if (!(ov = ks_tf_struct_new(a, os->nfields, 0)))
+			return KS_TF_OOM(errstr, errlen);
+		if ((err = ops->value(tf, rec, s, v, os, ov, a, errstr, errlen)))
+			return err;
+	}
 	ks_tf_put_result(tf, rec, os, ov);
 	return KS_OK;
 }

@@ -495,16 +495,13 @@ static ks_err_t cast_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t
 }
 
 static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                            const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                            ks_value_t **out, char *errstr, size_t errlen)
+                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                            ks_arena_t *a, char *errstr, size_t errlen)
 {
 	cast_t *st = tf->state;
-	ks_value_t *ov = ks_tf_struct_new(a, s->nfields, 0);
 	ks_err_t err;
 
 	(void)rec, (void)os;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < s->nfields; i++) {
 		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
 		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
@@ -516,7 +513,6 @@ static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema
 		                      errstr, errlen)))
 			return err;
 	}
-	*out = ov;
 	return KS_OK;
 }
 

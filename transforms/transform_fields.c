@@ -444,22 +444,18 @@ static ks_err_t replace_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 }
 
 static ks_err_t replace_value(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                              const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                              ks_value_t **out, char *errstr, size_t errlen)
+                              const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                              ks_arena_t *a, char *errstr, size_t errlen)
 {
 	replace_t *st = tf->state;
-	ks_value_t *ov = ks_tf_struct_new(a, os->nfields, 0);
 	size_t n = 0;
 
-	(void)rec;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
+	(void)rec, (void)os, (void)a, (void)errstr, (void)errlen;
 	for (size_t i = 0; i < s->nfields; i++)
 		if (replace_keep(st, s->fields[i].name))
 			ks_tf_copy_or_null(&ov->u.st.fields[n++],
 			                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
 			                   s->fields[i].schema->type);
-	*out = ov;
 	return KS_OK;
 }
 
@@ -670,16 +666,13 @@ static ks_err_t insert_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, 
 }
 
 static ks_err_t insert_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                              const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                              ks_value_t **out, char *errstr, size_t errlen)
+                              const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                              ks_arena_t *a, char *errstr, size_t errlen)
 {
 	insert_t *st = tf->state;
-	ks_value_t *ov = ks_tf_struct_new(a, os->nfields, 0);
 	size_t n = s->nfields;
 	int oom = 0;
 
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < s->nfields; i++)
 		ks_tf_copy_or_null(&ov->u.st.fields[i],
 		                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
@@ -697,7 +690,6 @@ static ks_err_t insert_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 			return err;
 		ks_tf_copy_or_null(&ov->u.st.fields[n++], iv, ins_types[i]);
 	}
-	*out = ov;
 	return KS_OK;
 }
 

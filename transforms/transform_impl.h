@@ -137,10 +137,11 @@ struct ks_tf_ops {
 	 * skeleton caches it). NULL: the schema stays s. */
 	ks_err_t (*schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
 	                   char *errstr, size_t errlen);
-	/* With a schema: the value for os from the STRUCT v of schema s. */
+	/* With a schema: fills ov (a STRUCT value with os->nfields zeroed
+	 * fields, in the arena) from the STRUCT v of schema s. */
 	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-	                  const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-	                  ks_value_t **out, char *errstr, size_t errlen);
+	                  const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov, ks_arena_t *a,
+	                  char *errstr, size_t errlen);
 };
 
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,

@@ -270,16 +270,13 @@ static ks_err_t mask_value(const mask_t *st, const ks_schema_t *fs, const ks_val
 	                 ks_tf_java_class(fs, v));
 }
 
-/* Same shape out as in; with a schema (s) or without (a map). */
-static ks_err_t mask_fields(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
-                            ks_value_t **out, char *errstr, size_t errlen)
+/* Same shape out as in (ov, allocated): with a schema (s) or without (a map). */
+static ks_err_t mask_fields(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_value_t *ov,
+                            ks_arena_t *a, char *errstr, size_t errlen)
 {
 	mask_t *st = tf->state;
-	ks_value_t *ov = ks_tf_struct_new(a, v->u.st.n, !s);
 	ks_err_t err;
 
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < v->u.st.n; i++) {
 		const char *name = s ? s->fields[i].name : v->u.st.names[i];
 		ov->u.st.fields[i] = v->u.st.fields[i];
@@ -290,7 +287,6 @@ static ks_err_t mask_fields(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t 
 		                      &ov->u.st.fields[i], errstr, errlen)))
 			return err;
 	}
-	*out = ov;
 	return KS_OK;
 }
 
@@ -298,15 +294,17 @@ static ks_err_t mask_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *
                          ks_value_t **out, char *errstr, size_t errlen)
 {
 	(void)rec;
-	return mask_fields(tf, NULL, v, a, out, errstr, errlen);
+	if (!(*out = ks_tf_struct_new(a, v->u.st.n, 1)))
+		return KS_TF_OOM(errstr, errlen);
+	return mask_fields(tf, NULL, v, *out, a, errstr, errlen);
 }
 
 static ks_err_t mask_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                            const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                            ks_value_t **out, char *errstr, size_t errlen)
+                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                            ks_arena_t *a, char *errstr, size_t errlen)
 {
 	(void)rec, (void)os;
-	return mask_fields(tf, s, v, a, out, errstr, errlen);
+	return mask_fields(tf, s, v, ov, a, errstr, errlen);
 }
 
 static const ks_tf_ops_t mask_ops = {
@@ -584,17 +582,13 @@ static ks_err_t flatten_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_aren
 }
 
 static ks_err_t flatten_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                               const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                               ks_value_t **out, char *errstr, size_t errlen)
+                               const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                               ks_arena_t *a, char *errstr, size_t errlen)
 {
-	ks_value_t *ov = ks_tf_struct_new(a, os->nfields, 0);
 	size_t n = 0;
 
-	(void)tf, (void)rec;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
+	(void)tf, (void)rec, (void)os, (void)a, (void)errstr, (void)errlen;
 	flatten_value(s, v, ov, &n);
-	*out = ov;
 	return KS_OK;
 }
 

@@ -293,16 +293,13 @@ static ks_err_t tsconv_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena
 }
 
 static ks_err_t tsconv_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                              const ks_value_t *v, const ks_schema_t *os, ks_arena_t *a,
-                              ks_value_t **out, char *errstr, size_t errlen)
+                              const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                              ks_arena_t *a, char *errstr, size_t errlen)
 {
 	tsconv_t *st = tf->state;
-	ks_value_t *ov = ks_tf_struct_new(a, s->nfields, 0);
 	ks_err_t err;
 
 	(void)rec, (void)os;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < s->nfields; i++) {
 		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
 		if (strcmp(s->fields[i].name, st->field)) {
@@ -313,7 +310,6 @@ static ks_err_t tsconv_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 		                      errlen)))
 			return err;
 	}
-	*out = ov;
 	return KS_OK;
 }
 
