@@ -49,6 +49,15 @@ ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *re
 		v = NULL;
 	if (!v && (!s || !ops->null_schema))
 		return KS_OK; /* tombstones pass */
+	if (ops->whole && ops->whole(tf)) {
+		if ((err = ops->convert(tf, s, v, a, &ov, errstr, errlen)))
+			return err;
+		if (s &&
+		    (err = ks_tf_cached_schema(tf, s, a, ops->whole_schema, &os, errstr, errlen)))
+			return err;
+		ks_tf_put_result(tf, rec, s ? os : NULL, ov);
+		return KS_OK;
+	}
 	if (!s) {
 		if (!ks_tf_is_map(v))
 			return ks_tf_need_map(s, v, ops->purpose, errstr, errlen);

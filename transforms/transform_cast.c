@@ -516,49 +516,43 @@ static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema
 	return KS_OK;
 }
 
-static const ks_tf_ops_t cast_ops = {
-        .purpose = "cast types",
-        .map = cast_map,
-        .schema = cast_struct_schema,
-        .value = cast_struct,
-};
-
 static ks_err_t cast_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
                                   ks_schema_t **out, char *errstr, size_t errlen)
 {
 	return cast_schema(s, ((cast_t *)tf->state)->specs[0].type, 1, a, out, errstr, errlen);
 }
 
-static ks_err_t cast_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                           size_t errlen)
+static int cast_whole(const ks_tf_t *tf)
 {
-	cast_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os = NULL;
-	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_value_t *ov;
-	ks_err_t err;
-
-	(void)drop;
-	if (!st->whole)
-		return ks_tf_apply_struct(tf, &cast_ops, rec, a, errstr, errlen);
-	if (!v || v->is_null)
-		return KS_OK;
-	if (!(ov = ks_value_new(a, st->specs[0].type)))
-		return KS_TF_OOM(errstr, errlen);
-	if ((err = cast_value(s, v, st->specs[0].type, a, ov, errstr, errlen)))
-		return err;
-	if (s && (err = ks_tf_cached_schema(tf, s, a, cast_whole_schema, &os, errstr, errlen)))
-		return err;
-	ks_tf_put_result(tf, rec, os, ov);
-	return KS_OK;
+	return ((const cast_t *)tf->state)->whole;
 }
+
+static ks_err_t cast_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
+                             ks_value_t **out, char *errstr, size_t errlen)
+{
+	ks_type_t target = ((cast_t *)tf->state)->specs[0].type;
+
+	if (!(*out = ks_value_new(a, target)))
+		return KS_TF_OOM(errstr, errlen);
+	return cast_value(s, v, target, a, *out, errstr, errlen);
+}
+
+static const ks_tf_ops_t cast_ops = {
+        .purpose = "cast types",
+        .map = cast_map,
+        .schema = cast_struct_schema,
+        .value = cast_struct,
+        .whole = cast_whole,
+        .convert = cast_convert,
+        .whole_schema = cast_whole_schema,
+};
 
 const ks_tf_class_t ks_tf_cast_key = {
         .name = "org.apache.kafka.connect.transforms.Cast$Key",
         .defs = cast_defs,
         .key = KS_TF_KEY,
         .init = cast_init,
-        .apply = cast_apply,
+        .ops = &cast_ops,
         .destroy = cast_destroy,
 };
 
@@ -566,6 +560,6 @@ const ks_tf_class_t ks_tf_cast_value = {
         .name = "org.apache.kafka.connect.transforms.Cast$Value",
         .defs = cast_defs,
         .init = cast_init,
-        .apply = cast_apply,
+        .ops = &cast_ops,
         .destroy = cast_destroy,
 };

@@ -142,6 +142,15 @@ struct ks_tf_ops {
 	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
 	                  const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov, ks_arena_t *a,
 	                  char *errstr, size_t errlen);
+	/* Optional: when whole(tf) says so (Cast with one type,
+	 * TimestampConverter without a field) the key/value itself is
+	 * converted: convert() gives the value (s may be NULL), whole_schema
+	 * the output schema (cached like schema). */
+	int (*whole)(const ks_tf_t *tf);
+	ks_err_t (*convert)(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
+	                    ks_value_t **out, char *errstr, size_t errlen);
+	ks_err_t (*whole_schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+	                         ks_schema_t **out, char *errstr, size_t errlen);
 };
 
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,

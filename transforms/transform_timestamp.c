@@ -313,13 +313,6 @@ static ks_err_t tsconv_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 	return KS_OK;
 }
 
-static const ks_tf_ops_t tsconv_ops = {
-        .purpose = "converting timestamp formats",
-        .map = tsconv_map,
-        .schema = tsconv_struct_schema,
-        .value = tsconv_struct,
-};
-
 static ks_err_t tsconv_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
                                     ks_schema_t **out, char *errstr, size_t errlen)
 {
@@ -329,36 +322,35 @@ static ks_err_t tsconv_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_
 	return KS_OK;
 }
 
-static ks_err_t tsconv_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
-                             size_t errlen)
+static int tsconv_whole(const ks_tf_t *tf)
 {
-	tsconv_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os = NULL;
-	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_value_t *ov;
-	ks_err_t err;
-
-	(void)drop;
-	if (*st->field)
-		return ks_tf_apply_struct(tf, &tsconv_ops, rec, a, errstr, errlen);
-	if (!v || v->is_null)
-		return KS_OK;
-	if (!(ov = ks_value_new(a, KS_TYPE_INT64)))
-		return KS_TF_OOM(errstr, errlen);
-	if ((err = ts_convert(st, s, v, a, ov, errstr, errlen)))
-		return err;
-	if (s && (err = ks_tf_cached_schema(tf, s, a, tsconv_whole_schema, &os, errstr, errlen)))
-		return err;
-	ks_tf_put_result(tf, rec, os, ov);
-	return KS_OK;
+	return !*((const tsconv_t *)tf->state)->field;
 }
+
+static ks_err_t tsconv_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v,
+                               ks_arena_t *a, ks_value_t **out, char *errstr, size_t errlen)
+{
+	if (!(*out = ks_value_new(a, KS_TYPE_INT64)))
+		return KS_TF_OOM(errstr, errlen);
+	return ts_convert(tf->state, s, v, a, *out, errstr, errlen);
+}
+
+static const ks_tf_ops_t tsconv_ops = {
+        .purpose = "converting timestamp formats",
+        .map = tsconv_map,
+        .schema = tsconv_struct_schema,
+        .value = tsconv_struct,
+        .whole = tsconv_whole,
+        .convert = tsconv_convert,
+        .whole_schema = tsconv_whole_schema,
+};
 
 const ks_tf_class_t ks_tf_ts_converter_key = {
         .name = "org.apache.kafka.connect.transforms.TimestampConverter$Key",
         .defs = tsconv_defs,
         .key = KS_TF_KEY,
         .init = tsconv_init,
-        .apply = tsconv_apply,
+        .ops = &tsconv_ops,
         .destroy = tsconv_destroy,
 };
 
@@ -366,6 +358,6 @@ const ks_tf_class_t ks_tf_ts_converter_value = {
         .name = "org.apache.kafka.connect.transforms.TimestampConverter$Value",
         .defs = tsconv_defs,
         .init = tsconv_init,
-        .apply = tsconv_apply,
+        .ops = &tsconv_ops,
         .destroy = tsconv_destroy,
 };
