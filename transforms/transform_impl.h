@@ -2,7 +2,8 @@
  * transform_impl.h — what the transforms (transforms/transform_*.c) share with
  * the chain (transform.c): the class tables, the per-instance state, the
  * schema cache and small helpers for building schemas and values the way
- * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*).
+ * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*), and
+ * the apply skeleton most SMTs run through (ks_tf_ops_t, transform_apply.c).
  * Private to transforms/transform*.c.
  */
 #ifndef KS_TRANSFORM_IMPL_H

@@ -203,27 +203,6 @@ const ks_tf_class_t ks_tf_filter = {
 
 /* ---------------- DropHeaders ---------------- */
 
-typedef struct names {
-	char **v;
-	size_t n;
-} names_t;
-
-static void names_free(names_t *n)
-{
-	for (size_t i = 0; i < n->n; i++)
-		free(n->v[i]);
-	free(n->v);
-	free(n);
-}
-
-static int names_has(const names_t *n, const char *s)
-{
-	for (size_t i = 0; i < n->n; i++)
-		if (!strcmp(n->v[i], s))
-			return 1;
-	return 0;
-}
-
 static const ks_cfg_def_t drop_headers_defs[] = {
         {.name = "headers",
          .type = KS_CFG_LIST,
@@ -237,45 +216,39 @@ static const ks_cfg_def_t drop_headers_defs[] = {
 static int drop_headers_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                              size_t errlen)
 {
-	const char *const *items;
-	size_t n = ks_config_list(cfg, "headers", &items);
-	names_t *nm = calloc(1, sizeof(*nm));
+	ks_tf_strlist_t *nm = calloc(1, sizeof(*nm));
 
 	(void)bad;
-	if (!nm || !(nm->v = calloc(n ? n : 1, sizeof(char *)))) {
-		free(nm);
+	if (!nm)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
 	tf->state = nm;
-	for (size_t i = 0; i < n; i++) {
-		if (!(nm->v[i] = ks_strdup(items[i])))
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		nm->n++;
-	}
+	if (ks_tf_strlist_load(nm, cfg, "headers"))
+		return ks_seterr(errstr, errlen, -1, "out of memory");
 	return 0;
 }
 
 static void drop_headers_destroy(ks_tf_t *tf)
 {
-	names_free(tf->state);
+	ks_tf_strlist_free(tf->state);
+	free(tf->state);
 }
 
 static ks_err_t drop_headers_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop,
                                    char *errstr, size_t errlen)
 {
-	const names_t *nm = tf->state;
+	const ks_tf_strlist_t *nm = tf->state;
 	ks_header_t *h;
 	size_t n = 0, keep = 0;
 
 	(void)drop;
 	for (size_t i = 0; i < rec->nheaders; i++)
-		keep += !names_has(nm, rec->headers[i].key);
+		keep += !ks_tf_strlist_has(nm, rec->headers[i].key);
 	if (keep == rec->nheaders)
 		return KS_OK;
 	if (!(h = ks_arena_calloc(a, keep ? keep : 1, sizeof(*h))))
 		return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 	for (size_t i = 0; i < rec->nheaders; i++)
-		if (!names_has(nm, rec->headers[i].key))
+		if (!ks_tf_strlist_has(nm, rec->headers[i].key))
 			h[n++] = rec->headers[i];
 	rec->headers = h;
 	rec->nheaders = n;
