@@ -35,10 +35,11 @@ static rd_kafka_conf_t *conf_new(const char *const (*kv)[2], size_t n)
 {
 	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	KS_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP"), errstr,
-	                           sizeof(errstr)) == RD_KAFKA_CONF_OK,
+	KS_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", ks_test_env("KSINK_BOOTSTRAP"),
+	                           errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK,
 	         "%s", errstr);
-	KS_CHECK(rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK,
+	KS_CHECK(rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) ==
+	                 RD_KAFKA_CONF_OK,
 	         "%s", errstr);
 	for (size_t i = 0; i < n; i++)
 		KS_CHECK(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof(errstr)) ==
@@ -68,7 +69,8 @@ static rd_kafka_resp_err_t create_topic(const char *topic, int parts, const char
 	if (cfg_name)
 		KS_CHECK(!rd_kafka_NewTopic_set_config(nt, cfg_name, cfg_value), "set_config");
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	/* the mock never answers: a short wait there */
 	rd_kafka_AdminOptions_set_request_timeout(opt, is_real() ? 10000 : 2000, errstr,
 	                                          sizeof(errstr));
@@ -83,9 +85,11 @@ static rd_kafka_resp_err_t create_topic(const char *topic, int parts, const char
 			size_t n = 0;
 			const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
 			        rd_kafka_event_CreateTopics_result(ev), &n);
-			err = n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+			err = n == 1 ? rd_kafka_topic_result_error(res[0])
+			             : RD_KAFKA_RESP_ERR__FAIL;
 			if (n == 1 && rd_kafka_topic_result_error_string(res[0]))
-				snprintf(errbuf, errsize, "%s", rd_kafka_topic_result_error_string(res[0]));
+				snprintf(errbuf, errsize, "%s",
+				         rd_kafka_topic_result_error_string(res[0]));
 		}
 		rd_kafka_event_destroy(ev);
 	}
@@ -143,10 +147,11 @@ static int produce_n(const char *topic, int n)
 		snprintf(k, sizeof(k), "k%d", i);
 		snprintf(v, sizeof(v), "v%d", i);
 		rd_kafka_resp_err_t err;
-		while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, strlen(k)),
+		while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+		                                RD_KAFKA_V_KEY(k, strlen(k)),
 		                                RD_KAFKA_V_VALUE(v, strlen(v)),
-		                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
-		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                                RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			rd_kafka_poll(rk, 100);
 		KS_CHECK(err == 0, "produce: %s", rd_kafka_err2str(err));
 	}
@@ -281,7 +286,8 @@ static void group_case(const char *strategy, const char *what, const char *proto
 	       strategy, a.assigned, b.assigned, a.seen, b.seen, NMSG, a.rebalances, b.rebalances);
 	KS_CHECK_INT(a.seen + b.seen, NMSG);
 	/* each member commits the positions of what it read (stored offsets) */
-	rd_kafka_resp_err_t ca = rd_kafka_commit(a.rk, NULL, 0), cb = rd_kafka_commit(b.rk, NULL, 0);
+	rd_kafka_resp_err_t ca = rd_kafka_commit(a.rk, NULL, 0),
+	                    cb = rd_kafka_commit(b.rk, NULL, 0);
 	KS_CHECK(ca == 0 && cb == 0, "commit: %s / %s", rd_kafka_err2str(ca), rd_kafka_err2str(cb));
 
 	/* committed offsets, read back through a's view of the group */
@@ -305,7 +311,8 @@ KS_TEST(create_topics_with_configs)
 {
 	char topic[128], err[512];
 	snprintf(topic, sizeof(topic), "t0031_compact_%d", (int)getpid());
-	rd_kafka_resp_err_t e = create_topic(topic, 4, "cleanup.policy", "compact", err, sizeof(err));
+	rd_kafka_resp_err_t e =
+	        create_topic(topic, 4, "cleanup.policy", "compact", err, sizeof(err));
 	if (!is_real()) {
 		printf("# mock: CreateTopics answers %s (%s)\n", rd_kafka_err2name(e), err);
 		KS_CHECK(e != 0, "the mock cluster accepted CreateTopics");
@@ -321,15 +328,16 @@ KS_TEST(create_topics_with_configs)
 	KS_CHECK_INT(topic_partitions(rk, topic), 4);
 	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
 	rd_kafka_AdminOptions_set_request_timeout(opt, 10000, errstr, sizeof(errstr));
 	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
 	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 20000);
 	KS_CHECK(ev && !rd_kafka_event_error(ev), "DescribeConfigs: %s",
 	         ev ? rd_kafka_event_error_string(ev) : "no answer");
 	size_t n = 0, cnt = 0;
-	const rd_kafka_ConfigResource_t **res =
-	        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+	const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
+	        rd_kafka_event_DescribeConfigs_result(ev), &n);
 	KS_CHECK(n == 1, "%zu resources", n);
 	const rd_kafka_ConfigEntry_t **ents = rd_kafka_ConfigResource_configs(res[0], &cnt);
 	const char *policy = NULL;
@@ -380,7 +388,8 @@ KS_TEST(transactions_commit_and_abort)
 		for (int i = 0; i < 10; i++) {
 			char v[32];
 			snprintf(v, sizeof(v), "%s-%d", round ? "aborted" : "committed", i);
-			KS_CHECK(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+			KS_CHECK(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+			                           RD_KAFKA_V_PARTITION(0),
 			                           RD_KAFKA_V_VALUE(v, strlen(v)),
 			                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			                           RD_KAFKA_V_END) == 0,
@@ -389,13 +398,16 @@ KS_TEST(transactions_commit_and_abort)
 		/* flushed first: abort would purge records not yet sent, and the
 		 * point is that aborted records on the broker stay unread */
 		KS_CHECK(rd_kafka_flush(rk, 30000) == 0, "flush in a transaction");
-		e = round ? rd_kafka_abort_transaction(rk, 30000) : rd_kafka_commit_transaction(rk, 30000);
-		KS_CHECK(!e, "%s_transaction: %s", round ? "abort" : "commit", rd_kafka_error_string(e));
+		e = round ? rd_kafka_abort_transaction(rk, 30000)
+		          : rd_kafka_commit_transaction(rk, 30000);
+		KS_CHECK(!e, "%s_transaction: %s", round ? "abort" : "commit",
+		         rd_kafka_error_string(e));
 	}
 	rd_kafka_destroy(rk);
 
 	/* read_committed: the 10 committed records, none of the aborted ones */
-	const char *const ckv[][2] = {{"group.id", tid}, {"isolation.level", "read_committed"},
+	const char *const ckv[][2] = {{"group.id", tid},
+	                              {"isolation.level", "read_committed"},
 	                              {"enable.auto.commit", "false"}};
 	rd_kafka_t *c = client_new(RD_KAFKA_CONSUMER, conf_new(ckv, 3));
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -421,8 +433,8 @@ KS_TEST(transactions_commit_and_abort)
 		rd_kafka_position(c, pos);
 		int64_t at = pos->elems[0].offset;
 		rd_kafka_topic_partition_list_destroy(pos);
-		if (rd_kafka_query_watermark_offsets(c, topic, 0, &low, &high, 5000) == 0 && at >= high &&
-		    high >= (is_real() ? 22 : 20))
+		if (rd_kafka_query_watermark_offsets(c, topic, 0, &low, &high, 5000) == 0 &&
+		    at >= high && high >= (is_real() ? 22 : 20))
 			break;
 	}
 	printf("# transactions: %d committed and %d aborted records read (read_committed), "
