@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "../lib/buf.h"
+#include "../lib/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -212,22 +213,13 @@ int ks_properties_parse(const char *text, size_t len, ks_props_t *out, char *err
 
 int ks_properties_load(const char *path, ks_props_t *out, char *errstr, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	ks_buf_t b = KS_BUF_INIT;
-	char chunk[8192];
-	size_t n;
 	int ret;
 
-	if (!f)
-		return ks_seterr(errstr, errlen, -1, "cannot open %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ks_buf_append(&b, chunk, n);
-	if (ferror(f) || ks_buf_failed(&b)) {
-		fclose(f);
+	if (ks_file_read(path, &b, errstr, errlen)) {
 		ks_buf_free(&b);
-		return ks_seterr(errstr, errlen, -1, "cannot read %s", path);
+		return -1;
 	}
-	fclose(f);
 	ret = ks_properties_parse(b.data ? b.data : "", b.len, out, errstr, errlen);
 	if (ret) {
 		/* prefix the path to the parser's message */

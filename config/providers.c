@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "../lib/buf.h"
+#include "../lib/file.h"
 #include "../lib/log.h"
 
 #include <stdio.h>
@@ -132,18 +133,14 @@ static char *lookup(const provider_t *pv, const char *path, const char *key)
 	}
 	case PROV_DIR: {
 		char full[4096];
-		FILE *f;
 		ks_buf_t b = KS_BUF_INIT;
-		char chunk[4096];
-		size_t n;
 		if (!path || strstr(key, "..") || strchr(key, '/'))
 			return NULL;
 		snprintf(full, sizeof(full), "%s/%s", path, key);
-		if (!(f = fopen(full, "rb")))
+		if (ks_file_read(full, &b, NULL, 0)) {
+			ks_buf_free(&b);
 			return NULL;
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			ks_buf_append(&b, chunk, n);
-		fclose(f);
+		}
 		return ks_buf_steal(&b);
 	}
 	}

@@ -9,7 +9,9 @@
 #include "auth.h"
 
 #include "../config/config.h"
+#include "../lib/base64.h"
 #include "../lib/buf.h"
+#include "../lib/file.h"
 #include "../lib/log.h"
 
 #include <errno.h>
@@ -284,21 +286,12 @@ static int digest(const char *s, size_t len, unsigned char out[DIGEST_SIZE])
 
 static int read_file(const char *path, char **out, size_t *outlen, char *errstr, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	ks_buf_t b = KS_BUF_INIT;
-	char chunk[4096];
-	size_t n;
 
-	if (!f)
-		return ks_seterr(errstr, errlen, -1, "cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ks_buf_append(&b, chunk, n);
-	if (ferror(f) || ks_buf_failed(&b)) {
-		fclose(f);
+	if (ks_file_read(path, &b, errstr, errlen)) {
 		ks_buf_free(&b);
-		return ks_seterr(errstr, errlen, -1, "cannot read %s", path);
+		return -1;
 	}
-	fclose(f);
 	*outlen = b.len;
 	*out = b.data ? ks_buf_steal(&b) : ks_strdup("");
 	return *out ? 0 : ks_seterr(errstr, errlen, -1, "out of memory");
@@ -446,49 +439,6 @@ size_t ks_rest_auth_users(const ks_rest_auth_t *a)
 
 /* ---------------- the check ---------------- */
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (padding required, as java.util.Base64's basic decoder).
- * Returns the decoded length or -1; out must hold len / 4 * 3 bytes. */
-static long b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t o = 0;
-
-	if (len % 4)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4], pad = 0;
-		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)s[i + k];
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-			} else if (pad || (v[k] = b64val(c)) < 0) {
-				return -1;
-			}
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-	}
-	return (long)o;
-}
-
 /* Constant-time comparison of two digests. */
 static unsigned ct_same(const unsigned char *a, const unsigned char *b)
 {
@@ -525,7 +475,7 @@ int ks_rest_auth_check(const ks_rest_auth_t *a, const char *authorization)
 	raw = malloc(len / 4 * 3 + 1);
 	if (!raw)
 		return 0;
-	n = b64_decode(p, len, raw);
+	n = ks_base64_decode_strict(p, len, raw);
 	colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
 	if (!colon || colon == (const char *)raw || /* empty user: malformed, as Connect */
 	    digest((const char *)raw, (size_t)(colon - (const char *)raw), du) ||

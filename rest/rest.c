@@ -29,6 +29,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
+#include "../lib/utf8.h"
 #include "../schemas/converter.h"
 #include "auth.h"
 #include "tls.h"
@@ -162,32 +163,8 @@ int ks_rest_status_of(ks_hres_t r, int ok_status)
  * U+10FFFF, as jansson requires). */
 static int utf8_valid(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p, need, cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3, cp = c & 0x07;
-		else
-			return 0;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3F);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return 0;
-		p += need + 1;
-	}
-	return 1;
+	size_t n = strlen(s);
+	return ks_utf8_valid_prefix(s, n) == n;
 }
 
 /* A JSON string of s; bytes that are not UTF-8 (messages can quote a

@@ -6,6 +6,7 @@
 #include "tls.h"
 
 #include "../lib/buf.h"
+#include "../lib/file.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -67,22 +68,10 @@ static void buf_wipe_free(ks_buf_t *b)
 
 static int read_all(const char *path, ks_buf_t *b, char *errstr, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		return ks_seterr(errstr, errlen, -1, "cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ks_buf_append(b, chunk, n);
-	explicit_bzero(chunk, sizeof(chunk));
-	if (ferror(f) || ks_buf_failed(b) || !b->len) {
-		int empty = !ferror(f) && !ks_buf_failed(b);
-		fclose(f);
-		return ks_seterr(errstr, errlen, -1, "cannot read %s%s", path,
-		                 empty ? ": empty file" : "");
-	}
-	fclose(f);
+	if (ks_file_read(path, b, errstr, errlen))
+		return -1;
+	if (!b->len)
+		return ks_seterr(errstr, errlen, -1, "cannot read %s: empty file", path);
 	return 0;
 }
 

@@ -154,7 +154,7 @@ typedef struct ks_record {
 	const void *raw_value;
 	size_t raw_value_len;
 	/* The record as consumed, before transforms changed its topic, headers,
-	 * key or value (schemas/transform.h); NULL when no transform ran. The
+	 * key or value (transforms/transform.h); NULL when no transform ran. The
 	 * dead letter queue reports the original. Borrowed (arena). */
 	const struct ks_record *src;
 } ks_record_t;

@@ -4,7 +4,7 @@
  * one fixed schema, owned by the converter.
  */
 #include "converter_impl.h"
-#include "utf8.h"
+#include "../lib/utf8.h"
 
 #include "../config/config.h"
 #include "../lib/ks.h"

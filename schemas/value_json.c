@@ -5,83 +5,19 @@
  */
 #include "value_json.h"
 
+#include "../lib/civil.h"
+#include "../lib/decimal.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* --- base64 --- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void ks_base64_encode(const void *data, size_t len, ks_buf_t *out)
-{
-	const unsigned char *p = data;
-	char q[4];
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t n = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			n |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			n |= p[i + 2];
-		q[0] = b64[(n >> 18) & 63];
-		q[1] = b64[(n >> 12) & 63];
-		q[2] = i + 1 < len ? b64[(n >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? b64[n & 63] : '=';
-		ks_buf_append(out, q, 4);
-	}
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out, size_t *outlen)
-{
-	char *d;
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (len && s[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
-		return -1;
-	if (!(d = ks_arena_alloc(arena, len / 4 * 3 + 3)))
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[n++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	d[n] = '\0';
-	*out = d;
-	*outlen = n;
-	return 0;
-}
-
 /* --- rendering --- */
 
-static void put_json_string(ks_buf_t *out, const char *s, size_t len)
+/* pg: the JDBC sink's escaping (only " \ and controls as \u00XX). */
+static void put_json_string(ks_buf_t *out, const char *s, size_t len, int pg)
 {
 	ks_buf_putc(out, '"');
 	for (size_t i = 0; i < len; i++) {
@@ -94,13 +30,13 @@ static void put_json_string(ks_buf_t *out, const char *s, size_t len)
 			ks_buf_puts(out, "\\\\");
 			break;
 		case '\n':
-			ks_buf_puts(out, "\\n");
+			ks_buf_puts(out, pg ? "\\u000a" : "\\n");
 			break;
 		case '\r':
-			ks_buf_puts(out, "\\r");
+			ks_buf_puts(out, pg ? "\\u000d" : "\\r");
 			break;
 		case '\t':
-			ks_buf_puts(out, "\\t");
+			ks_buf_puts(out, pg ? "\\u0009" : "\\t");
 			break;
 		default:
 			if (c < 0x20)
@@ -112,94 +48,37 @@ static void put_json_string(ks_buf_t *out, const char *s, size_t len)
 	ks_buf_putc(out, '"');
 }
 
-/* Unscaled big-endian two's complement + scale -> exact decimal text. */
+/* Unscaled big-endian two's complement + scale -> exact decimal text
+ * (lib/decimal.c). */
 static void put_decimal(ks_buf_t *out, const unsigned char *p, size_t len, int scale)
 {
-	/* huge scales (a bad schema parameter) are written with an exponent */
-	int expo = scale > 100 || scale < -100;
-	unsigned char *mag = malloc(len ? len : 1);
-	char *digits = malloc(len * 3 + 2 + (!expo && scale > 0 ? (size_t)scale : 0));
-	size_t nd = 0;
-	int neg = len && (p[0] & 0x80);
+	char err[64], *dg;
+	size_t nd;
+	int neg;
 
-	if (!mag || !digits) {
-		free(mag);
-		free(digits);
+	if (scale >= -100 && scale <= 100) {
+		if (ks_decimal_text(out, p, len, scale, NULL, err, sizeof(err)))
+			out->failed = 1;
+		return;
+	}
+	/* huge scales (a bad schema parameter) are written with an exponent */
+	if (ks_decimal_digits(p, len, scale, NULL, &dg, &nd, &neg, err, sizeof(err))) {
 		out->failed = 1;
 		return;
 	}
-	memcpy(mag, p, len);
-	if (neg) { /* two's complement negate */
-		int carry = 1;
-		for (size_t i = len; i-- > 0;) {
-			int v = (unsigned char)~mag[i] + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	for (;;) { /* repeated division by 10 */
-		int rem = 0, nz = 0;
-		for (size_t i = 0; i < len; i++) {
-			int cur = rem * 256 + mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nz |= mag[i];
-		}
-		digits[nd++] = (char)('0' + rem);
-		if (!nz)
-			break;
-	}
-	if (expo) {
-		if (neg)
-			ks_buf_putc(out, '-');
-		for (size_t i = nd; i-- > 0;)
-			ks_buf_putc(out, digits[i]);
-		ks_buf_printf(out, "E%d", -scale);
-		free(mag);
-		free(digits);
-		return;
-	}
-	/* digits are reversed; pad so there is at least one digit before the point */
-	while (scale > 0 && nd <= (size_t)scale)
-		digits[nd++] = '0';
 	if (neg)
 		ks_buf_putc(out, '-');
-	for (size_t i = nd; i-- > 0;) {
-		ks_buf_putc(out, digits[i]);
-		if (scale > 0 && i == (size_t)scale)
-			ks_buf_putc(out, '.');
-	}
-	for (int i = 0; scale < 0 && i < -scale; i++)
-		ks_buf_putc(out, '0');
-	free(mag);
-	free(digits);
-}
-
-/* days since 1970-01-01 -> civil date (proleptic Gregorian). */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floordiv(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+	ks_buf_append(out, dg, nd);
+	ks_buf_printf(out, "E%d", -scale);
+	free(dg);
 }
 
 static void put_date(ks_buf_t *out, int64_t days)
 {
 	int64_t y;
-	unsigned m, d;
-	civil(days, &y, &m, &d);
-	ks_buf_printf(out, "%04" PRId64 "-%02u-%02u", y, m, d);
+	int m, d;
+	ks_civil_from_days(days, &y, &m, &d);
+	ks_buf_printf(out, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
 /* t in units of 1/unit seconds since midnight (0 <= t < 86400*unit). */
@@ -212,33 +91,87 @@ static void put_time(ks_buf_t *out, int64_t t, int64_t unit)
 
 static void put_timestamp(ks_buf_t *out, int64_t t, int64_t unit)
 {
-	int64_t day = floordiv(t, 86400 * unit), rem = t % (86400 * unit);
+	int64_t day = ks_floordiv(t, 86400 * unit), rem = t % (86400 * unit);
 	put_date(out, day);
 	ks_buf_putc(out, 'T');
 	put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);
 	ks_buf_putc(out, 'Z');
 }
 
-static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int depth)
+typedef struct rctx {
+	const ks_json_opts_t *o;
+	char *errstr;
+	size_t errlen;
+} rctx_t;
+
+/* KS_JSON_PG: Connect Date/Time/Timestamp as Postgres reads them back from a
+ * json column: microseconds always, a Time not wrapped into one day, and a
+ * millisecond value that overflows microseconds is an error. */
+static int put_logical_pg(const rctx_t *cx, const ks_schema_t *s, const ks_value_t *v,
+                          ks_buf_t *out)
 {
+	int ms = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP;
+	int ts = s->logical == KS_LOGICAL_TIMESTAMP || s->logical == KS_LOGICAL_TIMESTAMP_MICROS;
+	int64_t us, rem;
+
+	if (s->logical == KS_LOGICAL_DATE) {
+		ks_buf_putc(out, '"');
+		put_date(out, v->u.i);
+		ks_buf_putc(out, '"');
+		return 0;
+	}
+	if (ms && (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
+		return ks_seterr(cx->errstr, cx->errlen, -1, "%s %lld ms out of range",
+		                 s->logical == KS_LOGICAL_TIME ? "time" : "timestamp",
+		                 (long long)v->u.i);
+	us = ms ? v->u.i * 1000 : v->u.i;
+	rem = us;
+	ks_buf_putc(out, '"');
+	if (ts) {
+		int64_t days = ks_floordiv(us, 86400000000LL);
+		rem = us - days * 86400000000LL;
+		put_date(out, days);
+		ks_buf_putc(out, 'T');
+	}
+	ks_buf_printf(out, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
+	              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
+	              (long long)(rem % 1000000));
+	ks_buf_puts(out, ts ? "Z\"" : "\"");
+	return 0;
+}
+
+static int render(const rctx_t *cx, const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out,
+                  int depth)
+{
+	int pg = cx->o->flags & KS_JSON_PG;
+
 	if (!v || v->is_null) {
 		ks_buf_puts(out, "null");
-		return;
+		return 0;
 	}
-	if (depth > 200) {
+	if (depth > 200 && !pg) {
 		ks_buf_puts(out, "null");
-		return;
+		return 0;
 	}
+	if (s && s->logical == KS_LOGICAL_DECIMAL && pg) {
+		ks_decimal_limits_t lim =
+		        cx->o->decimal ? *cx->o->decimal : (ks_decimal_limits_t){0};
+		lim.precision = s->precision;
+		return ks_decimal_text(out, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale,
+		                       &lim, cx->errstr, cx->errlen);
+	}
+	if (s && pg && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID)
+		return put_logical_pg(cx, s, v, out);
 	if (s && s->logical != KS_LOGICAL_NONE) {
 		switch (s->logical) {
 		case KS_LOGICAL_DECIMAL:
 			put_decimal(out, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
-			return;
+			return 0;
 		case KS_LOGICAL_DATE:
 			ks_buf_putc(out, '"');
 			put_date(out, v->u.i);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		case KS_LOGICAL_TIME:
 		case KS_LOGICAL_TIME_MICROS: {
 			int64_t unit = s->logical == KS_LOGICAL_TIME ? 1000 : 1000000;
@@ -246,7 +179,7 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 			int64_t rem = v->u.i % (86400 * unit);
 			put_time(out, rem < 0 ? rem + 86400 * unit : rem, unit);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		}
 		case KS_LOGICAL_TIMESTAMP:
 		case KS_LOGICAL_TIMESTAMP_MICROS:
@@ -254,7 +187,7 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 			put_timestamp(out, v->u.i,
 			              s->logical == KS_LOGICAL_TIMESTAMP ? 1000 : 1000000);
 			ks_buf_putc(out, '"');
-			return;
+			return 0;
 		default:
 			break;
 		}
@@ -265,85 +198,116 @@ static void render(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out, int
 	case KS_TYPE_INT32:
 	case KS_TYPE_INT64:
 		ks_buf_printf(out, "%" PRId64, v->u.i);
-		break;
+		return 0;
 	case KS_TYPE_FLOAT32:
 	case KS_TYPE_FLOAT64:
-		if (isnan(v->u.d))
+		if (pg && !isfinite(v->u.d))
+			ks_buf_puts(out, "null"); /* json has no NaN / Infinity */
+		else if (pg)
+			ks_buf_printf(out, "%.17g", v->u.d);
+		else if (isnan(v->u.d))
 			ks_buf_puts(out, "\"NaN\"");
 		else if (isinf(v->u.d))
 			ks_buf_puts(out, v->u.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		else
 			ks_buf_printf(out, "%.17g",
 			              v->type == KS_TYPE_FLOAT32 ? (double)(float)v->u.d : v->u.d);
-		break;
+		return 0;
 	case KS_TYPE_BOOLEAN:
 		ks_buf_puts(out, v->u.i ? "true" : "false");
-		break;
+		return 0;
 	case KS_TYPE_STRING:
-		put_json_string(out, v->u.s.ptr, v->u.s.len);
-		break;
+		put_json_string(out, v->u.s.ptr, v->u.s.len, pg);
+		return 0;
 	case KS_TYPE_BYTES:
 		ks_buf_putc(out, '"');
 		ks_base64_encode(v->u.s.ptr, v->u.s.len, out);
 		ks_buf_putc(out, '"');
-		break;
+		return 0;
 	case KS_TYPE_ARRAY:
 		ks_buf_putc(out, '[');
 		for (size_t i = 0; i < v->u.arr.n; i++) {
 			if (i)
 				ks_buf_putc(out, ',');
-			render(s ? s->value_schema : NULL, &v->u.arr.items[i], out, depth + 1);
+			if (render(cx, s ? s->value_schema : NULL, &v->u.arr.items[i], out,
+			           depth + 1))
+				return -1;
 		}
 		ks_buf_putc(out, ']');
-		break;
+		return 0;
 	case KS_TYPE_MAP: {
 		int obj = 1;
 		for (size_t i = 0; i < v->u.map.n && obj; i++)
 			obj = v->u.map.keys[i].type == KS_TYPE_STRING && !v->u.map.keys[i].is_null;
 		ks_buf_putc(out, obj ? '{' : '[');
 		for (size_t i = 0; i < v->u.map.n; i++) {
+			const ks_value_t *k = &v->u.map.keys[i];
 			if (i)
 				ks_buf_putc(out, ',');
 			if (!obj)
 				ks_buf_putc(out, '[');
-			render(s ? s->key_schema : NULL, &v->u.map.keys[i], out, depth + 1);
+			if (obj && pg)
+				put_json_string(out, k->u.s.ptr, k->u.s.len, pg);
+			else if (render(cx, s ? s->key_schema : NULL, k, out, depth + 1))
+				return -1;
 			ks_buf_putc(out, obj ? ':' : ',');
-			render(s ? s->value_schema : NULL, &v->u.map.vals[i], out, depth + 1);
+			if (render(cx, s ? s->value_schema : NULL, &v->u.map.vals[i], out,
+			           depth + 1))
+				return -1;
 			if (!obj)
 				ks_buf_putc(out, ']');
 		}
 		ks_buf_putc(out, obj ? '}' : ']');
-		break;
+		return 0;
 	}
 	case KS_TYPE_STRUCT:
 		ks_buf_putc(out, '{');
 		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = s && i < s->nfields ? s->fields[i].name
-			                   : v->u.st.names     ? v->u.st.names[i]
-			                                       : NULL;
+			const char *sname = s && i < s->nfields ? s->fields[i].name : NULL;
+			const char *vname = v->u.st.names ? v->u.st.names[i] : NULL;
+			/* pg (as the JDBC sink always did): a schemaless name first */
+			const char *name = pg ? (vname ? vname : sname) : (sname ? sname : vname);
 			char tmp[32];
+			if (!name && pg)
+				return ks_seterr(cx->errstr, cx->errlen, -1,
+				                 "struct field %zu has no name", i);
 			if (!name) {
 				snprintf(tmp, sizeof(tmp), "f%zu", i);
 				name = tmp;
 			}
 			if (i)
 				ks_buf_putc(out, ',');
-			put_json_string(out, name, strlen(name));
+			put_json_string(out, name, strlen(name), pg);
 			ks_buf_putc(out, ':');
-			render(s && i < s->nfields ? s->fields[i].schema : NULL, &v->u.st.fields[i],
-			       out, depth + 1);
+			if (render(cx, s && i < s->nfields ? s->fields[i].schema : NULL,
+			           &v->u.st.fields[i], out, depth + 1))
+				return -1;
 		}
 		ks_buf_putc(out, '}');
-		break;
+		return 0;
 	default:
+		if (pg)
+			return ks_seterr(cx->errstr, cx->errlen, -1, "value of unknown type %d",
+			                 (int)v->type);
 		ks_buf_puts(out, "null");
+		return 0;
 	}
+}
+
+int ks_value_to_json_opts(const ks_schema_t *s, const ks_value_t *v, const ks_json_opts_t *o,
+                          ks_buf_t *out, char *errstr, size_t errlen)
+{
+	static const ks_json_opts_t defaults = {0};
+	rctx_t cx = {o ? o : &defaults, errstr, errlen};
+
+	if (render(&cx, s, v, out, 0))
+		return -1;
+	return ks_buf_failed(out) ? ks_seterr(errstr, errlen, -1, "out of memory") : 0;
 }
 
 int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out)
 {
-	render(s, v, out, 0);
-	return ks_buf_failed(out) ? -1 : 0;
+	return ks_value_to_json_opts(s, v, NULL, out, NULL, 0);
 }
 
 /* --- reading --- */

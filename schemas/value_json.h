@@ -20,7 +20,9 @@
 #define KS_VALUE_JSON_H
 
 #include "../lib/arena.h"
+#include "../lib/base64.h" /* ks_base64_*: bytes are base64 in JSON */
 #include "../lib/buf.h"
+#include "../lib/decimal.h"
 #include "record.h"
 
 #include <jansson.h>
@@ -31,6 +33,26 @@
  * Thread: any (no shared state).
  */
 int ks_value_to_json(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out) KS_WUR;
+
+/*
+ * The same renderer with options; o NULL = ks_value_to_json's.
+ *   KS_JSON_PG   for a Postgres json/jsonb column (the JDBC sink's
+ *                ks_jdbc_json): Decimal checked against o->decimal and
+ *                the schema's precision, Time/Timestamp always with
+ *                microseconds (a Time not wrapped into a day; milliseconds
+ *                that overflow microseconds are an error), NaN/Infinity as
+ *                null, strings escaped with \u00XX only, a schemaless field
+ *                name before the schema's, nameless fields and unknown types
+ *                are errors, no depth cut.
+ * -1 with errstr on such an error or when out failed to grow.
+ */
+enum { KS_JSON_PG = 1 };
+typedef struct ks_json_opts {
+	int flags;
+	const ks_decimal_limits_t *decimal; /* KS_JSON_PG: what the column stores */
+} ks_json_opts_t;
+int ks_value_to_json_opts(const ks_schema_t *s, const ks_value_t *v, const ks_json_opts_t *o,
+                          ks_buf_t *out, char *errstr, size_t errlen) KS_WUR;
 
 /*
  * JSON -> value for schema s (s != NULL). The value lives in arena.
@@ -49,11 +71,5 @@ ks_err_t ks_value_from_json_opts(const ks_schema_t *s, const json_t *j,
  * INT64, other numbers FLOAT64). j JSON null gives *out = NULL. */
 ks_err_t ks_value_from_json_schemaless(const json_t *j, ks_arena_t *arena, ks_value_t **out,
                                        char *errstr, size_t errlen) KS_WUR;
-
-/* Standard base64 (with padding). */
-void ks_base64_encode(const void *data, size_t len, ks_buf_t *out);
-/* Decodes into arena; -1 on invalid input. *out is NUL-terminated. */
-int ks_base64_decode(const char *s, size_t len, ks_arena_t *arena, char **out,
-                     size_t *outlen) KS_WUR;
 
 #endif

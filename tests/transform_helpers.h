@@ -11,8 +11,8 @@
 #include "../config/config.h"
 #include "../lib/buf.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
 #include "../schemas/value_json.h"
+#include "../transforms/transform.h"
 #include "lib/harness.h"
 
 #include <stdio.h>

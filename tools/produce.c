@@ -21,6 +21,7 @@
  * line or failed delivery ends with a message naming the line and exit 1.
  */
 #include "../lib/buf.h"
+#include "../lib/file.h"
 #include "../lib/ks.h"
 
 #include <avro.h>
@@ -582,20 +583,13 @@ mismatch:
 static char *read_file(const char *path, char *errstr, size_t errlen)
 {
 	ks_buf_t b = KS_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
 
-	if (!f) {
-		ks_seterr(errstr, errlen, -1, "%s: %s", path, strerror(errno));
+	if (ks_file_read(path, &b, errstr, errlen)) {
+		ks_buf_free(&b);
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ks_buf_append(&b, chunk, n);
-	fclose(f);
-	if (ks_buf_failed(&b) || !b.data) {
-		ks_buf_free(&b);
-		ks_seterr(errstr, errlen, -1, "%s: empty or unreadable", path);
+	if (!b.data) {
+		ks_seterr(errstr, errlen, -1, "%s: empty file", path);
 		return NULL;
 	}
 	return ks_buf_steal(&b);

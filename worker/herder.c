@@ -14,13 +14,13 @@
  */
 #include "worker.h"
 
+#include "../config/topics.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
+#include "../transforms/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1014,57 +1014,29 @@ static rd_kafka_topic_partition_list_t *
 connector_partitions(rd_kafka_t *rk, const ks_props_t *config, char *errstr, size_t errlen)
 {
 	const struct rd_kafka_metadata *md;
-	const char *topics = ks_props_get(config, "topics");
-	const char *regex = ks_props_get(config, "topics.regex");
 	rd_kafka_topic_partition_list_t *l;
-	regex_t re;
-	int use_re = regex && *regex;
 	rd_kafka_resp_err_t err;
+	ks_topics_t tp;
 
-	if (use_re && regcomp(&re, regex, REG_EXTENDED | REG_NOSUB)) {
-		ks_seterr(errstr, errlen, -1, "bad topics.regex");
+	if (ks_topics_init(&tp, ks_props_get(config, "topics"),
+	                   ks_props_get(config, "topics.regex"), errstr, errlen))
 		return NULL;
-	}
 	err = rd_kafka_metadata(rk, 1, NULL, &md, 5000);
 	if (err) {
-		if (use_re)
-			regfree(&re);
+		ks_topics_clear(&tp);
 		ks_seterr(errstr, errlen, -1, "metadata: %s", rd_kafka_err2str(err));
 		return NULL;
 	}
 	l = rd_kafka_topic_partition_list_new(16);
 	for (int i = 0; i < md->topic_cnt; i++) {
 		const struct rd_kafka_metadata_topic *t = &md->topics[i];
-		int match = 0;
-		if (use_re) {
-			regmatch_t m;
-			match = !regexec(&re, t->topic, 0, &m, 0);
-		} else if (topics) {
-			const char *s = topics;
-			size_t tl = strlen(t->topic);
-			while (*s && !match) {
-				const char *e = strchr(s, ',');
-				size_t len = e ? (size_t)(e - s) : strlen(s);
-				while (len && *s == ' ') {
-					s++;
-					len--;
-				}
-				while (len && s[len - 1] == ' ')
-					len--;
-				match = len == tl && !strncmp(s, t->topic, len);
-				if (!e)
-					break;
-				s = e + 1;
-			}
-		}
-		if (!match)
+		if (!ks_topics_matches(&tp, t->topic))
 			continue;
 		for (int p = 0; p < t->partition_cnt; p++)
 			rd_kafka_topic_partition_list_add(l, t->topic, t->partitions[p].id);
 	}
 	rd_kafka_metadata_destroy(md);
-	if (use_re)
-		regfree(&re);
+	ks_topics_clear(&tp);
 	rd_kafka_topic_partition_list_sort(l, NULL, NULL);
 	return l;
 }

@@ -24,10 +24,11 @@
  */
 #include "worker.h"
 
+#include "../config/topics.h"
 #include "../lib/arena.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
-#include "../schemas/transform.h"
+#include "../transforms/transform.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -1111,44 +1112,22 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
 
 static int subscribe(ks_task_t *t, char *errstr, size_t errlen)
 {
-	const char *topics = ks_props_get(t->config, "topics");
-	const char *regex = ks_props_get(t->config, "topics.regex");
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
 	rd_kafka_resp_err_t err;
+	ks_topics_t tp;
 
-	if (regex && *regex) {
-		size_t n = strlen(regex) + 2;
-		char *pat = malloc(n);
-		if (!pat) {
-			rd_kafka_topic_partition_list_destroy(l);
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		}
-		/* librdkafka treats a topic starting with ^ as a regex */
-		snprintf(pat, n, "%s%s", regex[0] == '^' ? "" : "^", regex);
-		rd_kafka_topic_partition_list_add(l, pat, RD_KAFKA_PARTITION_UA);
-		free(pat);
-	} else if (topics) {
-		const char *s = topics;
-		while (*s) {
-			const char *e = strchr(s, ',');
-			size_t len = e ? (size_t)(e - s) : strlen(s);
-			char name[512];
-			while (len && (*s == ' ' || *s == '\t')) {
-				s++;
-				len--;
-			}
-			while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-				len--;
-			if (len && len < sizeof(name)) {
-				memcpy(name, s, len);
-				name[len] = '\0';
-				rd_kafka_topic_partition_list_add(l, name, RD_KAFKA_PARTITION_UA);
-			}
-			if (!e)
-				break;
-			s = e + 1;
-		}
+	/* one decision for topics / topics.regex (config/topics.h): a regex is
+	 * subscribed anchored "^(...)$" so it matches whole names, as in Kafka */
+	if (ks_topics_init(&tp, ks_props_get(t->config, "topics"),
+	                   ks_props_get(t->config, "topics.regex"), errstr, errlen)) {
+		rd_kafka_topic_partition_list_destroy(l);
+		return -1;
 	}
+	if (tp.use_regex)
+		rd_kafka_topic_partition_list_add(l, tp.pattern, RD_KAFKA_PARTITION_UA);
+	for (size_t i = 0; i < tp.n; i++)
+		rd_kafka_topic_partition_list_add(l, tp.names[i], RD_KAFKA_PARTITION_UA);
+	ks_topics_clear(&tp);
 	if (!l->cnt) {
 		rd_kafka_topic_partition_list_destroy(l);
 		return ks_seterr(errstr, errlen, -1,

@@ -7,6 +7,10 @@
  */
 #include "jdbc.h"
 
+#include "../../lib/base64.h"
+#include "../../lib/decimal.h"
+#include "../../schemas/value_json.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,145 +109,13 @@ static void patch_len(ks_buf_t *b, size_t off)
 #define PG_NUMERIC_INT_DIGITS 131072
 #define PG_NUMERIC_DSCALE_MAX 16383
 
-/* Decimal digits of the magnitude of an unscaled big-endian two's-complement
- * integer, most significant first, without leading zeros ("0" for zero): a
- * malloc'ed string in *out (caller frees), *nd digits, *neg its sign. Values
- * that cannot be a Postgres numeric (see above) or that have more digits than
- * precision (when > 0) are refused from their length, before any arithmetic;
- * the conversion itself runs on 32-bit words into base-1e9 limbs. */
-static int dec_digits(const unsigned char *p, size_t len, int scale, int precision, char **out,
-                      size_t *nd, int *neg, char *errstr, size_t errlen)
-{
-	unsigned char *mag;
-	uint32_t *lb;
-	size_t nl = 0, cap, n = 0, first;
-	char *dg;
-
-	*out = NULL;
-	*nd = 0;
-	*neg = len && (p[0] & 0x80);
-	if (scale > PG_NUMERIC_DSCALE_MAX)
-		return ks_seterr(errstr, errlen, -1,
-		                 "Decimal scale %d is beyond the %d digits after the point of "
-		                 "Postgres numeric",
-		                 scale, PG_NUMERIC_DSCALE_MAX);
-	/* drop sign-extension bytes: the rest is the minimal encoding */
-	while (len > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80))))
-		p++, len--;
-	if (len > 1) {
-		/* minimal: |value| >= 2^(8 len - 9), so at least this many digits */
-		long long lo = (long long)((8.0 * (double)len - 9.0) * 0.30102999) + 1;
-		if (precision > 0 && lo > precision)
-			return ks_seterr(
-			        errstr, errlen, -1,
-			        "Decimal value of %zu bytes has at least %lld digits, more "
-			        "than its precision %d",
-			        len, lo, precision);
-		if (lo - scale > PG_NUMERIC_INT_DIGITS)
-			return ks_seterr(errstr, errlen, -1,
-			                 "Decimal value of %zu bytes has more than the %d digits "
-			                 "before the point of Postgres numeric",
-			                 len, PG_NUMERIC_INT_DIGITS);
-	}
-	mag = malloc(len ? len : 1);
-	cap = len * 2409 / 9000 + 2; /* 8 log10(2) = 2.4082 digits a byte */
-	lb = malloc(cap * sizeof(*lb));
-	if (!mag || !lb) {
-		free(mag);
-		free(lb);
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
-	if (len)
-		memcpy(mag, p, len);
-	if (*neg) { /* two's complement -> magnitude */
-		for (size_t i = 0; i < len; i++)
-			mag[i] = (unsigned char)~mag[i];
-		for (size_t i = len; i-- > 0;)
-			if (++mag[i] != 0)
-				break;
-	}
-	/* Horner: limbs = limbs * 2^32 + word, most significant word first
-	 * (limb < 1e9 and carry < 2^33 keep each step within 64 bits) */
-	first = len % 4 ? len % 4 : 4;
-	for (size_t i = 0; i < len;) {
-		size_t k = i == 0 ? first : 4;
-		uint64_t carry = 0;
-		for (size_t j = 0; j < k; j++)
-			carry = carry << 8 | mag[i + j];
-		i += k;
-		for (size_t j = 0; j < nl; j++) {
-			uint64_t x = ((uint64_t)lb[j] << 32) + carry;
-			lb[j] = (uint32_t)(x % 1000000000u);
-			carry = x / 1000000000u;
-		}
-		while (carry) {
-			lb[nl++] = (uint32_t)(carry % 1000000000u);
-			carry /= 1000000000u;
-		}
-	}
-	free(mag);
-	dg = malloc(nl * 9 + 2);
-	if (!dg) {
-		free(lb);
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
-	if (nl == 0) {
-		dg[n++] = '0';
-		*neg = 0;
-	} else {
-		char tmp[10];
-		int m = snprintf(tmp, sizeof(tmp), "%u", (unsigned)lb[nl - 1]);
-		memcpy(dg, tmp, (size_t)m);
-		n = (size_t)m;
-		for (size_t j = nl - 1; j-- > 0;) {
-			uint32_t v = lb[j];
-			for (int d = 8; d >= 0; d--, v /= 10)
-				dg[n + (size_t)d] = (char)('0' + v % 10);
-			n += 9;
-		}
-	}
-	dg[n] = '\0';
-	free(lb);
-	if (nl && (long long)n - scale > PG_NUMERIC_INT_DIGITS) {
-		free(dg);
-		return ks_seterr(errstr, errlen, -1,
-		                 "Decimal value has %lld digits before the point, more than the "
-		                 "%d of Postgres numeric",
-		                 (long long)n - scale, PG_NUMERIC_INT_DIGITS);
-	}
-	*out = dg;
-	*nd = n;
-	return 0;
-}
-
 int ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale, int precision,
                          char *errstr, size_t errlen)
 {
-	char *dg;
-	size_t nd;
-	int neg;
+	const ks_decimal_limits_t pg = {precision, PG_NUMERIC_INT_DIGITS, PG_NUMERIC_DSCALE_MAX,
+	                                "Postgres numeric"};
 
-	if (dec_digits(p, len, scale, precision, &dg, &nd, &neg, errstr, errlen))
-		return -1;
-	if (neg)
-		ks_buf_putc(b, '-');
-	if (scale <= 0) {
-		ks_buf_append(b, dg, nd);
-		if (!(nd == 1 && dg[0] == '0'))
-			for (long long i = 0; i < -(long long)scale; i++)
-				ks_buf_putc(b, '0');
-	} else if (nd <= (size_t)scale) {
-		ks_buf_puts(b, "0.");
-		for (size_t i = nd; i < (size_t)scale; i++)
-			ks_buf_putc(b, '0');
-		ks_buf_append(b, dg, nd);
-	} else {
-		ks_buf_append(b, dg, nd - (size_t)scale);
-		ks_buf_putc(b, '.');
-		ks_buf_append(b, dg + nd - (size_t)scale, (size_t)scale);
-	}
-	free(dg);
-	return 0;
+	return ks_decimal_text(b, p, len, scale, &pg, errstr, errlen);
 }
 
 /* numeric binary: int16 ndigits, int16 weight, uint16 sign, int16 dscale,
@@ -332,171 +204,14 @@ static int put_numeric(ks_buf_t *b, const unsigned char *p, size_t len, int scal
 	return 0;
 }
 
-static void json_str(ks_buf_t *b, const char *p, size_t n)
-{
-	ks_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '"' || c == '\\') {
-			ks_buf_putc(b, '\\');
-			ks_buf_putc(b, (char)c);
-		} else if (c < 0x20) {
-			ks_buf_printf(b, "\\u%04x", c);
-		} else {
-			ks_buf_putc(b, (char)c);
-		}
-	}
-	ks_buf_putc(b, '"');
-}
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
                  size_t errlen)
 {
-	if (!v || v->is_null) {
-		ks_buf_puts(b, "null");
-		return 0;
-	}
-	if (s && s->logical == KS_LOGICAL_DECIMAL) {
-		return ks_jdbc_decimal_text(b, (const unsigned char *)v->u.s.ptr, v->u.s.len,
-		                            s->scale, s->precision, errstr, errlen);
-	}
-	if (s && s->logical != KS_LOGICAL_NONE && s->logical != KS_LOGICAL_UUID) {
-		/* dates and times as ISO 8601 strings, timestamps in UTC */
-		if ((s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP) &&
-		    (v->u.i > INT64_MAX / 1000 || v->u.i < INT64_MIN / 1000))
-			return ks_seterr(errstr, errlen, -1, "%s %lld ms out of range",
-			                 s->logical == KS_LOGICAL_TIME ? "time" : "timestamp",
-			                 (long long)v->u.i);
-		int64_t us = s->logical == KS_LOGICAL_TIME || s->logical == KS_LOGICAL_TIMESTAMP
-		                     ? v->u.i * 1000
-		                     : v->u.i;
-		int64_t days = 0, rem = us;
-		char d[32];
+	const ks_decimal_limits_t pg = {0, PG_NUMERIC_INT_DIGITS, PG_NUMERIC_DSCALE_MAX,
+	                                "Postgres numeric"};
+	const ks_json_opts_t o = {KS_JSON_PG, &pg};
 
-		if (s->logical == KS_LOGICAL_DATE) {
-			ks_jdbc_fmt_date(d, sizeof(d), v->u.i);
-			ks_buf_printf(b, "\"%s\"", d);
-			return 0;
-		}
-		if (s->logical == KS_LOGICAL_TIMESTAMP ||
-		    s->logical == KS_LOGICAL_TIMESTAMP_MICROS) {
-			days = us / 86400000000LL;
-			rem = us % 86400000000LL;
-			if (rem < 0)
-				rem += 86400000000LL, days--;
-			ks_jdbc_fmt_date(d, sizeof(d), days);
-			ks_buf_printf(b, "\"%sT", d);
-		} else {
-			ks_buf_putc(b, '"');
-		}
-		ks_buf_printf(b, "%02lld:%02lld:%02lld.%06lld", (long long)(rem / 3600000000LL),
-		              (long long)(rem / 60000000 % 60), (long long)(rem / 1000000 % 60),
-		              (long long)(rem % 1000000));
-		ks_buf_puts(b, s->logical == KS_LOGICAL_TIMESTAMP ||
-		                               s->logical == KS_LOGICAL_TIMESTAMP_MICROS
-		                       ? "Z\""
-		                       : "\"");
-		return 0;
-	}
-	switch (v->type) {
-	case KS_TYPE_INT8:
-	case KS_TYPE_INT16:
-	case KS_TYPE_INT32:
-	case KS_TYPE_INT64:
-		ks_buf_printf(b, "%lld", (long long)v->u.i);
-		return 0;
-	case KS_TYPE_FLOAT32:
-	case KS_TYPE_FLOAT64:
-		if (!isfinite(v->u.d))
-			ks_buf_puts(b, "null");
-		else
-			ks_buf_printf(b, "%.17g", v->u.d);
-		return 0;
-	case KS_TYPE_BOOLEAN:
-		ks_buf_puts(b, v->u.i ? "true" : "false");
-		return 0;
-	case KS_TYPE_STRING:
-		json_str(b, v->u.s.ptr, v->u.s.len);
-		return 0;
-	case KS_TYPE_BYTES: { /* base64, as Connect's JsonConverter */
-		const unsigned char *p = (const unsigned char *)v->u.s.ptr;
-		size_t n = v->u.s.len;
-		ks_buf_putc(b, '"');
-		for (size_t i = 0; i < n; i += 3) {
-			unsigned x = (unsigned)p[i] << 16 |
-			             (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-			             (i + 2 < n ? p[i + 2] : 0);
-			ks_buf_putc(b, b64[x >> 18 & 63]);
-			ks_buf_putc(b, b64[x >> 12 & 63]);
-			ks_buf_putc(b, i + 1 < n ? b64[x >> 6 & 63] : '=');
-			ks_buf_putc(b, i + 2 < n ? b64[x & 63] : '=');
-		}
-		ks_buf_putc(b, '"');
-		return 0;
-	}
-	case KS_TYPE_ARRAY:
-		ks_buf_putc(b, '[');
-		for (size_t i = 0; i < v->u.arr.n; i++) {
-			if (i)
-				ks_buf_putc(b, ',');
-			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.arr.items[i], errstr,
-			                 errlen))
-				return -1;
-		}
-		ks_buf_putc(b, ']');
-		return 0;
-	case KS_TYPE_MAP: {
-		int strkeys = 1;
-		for (size_t i = 0; i < v->u.map.n; i++)
-			if (v->u.map.keys[i].type != KS_TYPE_STRING || v->u.map.keys[i].is_null)
-				strkeys = 0;
-		ks_buf_putc(b, strkeys ? '{' : '[');
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			if (i)
-				ks_buf_putc(b, ',');
-			if (strkeys) {
-				json_str(b, v->u.map.keys[i].u.s.ptr, v->u.map.keys[i].u.s.len);
-				ks_buf_putc(b, ':');
-			} else {
-				ks_buf_putc(b, '[');
-				if (ks_jdbc_json(b, s ? s->key_schema : NULL, &v->u.map.keys[i],
-				                 errstr, errlen))
-					return -1;
-				ks_buf_putc(b, ',');
-			}
-			if (ks_jdbc_json(b, s ? s->value_schema : NULL, &v->u.map.vals[i], errstr,
-			                 errlen))
-				return -1;
-			if (!strkeys)
-				ks_buf_putc(b, ']');
-		}
-		ks_buf_putc(b, strkeys ? '}' : ']');
-		return 0;
-	}
-	case KS_TYPE_STRUCT:
-		ks_buf_putc(b, '{');
-		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = v->u.st.names         ? v->u.st.names[i]
-			                   : s && i < s->nfields ? s->fields[i].name
-			                                         : NULL;
-			if (!name)
-				return ks_seterr(errstr, errlen, -1, "struct field %zu has no name",
-				                 i);
-			if (i)
-				ks_buf_putc(b, ',');
-			json_str(b, name, strlen(name));
-			ks_buf_putc(b, ':');
-			if (ks_jdbc_json(b, s && i < s->nfields ? s->fields[i].schema : NULL,
-			                 &v->u.st.fields[i], errstr, errlen))
-				return -1;
-		}
-		ks_buf_putc(b, '}');
-		return 0;
-	default:
-		return ks_seterr(errstr, errlen, -1, "value of unknown type %d", (int)v->type);
-	}
+	return ks_value_to_json_opts(s, v, &o, b, errstr, errlen);
 }
 
 /* Encodes one non-null scalar of kind k (no length prefix for fixed-size

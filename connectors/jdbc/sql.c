@@ -8,6 +8,8 @@
  */
 #include "jdbc.h"
 
+#include "../../lib/civil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,16 +277,11 @@ int ks_jdbc_pgtype(const ks_schema_t *s, int timestamptz, int struct_jsonb, ks_p
 
 void ks_jdbc_fmt_date(char *o, size_t n, int64_t days)
 {
-	/* civil-from-days (proleptic Gregorian) */
-	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y;
+	int m, d;
 
-	snprintf(o, n, "%04lld-%02lld-%02lld", (long long)(y + (m <= 2)), (long long)m,
-	         (long long)d);
+	ks_civil_from_days(days, &y, &m, &d);
+	snprintf(o, n, "%04lld-%02d-%02d", (long long)y, m, d);
 }
 
 /* Text of a scalar default value; 0 ok. */

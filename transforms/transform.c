@@ -158,7 +158,9 @@ ks_err_t ks_transform_apply(ks_transform_chain_t *c, ks_record_t *rec, ks_arena_
 		if (tf->pred && tf->pred->cls->test(tf->pred, rec) == tf->negate)
 			continue;
 		errstr[0] = '\0';
-		err = tf->cls->apply(tf, rec, arena, &d, errstr, errlen);
+		err = tf->cls->apply
+		              ? tf->cls->apply(tf, rec, arena, &d, errstr, errlen)
+		              : ks_tf_apply_struct(tf, tf->cls->ops, rec, arena, errstr, errlen);
 		if (err != KS_OK) {
 			*rec = saved;
 			*failed_class = tf->cls->name;

@@ -2,6 +2,8 @@
  * utf8.c — UTF-8 validation and replacement (see utf8.h). Follows the
  * Unicode "maximal subpart" practice: a truncated or broken sequence is
  * replaced by one U+FFFD and decoding resumes at the offending byte.
+ * Used by the Avro decoder, the StringConverter and the REST server (request
+ * text must be UTF-8 before jansson sees it). Unit test: tests/0001-lib.c.
  */
 #include "utf8.h"
 

@@ -1,17 +1,19 @@
 /*
- * transform_impl.h — what the transforms (schemas/transform_*.c) share with
+ * transform_impl.h — what the transforms (transforms/transform_*.c) share with
  * the chain (transform.c): the class tables, the per-instance state, the
  * schema cache and small helpers for building schemas and values the way
- * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*).
- * Private to schemas/transform*.c.
+ * Connect's transforms do (SchemaUtil.copySchemaBasics, Requirements.*), and
+ * the apply skeleton most SMTs run through (ks_tf_ops_t, transform_apply.c).
+ * Private to transforms/transform*.c.
  */
 #ifndef KS_TRANSFORM_IMPL_H
 #define KS_TRANSFORM_IMPL_H
 
 #include "../lib/buf.h"
+#include "../lib/civil.h"
+#include "../lib/javadate.h"
+#include "../lib/javaregex.h"
 #include "transform.h"
-
-#include <regex.h>
 
 #define KS_DATA_EXCEPTION "org.apache.kafka.connect.errors.DataException"
 
@@ -44,6 +46,8 @@ void ks_tf_cache_clear(ks_tf_cache_t *c);
 typedef struct ks_tf ks_tf_t;
 typedef struct ks_pred ks_pred_t;
 
+typedef struct ks_tf_ops ks_tf_ops_t;
+
 typedef struct ks_tf_class {
 	const char *name;         /* full class name as in Connect */
 	const ks_cfg_def_t *defs; /* the transform's keys, unprefixed */
@@ -55,6 +59,9 @@ typedef struct ks_tf_class {
 	/* KS_OK (maybe *drop), KS_ERR_RECORD (errstr), KS_ERR_FATAL (OOM). */
 	ks_err_t (*apply)(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
 	                  size_t errlen);
+	/* Instead of apply: an SMT that reshapes a STRUCT / map key or value
+	 * says only what differs, ks_tf_apply_struct() does the rest. */
+	const ks_tf_ops_t *ops;
 	void (*destroy)(ks_tf_t *tf); /* frees tf->state; may be NULL */
 	const char *unsupported;      /* non-NULL: a Connect class ksink refuses, why */
 } ks_tf_class_t;
@@ -109,6 +116,78 @@ static inline ks_value_t **ks_tf_value_slot(const ks_tf_t *tf, ks_record_t *r)
 	return tf->key ? &r->key : &r->value;
 }
 
+/* --- the shared apply skeleton (transform_apply.c) --- */
+
+#define KS_TF_OOM(errstr, errlen) ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory")
+
+/*
+ * What an SMT that reshapes a STRUCT key/value (or a schemaless map) does
+ * per record; ks_tf_apply_struct() does the rest the way every Connect SMT
+ * does: pick the key or value, let a null through (tombstones pass), check
+ * Requirements.requireMap / requireStruct with the SMT's purpose, dispatch
+ * schemaless vs with schema, build the output schema once per input schema
+ * (tf->cache) and store the result.
+ */
+struct ks_tf_ops {
+	const char *purpose; /* "field replacement": in requireStruct/Map texts */
+	int null_schema;     /* a null value with a schema still gets the output schema
+	                      * (Flatten); else a null passes unchanged */
+	/* Schemaless: v is a map; *out the new map (arena). */
+	ks_err_t (*map)(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
+	                ks_value_t **out, char *errstr, size_t errlen);
+	/* With a schema: the output schema for STRUCT s (a new reference; the
+	 * skeleton caches it). NULL: the schema stays s. */
+	ks_err_t (*schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+	                   char *errstr, size_t errlen);
+	/* With a schema: fills ov (a STRUCT value with os->nfields zeroed
+	 * fields, in the arena) from the STRUCT v of schema s. */
+	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
+	                  const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov, ks_arena_t *a,
+	                  char *errstr, size_t errlen);
+	/* Optional: when whole(tf) says so (Cast with one type,
+	 * TimestampConverter without a field) the key/value itself is
+	 * converted: convert() gives the value (s may be NULL), whole_schema
+	 * the output schema (cached like schema). */
+	int (*whole)(const ks_tf_t *tf);
+	ks_err_t (*convert)(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
+	                    ks_value_t **out, char *errstr, size_t errlen);
+	ks_err_t (*whole_schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+	                         ks_schema_t **out, char *errstr, size_t errlen);
+};
+
+ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
+                            char *errstr, size_t errlen);
+/* The output schema of s from tf->cache, or built by build and cached. */
+ks_err_t ks_tf_cached_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
+                             ks_err_t (*build)(ks_tf_t *, const ks_schema_t *, ks_arena_t *,
+                                               ks_schema_t **, char *, size_t),
+                             const ks_schema_t **out, char *errstr, size_t errlen);
+/* Stores the transformed part; a null result is a null key / tombstone. */
+void ks_tf_put_result(const ks_tf_t *tf, ks_record_t *rec, const ks_schema_t *s, ks_value_t *v);
+
+/* A copy of map v with room for extra more entries (u.st.n = v's count). */
+ks_value_t *ks_tf_map_copy(ks_arena_t *a, const ks_value_t *v, size_t extra);
+/* Index of name in map m, appended (u.st.n grows, room from ks_tf_map_copy)
+ * when absent; *found says which. */
+size_t ks_tf_map_slot(ks_value_t *m, const char *name, int *found);
+/* Copies src (may be NULL = null) into dst. */
+void ks_tf_copy_or_null(ks_value_t *dst, const ks_value_t *src, ks_type_t type);
+/* Struct.put's check of a required field. */
+ks_err_t ks_tf_check_required(const ks_schema_t *fs, const ks_value_t *v, const char *name,
+                              char *errstr, size_t errlen);
+/* V2 is only implemented by ExtractField; elsewhere it is refused rather
+ * than silently read as V1. 0 or -1 with *bad. */
+int ks_tf_only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen);
+
+/* A copy of a LIST setting. */
+typedef struct ks_tf_strlist {
+	char **v;
+	size_t n;
+} ks_tf_strlist_t;
+int ks_tf_strlist_load(ks_tf_strlist_t *l, const ks_config_t *cfg, const char *key);
+void ks_tf_strlist_free(ks_tf_strlist_t *l);
+int ks_tf_strlist_has(const ks_tf_strlist_t *l, const char *s);
+
 /* --- schemas --- */
 
 /* New schema of type with src's name, version, doc, parameters and
@@ -156,46 +235,6 @@ ks_err_t ks_tf_need_map(const ks_schema_t *s, const ks_value_t *v, const char *p
 int ks_tf_value_text(const ks_schema_t *s, const ks_value_t *v, ks_buf_t *out);
 /* Java's Double.toString / Float.toString. */
 void ks_tf_java_double(double d, int is_float, char *out, size_t len);
-
-/* --- regular expressions (Java syntax subset on POSIX ERE) --- */
-
-typedef struct ks_tf_regex {
-	regex_t re;
-	int compiled;
-	int ngroups; /* Java capturing groups */
-	int nposix;  /* regmatch_t slots regexec needs */
-	int map[32]; /* Java group n -> POSIX group index */
-} ks_tf_regex_t;
-
-/* Compiles a Java regex for whole-string matches (Matcher.matches()):
- * \d \D \w \W \s \S, \Q..\E and (?:...) are translated; lazy and
- * possessive quantifiers, lookaround, named groups and backreferences are
- * refused with a reason in errstr. */
-int ks_tf_regex_compile(ks_tf_regex_t *rx, const char *java_regex, char *errstr, size_t errlen);
-void ks_tf_regex_free(ks_tf_regex_t *rx);
-/* 1 when s matches entirely; groups (ngroups + 1 entries, may be NULL) get
- * the Java groups (rm_so -1 when a group did not take part). */
-int ks_tf_regex_matches(const ks_tf_regex_t *rx, const char *s, regmatch_t *groups);
-/* Checks a Matcher.replaceFirst replacement against rx's groups. */
-int ks_tf_regex_check_replacement(const ks_tf_regex_t *rx, const char *replacement, char *errstr,
-                                  size_t errlen);
-/* Java Matcher.replaceFirst on a whole match: $n group references (more
- * digits while the number stays a valid group), \x escapes. */
-void ks_tf_regex_expand(const ks_tf_regex_t *rx, const char *replacement, const char *s,
-                        const regmatch_t *groups, ks_buf_t *out);
-
-/* --- dates (java.text.SimpleDateFormat subset, UTC) --- */
-
-/* Checks a pattern; 0 ok, -1 with the reason. */
-int ks_tf_datefmt_check(const char *pattern, char *errstr, size_t errlen);
-/* Formats ms since the epoch. */
-void ks_tf_datefmt_format(const char *pattern, int64_t ms, ks_buf_t *out);
-/* Parses text with pattern into ms since the epoch (lenient, like
- * SimpleDateFormat.parse: trailing text ignored); 0 ok, -1 no match. */
-int ks_tf_datefmt_parse(const char *pattern, const char *text, int64_t *ms);
-/* Proleptic Gregorian calendar <-> days since 1970-01-01. */
-int64_t ks_tf_days_from_civil(int64_t y, int m, int d);
-void ks_tf_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* Config defs shared by several transforms (Connect's wording). */
 extern const char *const ks_tf_syntax_values[]; /* V1, V2 */

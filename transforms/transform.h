@@ -35,7 +35,7 @@
 #include "../config/props.h"
 #include "../lib/arena.h"
 #include "../lib/ks.h"
-#include "record.h"
+#include "../schemas/record.h"
 
 typedef struct ks_transform_chain ks_transform_chain_t;
 

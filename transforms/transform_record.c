@@ -17,7 +17,7 @@ static const ks_cfg_def_t no_defs[] = {KS_CFG_END};
 /* ---------------- RegexRouter ---------------- */
 
 typedef struct router {
-	ks_tf_regex_t rx;
+	ks_javaregex_t rx;
 	char *replacement;
 } router_t;
 
@@ -43,12 +43,12 @@ static int regex_router_init(ks_tf_t *tf, const ks_config_t *cfg, const char **b
 	if (!r)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = r;
-	if (ks_tf_regex_compile(&r->rx, ks_config_string(cfg, "regex"), errstr, errlen)) {
+	if (ks_javaregex_compile(&r->rx, ks_config_string(cfg, "regex"), errstr, errlen)) {
 		*bad = "regex";
 		return -1;
 	}
-	if (ks_tf_regex_check_replacement(&r->rx, ks_config_string(cfg, "replacement"), errstr,
-	                                  errlen)) {
+	if (ks_javaregex_check_replacement(&r->rx, ks_config_string(cfg, "replacement"), errstr,
+	                                   errlen)) {
 		*bad = "replacement";
 		return -1;
 	}
@@ -60,7 +60,7 @@ static int regex_router_init(ks_tf_t *tf, const ks_config_t *cfg, const char **b
 static void regex_router_destroy(ks_tf_t *tf)
 {
 	router_t *r = tf->state;
-	ks_tf_regex_free(&r->rx);
+	ks_javaregex_free(&r->rx);
 	free(r->replacement);
 	free(r);
 }
@@ -86,9 +86,9 @@ static ks_err_t regex_router_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a,
 	ks_buf_t b = KS_BUF_INIT;
 
 	(void)drop;
-	if (!ks_tf_regex_matches(&r->rx, rec->topic, g))
+	if (!ks_javaregex_matches(&r->rx, rec->topic, g))
 		return KS_OK;
-	ks_tf_regex_expand(&r->rx, r->replacement, rec->topic, g, &b);
+	ks_javaregex_expand(&r->rx, r->replacement, rec->topic, g, &b);
 	return set_topic(rec, a, &b, errstr, errlen);
 }
 
@@ -130,7 +130,7 @@ static int ts_router_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad,
 	if (!r)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = r;
-	if (ks_tf_datefmt_check(ks_config_string(cfg, "timestamp.format"), errstr, errlen)) {
+	if (ks_javadate_check(ks_config_string(cfg, "timestamp.format"), errstr, errlen)) {
 		*bad = "timestamp.format";
 		return -1;
 	}
@@ -161,7 +161,7 @@ static ks_err_t ts_router_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, in
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 		                 "Timestamp missing on record: %s[%d]@%lld", rec->topic,
 		                 (int)rec->partition, (long long)rec->offset);
-	ks_tf_datefmt_format(r->ts_format, rec->timestamp, &ts);
+	ks_javadate_format(r->ts_format, rec->timestamp, &ts);
 	while (*f) {
 		if (!strncmp(f, "${topic}", 8)) {
 			ks_buf_puts(&b, rec->topic);
@@ -203,27 +203,6 @@ const ks_tf_class_t ks_tf_filter = {
 
 /* ---------------- DropHeaders ---------------- */
 
-typedef struct names {
-	char **v;
-	size_t n;
-} names_t;
-
-static void names_free(names_t *n)
-{
-	for (size_t i = 0; i < n->n; i++)
-		free(n->v[i]);
-	free(n->v);
-	free(n);
-}
-
-static int names_has(const names_t *n, const char *s)
-{
-	for (size_t i = 0; i < n->n; i++)
-		if (!strcmp(n->v[i], s))
-			return 1;
-	return 0;
-}
-
 static const ks_cfg_def_t drop_headers_defs[] = {
         {.name = "headers",
          .type = KS_CFG_LIST,
@@ -237,45 +216,39 @@ static const ks_cfg_def_t drop_headers_defs[] = {
 static int drop_headers_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                              size_t errlen)
 {
-	const char *const *items;
-	size_t n = ks_config_list(cfg, "headers", &items);
-	names_t *nm = calloc(1, sizeof(*nm));
+	ks_tf_strlist_t *nm = calloc(1, sizeof(*nm));
 
 	(void)bad;
-	if (!nm || !(nm->v = calloc(n ? n : 1, sizeof(char *)))) {
-		free(nm);
+	if (!nm)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
 	tf->state = nm;
-	for (size_t i = 0; i < n; i++) {
-		if (!(nm->v[i] = ks_strdup(items[i])))
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		nm->n++;
-	}
+	if (ks_tf_strlist_load(nm, cfg, "headers"))
+		return ks_seterr(errstr, errlen, -1, "out of memory");
 	return 0;
 }
 
 static void drop_headers_destroy(ks_tf_t *tf)
 {
-	names_free(tf->state);
+	ks_tf_strlist_free(tf->state);
+	free(tf->state);
 }
 
 static ks_err_t drop_headers_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop,
                                    char *errstr, size_t errlen)
 {
-	const names_t *nm = tf->state;
+	const ks_tf_strlist_t *nm = tf->state;
 	ks_header_t *h;
 	size_t n = 0, keep = 0;
 
 	(void)drop;
 	for (size_t i = 0; i < rec->nheaders; i++)
-		keep += !names_has(nm, rec->headers[i].key);
+		keep += !ks_tf_strlist_has(nm, rec->headers[i].key);
 	if (keep == rec->nheaders)
 		return KS_OK;
 	if (!(h = ks_arena_calloc(a, keep ? keep : 1, sizeof(*h))))
 		return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 	for (size_t i = 0; i < rec->nheaders; i++)
-		if (!names_has(nm, rec->headers[i].key))
+		if (!ks_tf_strlist_has(nm, rec->headers[i].key))
 			h[n++] = rec->headers[i];
 	rec->headers = h;
 	rec->nheaders = n;
@@ -398,12 +371,12 @@ static const ks_cfg_def_t topic_matches_defs[] = {
 static int topic_matches_init(ks_pred_t *p, const ks_config_t *cfg, const char **bad, char *errstr,
                               size_t errlen)
 {
-	ks_tf_regex_t *rx = calloc(1, sizeof(*rx));
+	ks_javaregex_t *rx = calloc(1, sizeof(*rx));
 
 	if (!rx)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	p->state = rx;
-	if (ks_tf_regex_compile(rx, ks_config_string(cfg, "pattern"), errstr, errlen)) {
+	if (ks_javaregex_compile(rx, ks_config_string(cfg, "pattern"), errstr, errlen)) {
 		*bad = "pattern";
 		return -1;
 	}
@@ -412,12 +385,12 @@ static int topic_matches_init(ks_pred_t *p, const ks_config_t *cfg, const char *
 
 static int topic_matches_test(ks_pred_t *p, const ks_record_t *rec)
 {
-	return ks_tf_regex_matches(p->state, rec->topic, NULL);
+	return ks_javaregex_matches(p->state, rec->topic, NULL);
 }
 
 static void topic_matches_destroy(ks_pred_t *p)
 {
-	ks_tf_regex_free(p->state);
+	ks_javaregex_free(p->state);
 	free(p->state);
 }
 

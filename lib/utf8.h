@@ -7,7 +7,7 @@
 #ifndef KS_UTF8_H
 #define KS_UTF8_H
 
-#include "../lib/arena.h"
+#include "arena.h"
 
 #include <stddef.h>
 
