@@ -3,8 +3,8 @@
  * and ByteArrayConverter (bytes → optional BYTES, passed through). Both have
  * one fixed schema, owned by the converter.
  */
-#include "converter_impl.h"
 #include "../lib/utf8.h"
+#include "converter_impl.h"
 
 #include "../config/config.h"
 #include "../lib/ks.h"

@@ -41,7 +41,7 @@
  * transform instance and are freed by script_destroy; values built for a
  * record live in the batch arena, as for every transform.
  */
-#include "../schemas/transform_impl.h"
+#include "transform_impl.h"
 
 #include <lauxlib.h>
 #include <lua.h>
