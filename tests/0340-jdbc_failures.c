@@ -79,7 +79,7 @@ static void isolate_in(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 100);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 37);
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
 	KS_CHECK_STR(q1("SELECT count(*) FROM __ksink_offsets WHERE connector = '%s'", topic), "0");
 	ks_jdbc_sink_plugin.discard(t, 37);
@@ -132,13 +132,13 @@ static void isolate_many_in(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 100);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 3);
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(res.nmore, 2);
 	if (res.nmore == 2) {
 		KS_CHECK_INT(res.more[0].index, 50);
-		KS_CHECK_STR(res.more[0].sqlstate, "23514");
+		KS_CHECK_STR(res.more[0].code, "23514");
 		KS_CHECK_INT(res.more[1].index, 97);
-		KS_CHECK_STR(res.more[1].sqlstate, "P0001");
+		KS_CHECK_STR(res.more[1].code, "P0001");
 		KS_CHECK(strstr(res.more[1].errstr, "refusing 97"), "%s", res.more[1].errstr);
 	}
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);

@@ -153,7 +153,7 @@ static void bad_value(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 50);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 19); /* index in put order since the last commit */
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
 	ks_jdbc_sink_plugin.discard(t, 19);
 	COMMIT_OK(t, topic, 0, 50);

@@ -31,6 +31,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The Connect-level exception of an error: pgjdbc's PSQLException when
+ * the database raised it (SQLSTATE in t->sqlstate), Connect's
+ * ConnectException for the connector's own checks (a value that does not
+ * encode, a missing table, ...). These names go to the DLQ headers
+ * (__connect.errors.exception.class.name) as the Java connector's do. */
+static const char *exception_of(const char *sqlstate)
+{
+	return sqlstate[0] ? "org.postgresql.util.PSQLException"
+	                   : "org.apache.kafka.connect.errors.ConnectException";
+}
+
 /* --- isolating bad records ---
  *
  * The batch failed with an error that may be a record's (or an internal
@@ -64,12 +75,11 @@ static int bad_add(ks_sink_task_t *t, size_t idx)
 		t->iso.bad = b;
 		t->iso.capbad = nc;
 	}
-	t->iso.bad[t->iso.nbad].index = idx;
-	ks_seterr(t->iso.bad[t->iso.nbad].errstr, sizeof(t->iso.bad[t->iso.nbad].errstr), 0, "%s",
-	          t->errstr);
-	ks_seterr(t->iso.bad[t->iso.nbad].sqlstate, sizeof(t->iso.bad[t->iso.nbad].sqlstate), 0,
-	          "%s", t->sqlstate);
-	t->iso.nbad++;
+	ks_bad_record_t *b = &t->iso.bad[t->iso.nbad++];
+	b->index = idx;
+	ks_seterr(b->errstr, sizeof(b->errstr), 0, "%s", t->errstr);
+	ks_seterr(b->code, sizeof(b->code), 0, "%s", t->sqlstate);
+	ks_seterr(b->exception, sizeof(b->exception), 0, "%s", exception_of(t->sqlstate));
 	return 0;
 }
 
@@ -199,7 +209,7 @@ out:
 	/* internal errors while nothing goes in: the server's trouble */
 	int outage = !t->iso.nbad && !strncmp(st, "XX", 2);
 	for (size_t i = 0; i < t->iso.nbad && !t->iso.good; i++)
-		outage |= !strncmp(t->iso.bad[i].sqlstate, "XX", 2);
+		outage |= !strncmp(t->iso.bad[i].code, "XX", 2);
 	if (outage) {
 		t->iso.nbad = 0;
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", err);
@@ -216,7 +226,7 @@ out:
 	qsort(t->iso.bad, t->iso.nbad, sizeof(*t->iso.bad), cmp_bad);
 	t->bad_index = t->iso.bad[0].index;
 	ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", t->iso.bad[0].errstr);
-	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].sqlstate);
+	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].code);
 	return E_RECORD;
 }
 
@@ -224,7 +234,8 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 {
 	res->err = err;
 	ks_seterr(res->errstr, sizeof(res->errstr), 0, "%s", t->errstr);
-	ks_seterr(res->sqlstate, sizeof(res->sqlstate), 0, "%s", t->sqlstate);
+	ks_seterr(res->code, sizeof(res->code), 0, "%s", t->sqlstate);
+	ks_seterr(res->exception, sizeof(res->exception), 0, "%s", exception_of(t->sqlstate));
 	if (err == KS_ERR_RECORD) {
 		res->bad_index = t->bad_index;
 		if (t->iso.nbad > 1 && t->iso.bad[0].index == t->bad_index) {
