@@ -1,5 +1,5 @@
 /*
- * 0375-jdbc_stream.c — the JDBC sink's streamed COPY (sink.c, streaming):
+ * 0375-jdbc_stream.c — the JDBC sink's streamed COPY (stream.c):
  * after a batch that wrote one table through one layout, the next batch's
  * rows go to Postgres while it is still being put. Proves the stream is
  * used (test hook counter) and that every way out of it writes exactly what

@@ -77,22 +77,19 @@ ks_jdbc_rc_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb)
 	}
 	params[0] = tb->schema;
 	params[1] = tb->name;
-	res = PQexecParams(t->db.conn,
-	                   "SELECT c.relkind, a.attname, a.atttypid, "
-	                   "pg_catalog.format_type(a.atttypid, a.atttypmod), ty.typcategory "
-	                   "FROM pg_catalog.pg_class c "
-	                   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	                   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
-	                   "AND a.attnum > 0 AND NOT a.attisdropped "
-	                   "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
-	                   "WHERE n.nspname = $1 AND c.relname = $2 "
-	                   "AND c.relkind IN ('r', 'p', 'v', 'f', 'm') ORDER BY a.attnum",
-	                   2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = ks_jdbc_sql_error(t, res, "catalog lookup");
-		PQclear(res);
+	if ((rc = ks_jdbc_exec_params(
+	             t,
+	             "SELECT c.relkind, a.attname, a.atttypid, "
+	             "pg_catalog.format_type(a.atttypid, a.atttypmod), ty.typcategory "
+	             "FROM pg_catalog.pg_class c "
+	             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	             "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+	             "AND a.attnum > 0 AND NOT a.attisdropped "
+	             "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+	             "WHERE n.nspname = $1 AND c.relname = $2 "
+	             "AND c.relkind IN ('r', 'p', 'v', 'f', 'm') ORDER BY a.attnum",
+	             2, params, "catalog lookup", &res)))
 		return rc;
-	}
 	table_free_cols(tb);
 	tb->exists = PQntuples(res) > 0;
 	tb->relkind = tb->exists ? PQgetvalue(res, 0, 0)[0] : 0;

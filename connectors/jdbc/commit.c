@@ -200,8 +200,7 @@ static int isolate(ks_sink_task_t *t, int internal_ok)
 		ks_buf_free(&merge);
 	}
 out:
-	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
-		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+	ks_jdbc_rollback(t);
 	if (rc) {
 		t->iso.nbad = 0;
 		return rc == E_DATA || rc == E_RECORD ? E_FATAL : rc;

@@ -35,13 +35,9 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 	 * privilege on the schema even when the table is there */
 	{
 		const char *p1[1] = {t->off.qname};
-		res = PQexecParams(t->db.conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, p1,
-		                   NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			rc = ks_jdbc_sql_error(t, res, "offsets table lookup");
-			PQclear(res);
+		if ((rc = ks_jdbc_exec_params(t, "SELECT to_regclass($1) IS NOT NULL", 1, p1,
+		                              "offsets table lookup", &res)))
 			return rc == E_DATA ? E_FATAL : rc;
-		}
 		rc = PQgetvalue(res, 0, 0)[0] == 't';
 		PQclear(res);
 		if (rc)
@@ -112,7 +108,6 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 		const ks_tp_offset_t *o = pass ? del : up;
 		size_t cnt = pass ? ndel : nup;
 		const char *params[4];
-		PGresult *res;
 
 		if (!cnt)
 			continue;
@@ -147,10 +142,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 		params[1] = a[0].data;
 		params[2] = a[1].data;
 		params[3] = a[2].data;
-		res = PQexecParams(t->db.conn, b->data, 4, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = ks_jdbc_sql_error(t, res, "offsets write");
-		PQclear(res);
+		rc = ks_jdbc_exec_params(t, b->data, 4, params, "offsets write", NULL);
 	}
 out:
 	for (int k = 0; k < 3; k++)
@@ -202,12 +194,8 @@ ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_
 	              "SELECT topic, \"partition\", next_offset FROM %s WHERE connector = $1 "
 	              "ORDER BY topic, \"partition\"",
 	              t->off.qname);
-	res = PQexecParams(t->db.conn, t->sql.data, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = ks_jdbc_sql_error(t, res, "offsets read");
-		PQclear(res);
+	if ((rc = ks_jdbc_exec_params(t, t->sql.data, 1, params, "offsets read", &res)))
 		return rc;
-	}
 	int nt = PQntuples(res);
 	if (nt && !(*out = calloc((size_t)nt, sizeof(**out)))) {
 		PQclear(res);
@@ -296,20 +284,16 @@ ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
 	if (!(rc = ks_jdbc_conn_ensure(t)) && !(rc = ks_jdbc_exec(t, "BEGIN", "BEGIN"))) {
 		if (reset_all && !n) {
 			const char *params[1] = {connector};
-			PGresult *res;
 			ks_buf_reset(&t->sql);
 			ks_buf_printf(&t->sql, "DELETE FROM %s WHERE connector = $1", t->off.qname);
-			res = PQexecParams(t->db.conn, t->sql.data, 1, NULL, params, NULL, NULL, 0);
-			if (PQresultStatus(res) != PGRES_COMMAND_OK)
-				rc = ks_jdbc_sql_error(t, res, "offsets reset");
-			PQclear(res);
+			rc = ks_jdbc_exec_params(t, t->sql.data, 1, params, "offsets reset", NULL);
 		} else {
 			rc = ks_jdbc_offsets_write(t, connector, offs, n);
 		}
 		if (!rc)
 			rc = ks_jdbc_exec(t, "COMMIT", "COMMIT");
-		else if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
-			PQclear(PQexec(t->db.conn, "ROLLBACK"));
+		else
+			ks_jdbc_rollback(t);
 	}
 	if (rc)
 		ks_seterr(errstr, errlen, 0, "%s", t->errstr);

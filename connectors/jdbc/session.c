@@ -107,6 +107,33 @@ ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what)
 	return rc;
 }
 
+ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
+                                 const char *const *params, const char *what, PGresult **out)
+{
+	PGresult *res = PQexecParams(t->db.conn, sql, n, NULL, params, NULL, NULL, 0);
+	ks_jdbc_rc_t rc;
+
+	if (out)
+		*out = NULL;
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		rc = ks_jdbc_sql_error(t, res, what);
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return E_OK;
+}
+
+void ks_jdbc_rollback(ks_sink_task_t *t)
+{
+	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
+		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+}
+
 /* --- connection --- */
 
 void ks_jdbc_conn_drop(ks_sink_task_t *t)
@@ -141,15 +168,11 @@ static int conn_setup(ks_sink_task_t *t)
 	int rc;
 
 	PQsetNoticeProcessor(t->db.conn, quiet_notice, NULL);
-	res = PQexecParams(t->db.conn,
-	                   "SELECT current_database(), current_schema(), "
-	                   "set_config('TimeZone', $1, false)",
-	                   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = ks_jdbc_sql_error(t, res, "session setup");
-		PQclear(res);
+	if ((rc = ks_jdbc_exec_params(t,
+	                              "SELECT current_database(), current_schema(), "
+	                              "set_config('TimeZone', $1, false)",
+	                              1, params, "session setup", &res)))
 		return rc == E_DATA ? E_FATAL : rc;
-	}
 	free(t->db.cur_db);
 	free(t->db.cur_schema);
 	t->db.cur_db = strdup(PQgetvalue(res, 0, 0));

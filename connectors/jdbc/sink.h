@@ -220,6 +220,12 @@ void ks_jdbc_sleep_ms(int64_t ms);
 ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what);
 /* Runs a statement without parameters: 0 or the error class. */
 ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what);
+/* Runs sql with n text parameters: 0 (*out the result when out is not
+ * NULL: the caller PQclears it) or the error class. */
+ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
+                                 const char *const *params, const char *what, PGresult **out);
+/* Rolls the open transaction back when the connection is up. */
+void ks_jdbc_rollback(ks_sink_task_t *t);
 /* Closes the connection; what was tied to the session is forgotten. */
 void ks_jdbc_conn_drop(ks_sink_task_t *t);
 /* Connects when there is no healthy connection: 0 or the error class. */

@@ -248,8 +248,8 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 		if (rc == E_CONN)
 			return rc;
 	}
-	if (rc && t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
-		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+	if (rc)
+		ks_jdbc_rollback(t);
 	return rc;
 }
 
@@ -264,7 +264,6 @@ ks_jdbc_rc_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_
 		rc = ks_jdbc_write_group(t, &t->plan.groups[i]);
 	if (!rc && commit)
 		return ks_jdbc_commit_tx(t, offs, noffs);
-	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
-		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+	ks_jdbc_rollback(t);
 	return rc;
 }
