@@ -40,11 +40,15 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n);
 
 typedef struct ks_sink_task ks_sink_task_t; /* connector-private */
 
+/* The size of an exception class name (ks_commit_result_t, ks_bad_record_t). */
+#define KS_EXCEPTION_SIZE 96
+
 /* One more record commit() found bad in the same pass (see more below). */
 typedef struct ks_bad_record {
-	size_t index; /* in put order since the last successful commit */
-	char errstr[KS_ERRSTR_SIZE];
-	char sqlstate[6];
+	size_t index;                      /* in put order since the last successful commit */
+	char errstr[KS_ERRSTR_SIZE];       /* as result.errstr */
+	char exception[KS_EXCEPTION_SIZE]; /* as result.exception */
+	char code[16];                     /* as result.code */
 } ks_bad_record_t;
 
 /* Result of commit(). */
@@ -52,8 +56,16 @@ typedef struct ks_commit_result {
 	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
 	size_t bad_index; /* with KS_ERR_RECORD: index (in put order since the last
 			       successful commit) of the first record that fails alone */
+	/* The error as Connect would see it thrown by SinkTask.put/flush: the
+	 * exception's message and class name (the DLQ's
+	 * __connect.errors.exception.* headers); "" = the worker's default,
+	 * org.apache.kafka.connect.errors.ConnectException. */
 	char errstr[KS_ERRSTR_SIZE];
-	char sqlstate[6]; /* when the error came from the database */
+	char exception[KS_EXCEPTION_SIZE];
+	/* The error's code in the connector's own vocabulary, shown in status
+	 * lines and never interpreted by the worker ("" when none; the JDBC
+	 * sink: the SQLSTATE, as java.sql.SQLException.getSQLState()). */
+	char code[16];
 	/* with KS_ERR_RECORD: the other records that failed alone in the same
 	 * pass, indexes ascending and above bad_index (NULL/0 when none).
 	 * Owned by the connector, valid until its next commit() or

@@ -108,7 +108,7 @@ KS_TEST(insert_pk_record_key)
 	ks_commit_result_t res = commit(t, "m_ins_rk", 0, 3);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 0);
-	KS_CHECK_STR(res.sqlstate, "23505");
+	KS_CHECK_STR(res.code, "23505");
 	ks_jdbc_sink_plugin.discard(t, 0);
 	COMMIT_OK(t, "m_ins_rk", 0, 3);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = 'm-ins-rk'"), 3);

@@ -311,7 +311,7 @@ KS_TEST(existing_table_with_other_column_types)
 	/* varchar(5) overflow: the second record is the bad one */
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 1);
-	KS_CHECK_STR(res.sqlstate, "22001");
+	KS_CHECK_STR(res.code, "22001");
 	ks_jdbc_sink_plugin.discard(t, 1);
 	COMMIT_OK(t, "ty_existing", 0, 2);
 	KS_CHECK_STR(q1("SELECT concat_ws('|', id, u, j->'a'->>1, short, num, "

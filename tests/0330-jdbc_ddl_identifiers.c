@@ -233,7 +233,7 @@ KS_TEST(failing_ddl_is_a_record_error)
 	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 0, "%s %s", ks_err_name(res.err),
 	         res.errstr);
 	KS_CHECK(strstr(res.errstr, "ddl_nosuch"), "%s", res.errstr);
-	KS_CHECK_STR(res.sqlstate, "3F000");
+	KS_CHECK_STR(res.code, "3F000");
 	/* the schema appears: the same batch goes through */
 	sql("CREATE SCHEMA ddl_nosuch");
 	COMMIT_OK(t, "orders", 0, 1);

@@ -28,7 +28,7 @@ KS_TEST(failure_before_commit_leaves_nothing)
 	r[2] = brec(b, "f_inject", 0, 3, 3, "c", 3);
 	put(t, r, 3);
 	/* max.retries=1: two attempts, both fail right before COMMIT */
-	ks_jdbc_test_fail_commits(2);
+	ks_jdbc_test_fail_commits(t, 2);
 	res = commit(t, "f_inject", 0, 4);
 	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK(strstr(res.errstr, "injected"), "%s", res.errstr);
@@ -54,7 +54,7 @@ KS_TEST(one_failure_is_retried_inside_commit)
 	t = task("f-retry", cfg(NULL));
 	r[0] = brec(b, "f_retry", 0, 0, 1, "a", 1);
 	put(t, r, 1);
-	ks_jdbc_test_fail_commits(1);
+	ks_jdbc_test_fail_commits(t, 1);
 	COMMIT_OK(t, "f_retry", 0, 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM f_retry"), 1);
 	done(t);
@@ -79,7 +79,7 @@ static void isolate_in(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 100);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 37);
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
 	KS_CHECK_STR(q1("SELECT count(*) FROM __ksink_offsets WHERE connector = '%s'", topic), "0");
 	ks_jdbc_sink_plugin.discard(t, 37);
@@ -132,13 +132,13 @@ static void isolate_many_in(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 100);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 3);
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(res.nmore, 2);
 	if (res.nmore == 2) {
 		KS_CHECK_INT(res.more[0].index, 50);
-		KS_CHECK_STR(res.more[0].sqlstate, "23514");
+		KS_CHECK_STR(res.more[0].code, "23514");
 		KS_CHECK_INT(res.more[1].index, 97);
-		KS_CHECK_STR(res.more[1].sqlstate, "P0001");
+		KS_CHECK_STR(res.more[1].code, "P0001");
 		KS_CHECK(strstr(res.more[1].errstr, "refusing 97"), "%s", res.more[1].errstr);
 	}
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
@@ -243,7 +243,7 @@ KS_TEST(lost_commit_ack_is_not_written_twice)
 	for (int i = 0; i < 3; i++)
 		r[i] = brec(b, "f_ack", 0, i, i, "x", i);
 	put(t, r, 3);
-	ks_jdbc_test_lose_commit_acks(1);
+	ks_jdbc_test_lose_commit_acks(t, 1);
 	COMMIT_OK(t, "f_ack", 0, 3);
 	KS_CHECK_INT(qn("SELECT count(*) FROM f_ack"), 3);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = 'f-ack'"), 3);
@@ -252,7 +252,7 @@ KS_TEST(lost_commit_ack_is_not_written_twice)
 		r[i] = brec(b, "f_ack", 0, 3 + i, i, "y", i);
 	ks_jdbc_sink_plugin.task_destroy(t);
 	t = task("f-ack", cfg("max.retries", "0", NULL));
-	ks_jdbc_test_lose_commit_acks(1);
+	ks_jdbc_test_lose_commit_acks(t, 1);
 	put(t, r, 3);
 	ks_commit_result_t res = commit(t, "f_ack", 0, 6);
 	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);

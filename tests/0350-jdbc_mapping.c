@@ -156,12 +156,12 @@ KS_TEST(data_errors_against_existing_types)
 	res = commit(t, "mp_errs", 0, 4);
 	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 1, "%s %zu %s", ks_err_name(res.err),
 	         res.bad_index, res.errstr);
-	KS_CHECK_STR(res.sqlstate, "22003");
+	KS_CHECK_STR(res.code, "22003");
 	ks_jdbc_sink_plugin.discard(t, 1);
 	res = commit(t, "mp_errs", 0, 4);
 	KS_CHECK(res.err == KS_ERR_RECORD && res.bad_index == 2, "%s %zu %s", ks_err_name(res.err),
 	         res.bad_index, res.errstr);
-	KS_CHECK_STR(res.sqlstate, "22P02");
+	KS_CHECK_STR(res.code, "22P02");
 	ks_jdbc_sink_plugin.discard(t, 2);
 	COMMIT_OK(t, "mp_errs", 0, 4);
 	KS_CHECK_STR(q1("SELECT string_agg(n::text, ',' ORDER BY n) FROM mp_errs"), "0,2");

@@ -1,5 +1,5 @@
 /*
- * 0375-jdbc_stream.c — the JDBC sink's streamed COPY (sink.c, streaming):
+ * 0375-jdbc_stream.c — the JDBC sink's streamed COPY (stream.c):
  * after a batch that wrote one table through one layout, the next batch's
  * rows go to Postgres while it is still being put. Proves the stream is
  * used (test hook counter) and that every way out of it writes exactly what
@@ -56,11 +56,11 @@ static void streamed_batch(const char *mode, const char *pk, const char *topic)
 {
 	basic_t b = basic();
 	ks_sink_task_t *t = warm_task(b, topic, cfg("pk.mode", pk, "insert.mode", mode, NULL));
-	int before = ks_jdbc_test_streamed_commits();
+	int before = ks_jdbc_test_streamed_commits(t);
 
 	put_range(b, t, topic, 1, 301, "s");
 	COMMIT_OK(t, topic, 0, 301);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 1);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before + 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 301);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE name = 's'", topic), 300);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
@@ -68,7 +68,7 @@ static void streamed_batch(const char *mode, const char *pk, const char *topic)
 	/* and again: the stream stays on while batches stay simple */
 	put_range(b, t, topic, 301, 401, "s2");
 	COMMIT_OK(t, topic, 0, 401);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 2);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before + 2);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 401);
 	done(t);
 	basic_free(b);
@@ -90,7 +90,7 @@ KS_TEST(stream_repeated_key_rest_in_same_transaction)
 	const char *topic = "s_dup";
 	ks_sink_task_t *t =
 	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
-	int before = ks_jdbc_test_streamed_commits();
+	int before = ks_jdbc_test_streamed_commits(t);
 	ks_record_t *r[3];
 
 	put_range(b, t, topic, 10, 60, "first");
@@ -99,7 +99,7 @@ KS_TEST(stream_repeated_key_rest_in_same_transaction)
 	r[2] = brec(b, topic, 0, 62, 10, "latest", 3); /* and once more in the rest */
 	put(t, r, 3);
 	COMMIT_OK(t, topic, 0, 63);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 1);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before + 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 52);
 	KS_CHECK_STR(q1("SELECT name || ':' || amount FROM \"%s\" WHERE id = 10", topic),
 	             "latest:3");
@@ -153,7 +153,7 @@ static void bad_value(const char *mode, const char *topic)
 	res = commit(t, topic, 0, 50);
 	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(res.bad_index, 19); /* index in put order since the last commit */
-	KS_CHECK_STR(res.sqlstate, "23502");
+	KS_CHECK_STR(res.code, "23502");
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
 	ks_jdbc_sink_plugin.discard(t, 19);
 	COMMIT_OK(t, topic, 0, 50);
@@ -236,7 +236,7 @@ KS_TEST(stream_failure_before_commit_keeps_batch)
 	ks_commit_result_t res;
 
 	put_range(b, t, topic, 1, 100, "x");
-	ks_jdbc_test_fail_commits(2); /* max.retries=1: the stream, then one retry */
+	ks_jdbc_test_fail_commits(t, 2); /* max.retries=1: the stream, then one retry */
 	res = commit(t, topic, 0, 100);
 	KS_CHECK(res.err == KS_ERR_RETRIABLE, "%s %s", ks_err_name(res.err), res.errstr);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
@@ -253,12 +253,12 @@ KS_TEST(stream_lost_ack_not_written_twice)
 	basic_t b = basic();
 	const char *topic = "s_ack";
 	ks_sink_task_t *t = warm_task(b, topic, cfg("insert.mode", "insert", NULL));
-	int before = ks_jdbc_test_streamed_commits();
+	int before = ks_jdbc_test_streamed_commits(t);
 
 	put_range(b, t, topic, 1, 100, "x");
-	ks_jdbc_test_lose_commit_acks(1);
+	ks_jdbc_test_lose_commit_acks(t, 1);
 	COMMIT_OK(t, topic, 0, 100);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before);       /* reported lost */
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before);      /* reported lost */
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 100); /* no key: twice = 199 */
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
 	             100);
@@ -272,7 +272,7 @@ KS_TEST(stream_long_batch_repeated_keys)
 	const char *topic = "s_seg";
 	ks_sink_task_t *t =
 	        warm_task(b, topic, cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
-	int before = ks_jdbc_test_streamed_commits();
+	int before = ks_jdbc_test_streamed_commits(t);
 	ks_record_t *r[1];
 	int64_t off = 1;
 
@@ -287,7 +287,7 @@ KS_TEST(stream_long_batch_repeated_keys)
 		}
 	}
 	COMMIT_OK(t, topic, 0, off);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 1);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before + 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1501);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE name = 'v4' AND amount = 4", topic),
 	             1500);
@@ -296,7 +296,7 @@ KS_TEST(stream_long_batch_repeated_keys)
 	/* and a long batch without repeats, all streamed */
 	put_range(b, t, topic, 2000, 9000, "big");
 	COMMIT_OK(t, topic, 0, 9000);
-	KS_CHECK_INT(ks_jdbc_test_streamed_commits(), before + 2);
+	KS_CHECK_INT(ks_jdbc_test_streamed_commits(t), before + 2);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE name = 'big'", topic), 7000);
 	done(t);
 	basic_free(b);

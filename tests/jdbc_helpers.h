@@ -233,7 +233,7 @@ static __attribute__((unused)) ks_commit_result_t commit(ks_sink_task_t *t, cons
 	do {                                                                                       \
 		ks_commit_result_t r_ = commit((t), (topic), (part), (next));                      \
 		KS_CHECK(r_.err == KS_OK, "commit: %s %s [%s]", ks_err_name(r_.err), r_.errstr,    \
-		         r_.sqlstate);                                                             \
+		         r_.code);                                                                 \
 	} while (0)
 
 /* The usual test shape: key {id int32}, value {id int32, name string

@@ -614,13 +614,13 @@ static int deliver_batch(ks_task_t *t, int once)
 				}
 			for (size_t k = 0; k < nbad; k++) {
 				size_t i = k ? res.more[k - 1].index : res.bad_index;
-				const char *st = k ? res.more[k - 1].sqlstate : res.sqlstate;
+				const char *exc = k ? res.more[k - 1].exception : res.exception;
 				if (report_failed(t, t->recs[i], "TASK_PUT",
 				                  t->plugin->task_class ? t->plugin->task_class
 				                                        : t->plugin->class_name,
-				                  st[0] ? "org.postgresql.util.PSQLException"
-				                        : "org.apache.kafka.connect.errors."
-				                          "ConnectException",
+				                  exc[0] ? exc
+				                         : "org.apache.kafka.connect.errors."
+				                           "ConnectException",
 				                  k ? res.more[k - 1].errstr : res.errstr)) {
 					ret = -1;
 					goto out;
@@ -641,7 +641,7 @@ static int deliver_batch(ks_task_t *t, int once)
 			t->m_retries++;
 			pthread_mutex_unlock(&t->lock);
 			snprintf(msg, sizeof(msg), "retrying (%s) after: %s",
-			         res.sqlstate[0] ? res.sqlstate : "retriable", res.errstr);
+			         res.code[0] ? res.code : "retriable", res.errstr);
 			set_msg(t, msg);
 			KS_WARN(t->ctx, "commit failed, retrying in %lld ms: %s",
 			        (long long)retry.backoff, res.errstr);

@@ -8,8 +8,8 @@
  *   url.c     jdbc:postgresql://... URL -> libpq conninfo
  *   sql.c     identifiers, table names, type mapping, DDL text
  *   copy.c    binary COPY encoding of record values
- *   sink.c    the task: staging, commit (one transaction with the offsets),
- *             record isolation, offsets store, the plugin table
+ *   plugin.c and the files listed in sink.h: the task (session, catalog,
+ *             plan, DDL, write, stream, offsets store, commit + isolation)
  *
  * Only ks_jdbc_sink_plugin is meant for the rest of ksink; the other
  * declarations are here for the connector's own files and its tests.
@@ -165,17 +165,17 @@ int ks_jdbc_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int sc
 int ks_jdbc_json(ks_buf_t *b, const ks_schema_t *s, const ks_value_t *v, char *errstr,
                  size_t errlen);
 
-/* --- sink.c --- */
+/* --- testhooks.c: for the tests only, per task --- */
 
-/* Test hook: the next n commits fail right before COMMIT (after the data and
- * the offsets were written inside the transaction) and return RETRIABLE. */
-void ks_jdbc_test_fail_commits(int n);
-/* Test hook: the next n COMMITs succeed but report a lost connection, as
- * when the acknowledgement is lost; commit() must find out from the offsets
- * table that the data is already there. */
-void ks_jdbc_test_lose_commit_acks(int n);
-/* Test hook: how many commits so far (all tasks) wrote records through the
- * COPY stream opened while the batch was put (see sink.c, streaming). */
-int ks_jdbc_test_streamed_commits(void);
+/* The next n commits of t fail right before COMMIT (after the data and the
+ * offsets were written inside the transaction) and return RETRIABLE. */
+void ks_jdbc_test_fail_commits(ks_sink_task_t *t, int n);
+/* The next n COMMITs of t succeed but report a lost connection, as when the
+ * acknowledgement is lost; commit() must find out from the offsets table
+ * that the data is already there. */
+void ks_jdbc_test_lose_commit_acks(ks_sink_task_t *t, int n);
+/* How many commits of t so far wrote records through the COPY stream
+ * opened while the batch was put (stream.c). */
+int ks_jdbc_test_streamed_commits(const ks_sink_task_t *t);
 
 #endif

@@ -1,0 +1,302 @@
+/*
+ * offsets.c — the connector's offsets store, the table named by
+ * ksink.offsets.table (__ksink_offsets): THE one file that knows it.
+ * Exactly-once: the offsets are written inside the data transaction
+ * (write.c), so the table is the source of truth the worker seeks to on
+ * open(). Here: its creation at session setup (only when missing: CREATE ..
+ * IF NOT EXISTS needs the CREATE privilege even when the table is there),
+ * the read at open(), the write, the comparison that resolves a lost COMMIT
+ * acknowledgement (commit.c), and KIP-875 read/alter/reset for the REST
+ * GET/PATCH/DELETE offsets of a stopped connector.
+ */
+#include "sink.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Names the offsets table (ksink.offsets.table) and creates it when
+ * missing; at every session setup (session.c). */
+ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
+{
+	char *sch = NULL, *nm = NULL;
+	PGresult *res;
+	int rc;
+
+	free(t->off.qname);
+	t->off.qname = NULL;
+	if (ks_jdbc_qualified_name(t, t->set.offsets_table, &sch, &nm, &t->off.qname)) {
+		free(sch);
+		free(nm);
+		return E_FATAL;
+	}
+	free(sch);
+	free(nm);
+	/* only CREATE when missing: CREATE .. IF NOT EXISTS needs the CREATE
+	 * privilege on the schema even when the table is there */
+	{
+		const char *p1[1] = {t->off.qname};
+		if ((rc = ks_jdbc_exec_params(t, "SELECT to_regclass($1) IS NOT NULL", 1, p1,
+		                              "offsets table lookup", &res)))
+			return rc == E_DATA ? E_FATAL : rc;
+		rc = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (rc)
+			return 0;
+	}
+	ks_buf_reset(&t->sql);
+	ks_buf_printf(
+	        &t->sql,
+	        "CREATE TABLE IF NOT EXISTS %s (connector TEXT NOT NULL, topic TEXT NOT NULL, "
+	        "\"partition\" INT NOT NULL, next_offset BIGINT NOT NULL, updated_at "
+	        "TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, "
+	        "\"partition\"))",
+	        t->off.qname);
+	rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
+	if (rc && rc != E_CONN) /* a concurrent CREATE by another task: once more */
+		rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
+	return rc;
+}
+
+static void array_text(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what)
+{
+	ks_buf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ks_buf_putc(b, ',');
+		if (what == 0) {
+			ks_buf_putc(b, '"');
+			for (const char *p = o[i].topic; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					ks_buf_putc(b, '\\');
+				ks_buf_putc(b, *p);
+			}
+			ks_buf_putc(b, '"');
+		} else if (what == 1) {
+			ks_buf_printf(b, "%d", (int)o[i].partition);
+		} else {
+			ks_buf_printf(b, "%lld", (long long)o[i].offset);
+		}
+	}
+	ks_buf_putc(b, '}');
+}
+
+/* Upserts offsets (offset >= 0) for connector; deletes those with offset < 0. */
+ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
+                                   const ks_tp_offset_t *offs, size_t n)
+{
+	ks_buf_t a[3] = {KS_BUF_INIT, KS_BUF_INIT, KS_BUF_INIT}, *b = &t->sql;
+	ks_tp_offset_t *up = NULL, *del = NULL;
+	size_t nup = 0, ndel = 0;
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	up = calloc(n, sizeof(*up));
+	del = calloc(n, sizeof(*del));
+	if (!up || !del) {
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		rc = E_FATAL;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (offs[i].offset >= 0)
+			up[nup++] = offs[i];
+		else
+			del[ndel++] = offs[i];
+	}
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		const ks_tp_offset_t *o = pass ? del : up;
+		size_t cnt = pass ? ndel : nup;
+		const char *params[4];
+
+		if (!cnt)
+			continue;
+		for (int k = 0; k < 3; k++) {
+			ks_buf_reset(&a[k]);
+			array_text(&a[k], o, cnt, k);
+		}
+		ks_buf_reset(b);
+		if (!pass)
+			ks_buf_printf(
+			        b,
+			        "INSERT INTO %s (connector, topic, \"partition\", next_offset, "
+			        "updated_at) SELECT $1, u.t, u.p, u.o, now() FROM "
+			        "unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o) "
+			        "ON CONFLICT (connector, topic, \"partition\") DO UPDATE SET "
+			        "next_offset = EXCLUDED.next_offset, updated_at = "
+			        "EXCLUDED.updated_at",
+			        t->off.qname);
+		else
+			ks_buf_printf(b,
+			              "DELETE FROM %s AS o USING unnest($2::text[], $3::int4[], "
+			              "$4::int8[]) AS u(t, p, x) WHERE o.connector = $1 AND "
+			              "o.topic = u.t AND o.\"partition\" = u.p",
+			              t->off.qname);
+		if (ks_buf_failed(b) || ks_buf_failed(&a[0]) || ks_buf_failed(&a[1]) ||
+		    ks_buf_failed(&a[2])) {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+			rc = E_FATAL;
+			break;
+		}
+		params[0] = connector;
+		params[1] = a[0].data;
+		params[2] = a[1].data;
+		params[3] = a[2].data;
+		rc = ks_jdbc_exec_params(t, b->data, 4, params, "offsets write", NULL);
+	}
+out:
+	for (int k = 0; k < 3; k++)
+		ks_buf_free(&a[k]);
+	free(up);
+	free(del);
+	if (rc == E_DATA)
+		rc = E_FATAL; /* not a record's fault */
+	return rc;
+}
+
+/* *same = 1 when the store holds exactly offs (offset < 0: no entry). */
+ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
+                                   int *same)
+{
+	ks_tp_offset_t *all = NULL;
+	size_t nall = 0;
+	int rc = ks_jdbc_offsets_query(t, t->connector, &all, &nall);
+
+	*same = 0;
+	if (!rc) {
+		*same = 1;
+		for (size_t i = 0; i < n && *same; i++) {
+			int64_t stored = -1;
+			for (size_t k = 0; k < nall; k++)
+				if (all[k].partition == offs[i].partition &&
+				    !strcmp(all[k].topic, offs[i].topic))
+					stored = all[k].offset;
+			*same = stored == (offs[i].offset < 0 ? -1 : offs[i].offset);
+		}
+	}
+	ks_tp_offsets_free(all, nall);
+	return rc;
+}
+
+/* Reads the stored offsets of connector: all of them (parts == NULL) or
+ * for the given partitions. */
+ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
+                                   size_t *nout)
+{
+	const char *params[1] = {connector};
+	PGresult *res;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	ks_buf_reset(&t->sql);
+	ks_buf_printf(&t->sql,
+	              "SELECT topic, \"partition\", next_offset FROM %s WHERE connector = $1 "
+	              "ORDER BY topic, \"partition\"",
+	              t->off.qname);
+	if ((rc = ks_jdbc_exec_params(t, t->sql.data, 1, params, "offsets read", &res)))
+		return rc;
+	int nt = PQntuples(res);
+	if (nt && !(*out = calloc((size_t)nt, sizeof(**out)))) {
+		PQclear(res);
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
+	}
+	for (int i = 0; i < nt; i++) {
+		ks_tp_offset_t *o = &(*out)[i];
+		if (!(o->topic = strdup(PQgetvalue(res, i, 0)))) {
+			rc = E_FATAL;
+			break;
+		}
+		o->partition = (int32_t)strtol(PQgetvalue(res, i, 1), NULL, 10);
+		o->offset = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		(*nout)++;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* open(): *out gets one entry per partition of parts, offset -1 when the
+ * store has none (connected already when n > 0). */
+ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
+                              ks_tp_offset_t **out, char *errstr, size_t errlen)
+{
+	ks_tp_offset_t *all = NULL, *res;
+	size_t nall = 0;
+	ks_jdbc_rc_t rc;
+
+	if (n && (rc = ks_jdbc_offsets_query(t, t->connector, &all, &nall))) {
+		ks_tp_offsets_free(all, nall);
+		return (ks_err_t)ks_seterr(errstr, errlen, ks_jdbc_err_of(rc), "%s", t->errstr);
+	}
+	if (!(res = calloc(n ? n : 1, sizeof(*res)))) {
+		ks_tp_offsets_free(all, nall);
+		return (ks_err_t)ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		res[i].topic = strdup(parts[i].topic);
+		res[i].partition = parts[i].partition;
+		res[i].offset = -1;
+		if (!res[i].topic) {
+			ks_tp_offsets_free(res, i);
+			ks_tp_offsets_free(all, nall);
+			return (ks_err_t)ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
+		}
+		for (size_t k = 0; k < nall; k++)
+			if (all[k].partition == parts[i].partition &&
+			    !strcmp(all[k].topic, parts[i].topic))
+				res[i].offset = all[k].offset;
+	}
+	ks_tp_offsets_free(all, nall);
+	*out = res;
+	return KS_OK;
+}
+
+ks_err_t ks_jdbc_offsets_read(const ks_props_t *config, const char *connector, ks_tp_offset_t **out,
+                              size_t *n, char *errstr, size_t errlen)
+{
+	ks_sink_task_t *t = ks_jdbc_task_new(config, connector, -1, errstr, errlen);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!t)
+		return KS_ERR_FATAL;
+	if ((rc = ks_jdbc_conn_ensure(t)) || (rc = ks_jdbc_offsets_query(t, connector, out, n))) {
+		ks_seterr(errstr, errlen, 0, "%s", t->errstr);
+		ks_tp_offsets_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	ks_jdbc_task_destroy(t);
+	return rc ? ks_jdbc_err_of(rc) : KS_OK;
+}
+
+ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
+                               const ks_tp_offset_t *offs, size_t n, int reset_all, char *errstr,
+                               size_t errlen)
+{
+	ks_sink_task_t *t = ks_jdbc_task_new(config, connector, -1, errstr, errlen);
+	int rc;
+
+	if (!t)
+		return KS_ERR_FATAL;
+	if (!(rc = ks_jdbc_conn_ensure(t)) && !(rc = ks_jdbc_exec(t, "BEGIN", "BEGIN"))) {
+		if (reset_all && !n) {
+			const char *params[1] = {connector};
+			ks_buf_reset(&t->sql);
+			ks_buf_printf(&t->sql, "DELETE FROM %s WHERE connector = $1", t->off.qname);
+			rc = ks_jdbc_exec_params(t, t->sql.data, 1, params, "offsets reset", NULL);
+		} else {
+			rc = ks_jdbc_offsets_write(t, connector, offs, n);
+		}
+		if (!rc)
+			rc = ks_jdbc_exec(t, "COMMIT", "COMMIT");
+		else
+			ks_jdbc_rollback(t);
+	}
+	if (rc)
+		ks_seterr(errstr, errlen, 0, "%s", t->errstr);
+	ks_jdbc_task_destroy(t);
+	return rc ? ks_jdbc_err_of(rc) : KS_OK;
+}

@@ -1,0 +1,237 @@
+/*
+ * session.c — the JDBC sink task's database session: lazy connect
+ * (connection.attempts x connection.backoff.ms), session setup (time zone,
+ * current database and schema, the offsets table via offsets.c), reconnect
+ * after errors, and the one classification of errors by SQLSTATE into
+ * ks_jdbc_rc_t (sink.h) that the other files act on:
+ *   08xxx, 57P01-03, no connection          E_CONN (reconnect)
+ *   40001, 40P01, 53, 55P03, 57, 58, XX     E_TRANSIENT (outage: back off)
+ *   42P01, 42703                            E_STALE (reload the catalog)
+ *   42P10, 42501, 28, 3D, 25                E_FATAL (the table or the login)
+ *   anything else (22, 23, 42, P0001, ...)  E_DATA (commit.c isolates)
+ */
+#include "sink.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void ks_jdbc_sleep_ms(int64_t ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (ms > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void quiet_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* --- error classification --- */
+
+/* Connection, resources, operator intervention, system and internal
+ * errors: the server's trouble, never a record's (XX: unless it outlasts the
+ * retry budget and isolate() pins it to records, see ks_jdbc_commit). */
+static int is_outage_state(const char *st)
+{
+	return !strcmp(st, "40001") || !strcmp(st, "40P01") || !strncmp(st, "53", 2) ||
+	       !strcmp(st, "55P03") || !strncmp(st, "57", 2) || !strncmp(st, "58", 2) ||
+	       !strncmp(st, "XX", 2);
+}
+
+static int classify_state(const char *st)
+{
+	if (!st || !*st)
+		return E_CONN;
+	if (!strncmp(st, "08", 2) || !strcmp(st, "57P01") || !strcmp(st, "57P02") ||
+	    !strcmp(st, "57P03"))
+		return E_CONN;
+	if (is_outage_state(st))
+		return E_TRANSIENT;
+	if (!strcmp(st, "42P01") || !strcmp(st, "42703"))
+		return E_STALE; /* table/column vanished: reload the catalog and retry */
+	/* the table or the login, not a record: no unique index for ON
+	 * CONFLICT, permission denied, authorization, unknown database, a
+	 * transaction state we did not expect */
+	if (!strcmp(st, "42P10") || !strcmp(st, "42501") || !strncmp(st, "28", 2) ||
+	    !strncmp(st, "3D", 2) || !strncmp(st, "25", 2))
+		return E_FATAL;
+	/* everything else may depend on the row (22 data, 23 constraints, 42,
+	 * a trigger's P0001, 54000 program limits, ...): isolate() decides */
+	return E_DATA;
+}
+
+/* Records the error of res (or of the connection) into t; returns its class. */
+ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res && !t->set.trim_sensitive
+	                             ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)
+	                             : NULL;
+	const char *where = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+	int cls;
+
+	if (!msg || !*msg)
+		msg = t->db.conn ? PQerrorMessage(t->db.conn) : "no connection";
+	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", st ? st : "");
+	ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s: %s%s%s%s%s%s%s", what, msg,
+	          detail ? " (" : "", detail ? detail : "", detail ? ")" : "", where ? " [" : "",
+	          where ? where : "", where ? "]" : "");
+	/* strip the newline libpq ends messages with */
+	for (char *p = t->errstr; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	if (!t->db.conn || PQstatus(t->db.conn) != CONNECTION_OK)
+		return E_CONN;
+	cls = classify_state(st);
+	return cls;
+}
+
+/* Runs a statement without parameters; 0 ok, else the error class. */
+ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(t->db.conn, sql);
+	int rc = 0;
+
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
+		rc = ks_jdbc_sql_error(t, res, what);
+	PQclear(res);
+	return rc;
+}
+
+ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
+                                 const char *const *params, const char *what, PGresult **out)
+{
+	PGresult *res = PQexecParams(t->db.conn, sql, n, NULL, params, NULL, NULL, 0);
+	ks_jdbc_rc_t rc;
+
+	if (out)
+		*out = NULL;
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		rc = ks_jdbc_sql_error(t, res, what);
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return E_OK;
+}
+
+void ks_jdbc_rollback(ks_sink_task_t *t)
+{
+	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
+		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+}
+
+/* --- connection --- */
+
+void ks_jdbc_conn_drop(ks_sink_task_t *t)
+{
+	if (t->db.conn)
+		PQfinish(t->db.conn);
+	t->db.conn = NULL;
+	for (jtable_t *tb = t->cat.tables; tb; tb = tb->next) {
+		tb->resolved = 0;
+		for (jlayout_t *l = tb->layouts; l; l = l->next)
+			l->stage_ready = 0;
+	}
+}
+
+static int is_utc(const char *z)
+{
+	static const char *const u[] = {"UTC", "Z",         "GMT",  "UT",   "Etc/UTC", "Etc/GMT",
+	                                "UCT", "Universal", "Zulu", "GMT0", "Etc/UCT", NULL};
+	for (int i = 0; u[i]; i++)
+		if (ks_strcaseeq(z, u[i]))
+			return 1;
+	return 0;
+}
+
+static int conn_setup(ks_sink_task_t *t)
+{
+	const char *tz = t->set.db_timezone && !ks_strcaseeq(t->set.db_timezone, "Z")
+	                         ? t->set.db_timezone
+	                         : "UTC";
+	const char *params[1] = {tz};
+	PGresult *res;
+	int rc;
+
+	PQsetNoticeProcessor(t->db.conn, quiet_notice, NULL);
+	if ((rc = ks_jdbc_exec_params(t,
+	                              "SELECT current_database(), current_schema(), "
+	                              "set_config('TimeZone', $1, false)",
+	                              1, params, "session setup", &res)))
+		return rc == E_DATA ? E_FATAL : rc;
+	free(t->db.cur_db);
+	free(t->db.cur_schema);
+	t->db.cur_db = strdup(PQgetvalue(res, 0, 0));
+	t->db.cur_schema = strdup(PQgetisnull(res, 0, 1) ? "public" : PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (!t->db.cur_db || !t->db.cur_schema) {
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
+	}
+	t->db.tz_utc = is_utc(tz);
+	return ks_jdbc_offsets_prepare(t);
+}
+
+/* Connects when there is no healthy connection: connection.attempts tries,
+ * connection.backoff.ms apart. 0 or an error class. */
+ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
+{
+	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK) {
+		PGTransactionStatusType ts = PQtransactionStatus(t->db.conn);
+		if (ts == PQTRANS_IDLE)
+			return 0;
+		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+			PQclear(PQexec(t->db.conn, "ROLLBACK"));
+			if (PQtransactionStatus(t->db.conn) == PQTRANS_IDLE)
+				return 0;
+		}
+	}
+	ks_jdbc_conn_drop(t);
+	for (int i = 0; i < t->set.attempts; i++) {
+		if (i)
+			ks_jdbc_sleep_ms(t->set.backoff_ms);
+		t->db.conn = PQconnectdb(t->set.conninfo);
+		if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK) {
+			int rc = conn_setup(t);
+			if (!rc) {
+				KS_INFO(t->ctx, "connected to %s", t->set.conninfo_safe);
+				return 0;
+			}
+			if (rc != E_CONN && rc != E_TRANSIENT) {
+				ks_jdbc_conn_drop(t);
+				return rc;
+			}
+		} else {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0,
+			          "could not connect to the database (attempt %d of %d): %s", i + 1,
+			          t->set.attempts,
+			          t->db.conn ? PQerrorMessage(t->db.conn) : "out of memory");
+			for (char *p = t->errstr; *p; p++)
+				if (*p == '\n')
+					*p = ' ';
+			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08001");
+		}
+		KS_WARN(t->ctx, "%s", t->errstr);
+		ks_jdbc_conn_drop(t);
+	}
+	return E_CONN;
+}
+
+ks_err_t ks_jdbc_err_of(ks_jdbc_rc_t rc)
+{
+	return rc == E_CONN || rc == E_TRANSIENT || rc == E_STALE ? KS_ERR_RETRIABLE : KS_ERR_FATAL;
+}

@@ -1,0 +1,269 @@
+/*
+ * write.c — the data transaction: per group a binary COPY (straight into
+ * the table for insert mode when every column type matches, else into the
+ * layout's staging table, then INSERT .. SELECT [ON CONFLICT .. DO UPDATE] /
+ * UPDATE .. FROM / DELETE .. USING), batch.size rows at a time; then the
+ * offsets (offsets.c) and COMMIT, with the test hooks of testhooks.c.
+ * Values only travel as COPY data; identifiers are always quoted (sql.c).
+ */
+#include "sink.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --- the data transaction --- */
+
+static void stage_expr(ks_buf_t *b, const jtable_t *tb, const jcol_t *c)
+{
+	const dbcol_t *d = &tb->cols[c->dbi];
+	char scat;
+	int cast;
+
+	switch (c->pt.kind) {
+	case KS_PGK_BOOL:
+		scat = 'B';
+		break;
+	case KS_PGK_TEXT:
+		scat = 'S';
+		break;
+	case KS_PGK_DATE:
+	case KS_PGK_TIME:
+	case KS_PGK_TIMESTAMPTZ:
+		scat = 'D';
+		break;
+	case KS_PGK_BYTEA:
+	case KS_PGK_JSONB:
+		scat = 'U';
+		break;
+	default:
+		scat = 'N';
+	}
+	if (c->pt.array)
+		scat = 'A';
+	cast = d->oid != c->pt.oid && (d->cat != scat || scat == 'A' || scat == 'U');
+	if (cast)
+		ks_buf_puts(b, "CAST(");
+	ks_buf_puts(b, "s.");
+	ks_jdbc_quote_ident(b, c->name);
+	if (cast)
+		ks_buf_printf(b, " AS %s)", d->type); /* format_type() output is valid SQL */
+}
+
+const char ks_jdbc_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
+                               size_t from, size_t to, size_t ncols)
+{
+	ks_buf_t *d = &t->data;
+	PGresult *res;
+	int rc = 0;
+
+	ks_buf_reset(d);
+	ks_buf_append(d, ks_jdbc_copy_header, sizeof(ks_jdbc_copy_header));
+	for (size_t i = from; i < to; i++)
+		if (ks_jdbc_encode_row(t, d, g->layout, 0, ncols, t->staged[g->rows[i]])) {
+			t->bad_index = g->rows[i];
+			return E_RECORD;
+		}
+	ks_buf_append(d, "\377\377", 2);
+	if (ks_buf_failed(d)) {
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
+	}
+	res = PQexec(t->db.conn, copy_sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rc = ks_jdbc_sql_error(t, res, "COPY");
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	if (PQputCopyData(t->db.conn, d->data, (int)d->len) != 1 ||
+	    PQputCopyEnd(t->db.conn, NULL) != 1)
+		return ks_jdbc_sql_error(t, NULL, "COPY data");
+	while ((res = PQgetResult(t->db.conn))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+			rc = ks_jdbc_sql_error(t, res, "COPY");
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* The COPY statement of layout l (into the table when l->direct, else into
+ * its staging table) and, unless direct, the statement that applies the
+ * staged rows to the table. */
+void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
+                       ks_buf_t *merge)
+{
+	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
+
+	/* COPY target */
+	ks_buf_puts(copy, "COPY ");
+	if (l->direct)
+		ks_buf_puts(copy, tb->qname);
+	else
+		ks_buf_printf(copy, "ks_stage_%d", l->id);
+	ks_buf_puts(copy, " (");
+	for (size_t i = 0; i < ncols; i++) {
+		if (i)
+			ks_buf_putc(copy, ',');
+		ks_jdbc_quote_ident(copy,
+		                    l->direct ? tb->cols[l->cols[i].dbi].name : l->cols[i].name);
+	}
+	ks_buf_puts(copy, ") FROM STDIN (FORMAT binary)");
+	/* the merge statement */
+	if (!l->direct) {
+		ks_buf_t *m = merge;
+		if (l->is_delete || t->set.insert_mode == KS_JDBC_UPDATE) {
+			if (l->is_delete)
+				ks_buf_printf(m, "DELETE FROM %s AS t USING ks_stage_%d s WHERE ",
+				              tb->qname, l->id);
+			else {
+				ks_buf_printf(m, "UPDATE %s AS t SET ", tb->qname);
+				for (size_t i = l->nkeys; i < l->ncols; i++) {
+					if (i > l->nkeys)
+						ks_buf_puts(m, ", ");
+					ks_jdbc_quote_ident(m, tb->cols[l->cols[i].dbi].name);
+					ks_buf_puts(m, " = ");
+					stage_expr(m, tb, &l->cols[i]);
+				}
+				ks_buf_printf(m, " FROM ks_stage_%d s WHERE ", l->id);
+			}
+			for (size_t i = 0; i < l->nkeys; i++) {
+				if (i)
+					ks_buf_puts(m, " AND ");
+				ks_buf_puts(m, "t.");
+				ks_jdbc_quote_ident(m, tb->cols[l->cols[i].dbi].name);
+				ks_buf_puts(m, " = ");
+				stage_expr(m, tb, &l->cols[i]);
+			}
+		} else {
+			ks_buf_printf(m, "INSERT INTO %s (", tb->qname);
+			for (size_t i = 0; i < l->ncols; i++) {
+				if (i)
+					ks_buf_putc(m, ',');
+				ks_jdbc_quote_ident(m, tb->cols[l->cols[i].dbi].name);
+			}
+			ks_buf_puts(m, ") SELECT ");
+			for (size_t i = 0; i < l->ncols; i++) {
+				if (i)
+					ks_buf_putc(m, ',');
+				stage_expr(m, tb, &l->cols[i]);
+			}
+			ks_buf_printf(m, " FROM ks_stage_%d s", l->id);
+			/* rows in key order: tasks upserting the same table then
+			 * lock rows in the same order and cannot deadlock */
+			for (size_t i = 0; i < l->nkeys; i++) {
+				ks_buf_puts(m, i ? ", s." : " ORDER BY s.");
+				ks_jdbc_quote_ident(m, l->cols[i].name);
+			}
+			if (t->set.insert_mode == KS_JDBC_UPSERT) {
+				ks_buf_puts(m, " ON CONFLICT (");
+				for (size_t i = 0; i < l->nkeys; i++) {
+					if (i)
+						ks_buf_putc(m, ',');
+					ks_jdbc_quote_ident(m, tb->cols[l->cols[i].dbi].name);
+				}
+				if (l->ncols == l->nkeys) {
+					ks_buf_puts(m, ") DO NOTHING");
+				} else {
+					ks_buf_puts(m, ") DO UPDATE SET ");
+					for (size_t i = l->nkeys; i < l->ncols; i++) {
+						const char *cn = tb->cols[l->cols[i].dbi].name;
+						if (i > l->nkeys)
+							ks_buf_putc(m, ',');
+						ks_jdbc_quote_ident(m, cn);
+						ks_buf_puts(m, "=EXCLUDED.");
+						ks_jdbc_quote_ident(m, cn);
+					}
+				}
+			}
+		}
+	}
+}
+
+ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
+{
+	jtable_t *tb = g->table;
+	jlayout_t *l = g->layout;
+	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
+	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
+	size_t bs = (size_t)t->set.batch_size;
+	int rc = 0;
+
+	if (l->skip || !g->n)
+		return 0;
+	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys)
+		return 0; /* nothing to update */
+	ks_jdbc_group_sql(t, tb, l, &copy, &merge);
+	if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		rc = E_FATAL;
+		goto out;
+	}
+	for (size_t from = 0; from < g->n && !rc; from += bs) {
+		size_t to = from + bs < g->n ? from + bs : g->n;
+		if ((rc = ks_jdbc_copy_rows(t, copy.data, g, from, to, ncols)))
+			break;
+		if (!l->direct) {
+			char trunc[64];
+			if ((rc = ks_jdbc_exec(t, merge.data, l->is_delete ? "DELETE" : "write")))
+				break;
+			if (to < g->n) {
+				ks_seterr(trunc, sizeof(trunc), 0, "TRUNCATE ks_stage_%d", l->id);
+				rc = ks_jdbc_exec(t, trunc, "TRUNCATE");
+			}
+		}
+	}
+out:
+	ks_buf_free(&copy);
+	ks_buf_free(&merge);
+	return rc;
+}
+
+/* Ends the data transaction: offsets, COMMIT (with the test hooks); rolls
+ * back on an error other than a lost connection. */
+ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+{
+	int rc = ks_jdbc_offsets_write(t, t->connector, offs, noffs);
+
+	if (!rc && t->hooks.fail_commits > 0) {
+		t->hooks.fail_commits--;
+		ks_seterr(t->errstr, sizeof(t->errstr), 0,
+		          "injected failure before COMMIT (test hook)");
+		ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08006");
+		rc = E_CONN;
+	}
+	if (!rc) {
+		rc = ks_jdbc_exec(t, "COMMIT", "COMMIT");
+		if (!rc && t->hooks.lose_acks > 0) {
+			t->hooks.lose_acks--;
+			ks_seterr(t->errstr, sizeof(t->errstr), 0,
+			          "injected loss of the COMMIT acknowledgement (test hook)");
+			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08006");
+			rc = E_CONN;
+		}
+		/* the server may or may not have committed: the offsets table
+		 * tells on the next attempt */
+		t->db.commit_unknown = rc == E_CONN;
+		if (rc == E_CONN)
+			return rc;
+	}
+	if (rc)
+		ks_jdbc_rollback(t);
+	return rc;
+}
+
+/* One transaction: the planned groups (+ offsets); commit or roll back. */
+ks_jdbc_rc_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit)
+{
+	int rc;
+
+	if ((rc = ks_jdbc_exec(t, "BEGIN", "BEGIN")))
+		return rc;
+	for (size_t i = 0; i < t->plan.ngroups && !rc; i++)
+		rc = ks_jdbc_write_group(t, &t->plan.groups[i]);
+	if (!rc && commit)
+		return ks_jdbc_commit_tx(t, offs, noffs);
+	ks_jdbc_rollback(t);
+	return rc;
+}
