@@ -152,9 +152,8 @@ static int run_standalone(int argc, char **argv)
 	}
 	ks_herder_start(h);
 	for (int i = 0; i < nconn; i++) {
-		ks_hres_t r = ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL,
-		                            errstr, sizeof(errstr));
-		if (r != KS_H_OK && r != KS_H_CREATED) {
+		if (ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL, NULL, errstr,
+		                  sizeof(errstr)) != KS_OK) {
 			fprintf(stderr, "ksink: connector %s (%s): %s\n", names[i], argv[1 + i],
 			        errstr);
 			goto out;

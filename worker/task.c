@@ -99,15 +99,28 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-json_t *ks_conn_shared_topics(ks_conn_shared_t *s)
+int ks_conn_shared_topics(ks_conn_shared_t *s, char ***topics, size_t *n)
 {
-	json_t *arr = json_array();
+	size_t cnt;
+	int oom = 0;
+	char **v;
+
 	pthread_mutex_lock(&s->lock);
-	qsort(s->topics, s->ntopics, sizeof(char *), cmp_str);
-	for (size_t i = 0; arr && i < s->ntopics; i++)
-		json_array_append_new(arr, json_string(s->topics[i]));
+	cnt = s->ntopics;
+	v = calloc(cnt + 1, sizeof(*v));
+	for (size_t i = 0; v && i < cnt; i++)
+		oom |= !(v[i] = ks_strdup(s->topics[i]));
 	pthread_mutex_unlock(&s->lock);
-	return arr;
+	if (!v || oom) {
+		for (size_t i = 0; v && i < cnt; i++)
+			free(v[i]);
+		free(v);
+		return -1;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_str);
+	*topics = v;
+	*n = cnt;
+	return 0;
 }
 
 /* ---------------- the task ---------------- */
