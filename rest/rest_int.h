@@ -45,10 +45,53 @@ struct ks_rest {
 	int stopping;                  /* no more queueing: answer in place */
 };
 
-/* ---------------- routes.c ---------------- */
+/* The request as the routes see it. */
+typedef struct req {
+	const ks_rest_req_t *in;
+	const char *query; /* raw query string (after '?'), NULL when none */
+} req_t;
 
-/* 1 for a method the API knows (GET, HEAD, POST, PUT, PATCH, DELETE). */
-int ks_rest_method_known(const char *method);
+/* A response under construction. */
+typedef struct resp {
+	int status;
+	json_t *json; /* body (stolen) */
+	char *text;   /* or a text body */
+	const char *ctype;
+	char *location;
+} resp_t;
+
+/* ---------------- request.c ---------------- */
+
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
+
+/* The method's M_* bit (HEAD is GET); 0 for a method the API does not know. */
+int ks_rest_method(const char *method);
+/* Sets the response to Connect's error JSON. */
+void ks_rest_error(resp_t *rs, int status, const char *msg);
+/* Sets the response from a herder result: body (stolen) with ok_status on
+ * KS_OK, else the error with errstr and the result's status. */
+void ks_rest_answer(resp_t *rs, ks_err_t r, int ok_status, json_t *body, const char *errstr);
+/* Location: /connectors/{name} (percent-encoded). */
+void ks_rest_location(resp_t *rs, const char *name);
+/* The next key=value pair of a raw query string, decoded ('+' is a space)
+ * into k and v (truncated to their sizes); 0 at the end. */
+int ks_rest_query_next(const char **q, char *k, size_t klen, char *v, size_t vlen);
+/* A query parameter (the first of that name), decoded, into buf; NULL when
+ * absent. */
+const char *ks_rest_query(req_t *rq, const char *key, char *buf, size_t len);
+int ks_rest_query_bool(req_t *rq, const char *key, int dflt);
+/* The request body as JSON (new ref); NULL with the answer set (400 when
+ * required and missing, 500 when not JSON, as Connect) or without a body. */
+json_t *ks_rest_body(req_t *rq, resp_t *rs, int required);
+/* A JSON object of config values as props (new); NULL with a 400 set. */
+ks_props_t *ks_rest_config_of(const json_t *obj, resp_t *rs);
+
+/* ---------------- routes.c / loggers.c ---------------- */
+
+/* Answers a request for the path segments seg[0..n) (percent-decoded). */
+void ks_rest_route(ks_rest_t *r, const char *method, char **seg, int n, req_t *rq, resp_t *rs);
+/* /admin/loggers (name NULL) and /admin/loggers/{name}, GET or PUT. */
+void ks_rest_loggers(const char *method, const char *name, req_t *rq, resp_t *rs);
 
 /* ---------------- views.c ---------------- */
 

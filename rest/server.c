@@ -231,7 +231,7 @@ static enum MHD_Result refuse_framing(listener_t *l, struct MHD_Connection *conn
 
 	ks_log_escape(st->uri, strlen(st->uri), logbuf, sizeof(logbuf));
 	KS_WARN(LOGCTX, "%s: %s %s -> 400: %s; connection closed", l->url,
-	        ks_rest_method_known(method) ? method : "(other)", logbuf, why);
+	        ks_rest_method(method) ? method : "(other)", logbuf, why);
 	snprintf(msg, sizeof(msg), "HTTP 400 Bad Request: %s", why);
 	if ((j = ks_view_error(400, msg))) {
 		out.body = json_dumps(j, JSON_COMPACT);
