@@ -1,5 +1,6 @@
 /*
  * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../lib/arena.h"
 #include "../lib/buf.h"

@@ -4,6 +4,7 @@
  * basic auth check, the JAAS parser, KAFKA_OPTS scanning and the TLS loader's
  * refusals; plus the JDBC sink's log-safe conninfo (sslpassword masked).
  * Needs no stack: the herder's Kafka address is never dialled here.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../connectors/jdbc/jdbc.h"
 #include "../rest/auth.h"
@@ -18,16 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin;
-const void *const linked_plugins[] = {&ks_test_memory_sink_plugin};
-
 static char dir[] = "/tmp/ksink-0424.XXXXXX";
-
-/* the MemorySink is offered only to the test suite */
-__attribute__((constructor)) static void test_plugins(void)
-{
-	setenv("KSINK_TEST_PLUGINS", "1", 1);
-}
 
 static void ensure_dir(void)
 {

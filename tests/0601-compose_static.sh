@@ -3,6 +3,7 @@
 # is checked statically: the YAML parses, the services and ports are there,
 # Kafka runs KRaft without ZooKeeper, the worker config points at the right
 # services, and the Dockerfile builds with the packages scripts/deps.sh uses.
+# needs: none (no server: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 cd "$ROOT/compose"
 

@@ -34,10 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* the test sink, so a connector "x" can exist for the routes that need one */
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin;
-const void *const fuzz_linked_plugins[] = {&ks_test_memory_sink_plugin};
-
 static ks_worker_config_t *wc;
 static ks_props_t *x_config;
 static ks_herder_t *herder;
@@ -81,7 +77,6 @@ static void init(void)
 	ks_props_t *p = ks_props_new(), *ap = ks_props_new();
 
 	ks_log_set_root_level(KS_LOG_OFF);
-	setenv("KSINK_TEST_PLUGINS", "1", 1); /* the MemorySink, before the plugin list is made */
 	snprintf(dir, sizeof(dir), "%s/ksink-fuzz-rest.%d",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
 	if (mkdir(dir, 0700) && errno != EEXIST)
