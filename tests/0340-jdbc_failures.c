@@ -5,7 +5,6 @@
  * batch of 100 (bad_index, discard, 99 rows); lazy connect (task_new works
  * while the database is unreachable, commit is RETRIABLE and keeps the
  * batch); a COMMIT whose acknowledgement is lost is not written twice.
- * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "jdbc_helpers.h"
 

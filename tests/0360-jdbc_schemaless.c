@@ -5,7 +5,6 @@
  * column types coming from the table (strings cast to timestamptz, numeric,
  * uuid; objects and arrays to json/jsonb), upsert by value fields, deletes
  * by a schemaless key, and clear errors for a missing table or columns.
- * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "jdbc_helpers.h"
 

@@ -8,7 +8,6 @@
  * value is still pinned to its record, a schema change mid-batch still
  * evolves the table, a revoke (close) drops the batch, a failure before
  * COMMIT keeps the batch, a lost COMMIT acknowledgement writes nothing twice.
- * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "jdbc_helpers.h"
 

@@ -340,6 +340,12 @@ KS_TEST(basic_auth)
 	KS_CHECK(!ks_props_set((ks_props_t *)f.wc->props, "rest.extension.classes",
 	                       KS_REST_BASIC_AUTH_EXTENSION),
 	         "oom");
+	{ /* REST reads the parsed worker config: parse it again */
+		const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
+		ks_config_destroy(f.wc->cfg);
+		f.wc->cfg = ks_config_new(defs, f.wc->props);
+		KS_CHECK(f.wc->cfg, "oom");
+	}
 	f.r = ks_rest_new(f.h, err, sizeof(err));
 	KS_CHECK(f.r, "%s", err);
 	{
