@@ -53,11 +53,16 @@ static void conn_free(conn_t *c)
 	free(c);
 }
 
+/* tasks.max per the common connector table (default and range there),
+ * capped at 1024 threads. */
 static int tasks_max(const ks_props_t *config)
 {
-	const char *v = ks_props_get(config, "tasks.max");
-	long n = v ? strtol(v, NULL, 10) : 1;
-	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+	const ks_cfg_def_t *const defs[] = {ks_connector_common_defs, NULL};
+	ks_config_t *cfg = ks_config_new(defs, config);
+	int n = cfg ? ks_config_int(cfg, "tasks.max") : 1;
+
+	ks_config_destroy(cfg);
+	return n < 1 ? 1 : n > 1024 ? 1024 : n;
 }
 
 /* Saves every connector to config.storage.file. Caller holds ops. */

@@ -346,7 +346,9 @@ int ks_task_settings_parse(const ks_props_t *config, const ks_cfg_def_t *plugin_
 	s->retry_delay_max_ms = ks_config_long(cfg, "errors.retry.delay.max.ms");
 	if (s->retry_delay_max_ms < BACKOFF_MIN_MS)
 		s->retry_delay_max_ms = BACKOFF_MIN_MS;
-	s->batch_size = has_batch && ks_config_int(cfg, "batch.size") > 0
+	/* set explicitly: with max.poll.records it sizes a transaction (consumer.c) */
+	s->batch_size = has_batch && ks_config_is_set(cfg, "batch.size") &&
+	                                ks_config_int(cfg, "batch.size") > 0
 	                        ? (size_t)ks_config_int(cfg, "batch.size")
 	                        : 0;
 	ks_config_destroy(cfg);

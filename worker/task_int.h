@@ -41,7 +41,7 @@ typedef struct ks_task_settings {
 	int log_messages;           /* errors.log.include.messages */
 	int64_t retry_timeout_ms;   /* errors.retry.timeout; <= 0: wait forever */
 	int64_t retry_delay_max_ms; /* errors.retry.delay.max.ms (>= BACKOFF_MIN_MS) */
-	size_t batch_size;          /* the connector's batch.size; 0 when it has none */
+	size_t batch_size;          /* the connector's batch.size when set; else 0 */
 } ks_task_settings_t;
 
 /* Parses config against ks_connector_common_defs plus plugin_defs (may be
