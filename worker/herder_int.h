@@ -41,6 +41,17 @@ struct ks_herder {
 /* The connector called name; NULL when there is none. Caller holds ops or lock. */
 conn_t *ks_herder_find(ks_herder_t *h, const char *name);
 
+/* tasks.max per the common connector table, capped at 1024 threads. */
+int ks_herder_tasks_max(const ks_props_t *config);
+/* A connector's state: from its target state and whether it could start. */
+ks_state_t ks_herder_conn_state(const ks_herder_t *h, const conn_t *c);
+/* The typed status of c (restarting marks may be NULL: [0] connector,
+ * [1+i] task i) and its ConnectorInfo (status.c). Caller holds lock.
+ * KS_OK or KS_ERR_FATAL (out of memory). */
+ks_err_t ks_herder_status_of(ks_herder_t *h, conn_t *c, const int *restarting,
+                             ks_conn_status_t *out);
+ks_err_t ks_herder_info_of(conn_t *c, ks_conn_info_t *out);
+
 /* Validates a connector config the way Connect's herder does before a
  * create or update (validate.c). KS_OK, or KS_ERR_INVALID / KS_ERR_FATAL
  * with a message; *infos (may be NULL) gets the ConfigInfos JSON. */
