@@ -43,7 +43,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 .PHONY: FORCE all deps test test-only asan fuzz format format-check clean demo down play start \
         prune bench bench-smoke compose-up install deb doc
 
-all: $(BUILD)/ksink $(TOOLS) $(TESTS) $(DEMOS) $(BENCHES)
+all: $(BUILD)/ksink $(BUILD)/ksink-test $(TOOLS) $(TESTS) $(DEMOS) $(BENCHES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +54,12 @@ $(BUILD)/libksink.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/ksink: $(BUILD)/obj/worker/main.o $(BUILD)/libksink.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The worker of the shell tests: build/ksink plus the test-only MemorySink
+# (tests/lib/memory_sink.c), which the shipped binary never contains (0407).
+$(BUILD)/ksink-test: $(BUILD)/obj/worker/main.o $(BUILD)/obj/tests/lib/memory_sink.o \
+                     $(BUILD)/libksink.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/ksink-%: $(BUILD)/obj/tools/%.o $(BUILD)/libksink.a
@@ -85,7 +91,7 @@ fuzz:
 			SAN="-fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz-%); \
 	else echo "fuzz: clang not found, skipping"; fi
 
-build-fuzz/fuzz-%: tests/fuzz/%.c build-fuzz/libksink.a
+build-fuzz/fuzz-%: tests/fuzz/%.c tests/lib/memory_sink.c build-fuzz/libksink.a
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 		-o $@ $^ $(LDLIBS)
 

@@ -219,34 +219,33 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n)
 	free(offs);
 }
 
-/* The connectors compiled in. The JDBC sink is referenced strongly: a weak
- * reference does not pull connectors/jdbc/sink.o out of libksink.a, so the
- * worker binary would link without it. The test sink stays weak, and is
- * offered only when KSINK_TEST_PLUGINS=1 (the test suite sets it), so a
- * production worker lists and accepts only real connectors. */
+/* The plugin registry: the connectors compiled in (the JDBC sink, referenced
+ * strongly so connectors/jdbc/sink.o is pulled out of libksink.a), then the
+ * ones a program registers at start-up (the test programs' MemorySink,
+ * tests/lib/memory_sink.c, which the shipped build/ksink does not link). */
 extern const ks_connector_plugin_t ks_jdbc_sink_plugin;
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin __attribute__((weak));
 
-static const ks_connector_plugin_t *plugin_list[4];
-static pthread_once_t plugin_once = PTHREAD_ONCE_INIT;
+#define KS_MAX_PLUGINS 8
 
-static void plugins_init(void)
+static const ks_connector_plugin_t *plugin_list[KS_MAX_PLUGINS + 1] = {&ks_jdbc_sink_plugin};
+static size_t nplugins = 1;
+static pthread_mutex_t plugin_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int ks_connector_register(const ks_connector_plugin_t *p)
 {
-	size_t n = 0;
-	const ks_connector_plugin_t *all[] = {&ks_jdbc_sink_plugin, &ks_test_memory_sink_plugin};
+	int rc = -1;
 
-	const char *test = getenv("KSINK_TEST_PLUGINS");
-
-	for (size_t i = 0; i < KS_ARRAY_SIZE(all); i++)
-		if (all[i] &&
-		    (all[i] != &ks_test_memory_sink_plugin || (test && !strcmp(test, "1"))))
-			plugin_list[n++] = all[i];
-	plugin_list[n] = NULL;
+	pthread_mutex_lock(&plugin_lock);
+	if (nplugins < KS_MAX_PLUGINS) {
+		plugin_list[nplugins++] = p;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&plugin_lock);
+	return rc;
 }
 
 const ks_connector_plugin_t *const *ks_connector_plugins(void)
 {
-	pthread_once(&plugin_once, plugins_init);
 	return plugin_list;
 }
 

@@ -128,6 +128,9 @@ typedef struct ks_connector_plugin {
 const ks_connector_plugin_t *ks_connector_find(const char *class_or_alias);
 /* All plugins (NULL-terminated static array). */
 const ks_connector_plugin_t *const *ks_connector_plugins(void);
+/* Adds a plugin to the registry; call before any other thread runs (e.g.
+ * from a constructor, as tests/lib/memory_sink.c). 0 ok, -1 table full. */
+int ks_connector_register(const ks_connector_plugin_t *p) KS_WUR;
 
 /* The keys every connector has (name, connector.class, tasks.max, topics,
  * topics.regex, key/value.converter, errors.*, transforms, ...), as Connect's

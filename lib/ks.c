@@ -21,6 +21,14 @@ const char *ks_err_name(ks_err_t err)
 		return "RECORD";
 	case KS_ERR_FATAL:
 		return "FATAL";
+	case KS_ERR_INVALID:
+		return "INVALID";
+	case KS_ERR_NOTFOUND:
+		return "NOTFOUND";
+	case KS_ERR_EXISTS:
+		return "EXISTS";
+	case KS_ERR_FORBIDDEN:
+		return "FORBIDDEN";
 	}
 	return "UNKNOWN";
 }

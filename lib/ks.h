@@ -5,7 +5,9 @@
  * Error classes follow the flow of a record: a retriable error (database,
  * registry or broker outage) is waited out by the caller; a record-level error
  * (a poison record) goes to errors.tolerance / the dead letter queue; a fatal
- * error (bad configuration, a bug) fails the task.
+ * error (bad configuration, a bug) fails the task. The herder's answers to
+ * requests use the same type with four more classes (REST maps each to its
+ * HTTP status: rest/views.c).
  */
 #ifndef KS_H
 #define KS_H
@@ -18,6 +20,10 @@ typedef enum ks_err {
 	KS_ERR_RETRIABLE = 1, /* outage: back off and try again */
 	KS_ERR_RECORD = 2,    /* this record is bad: tolerance / DLQ */
 	KS_ERR_FATAL = 3,     /* configuration or programming error */
+	KS_ERR_INVALID = 4,   /* a request or config that is not valid (400) */
+	KS_ERR_NOTFOUND = 5,  /* no such connector / task (404) */
+	KS_ERR_EXISTS = 6,    /* it exists already (409) */
+	KS_ERR_FORBIDDEN = 7, /* turned off by the worker config (403) */
 } ks_err_t;
 
 #define KS_WUR           __attribute__((warn_unused_result))

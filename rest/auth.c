@@ -342,36 +342,30 @@ out:
 	return rc;
 }
 
-int ks_rest_auth_load(const ks_props_t *worker, const char *kafka_opts, ks_rest_auth_t **out,
+int ks_rest_auth_load(const ks_config_t *worker, const char *kafka_opts, ks_rest_auth_t **out,
                       char *errstr, size_t errlen)
 {
-	const char *classes = ks_props_get(worker, "rest.extension.classes");
-	const char *jaas_key = ks_props_get(worker, "rest.basic.auth.jaas.config.file");
-	char *jaas_path = NULL, *text = NULL, *cred_path = NULL, *list = NULL, *save = NULL;
+	const char *const *classes;
+	size_t nclasses = ks_config_list(worker, "rest.extension.classes", &classes);
+	const char *jaas_key = ks_config_string(worker, "rest.basic.auth.jaas.config.file");
+	char *jaas_path = NULL, *text = NULL, *cred_path = NULL;
 	ks_rest_auth_t *a = NULL;
 	size_t len = 0;
 	int basic = 0, rc = -1;
 
 	*out = NULL;
-	if (classes && *classes) {
-		if (!(list = ks_strdup(classes)))
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-			while (*c == ' ' || *c == '\t')
-				c++;
-			for (size_t n = strlen(c); n && (c[n - 1] == ' ' || c[n - 1] == '\t'); n--)
-				c[n - 1] = '\0';
-			if (!*c)
-				continue;
-			if (strcmp(c, KS_REST_BASIC_AUTH_EXTENSION)) {
-				ks_seterr(errstr, errlen, -1,
-				          "rest.extension.classes: %s is not supported (ksink "
-				          "implements only %s)",
-				          c, KS_REST_BASIC_AUTH_EXTENSION);
-				goto out;
-			}
-			basic = 1;
+	for (size_t i = 0; i < nclasses; i++) {
+		if (!*classes[i])
+			continue;
+		if (strcmp(classes[i], KS_REST_BASIC_AUTH_EXTENSION)) {
+			ks_seterr(errstr, errlen, -1,
+			          "rest.extension.classes: %s is not supported (ksink implements "
+			          "only "
+			          "%s)",
+			          classes[i], KS_REST_BASIC_AUTH_EXTENSION);
+			goto out;
 		}
+		basic = 1;
 	}
 	if (!basic) {
 		if (jaas_key && *jaas_key)
@@ -415,7 +409,6 @@ prefix : {
 }
 out:
 	ks_rest_auth_destroy(a);
-	free(list);
 	free(jaas_path);
 	free(text);
 	free(cred_path);

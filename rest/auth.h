@@ -18,7 +18,7 @@
 #ifndef KS_REST_AUTH_H
 #define KS_REST_AUTH_H
 
-#include "../config/props.h"
+#include "../config/config.h"
 #include "../lib/ks.h"
 
 typedef struct ks_rest_auth ks_rest_auth_t;
@@ -29,13 +29,14 @@ typedef struct ks_rest_auth ks_rest_auth_t;
 	"org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule"
 
 /*
- * Reads the basic auth settings from the worker props. kafka_opts is the
+ * Reads the basic auth settings from the parsed worker config
+ * (rest.extension.classes, rest.basic.auth.jaas.config.file). kafka_opts is the
  * KAFKA_OPTS environment value (may be NULL). *out = NULL when no REST
  * extension is configured; a new authenticator otherwise (caller destroys).
  * Errors (unknown extension class, no or bad JAAS file, unreadable or empty
  * credentials file): -1 and errstr.
  */
-int ks_rest_auth_load(const ks_props_t *worker, const char *kafka_opts, ks_rest_auth_t **out,
+int ks_rest_auth_load(const ks_config_t *worker, const char *kafka_opts, ks_rest_auth_t **out,
                       char *errstr, size_t errlen) KS_WUR;
 void ks_rest_auth_destroy(ks_rest_auth_t *a);
 

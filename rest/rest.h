@@ -6,6 +6,10 @@
  * Connect 3.9 (reference/connect_rest.yaml); every error is
  * {"error_code":N,"message":"..."}.
  *
+ * The REST layer sees the worker only through worker/herder.h. Files:
+ * routes.c (the routes), views.c (JSON), server.c (libmicrohttpd), auth.c,
+ * tls.c; their shared inside is rest_int.h.
+ *
  * Two layers: ks_rest_handle() turns one request (method, URI, a few
  * headers, body) into a response (status, headers, JSON) and knows nothing
  * of HTTP connections — the fuzzer and tests drive it directly; the server
@@ -17,7 +21,7 @@
 #define KS_REST_H
 
 #include "../lib/ks.h"
-#include "../worker/worker.h"
+#include "../worker/herder.h"
 
 typedef struct ks_rest ks_rest_t;
 
@@ -64,7 +68,7 @@ void ks_rest_quiesce(ks_rest_t *r);
 /* Stops the server (if any) and frees it. Accepts NULL. */
 void ks_rest_stop(ks_rest_t *r);
 
-/* The HTTP status for a herder result (KS_H_OK -> ok_status). */
-int ks_rest_status_of(ks_hres_t r, int ok_status);
+/* The HTTP status for a herder result (KS_OK -> ok_status). */
+int ks_rest_status_of(ks_err_t err, int ok_status);
 
 #endif

@@ -41,6 +41,11 @@ int ks_converter_known(const char *class_name)
 	return 0;
 }
 
+const char *ks_converter_class(size_t i)
+{
+	return i < KS_ARRAY_SIZE(classes) ? classes[i].name : NULL;
+}
+
 ks_converter_t *ks_converter_new(const char *class_name, const ks_props_t *props, int is_key,
                                  char *errstr, size_t errlen)
 {

@@ -33,6 +33,8 @@ void ks_converter_destroy(ks_converter_t *c); /* accepts NULL */
 
 /* 1 when the class name is a known converter. */
 int ks_converter_known(const char *class_name);
+/* The i-th converter class of the table (listings); NULL past the end. */
+const char *ks_converter_class(size_t i);
 
 struct ks_cfg_def;
 /* The class's settings as config.h tables (NULL-terminated list, static),

@@ -2,6 +2,7 @@
  * 0001-lib.c — the shared helpers: growable buffer, batch arena, log levels,
  * base64, Connect Decimal text (decimal.c), calendar (civil.c), Java regexes (javaregex.c), SimpleDateFormat
  * (javadate.c), whole-file reads (file.c), UTF-8 (utf8.c).
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../lib/arena.h"
 #include "../lib/base64.h"

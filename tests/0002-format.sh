@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 0002-format.sh — the tree is clang-formatted (make format-check) and the
 # build has no warnings under -Wall -Wextra -Werror (it would not link else).
+# needs: none (no server: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 cd "$ROOT"
 if ! command -v clang-format >/dev/null; then

@@ -1,6 +1,7 @@
 /*
  * 0010-config_properties.c — the Java .properties parser: the forms a
  * worker.properties file uses, escapes, continuations, and malformed input.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../config/config.h"
 #include "lib/harness.h"

@@ -2,6 +2,7 @@
  * 0011-config_defs.c — the declarative config core: defaults, required keys,
  * type parsing, validators, Connect's messages, the ConfigInfos JSON, the
  * connector-JSON parser, and the common sink rules.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../config/config.h"
 #include "../connectors/connector.h"

@@ -1,6 +1,7 @@
 /*
  * 0012-config_providers.c — ${env:…}, ${file:…:…} and ${dir:…:…} resolution
  * as Kafka's config.providers, and what is left alone.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../config/config.h"
 #include "lib/harness.h"

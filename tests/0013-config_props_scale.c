@@ -7,6 +7,7 @@
  * scan per key). And a connector name with a C1 control character (U+0085,
  * UTF-8 C2 85) is an error of the common connector config, as C0 and DEL
  * are (Connect: Character.isISOControl), while U+00A0 is not.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../config/config.h"
 #include "../connectors/connector.h"

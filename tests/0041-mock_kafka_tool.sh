@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 0041-mock_kafka_tool.sh — ksink-mock-kafka's flags: --brokers, --topic
 # NAME:PARTITIONS, --bootstrap-file, exit on stdin close and on SIGTERM.
+# needs: none (no server: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 
 T=$(mktemp -d /tmp/ksink-0041.XXXXXX)

@@ -5,6 +5,7 @@
  * and malformed inputs. Schemas are pre-seeded into the converter's registry
  * cache (ks_registry_seed), so no network is involved; the registry client
  * over HTTP is 0101-registry_client.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../schemas/avro_converter.h"
 #include "../schemas/value_json.h"

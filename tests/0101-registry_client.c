@@ -5,6 +5,7 @@
  * with back-off until 5xx answers stop, outage → RETRIABLE then recovery
  * when the server comes back, register; and the AvroConverter going through
  * it end to end (unknown id, registry down mid-stream and back).
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../schemas/avro_converter.h"
 #include "lib/harness.h"

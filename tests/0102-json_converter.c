@@ -3,6 +3,7 @@
  * logical type (each decoded value rendered back with ks_value_to_json),
  * schema interning by schema text, schemas.enable=false, malformed input;
  * plus StringConverter / ByteArrayConverter and class-name dispatch.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../config/config.h"
 #include "../schemas/converter.h"

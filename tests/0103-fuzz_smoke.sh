@@ -3,6 +3,7 @@
 # `make fuzz`) for 20 s: the converters and the REST API (fuzz-rest) must
 # survive arbitrary bytes without a crash, a sanitizer report or a leak. The
 # only allowed skip: clang missing.
+# needs: none (no server: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

@@ -6,6 +6,7 @@
  * transform and rec->src after a successful one; and the same keys through
  * the validate path (ks_transform_defs_new + ks_transform_validate) as
  * Connect's ConfigInfos errors per key.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../connectors/connector.h"
 #include "transform_helpers.h"

@@ -4,6 +4,7 @@
  * (default and custom SimpleDateFormat, a record without timestamp),
  * DropHeaders and InsertHeader (new header arrays: the record as consumed
  * keeps its own), InsertHeader feeding HasHeaderKey.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "transform_helpers.h"
 

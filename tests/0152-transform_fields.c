@@ -6,6 +6,7 @@
  * blacklist), InsertField (topic, partition, offset, timestamp, static,
  * ! and ?), HoistField, MaskField, SetSchemaMetadata, Flatten. Output
  * schemas are cached: the same input schema gives the same output schema.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "transform_helpers.h"
 

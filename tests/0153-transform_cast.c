@@ -5,6 +5,7 @@
  * strings, errors for unparsable input and unsupported types; timestamps
  * between string (SimpleDateFormat, UTC), unix (all precisions), Date, Time
  * and Timestamp, with and without a schema.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "transform_helpers.h"
 

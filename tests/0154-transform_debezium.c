@@ -5,6 +5,7 @@
  * drop.tombstones + delete.handling.mode, add.fields (implicit source /
  * envelope hosts, struct.field, renames, prefix), add.headers,
  * route.by.field, and records that are not envelopes passing unchanged.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "transform_helpers.h"
 

@@ -2,6 +2,7 @@
  * 0300-jdbc_units.c — the JDBC sink's pure parts, no database: JDBC URL ->
  * libpq conninfo, the config table and its cross-key checks, identifier
  * quoting and table-name parsing, type mapping, decimal text.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../connectors/jdbc/jdbc.h"
 #include "lib/harness.h"

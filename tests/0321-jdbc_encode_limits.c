@@ -11,6 +11,7 @@
  * linear-ish: prints the time for 64 KB (refused from its length) and for
  * the largest value numeric can hold (~60 KB, converted). Pure unit test:
  * no server.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../connectors/jdbc/jdbc.h"
 #include "lib/harness.h"

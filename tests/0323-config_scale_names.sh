@@ -7,9 +7,11 @@
 # connector names with an ISO control character (Character.isISOControl:
 # U+0000-U+001F, U+007F-U+009F) are refused with 400, as Connect does,
 # C1 (U+0085 = UTF-8 C2 85) included; U+00A0 is not a control character.
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 source "$(dirname "$0")/lib/worker.sh"
 w_init 0323
+w_test_sink
 w_mock
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish
@@ -39,7 +41,7 @@ check "store has the keys" jq -e ".connectors.big.config | length >= $NKEYS" "$W
 w_stop TERM 60
 check_eq "SIGTERM exit 0" "$KRC" 0
 t0=$(date +%s.%N)
-"$BUILD/ksink" standalone "$W/w.properties" >>"$W/ksink.log" 2>&1 &
+"$KSINK" standalone "$W/w.properties" >>"$W/ksink.log" 2>&1 &
 KPID=$!
 has_big() { [ "$(curl -s --max-time 5 "$URL/connectors")" = '["big"]' ]; }
 wait_for 60 has_big

@@ -2,9 +2,8 @@
 # 0400-worker_cli.sh — the ksink command line: --version, --help, usage
 # errors, bad worker configs named by key, bad connector files, connectors
 # given on the command line, listeners on 0.0.0.0, SIGTERM/SIGINT exit 0.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0400
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 
 out=$("$BUILD/ksink" --version 2>&1); rc=$?
@@ -20,7 +19,7 @@ check "--help shows usage" grep -q 'ksink standalone WORKER.properties' <<<"$out
 bad() { # NAME EXPECTED-KEY props...
 	local name=$1 key=$2; shift 2
 	printf '%s\n' "$@" >"$W/bad.properties"
-	out=$(timeout 20 "$BUILD/ksink" standalone "$W/bad.properties" 2>&1); rc=$?
+	out=$(timeout 20 "$KSINK" standalone "$W/bad.properties" 2>&1); rc=$?
 	check_eq "$name: exit 1" "$rc" 1
 	check "$name: message names $key" grep -q -- "$key" <<<"$out"
 }
@@ -36,18 +35,18 @@ bad "non-numeric timeout" "task.shutdown.graceful.timeout.ms" \
 	"task.shutdown.graceful.timeout.ms=soon" \
 	"key.converter=org.apache.kafka.connect.storage.StringConverter" \
 	"value.converter=org.apache.kafka.connect.storage.StringConverter"
-out=$("$BUILD/ksink" standalone "$W/does-not-exist.properties" 2>&1); rc=$?
+out=$("$KSINK" standalone "$W/does-not-exist.properties" 2>&1); rc=$?
 check_eq "missing worker file: exit 1" "$rc" 1
 check "missing worker file: named" grep -q "does-not-exist.properties" <<<"$out"
 
 # a bad connector file stops start-up with exit 1
 w_props "$W/w.properties"
 echo '{"name":"x","config":' >"$W/broken.json"
-out=$(timeout 20 "$BUILD/ksink" standalone "$W/w.properties" "$W/broken.json" 2>&1); rc=$?
+out=$(timeout 20 "$KSINK" standalone "$W/w.properties" "$W/broken.json" 2>&1); rc=$?
 check_eq "broken connector JSON: exit 1" "$rc" 1
 check "broken connector JSON: file named" grep -q "broken.json" <<<"$out"
 printf 'connector.class=io.ksink.test.MemorySink\ntopics=t\n' >"$W/noname.properties"
-out=$(timeout 20 "$BUILD/ksink" standalone "$W/w.properties" "$W/noname.properties" 2>&1); rc=$?
+out=$(timeout 20 "$KSINK" standalone "$W/w.properties" "$W/noname.properties" 2>&1); rc=$?
 check_eq "connector without name: exit 1" "$rc" 1
 
 # connectors on the command line: REST shape .json, flat .json, .properties
@@ -89,7 +88,7 @@ holder=$!
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TAKEN"
 w_props "$W/w2.properties"
 sed -i "s/^listeners=.*/listeners=http:\/\/127.0.0.1:$TAKEN/" "$W/w2.properties"
-out=$(timeout 20 "$BUILD/ksink" standalone "$W/w2.properties" 2>&1); rc=$?
+out=$(timeout 20 "$KSINK" standalone "$W/w2.properties" 2>&1); rc=$?
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
 check_eq "port in use: exit 1" "$rc" 1
 check "port in use: names listeners" grep -q "listeners" <<<"$out"

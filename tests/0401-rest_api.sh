@@ -2,9 +2,8 @@
 # 0401-rest_api.sh — every route of Connect's REST API (connect_rest.yaml)
 # with its status codes, and each response's shape (field names and types)
 # checked with jq. Uses the test MemorySink, so no Postgres is needed.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0401
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 w_props "$W/w.properties" "task.shutdown.graceful.timeout.ms=3000"
 start_ok "worker starts" "$W/w.properties" || finish
@@ -287,8 +286,9 @@ check_jq "deleted connector gone" 'index("r4") == null'
 w_stop
 check_eq "worker exits 0" "$KRC" 0
 
-# --- a production worker (KSINK_TEST_PLUGINS unset) offers only real connectors ---
-KSINK_TEST_PLUGINS=0 start_ok "worker without test plugins starts" "$W/w.properties" || finish
+# --- the shipped worker (build/ksink, without the test sink) offers only real connectors ---
+KSINK=$BUILD/ksink
+start_ok "the shipped worker starts" "$W/w.properties" || finish
 api GET /connector-plugins
 check_jq "only the JDBC sink listed" '[.[].class] == ["io.confluent.connect.jdbc.JdbcSinkConnector"]'
 api POST /connectors "$(memsink prod1 t)"

@@ -3,9 +3,7 @@
 # threads, each with its own consumer in group connect-<name>, each owning
 # two partitions; every record arrives exactly once (no restarts here).
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0402
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_kafka six:6
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -3,9 +3,8 @@
 # config.storage.file and come back after a restart with their target state
 # (running, paused, stopped); a graceful restart (SIGTERM) loses and repeats
 # nothing: the last batch is committed before the group is left.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0403
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish
@@ -61,7 +60,7 @@ check "resumed after restart catches up" wait_for 60 sink_has pau1 300
 w_stop TERM
 cp "$W/connectors.json" "$W/connectors.good"
 echo '{"connectors":' >"$W/connectors.json"
-out=$(timeout 20 "$BUILD/ksink" standalone "$W/w.properties" 2>&1); rc=$?
+out=$(timeout 20 "$KSINK" standalone "$W/w.properties" 2>&1); rc=$?
 check_eq "corrupt store: exit 1" "$rc" 1
 check "corrupt store: file named" grep -q "connectors.json" <<<"$out"
 finish

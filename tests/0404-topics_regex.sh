@@ -3,9 +3,7 @@
 # after it started (the mock auto-creates it on first produce), and topics
 # that do not match stay unread. /topics lists what was actually consumed.
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0404
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_kafka
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -4,9 +4,8 @@
 # a record the converter cannot read (same two ways), a retriable outage
 # (task stays RUNNING with a message, retries, then delivers everything), a
 # task that cannot start. The worker and other connectors keep running.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0405
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -4,9 +4,8 @@
 # unresolved, as Connect), rest.advertised.host.name/port in worker_id,
 # consumer.override.* applied per connector, and
 # connector.client.config.override.policy=None refusing overrides.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0406
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 
 echo "secret.path=$W/from-file.out" >"$W/secrets.properties"

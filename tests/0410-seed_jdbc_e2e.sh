@@ -8,9 +8,7 @@
 # restart every record is in its table exactly once (offsets live in the
 # database, written in the same transaction as the rows).
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0410
+source "$(dirname "$0")/lib/worker_test.sh"
 SEED=$ROOT/demo/data
 BETS=tote_win_bets
 ODDS=tote_win_bet_race_runners_odds

@@ -7,14 +7,9 @@
 # of one connector. Every answer must be a JSON error with Connect's code;
 # the worker must stay up, exit 0 on SIGTERM, and its log must hold no
 # sanitizer report (LeakSanitizer runs at exit).
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
-	BUILD=$ROOT/build-asan
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-	ok "using the ASan build"
-fi
-w_init 0420
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
+w_asan --say
 w_mock
 w_props "$W/w.properties" "task.shutdown.graceful.timeout.ms=3000"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -11,14 +11,10 @@
 #   D. start-up refusals naming the key: wrong key password, a JKS file, no
 #      key store, client auth without a trust store, unsupported store type.
 # Passwords never reach the log. Runs the ASan build when present.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
-	BUILD=$ROOT/build-asan
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-fi
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
+w_asan
 command -v openssl >/dev/null || { not_ok "openssl" "not installed (scripts/deps.sh)"; finish; }
-w_init 0421
 w_mock
 C=$W/certs
 mkdir -p "$C"
@@ -67,7 +63,7 @@ tcurl() { curl -s -o "$W/t.out" -w '%{http_code}' --max-time 10 "$@" 2>/dev/null
 tls_start() {
 	local f=$1
 	shift
-	"$BUILD/ksink" standalone "$f" >>"$W/ksink.log" 2>&1 &
+	"$KSINK" standalone "$f" >>"$W/ksink.log" 2>&1 &
 	KPID=$!
 	wait_for 30 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 $* $TURL/health)\" = 200 ]"
 }
@@ -76,7 +72,7 @@ refuses() {
 	local name=$1 pat=$2 rc
 	shift 2
 	props "$W/bad.properties" "$@"
-	timeout 30 "$BUILD/ksink" standalone "$W/bad.properties" >"$W/bad.log" 2>&1
+	timeout 30 "$KSINK" standalone "$W/bad.properties" >"$W/bad.log" 2>&1
 	rc=$?
 	cat "$W/bad.log" >>"$W/ksink.log"
 	check_eq "refused: $name (exit 1)" "$rc" 1

@@ -7,13 +7,9 @@
 # and /metrics, as in Connect) answers 401 with WWW-Authenticate and a JSON
 # error; the passwords never reach the log. Bad set-ups stop the start.
 # Runs the ASan build when present.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
-	BUILD=$ROOT/build-asan
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-fi
-w_init 0422
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
+w_asan
 w_mock
 EXT=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension
 MOD=org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule
@@ -43,7 +39,7 @@ code() {
 auth_healthy() { [ "$(code "admin:$ADMINPW" /health)" = 200 ]; }
 # start FILE: in the background, healthy with credentials
 start() {
-	"$BUILD/ksink" standalone "$1" >>"$W/ksink.log" 2>&1 &
+	"$KSINK" standalone "$1" >>"$W/ksink.log" 2>&1 &
 	KPID=$!
 	wait_for 30 auth_healthy
 }
@@ -105,7 +101,7 @@ refuses() { # NAME PATTERN PROPS-LINES...
 	local name=$1 pat=$2 rc
 	shift 2
 	w_props "$W/bad.properties" "$@"
-	timeout 30 "$BUILD/ksink" standalone "$W/bad.properties" >"$W/bad.log" 2>&1
+	timeout 30 "$KSINK" standalone "$W/bad.properties" >"$W/bad.log" 2>&1
 	rc=$?
 	cat "$W/bad.log" >>"$W/ksink.log"
 	check_eq "refused: $name (exit 1)" "$rc" 1

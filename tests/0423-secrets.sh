@@ -12,13 +12,8 @@
 #     masks them.
 # Finally no secret appears anywhere in the worker's log. ASan build when
 # present.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
-	BUILD=$ROOT/build-asan
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-fi
-w_init 0423
+source "$(dirname "$0")/lib/worker_test.sh"
+w_asan
 SECRET="pg-Secr3t-0423-$$"
 SSLSECRET="ssl-Secr3t-0423-$$"
 WRONG="wr0ng-Secr3t-0423-$$"

@@ -4,11 +4,13 @@
  * basic auth check, the JAAS parser, KAFKA_OPTS scanning and the TLS loader's
  * refusals; plus the JDBC sink's log-safe conninfo (sslpassword masked).
  * Needs no stack: the herder's Kafka address is never dialled here.
+ * needs: none (a unit test: tests/run.sh starts no stack for it)
  */
 #include "../connectors/jdbc/jdbc.h"
 #include "../rest/auth.h"
 #include "../rest/rest.h"
 #include "../rest/tls.h"
+#include "../worker/worker.h"
 #include "lib/harness.h"
 
 #include <jansson.h>
@@ -17,16 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin;
-const void *const linked_plugins[] = {&ks_test_memory_sink_plugin};
-
 static char dir[] = "/tmp/ksink-0424.XXXXXX";
-
-/* the MemorySink is offered only to the test suite */
-__attribute__((constructor)) static void test_plugins(void)
-{
-	setenv("KSINK_TEST_PLUGINS", "1", 1);
-}
 
 static void ensure_dir(void)
 {
@@ -48,6 +41,20 @@ typedef struct fixture {
 	ks_herder_t *h;
 	ks_rest_t *r;
 } fixture_t;
+
+/* ks_rest_auth_load over worker props parsed against the worker's table. */
+static int auth_load(const ks_props_t *p, const char *opts, ks_rest_auth_t **a, char *err,
+                     size_t errlen)
+{
+	const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
+	ks_config_t *cfg = ks_config_new(defs, p);
+	int rc;
+
+	KS_CHECK(cfg != NULL, "oom");
+	rc = ks_rest_auth_load(cfg, opts, a, err, errlen);
+	ks_config_destroy(cfg);
+	return rc;
+}
 
 /* A herder (not started) over a fresh store, with optional extra props. */
 static fixture_t fx(const char *k, const char *v)
@@ -302,13 +309,13 @@ KS_TEST(basic_auth)
 	KS_CHECK(p && !ks_props_set(p, "rest.extension.classes",
 	                            " " KS_REST_BASIC_AUTH_EXTENSION " "),
 	         "oom");
-	KS_CHECK(ks_rest_auth_load(p, "", &a, err, sizeof(err)) == -1, "loaded without a JAAS");
+	KS_CHECK(auth_load(p, "", &a, err, sizeof(err)) == -1, "loaded without a JAAS");
 	KS_CHECK(strstr(err, "needs a JAAS file"), "%s", err);
 	{
 		char opts[512];
 		snprintf(opts, sizeof(opts),
 		         "-Xmx1g -Djava.security.auth.login.config==file:%s -Dx=y", path);
-		KS_CHECK(ks_rest_auth_load(p, opts, &a, err, sizeof(err)) == 0 && a, "%s", err);
+		KS_CHECK(auth_load(p, opts, &a, err, sizeof(err)) == 0 && a, "%s", err);
 	}
 	KS_CHECK_INT(ks_rest_auth_users(a), 2);
 	KS_CHECK(basic(a, "alice:wonder:land"), "alice");
@@ -333,6 +340,12 @@ KS_TEST(basic_auth)
 	KS_CHECK(!ks_props_set((ks_props_t *)f.wc->props, "rest.extension.classes",
 	                       KS_REST_BASIC_AUTH_EXTENSION),
 	         "oom");
+	{ /* REST reads the parsed worker config: parse it again */
+		const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
+		ks_config_destroy(f.wc->cfg);
+		f.wc->cfg = ks_config_new(defs, f.wc->props);
+		KS_CHECK(f.wc->cfg, "oom");
+	}
 	f.r = ks_rest_new(f.h, err, sizeof(err));
 	KS_CHECK(f.r, "%s", err);
 	{

@@ -11,14 +11,9 @@
 # exists at the end and the log holds no DELETE. Well-framed requests
 # (a chunked body, pipelined requests on one connection) still work. Runs
 # the ASan build of the worker when it exists.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
-	BUILD=$ROOT/build-asan
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-	ok "using the ASan build"
-fi
-w_init 0425
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
+w_asan --say
 w_mock
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish

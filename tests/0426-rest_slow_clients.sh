@@ -11,9 +11,8 @@
 # connections, the rest are closed at once; a connection that sends nothing
 # is closed after rest.connection.timeout.ms (set to 5000 here). Everything
 # is loopback, bounded in count and time, and the script closes its sockets.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0426
+# needs: none (starts its own mock cluster: tests/run.sh starts no stack for it)
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_mock
 w_props "$W/w.properties" "rest.connection.timeout.ms=5000"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -14,9 +14,7 @@
 #     task is FAILED naming the record and the transform;
 #  D. an unknown or unsupported transform class: 400 on POST /connectors
 #     and per-key errors from the validate endpoint.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0450
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 TA=t0450a_$$
 TB=t0450b_$$

@@ -6,9 +6,7 @@
 # up by real requests (and a non-retriable one fails a delivery), leaders and
 # topics set over the channel show in the metadata. The stack exposes its own
 # mock's socket as KSINK_KAFKA_CONTROL.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0500
+source "$(dirname "$0")/lib/worker_test.sh"
 
 if [ -n "${KSINK_KAFKA_CONTROL:-}" ]; then
 	check "the stack's mock answers on KSINK_KAFKA_CONTROL" \

@@ -10,10 +10,7 @@
 # (A worker patched to resume from Kafka's committed offsets instead of the
 # database's fails this test with about 1700 duplicates.)
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0510
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 N=100000

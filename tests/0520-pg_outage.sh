@@ -5,10 +5,7 @@
 # counter grows), then restarted quickly mid-stream, then stopped again while
 # a rebalance moves the partitions the tasks hold paused. Each time the tasks
 # resume by themselves and every record lands exactly once.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0520
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 STACK=$ROOT/tests/stack.sh
 pg_up() { psql_q "SELECT 1" >/dev/null 2>&1; }

@@ -9,10 +9,7 @@
 # The records are produced during the outage through a second registry
 # started on a copy of the stack registry's data, so their ids are the ids
 # the stack registry hands out when it is back.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0521
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 STACK=$ROOT/tests/stack.sh
 REGPID=""

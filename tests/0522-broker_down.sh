@@ -8,10 +8,7 @@
 #   2. every broker is down for a few seconds (the status shows the Kafka
 #      error) while more records are produced: they land once it is back.
 # Every record lands exactly once.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0522
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 N1=20000 N=30000

@@ -11,10 +11,7 @@
 #   ILLEGAL_GENERATION on commit, which make the consumers rejoin (rebalances
 #   mid-stream).
 # The tasks stay RUNNING throughout and every record lands exactly once.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0523
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 N=60000

@@ -10,10 +10,7 @@
 #      partitions moved between them).
 # Every record lands exactly once.
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0524
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 N1=30000 N=60000

@@ -6,10 +6,7 @@
 # in their status, for longer than 30 open attempts, and when Postgres is
 # back they start from the offsets in the database. Every record lands
 # exactly once.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0525
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 STACK=$ROOT/tests/stack.sh
 pg_up() { psql_q "SELECT 1" >/dev/null 2>&1; }

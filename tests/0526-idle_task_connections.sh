@@ -7,10 +7,7 @@
 # a rebalance (one task restarted) the count settles at the
 # tasks that hold partitions again, records still land exactly once, and
 # deleting the connector leaves no backend.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0526
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 T=t0526_idle_$$

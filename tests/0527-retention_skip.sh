@@ -15,10 +15,7 @@
 # On a real broker the same happens with a topic created with a small
 # retention (retention.bytes / segment.bytes, or DeleteRecords): only the
 # way records are deleted differs.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0527
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 T=t0527_ret_$$

@@ -9,10 +9,7 @@
 # disk. On the mock every broker goes down and comes back (its log lives in
 # memory, so a process restart would lose the topic).
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-source "$(dirname "$0")/lib/faults.sh"
-w_init 0530
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
 N=30000

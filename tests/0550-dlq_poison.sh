@@ -9,9 +9,7 @@
 # up. With errors.tolerance=none the task goes FAILED naming the record and
 # the offsets stay at the last committed batch.
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0550
+source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 T=t0550_$$
 TN=t0550n_$$

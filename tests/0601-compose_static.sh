@@ -6,6 +6,7 @@
 # The build context (the repository root) has a .dockerignore that keeps the
 # host's build trees, demo/test state and .git out of the image, and
 # connect-jdbc-sink.json is byte for byte the seed's file (as the README says).
+# needs: none (no server: tests/run.sh starts no stack for it)
 source "$(dirname "$0")/lib/lib.sh"
 cd "$ROOT/compose"
 

@@ -9,7 +9,12 @@
 # and NNNN-name.sh. Each prints "ok - …" / "not ok - …" lines (and "# …" lines
 # with the figures it checked, shown too); a test that
 # exits non-zero without a "not ok" line counts as one failure. The stack
-# (tests/stack.sh) is started once and stopped on exit, whatever happens.
+# (tests/stack.sh: Postgres, mock Kafka, registry) is started once, before
+# the first selected test that needs it, and stopped on exit, whatever
+# happens. A test that needs no stack (a pure unit test, or one that starts
+# its own mock cluster) says so with a line "needs: none"; every other test
+# gets the stack. So `tests/run.sh 0001` starts nothing and takes seconds.
+# tests/README.md describes the numbering and how to run one test.
 #
 # Two Kafka tiers. Every test runs in the mock tier (librdkafka's mock
 # cluster). The tests whose meaning depends on the broker carry a line
@@ -49,8 +54,25 @@ trap 'exit 130' INT TERM
 passed=0 failed=0
 failures=()
 
-# run_tier KIND: starts the tier's stack and runs its tests in number order,
-# C and shell tests interleaved
+# stack_up KIND DIR TAG: starts a tier's stack and exports its environment;
+# a stack that does not start is one failure (and its tests do not run)
+stack_up() {
+	local kind=$1 sdir=$2 tag=$3
+	if ! "$ROOT/tests/stack.sh" up --dir "$sdir" --kafka "$kind" >"$OUT/stack-$kind.env" 2>"$OUT/stack-$kind.log"; then
+		cat "$OUT/stack-$kind.log"
+		[ -f "$sdir/kafka.log" ] && cp "$sdir/kafka.log" "$OUT/kafka-$kind.log"
+		echo "not ok - the $kind Kafka tier's stack did not start (log above)"
+		failed=$((failed + 1))
+		failures+=("${tag}stack")
+		return 1
+	fi
+	cat "$OUT/stack-$kind.log" | sed 's/^/# /'
+	# shellcheck disable=SC1090
+	. "$OUT/stack-$kind.env"
+}
+
+# run_tier KIND: runs the tier's tests in number order, C and shell tests
+# interleaved, with the tier's stack started before the first that needs it
 run_tier() {
 	local kind=$1 sdir=$OUT/stack tag="" t name log start rc p f bin
 	[ "$kind" = real ] && sdir=$OUT/stack-real tag="[real] "
@@ -65,19 +87,14 @@ run_tier() {
 	done
 	[ ${#tests[@]} -eq 0 ] && return 0
 	echo "# --- ${kind} Kafka tier: ${#tests[@]} test files ---"
-	if ! "$ROOT/tests/stack.sh" up --dir "$sdir" --kafka "$kind" >"$OUT/stack-$kind.env" 2>"$OUT/stack-$kind.log"; then
-		cat "$OUT/stack-$kind.log"
-		[ -f "$sdir/kafka.log" ] && cp "$sdir/kafka.log" "$OUT/kafka-$kind.log"
-		echo "not ok - the $kind Kafka tier's stack did not start (log above)"
-		failed=$((failed + 1))
-		failures+=("${tag}stack")
-		return 1
-	fi
-	cat "$OUT/stack-$kind.log" | sed 's/^/# /'
-	# shellcheck disable=SC1090
-	. "$OUT/stack-$kind.env"
+	local stack=none # none | up | failed
 	for t in "${tests[@]}"; do
 		name=$(basename "$t")
+		if ! grep -q 'needs: none' "$t"; then
+			[ "$stack" = none ] && stack_up "$kind" "$sdir" "$tag" && stack=up
+			[ "$stack" = none ] && stack=failed
+			[ "$stack" = failed ] && continue
+		fi
 		echo "# $tag$name"
 		log="$OUT/${name%.*}${tag:+.real}.log"
 		start=$SECONDS

@@ -27,11 +27,6 @@
 
 #define LOGCTX "worker"
 
-/* Plugins compiled in: referenced here so the linker keeps them (the plugin
- * table in connectors/common.c only holds weak references). */
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin;
-const void *const ks_linked_plugins[] = {&ks_test_memory_sink_plugin};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ksink standalone WORKER.properties [CONNECTOR.json|CONNECTOR.properties "
@@ -152,9 +147,8 @@ static int run_standalone(int argc, char **argv)
 	}
 	ks_herder_start(h);
 	for (int i = 0; i < nconn; i++) {
-		ks_hres_t r = ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL,
-		                            errstr, sizeof(errstr));
-		if (r != KS_H_OK && r != KS_H_CREATED) {
+		if (ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL, NULL, errstr,
+		                  sizeof(errstr)) != KS_OK) {
 			fprintf(stderr, "ksink: connector %s (%s): %s\n", names[i], argv[1 + i],
 			        errstr);
 			goto out;
@@ -187,7 +181,6 @@ out:
 
 int main(int argc, char **argv)
 {
-	(void)ks_linked_plugins;
 	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("ksink %s (Kafka Connect REST %s, librdkafka %s)\n", KSINK_VERSION,
 		       KSINK_CONNECT_VERSION, rd_kafka_version_str());

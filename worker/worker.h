@@ -18,48 +18,15 @@
 #include "../connectors/connector.h"
 #include "../lib/buf.h"
 #include "../lib/ks.h"
+#include "herder.h"
+#include "worker_config.h"
 
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define KSINK_VERSION "0.1.0"
-/* The Connect version we answer on GET / (REST compatibility level). */
-#define KSINK_CONNECT_VERSION "3.9.0"
-
-/* ---------------- worker config (worker_config.c) ---------------- */
-
-/* One entry of `listeners`. */
-typedef struct ks_listener {
-	char *host; /* "" = all interfaces */
-	int port;
-	int https; /* https://: TLS per the listeners.https.ssl.* / ssl.* keys */
-} ks_listener_t;
-
-typedef struct ks_worker_config {
-	ks_config_t *cfg;  /* parsed against ks_worker_defs */
-	ks_props_t *props; /* all worker props, providers resolved */
-	ks_providers_t *providers;
-	char *rest_host;          /* first listener's host ("" = all interfaces) */
-	int rest_port;            /* first listener's port */
-	ks_listener_t *listeners; /* every listener (rest/ serves each) */
-	size_t nlisteners;
-	char *worker_id;  /* advertised host:port */
-	char *store_path; /* config.storage.file */
-	int64_t flush_interval_ms;
-	int64_t shutdown_timeout_ms;
-} ks_worker_config_t;
-
-extern const ks_cfg_def_t ks_worker_defs[];
-
-/* Loads WORKER.properties: parse, resolve config providers, validate.
- * NULL + errstr ("key: why") on failure. */
-ks_worker_config_t *ks_worker_config_load(const char *path, char *errstr, size_t errlen) KS_WUR;
-/* Same from props already in memory (tests); base_dir for the default store. */
-ks_worker_config_t *ks_worker_config_new(const ks_props_t *props, const char *base_dir,
-                                         char *errstr, size_t errlen) KS_WUR;
-void ks_worker_config_destroy(ks_worker_config_t *wc);
+/* ---------------- Kafka client settings (worker_config.c) ---------------- */
 
 /* librdkafka consumer settings for one sink task: Connect's defaults, then
  * the worker's consumer.*, then the connector's consumer.override.*. New
@@ -128,14 +95,6 @@ const char *ks_dlq_topic(const ks_dlq_t *d);
 
 /* ---------------- config store (store.c) ---------------- */
 
-typedef enum ks_target {
-	KS_TARGET_STARTED = 0,
-	KS_TARGET_PAUSED,
-	KS_TARGET_STOPPED,
-} ks_target_t;
-
-const char *ks_target_name(ks_target_t t);
-
 /* Writes {"connectors":{name:{"config":{..},"target_state":"STARTED"}}}
  * atomically (temp file, fsync, rename). */
 int ks_store_save(const char *path, json_t *doc, char *errstr, size_t errlen) KS_WUR;
@@ -145,18 +104,6 @@ int ks_store_load(const char *path, json_t **doc, char *errstr, size_t errlen) K
 /* ---------------- tasks (task.c) ---------------- */
 
 typedef struct ks_task ks_task_t;
-typedef struct ks_herder ks_herder_t;
-
-typedef enum ks_state {
-	KS_STATE_UNASSIGNED = 0,
-	KS_STATE_RUNNING,
-	KS_STATE_PAUSED,
-	KS_STATE_STOPPED,
-	KS_STATE_FAILED,
-	KS_STATE_RESTARTING,
-} ks_state_t;
-
-const char *ks_state_name(ks_state_t s);
 
 /* Shared per-connector bookkeeping the tasks report into (active topics). */
 typedef struct ks_conn_shared ks_conn_shared_t;
@@ -165,8 +112,9 @@ void ks_conn_shared_ref(ks_conn_shared_t *s);
 void ks_conn_shared_unref(ks_conn_shared_t *s);
 /* Adds topic to the active set (cheap when already there). */
 void ks_conn_shared_topic(ks_conn_shared_t *s, const char *topic);
-/* JSON array of the active topics (new ref); reset clears them. */
-json_t *ks_conn_shared_topics(ks_conn_shared_t *s);
+/* The active topics, sorted: *topics (caller frees each and the array)
+ * and *n. 0 ok, -1 out of memory. Reset clears them. */
+int ks_conn_shared_topics(ks_conn_shared_t *s, char ***topics, size_t *n) KS_WUR;
 void ks_conn_shared_reset_topics(ks_conn_shared_t *s);
 
 /*
@@ -190,76 +138,5 @@ int ks_task_id(const ks_task_t *t);
 ks_state_t ks_task_state(ks_task_t *t, char **trace);
 /* Appends this task's Prometheus lines to out. */
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out);
-
-/* ---------------- herder (herder.c) ---------------- */
-
-/* Outcome of a herder call, mapped to HTTP statuses by the REST layer. */
-typedef enum ks_hres {
-	KS_H_OK = 0,
-	KS_H_CREATED,   /* PUT config created the connector */
-	KS_H_BAD,       /* 400 */
-	KS_H_NOTFOUND,  /* 404 */
-	KS_H_EXISTS,    /* 409 */
-	KS_H_INTERNAL,  /* 500 */
-	KS_H_FORBIDDEN, /* 403 */
-} ks_hres_t;
-
-/* Creates the herder: loads the config store; does not start tasks yet. */
-ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen) KS_WUR;
-/* Starts the tasks of every loaded connector (after the REST server is up). */
-void ks_herder_start(ks_herder_t *h);
-/* Stops every task (graceful, bounded by task.shutdown.graceful.timeout.ms). */
-void ks_herder_stop(ks_herder_t *h);
-void ks_herder_destroy(ks_herder_t *h);
-int ks_herder_started(ks_herder_t *h);
-const ks_worker_config_t *ks_herder_worker(ks_herder_t *h);
-
-/* Create (allow_update = 0) or create-or-update (PUT config, allow_update = 1).
- * config is the raw connector config (its "name" filled in or checked).
- * initial: target state for a new connector. *out = ConnectorInfo JSON. */
-ks_hres_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *config,
-                        int allow_update, ks_target_t initial, json_t **out, char *errstr,
-                        size_t errlen);
-/* PATCH config: patch values override, JSON null removes a key. */
-ks_hres_t ks_herder_patch(ks_herder_t *h, const char *name, const json_t *patch, json_t **out,
-                          char *errstr, size_t errlen);
-ks_hres_t ks_herder_delete(ks_herder_t *h, const char *name, char *errstr, size_t errlen);
-ks_hres_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target, char *errstr,
-                               size_t errlen);
-/* Restart per KIP-745; *out = status JSON with RESTARTING marks (only when
- * include_tasks || only_failed). */
-ks_hres_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks, int only_failed,
-                            json_t **out, char *errstr, size_t errlen);
-ks_hres_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, char *errstr,
-                                 size_t errlen);
-
-/* Names (sorted JSON array), ConnectorInfo, config, status, tasks. */
-json_t *ks_herder_list(ks_herder_t *h);
-json_t *ks_herder_connector_names_expanded(ks_herder_t *h, int status, int info);
-ks_hres_t ks_herder_info(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-                         size_t errlen);
-ks_hres_t ks_herder_config(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-                           size_t errlen);
-ks_hres_t ks_herder_status(ks_herder_t *h, const char *name, json_t **out, char *errstr,
-                           size_t errlen);
-ks_hres_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, json_t **out,
-                                char *errstr, size_t errlen);
-ks_hres_t ks_herder_tasks(ks_herder_t *h, const char *name, int as_map, json_t **out, char *errstr,
-                          size_t errlen);
-ks_hres_t ks_herder_topics(ks_herder_t *h, const char *name, int reset, json_t **out, char *errstr,
-                           size_t errlen);
-/* KIP-875 offsets. op: 0 = GET, 1 = PATCH (body), 2 = DELETE (reset). */
-ks_hres_t ks_herder_offsets(ks_herder_t *h, const char *name, int op, const json_t *body,
-                            json_t **out, char *errstr, size_t errlen);
-/* ConfigInfos for PUT /connector-plugins/{p}/config/validate. */
-ks_hres_t ks_herder_validate(ks_herder_t *h, const char *plugin, const ks_props_t *config,
-                             json_t **out, char *errstr, size_t errlen);
-/* Prometheus text for GET /metrics: each family once, HELP and TYPE first,
- * then its samples (what promtool check metrics asks), then process_*. */
-void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out);
-/* The standard process_* families (process_metrics.c), from /proc/self. */
-void ks_process_metrics(ks_buf_t *out);
-/* The Kafka cluster id (cached; "" when the cluster cannot be reached). */
-const char *ks_herder_cluster_id(ks_herder_t *h);
 
 #endif

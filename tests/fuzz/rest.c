@@ -34,10 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* the test sink, so a connector "x" can exist for the routes that need one */
-extern const ks_connector_plugin_t ks_test_memory_sink_plugin;
-const void *const fuzz_linked_plugins[] = {&ks_test_memory_sink_plugin};
-
 static ks_worker_config_t *wc;
 static ks_props_t *x_config;
 static ks_herder_t *herder;
@@ -81,7 +77,6 @@ static void init(void)
 	ks_props_t *p = ks_props_new(), *ap = ks_props_new();
 
 	ks_log_set_root_level(KS_LOG_OFF);
-	setenv("KSINK_TEST_PLUGINS", "1", 1); /* the MemorySink, before the plugin list is made */
 	snprintf(dir, sizeof(dir), "%s/ksink-fuzz-rest.%d",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
 	if (mkdir(dir, 0700) && errno != EEXIST)
@@ -114,11 +109,17 @@ static void init(void)
 	         path);
 	put_file("jaas.conf", jaas);
 	snprintf(path, sizeof(path), "%s/jaas.conf", dir);
-	if (ks_props_set(ap, "rest.extension.classes", KS_REST_BASIC_AUTH_EXTENSION) ||
-	    ks_props_set(ap, "rest.basic.auth.jaas.config.file", path) ||
-	    ks_rest_auth_load(ap, NULL, &auth, errstr, sizeof(errstr)) || !auth) {
-		fprintf(stderr, "fuzz-rest auth init: %s\n", errstr);
-		abort();
+	{
+		const ks_cfg_def_t *const defs[] = {ks_worker_defs, NULL};
+		ks_config_t *acfg = NULL;
+		if (ks_props_set(ap, "rest.extension.classes", KS_REST_BASIC_AUTH_EXTENSION) ||
+		    ks_props_set(ap, "rest.basic.auth.jaas.config.file", path) ||
+		    !(acfg = ks_config_new(defs, ap)) ||
+		    ks_rest_auth_load(acfg, NULL, &auth, errstr, sizeof(errstr)) || !auth) {
+			fprintf(stderr, "fuzz-rest auth init: %s\n", errstr);
+			abort();
+		}
+		ks_config_destroy(acfg);
 	}
 	ks_props_destroy(p);
 	ks_props_destroy(ap);
@@ -150,16 +151,17 @@ static void check(const ks_rest_resp_t *out)
 
 static void delete_all(void)
 {
-	json_t *names = ks_herder_list(herder), *n;
-	char errstr[KS_ERRSTR_SIZE];
-	size_t i;
+	char errstr[KS_ERRSTR_SIZE], **names = NULL;
+	size_t n = 0;
 
-	json_array_foreach(names, i, n)
-	{
-		if (ks_herder_delete(herder, json_string_value(n), errstr, sizeof(errstr)))
+	if (ks_herder_names(herder, &names, &n))
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (ks_herder_delete(herder, names[i], errstr, sizeof(errstr)))
 			abort();
+		free(names[i]);
 	}
-	json_decref(names);
+	free(names);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -175,8 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	{ /* connector "x" exists (stopped: a not-started herder runs no tasks) */
 		char err[KS_ERRSTR_SIZE];
-		if (ks_herder_put(herder, "x", x_config, 1, KS_TARGET_STOPPED, NULL, err,
-		                  sizeof(err)) > KS_H_CREATED)
+		if (ks_herder_put(herder, "x", x_config, 1, KS_TARGET_STOPPED, NULL, NULL, err,
+		                  sizeof(err)) != KS_OK)
 			abort();
 	}
 	memcpy(text, data, size);

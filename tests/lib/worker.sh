@@ -4,6 +4,8 @@
 # stopped by the EXIT trap, whatever happens.
 #
 #   w_init NAME                 temp dir $W, EXIT trap
+#   w_test_sink                 start build/ksink-test (with the MemorySink)
+#   w_asan [--say]              use build-asan/ when it was built
 #   w_mock [--brokers N] [TOPIC:N ...]  own mock cluster, sets $BS and $MOCKCTL
 #   w_kafka [--brokers N] [TOPIC:N ...] the Kafka of this test's tier: its own
 #                               mock (as w_mock) in the mock tier; in the real
@@ -17,14 +19,29 @@
 #   mock_ctl COMMAND [ARG ...]  fault injection on $MOCKCTL (or the stack's
 #                               $KSINK_KAFKA_CONTROL); prints the answer, 0 on "ok"
 #   w_props FILE [k=v ...]      worker.properties for $BS on a free port ($PORT)
-#   w_start FILE [CONN...]      start build/ksink in the background ($KPID, $URL)
+#   w_start FILE [CONN...]      start $KSINK in the background ($KPID, $URL)
 #   w_stop [SIGNAL] [SECS]      stop it (default TERM) within SECS; sets $KRC
 #   api METHOD PATH [JSON]      curl; sets $CODE and $BODY
 #   produce TOPIC               key:value lines on stdin -> kcat
 #   memsink NAME TOPICS [k=v]   a MemorySink connector JSON ({"name","config"})
 
-# the test-only MemorySink connector is offered only with this set
-export KSINK_TEST_PLUGINS=1
+# The worker binary the helpers start: the shipped build/ksink, or with
+# w_test_sink build/ksink-test, the same worker plus the test-only
+# MemorySink connector (tests/lib/memory_sink.c; memsink below).
+KSINK=$BUILD/ksink
+w_test_sink() { KSINK=$BUILD/ksink-test; }
+
+# w_asan [--say]: the ASan build (build-asan/) when it exists, for the
+# workers and the mock cluster; --say prints an ok line saying so.
+w_asan() {
+	if [ -x "$ROOT/build-asan/ksink" ] && [ -x "$ROOT/build-asan/ksink-mock-kafka" ]; then
+		BUILD=$ROOT/build-asan
+		KSINK=$BUILD/$(basename "$KSINK")
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+		[ "${1:-}" = --say ] && ok "using the ASan build"
+	fi
+	return 0
+}
 
 W=""
 BS=${KSINK_BOOTSTRAP:-}
@@ -132,7 +149,7 @@ w_healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/health")" = 200 
 w_start() {
 	local try
 	for try in 1 2 3; do
-		"$BUILD/ksink" standalone "$@" >>"$W/ksink.log" 2>&1 &
+		"$KSINK" standalone "$@" >>"$W/ksink.log" 2>&1 &
 		KPID=$!
 		wait_for 15 w_healthy && return 0
 		# the port was taken meanwhile: pick another one and try again

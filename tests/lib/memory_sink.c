@@ -1,6 +1,10 @@
 /*
  * memory_sink.c — io.ksink.test.MemorySink, a tiny connector for tests of
- * the worker and the REST API that must not depend on Postgres. It keeps
+ * the worker and the REST API that must not depend on Postgres. It is not
+ * part of the shipped worker: it is linked only into the test programs and
+ * into build/ksink-test (worker/main.c + this file + libksink.a), and
+ * registers itself in the plugin registry (ks_connector_register) when the
+ * program starts. It keeps
  * staged records in memory and, on commit, appends one line per record to
  * the file named by `file` (if set):
  *
@@ -14,7 +18,7 @@
  * Offsets are not stored: open() answers -1, so tasks resume from the
  * consumer group's committed offsets.
  */
-#include "connector.h"
+#include "../../connectors/connector.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -266,3 +270,10 @@ const ks_connector_plugin_t ks_test_memory_sink_plugin = {
         .offsets_read = NULL,
         .offsets_alter = NULL,
 };
+
+/* Runs before main(): a program linked with this file offers the MemorySink. */
+__attribute__((constructor)) static void memory_sink_register(void)
+{
+	if (ks_connector_register(&ks_test_memory_sink_plugin))
+		abort();
+}

@@ -1,0 +1,143 @@
+/*
+ * loggers.c — GET /admin/loggers, GET and PUT /admin/loggers/{name}
+ * (KIP-495): the log levels of lib/log.c per logger, with the time each
+ * was last set (Connect's last_modified). Turned off by an empty
+ * admin.listeners (routes.c).
+ */
+#include "rest_int.h"
+
+#include "../lib/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOGCTX "rest"
+
+/* When each logger's level was last set over REST (ms since the epoch). */
+static pthread_mutex_t lm_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[96];
+	int64_t ms;
+} lm[64];
+static int nlm;
+
+static void lm_set(const char *name)
+{
+	pthread_mutex_lock(&lm_lock);
+	int i;
+	for (i = 0; i < nlm; i++)
+		if (!strcmp(lm[i].name, name))
+			break;
+	if (i == nlm && nlm < (int)KS_ARRAY_SIZE(lm)) {
+		snprintf(lm[i].name, sizeof(lm[i].name), "%s", name);
+		nlm++;
+	}
+	if (i < nlm)
+		lm[i].ms = ks_wall_ms();
+	pthread_mutex_unlock(&lm_lock);
+}
+
+static json_t *lm_get(const char *name)
+{
+	json_t *v = json_null();
+	pthread_mutex_lock(&lm_lock);
+	for (int i = 0; i < nlm; i++)
+		if (!strcmp(lm[i].name, name))
+			v = json_integer(lm[i].ms);
+	pthread_mutex_unlock(&lm_lock);
+	return v;
+}
+
+/* Loggers that exist even without an explicit level (our components). */
+static const char *const known_loggers[] = {"worker", "herder", "task",     "rest",      "jdbc",
+                                            "avro",   "json",   "registry", "converter", NULL};
+
+struct logger_acc {
+	json_t *obj;
+};
+
+static void logger_cb(const char *logger, ks_log_level_t lvl, void *opaque)
+{
+	struct logger_acc *a = opaque;
+	json_t *o = json_object();
+	json_object_set_new(o, "level", json_string(ks_log_level_name(lvl)));
+	json_object_set_new(o, "last_modified", lm_get(logger));
+	json_object_set_new(a->obj, logger, o);
+}
+
+static int logger_exists(const char *name)
+{
+	struct logger_acc a = {json_object()};
+	int found;
+	ks_log_foreach(logger_cb, &a);
+	found = json_object_get(a.obj, name) != NULL;
+	json_decref(a.obj);
+	for (const char *const *k = known_loggers; !found && *k; k++)
+		found = !strcmp(*k, name);
+	return found;
+}
+
+void ks_rest_loggers(const char *method, const char *name, req_t *rq, resp_t *rs)
+{
+	char msg[512];
+
+	if (!name) { /* GET /admin/loggers */
+		struct logger_acc a = {json_object()};
+		ks_log_foreach(logger_cb, &a);
+		rs->status = 200;
+		rs->json = a.obj;
+		return;
+	}
+
+	if (!strcmp(method, "GET")) {
+		if (!logger_exists(name)) {
+			snprintf(msg, sizeof(msg), "Logger %s not found.", name);
+			ks_rest_error(rs, 404, msg);
+			return;
+		}
+		rs->status = 200;
+		rs->json = json_object();
+		json_object_set_new(rs->json, "level",
+		                    json_string(ks_log_level_name(ks_log_get_level(name))));
+		json_object_set_new(rs->json, "last_modified", lm_get(name));
+		return;
+	}
+	/* PUT */
+	json_t *body = ks_rest_body(rq, rs, 1);
+	char sbuf[32];
+	const char *scope = ks_rest_query(rq, "scope", sbuf, sizeof(sbuf));
+	const char *lvl_s;
+	int lvl;
+
+	if (!body)
+		return;
+	lvl_s = json_string_value(json_object_get(body, "level"));
+	if (!json_is_object(body) || !lvl_s) {
+		ks_rest_error(rs, 400, "Desired 'level' parameter was not specified in request.");
+		json_decref(body);
+		return;
+	}
+	lvl = ks_log_level_parse(lvl_s);
+	if (lvl < 0 || lvl == KS_LOG_OFF + 1) {
+		snprintf(msg, sizeof(msg), "invalid log level '%s'.", lvl_s);
+		ks_rest_error(rs, 404, msg);
+		json_decref(body);
+		return;
+	}
+	if (ks_log_set_level(name, lvl)) {
+		ks_rest_error(rs, 500, "Too many loggers with explicit levels");
+		json_decref(body);
+		return;
+	}
+	lm_set(name);
+	KS_INFO(LOGCTX, "log level of %s set to %s", name, ks_log_level_name(lvl));
+	json_decref(body);
+	if (scope && ks_strcaseeq(scope, "cluster")) {
+		rs->status = 204;
+		return;
+	}
+	rs->status = 200;
+	rs->json = json_array();
+	json_array_append_new(rs->json, json_string(name));
+}

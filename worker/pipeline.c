@@ -1,0 +1,394 @@
+/*
+ * pipeline.c — the record pipeline of a sink task, in the order data flows:
+ *
+ *   Kafka message -> record (raw bytes, headers, in the batch's arena)
+ *     -> key / value converter -> transforms / predicates
+ *     -> errors.tolerance: a bad record fails the task (none) or is logged,
+ *        counted and queued for the dead letter queue (all)
+ *     -> the batch: put() every PUT_CHUNK records, then on delivery put()
+ *        the rest -> DLQ flush -> connector commit(offsets: last + 1 per
+ *        partition) -> the same offsets to Kafka -> arena reset
+ *
+ * A retriable commit error keeps the batch, pauses the partitions (the
+ * consumer keeps polling, so group membership holds) and retries with an
+ * exponential, capped back-off (ks_task_retry_wait). A record-level error
+ * from commit discards that one record and commits the rest. Task thread.
+ */
+#include "task_int.h"
+
+#include "../lib/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * A record failed at stage with errors.tolerance=all: log it as configured
+ * and queue it for the dead letter queue. Never silent: without a DLQ and
+ * without errors.log.enable the skip is still logged as a warning. KS_OK,
+ * or KS_ERR_FATAL when the task failed (out of memory).
+ */
+static ks_err_t report_failed(ks_task_t *t, const ks_record_t *r, const char *stage,
+                              const char *class_name, const char *exception_class, const char *msg)
+{
+	if (r->src) /* as consumed, before transforms renamed its topic */
+		r = r->src;
+	if (t->set.log_errors) {
+		char k[256] = "", v[256] = "";
+		if (t->set.log_messages) {
+			ks_log_escape(r->raw_key, r->raw_key_len, k, sizeof(k));
+			ks_log_escape(r->raw_value, r->raw_value_len, v, sizeof(v));
+		}
+		KS_ERROR(t->ctx,
+		         "Error encountered in task %s-%d. Executing stage '%s' with class '%s', "
+		         "where consumed record is %s[%d]@%lld%s%s%s%s: %s: %s",
+		         t->connector, t->id, stage, class_name, r->topic, (int)r->partition,
+		         (long long)r->offset, t->set.log_messages ? " key=" : "", k,
+		         t->set.log_messages ? " value=" : "", v, exception_class, msg);
+	} else if (!t->dlq) {
+		KS_WARN(t->ctx, "skipping record %s[%d]@%lld (errors.tolerance=all): %s: %s",
+		        r->topic, (int)r->partition, (long long)r->offset, stage, msg);
+	}
+	if (t->dlq) {
+		char trace[KS_ERRSTR_SIZE + 256];
+		ks_dlq_error_t e = {.connector = t->connector,
+		                    .task_id = t->id,
+		                    .stage = stage,
+		                    .class_name = class_name,
+		                    .exception_class = exception_class,
+		                    .message = msg,
+		                    .stacktrace = trace};
+		snprintf(trace, sizeof(trace), "%s: %s\n\tat ksink stage %s (%s)", exception_class,
+		         msg, stage, t->ctx);
+		if (ks_dlq_add(t->dlq, r, &e)) {
+			ks_task_fail(t,
+			             "out of memory queueing a record for the dead letter queue");
+			return KS_ERR_FATAL;
+		}
+	}
+	pthread_mutex_lock(&t->lock);
+	t->m_skipped++;
+	pthread_mutex_unlock(&t->lock);
+	return KS_OK;
+}
+
+/* Builds the commit offsets of the current batch (topics borrowed). */
+static size_t batch_offsets(ks_task_t *t, ks_tp_offset_t *offs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].batch_next >= 0) {
+			offs[n].topic = t->parts[i].topic;
+			offs[n].partition = t->parts[i].partition;
+			offs[n].offset = t->parts[i].batch_next;
+			n++;
+		}
+	return n;
+}
+
+void ks_pipeline_reset(ks_task_t *t)
+{
+	ks_arena_reset(t->arena);
+	t->nrecs = 0;
+	t->nput = 0;
+	t->has_batch = 0;
+	t->batch_gen++;
+	for (size_t i = 0; i < t->nparts; i++)
+		t->parts[i].batch_next = -1;
+}
+
+/*
+ * Hands the records not yet put to the connector. Called every PUT_CHUNK
+ * records while a batch fills, so a connector can start writing before the
+ * batch is complete (the JDBC sink streams its COPY), and before commit.
+ */
+ks_err_t ks_pipeline_put_pending(ks_task_t *t)
+{
+	char errstr[KS_ERRSTR_SIZE];
+	ks_err_t err;
+
+	if (t->nput >= t->nrecs)
+		return KS_OK;
+	err = t->plugin->put(t->st, t->recs + t->nput, t->nrecs - t->nput, errstr, sizeof(errstr));
+	if (err != KS_OK) {
+		ks_task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
+		return KS_ERR_FATAL;
+	}
+	t->nput = t->nrecs;
+	return KS_OK;
+}
+
+/*
+ * Writes the current batch: put (what is left) then commit, retrying retriable
+ * errors with back-off unless once is set (see task_int.h for the results).
+ */
+ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
+{
+	ks_tp_offset_t offs_stack[64], *offs = offs_stack;
+	uint64_t gen = t->batch_gen;
+	retry_t retry = RETRY_INIT;
+	char errstr[KS_ERRSTR_SIZE];
+	char msg[KS_ERRSTR_SIZE + 64];
+	ks_err_t ret = KS_ERR_RETRIABLE;
+
+	if (!t->has_batch)
+		return KS_OK;
+	if (t->nparts > KS_ARRAY_SIZE(offs_stack)) {
+		offs = malloc(t->nparts * sizeof(*offs));
+		if (!offs) {
+			ks_task_fail(t, "out of memory");
+			return KS_ERR_FATAL;
+		}
+	}
+	if (ks_pipeline_put_pending(t) != KS_OK) {
+		ret = KS_ERR_FATAL;
+		goto out;
+	}
+	for (;;) {
+		ks_commit_result_t res;
+		size_t n;
+		int64_t t0;
+
+		/* the records this batch sends to the DLQ are acknowledged before
+		 * the commit that moves the offsets past them */
+		if (ks_dlq_pending(t->dlq)) {
+			uint64_t before = ks_dlq_produced(t->dlq);
+			ks_err_t derr = ks_dlq_flush(t->dlq, DLQ_FLUSH_MS, &t->stop, errstr,
+			                             sizeof(errstr));
+			pthread_mutex_lock(&t->lock);
+			t->m_dlq += ks_dlq_produced(t->dlq) - before;
+			pthread_mutex_unlock(&t->lock);
+			if (derr != KS_OK) {
+				pthread_mutex_lock(&t->lock);
+				t->m_retries++;
+				pthread_mutex_unlock(&t->lock);
+				snprintf(msg, sizeof(msg), "retrying (dead letter queue) after: %s",
+				         errstr);
+				ks_task_set_msg(t, msg);
+				KS_WARN(t->ctx, "%s", msg);
+				if (once ||
+				    ks_task_retry_wait(t, &retry, "writing the dead letter queue",
+				                       errstr) != KS_OK ||
+				    t->batch_gen != gen)
+					goto out;
+				continue;
+			}
+		}
+		n = batch_offsets(t, offs);
+		t0 = ks_now_us();
+		memset(&res, 0, sizeof(res));
+		t->plugin->commit(t->st, offs, n, &res);
+		if (res.err == KS_OK) {
+			int64_t us = ks_now_us() - t0;
+			ks_consumer_commit(t, offs, n);
+			pthread_mutex_lock(&t->lock);
+			t->m_written += t->nrecs;
+			t->m_batches++;
+			t->m_commits++;
+			t->m_commit_us += (uint64_t)us;
+			free(t->msg);
+			t->msg = NULL;
+			pthread_mutex_unlock(&t->lock);
+			KS_DEBUG(t->ctx, "committed %zu records over %zu partitions in %lld us",
+			         t->nrecs, n, (long long)us);
+			ks_pipeline_reset(t);
+			if (!t->paused_applied)
+				ks_consumer_resume(t);
+			ret = KS_OK;
+			goto out;
+		}
+		if (res.err == KS_ERR_RECORD && res.bad_index < t->nrecs) {
+			const ks_record_t *r = t->recs[res.bad_index];
+			size_t nbad = 1 + res.nmore;
+			if (!t->set.tolerance_all) {
+				ks_task_fail(
+				        t,
+				        "Tolerance exceeded in error handler: record %s[%d]@%lld: "
+				        "%s",
+				        r->topic, (int)r->partition, (long long)r->offset,
+				        res.errstr);
+				ret = KS_ERR_FATAL;
+				goto out;
+			}
+			/* every record the connector pinned in this pass, then one
+			 * DLQ flush before the next commit (not one per record) */
+			for (size_t k = 1; k < nbad; k++)
+				if (res.more[k - 1].index >= t->nrecs ||
+				    res.more[k - 1].index <=
+				            (k > 1 ? res.more[k - 2].index : res.bad_index)) {
+					ks_task_fail(t, "connector reported bad records out of order");
+					ret = KS_ERR_FATAL;
+					goto out;
+				}
+			for (size_t k = 0; k < nbad; k++) {
+				size_t i = k ? res.more[k - 1].index : res.bad_index;
+				const char *exc = k ? res.more[k - 1].exception : res.exception;
+				if (report_failed(t, t->recs[i], "TASK_PUT",
+				                  t->plugin->task_class ? t->plugin->task_class
+				                                        : t->plugin->class_name,
+				                  exc[0] ? exc
+				                         : "org.apache.kafka.connect.errors."
+				                           "ConnectException",
+				                  k ? res.more[k - 1].errstr : res.errstr)) {
+					ret = KS_ERR_FATAL;
+					goto out;
+				}
+			}
+			for (size_t k = nbad; k-- > 0;) {
+				size_t i = k ? res.more[k - 1].index : res.bad_index;
+				t->plugin->discard(t->st, i);
+				memmove(&t->recs[i], &t->recs[i + 1],
+				        (t->nrecs - i - 1) * sizeof(t->recs[0]));
+				t->nrecs--;
+			}
+			t->nput = t->nrecs;
+			continue;
+		}
+		if (res.err == KS_ERR_RETRIABLE) {
+			pthread_mutex_lock(&t->lock);
+			t->m_retries++;
+			pthread_mutex_unlock(&t->lock);
+			snprintf(msg, sizeof(msg), "retrying (%s) after: %s",
+			         res.code[0] ? res.code : "retriable", res.errstr);
+			ks_task_set_msg(t, msg);
+			KS_WARN(t->ctx, "commit failed, retrying in %lld ms: %s",
+			        (long long)retry.backoff, res.errstr);
+			if (once ||
+			    ks_task_retry_wait(t, &retry, "writing the batch", res.errstr) !=
+			            KS_OK ||
+			    t->batch_gen != gen)
+				goto out; /* stop, failed, or a revoke dropped / wrote the batch */
+			continue;
+		}
+		ks_task_fail(t, "commit failed (%s): %s", ks_err_name(res.err), res.errstr);
+		ret = KS_ERR_FATAL;
+		goto out;
+	}
+out:
+	if (offs != offs_stack)
+		free(offs);
+	return ret;
+}
+
+/* Adds one consumed message to the batch (results: task_int.h). */
+ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
+{
+	char errstr[KS_ERRSTR_SIZE];
+	ks_record_t *rec = ks_arena_calloc(t->arena, 1, sizeof(*rec));
+	rd_kafka_headers_t *hdrs = NULL;
+	rd_kafka_timestamp_type_t tstype;
+	ks_err_t err;
+	const char *which = "key";
+
+	if (!rec)
+		goto oom;
+	rec->topic = p->topic;
+	rec->partition = rkm->partition;
+	rec->offset = rkm->offset;
+	rec->timestamp = rd_kafka_message_timestamp(rkm, &tstype);
+	if (rkm->key) {
+		if (!(rec->raw_key = ks_arena_memdup(t->arena, rkm->key, rkm->key_len)))
+			goto oom;
+		rec->raw_key_len = rkm->key_len;
+	}
+	if (rkm->payload) {
+		if (!(rec->raw_value = ks_arena_memdup(t->arena, rkm->payload, rkm->len)))
+			goto oom;
+		rec->raw_value_len = rkm->len;
+	}
+	/* librdkafka parses headers lazily and allocates even for none (a fifth
+	 * of the task's instructions): only the DLQ and transforms read them */
+	if ((t->dlq || ks_transform_chain_size(t->chain)) &&
+	    !rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
+		size_t n = rd_kafka_header_cnt(hdrs);
+		rec->headers = n ? ks_arena_calloc(t->arena, n, sizeof(ks_header_t)) : NULL;
+		if (n && !rec->headers)
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			const char *name;
+			const void *val;
+			size_t sz;
+			if (rd_kafka_header_get_all(hdrs, i, &name, &val, &sz))
+				break;
+			rec->headers[i].key = ks_arena_strdup(t->arena, name);
+			rec->headers[i].value = val ? ks_arena_memdup(t->arena, val, sz) : NULL;
+			rec->headers[i].len = sz;
+			rec->nheaders++;
+		}
+	}
+	err = ks_converter_to_connect(t->kconv, p->topic, rec->raw_key, rec->raw_key_len, t->arena,
+	                              &rec->key_schema, &rec->key, errstr, sizeof(errstr));
+	if (err == KS_OK) {
+		which = "value";
+		err = ks_converter_to_connect(t->vconv, p->topic, rec->raw_value,
+		                              rec->raw_value_len, t->arena, &rec->value_schema,
+		                              &rec->value, errstr, sizeof(errstr));
+	}
+	if (err == KS_ERR_RETRIABLE) {
+		KS_WARN(t->ctx, "converting %s of %s[%d]@%lld: %s (retrying)", which, p->topic,
+		        (int)rkm->partition, (long long)rkm->offset, errstr);
+		ks_task_set_msg(t, errstr);
+		return KS_ERR_RETRIABLE;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->m_read++;
+	pthread_mutex_unlock(&t->lock);
+	if (!p->seen) {
+		ks_conn_shared_topic(t->shared, p->topic);
+		p->seen = 1;
+	}
+	p->position = rkm->offset + 1;
+	p->batch_next = rkm->offset + 1;
+	t->has_batch = 1;
+	if (err != KS_OK) {
+		if (!t->set.tolerance_all) {
+			ks_task_fail(t,
+			             "Tolerance exceeded in error handler: converting %s of "
+			             "%s[%d]@%lld: %s",
+			             which, p->topic, (int)rkm->partition, (long long)rkm->offset,
+			             errstr);
+			return KS_ERR_FATAL;
+		}
+		return report_failed(t, rec, *which == 'k' ? "KEY_CONVERTER" : "VALUE_CONVERTER",
+		                     *which == 'k' ? t->kconv_class : t->vconv_class,
+		                     "org.apache.kafka.connect.errors.DataException", errstr);
+	}
+	if (ks_transform_chain_size(t->chain)) {
+		/* SMTs: a filtered record is consumed (offset advances) but not written;
+		 * a record a transform cannot handle is a TRANSFORMATION error */
+		const char *tclass = NULL;
+		int drop = 0;
+		err = ks_transform_apply(t->chain, rec, t->arena, &drop, &tclass, errstr,
+		                         sizeof(errstr));
+		if (err == KS_ERR_FATAL)
+			goto oom;
+		if (err != KS_OK) {
+			if (!t->set.tolerance_all) {
+				ks_task_fail(t,
+				             "Tolerance exceeded in error handler: "
+				             "transforming %s[%d]@%lld with %s: %s",
+				             p->topic, (int)rkm->partition, (long long)rkm->offset,
+				             tclass, errstr);
+				return KS_ERR_FATAL;
+			}
+			return report_failed(t, rec, "TRANSFORMATION", tclass,
+			                     "org.apache.kafka.connect.errors.DataException",
+			                     errstr);
+		}
+		if (drop)
+			return KS_OK;
+	}
+	if (t->nrecs == t->caprecs) {
+		size_t cap = t->caprecs ? t->caprecs * 2 : 1024;
+		ks_record_t **n = realloc(t->recs, cap * sizeof(*n));
+		if (!n)
+			goto oom;
+		t->recs = n;
+		t->caprecs = cap;
+	}
+	t->recs[t->nrecs++] = rec;
+	return KS_OK;
+oom:
+	ks_task_fail(t, "out of memory building a batch");
+	return KS_ERR_FATAL;
+}

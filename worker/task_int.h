@@ -1,0 +1,191 @@
+/*
+ * task_int.h — the inside of one sink task, shared by the three files that
+ * run it (not for the rest of the worker, which sees worker.h only):
+ *
+ *   task.c      the task thread: settings, set-up, the loop, status, metrics
+ *   consumer.c  the librdkafka consumer: assignment and rebalances (open /
+ *               close of the connector's partitions), pause / resume / seek,
+ *               the Kafka offset mirror, the prefetch-queue kick, outages
+ *   pipeline.c  the record pipeline: convert -> transform -> tolerance into
+ *               the batch, then put -> (DLQ) -> commit of the batch
+ *
+ * Everything here runs on the task thread unless a field says "(lock)":
+ * those are also read by REST threads (status, metrics) under t->lock.
+ */
+#ifndef KS_TASK_INT_H
+#define KS_TASK_INT_H
+
+#include "worker.h"
+
+#include "../lib/arena.h"
+#include "../schemas/converter.h"
+#include "../transforms/transform.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define BATCH_MAX_BYTES (16u << 20)
+#define PUT_CHUNK       1000 /* records handed to put() while the batch fills */
+#define BATCH_LINGER_MS 500
+#define BACKOFF_MIN_MS  100 /* first back-off; also the floor of errors.retry.delay.max.ms */
+#define DLQ_FLUSH_MS    30000
+#define BATCH_DEFAULT   3000 /* records per transaction without batch.size / max.poll.records */
+
+/* The task's settings from the connector config, parsed once against the
+ * config tables (connectors/common.c: errors.*; the connector's own table:
+ * batch.size) so that defaults and ranges live in one place. */
+typedef struct ks_task_settings {
+	int tolerance_all;          /* errors.tolerance=all */
+	int log_errors;             /* errors.log.enable */
+	int log_messages;           /* errors.log.include.messages */
+	int64_t retry_timeout_ms;   /* errors.retry.timeout; <= 0: wait forever */
+	int64_t retry_delay_max_ms; /* errors.retry.delay.max.ms (>= BACKOFF_MIN_MS) */
+	size_t batch_size;          /* the connector's batch.size when set; else 0 */
+} ks_task_settings_t;
+
+/* Parses config against ks_connector_common_defs plus plugin_defs (may be
+ * NULL). 0 ok; -1 with errstr naming the keys when a value is invalid. */
+int ks_task_settings_parse(const ks_props_t *config, const ks_cfg_def_t *plugin_defs,
+                           ks_task_settings_t *s, char *errstr, size_t errlen) KS_WUR;
+
+typedef struct part {
+	char *topic;
+	int32_t partition;
+	int64_t position;   /* next offset to read; -1 unknown */
+	int64_t batch_next; /* last offset in the current batch + 1; -1 none */
+	int64_t committed;  /* last committed next offset; -1 none */
+	int64_t hwm;        /* high watermark seen; -1 unknown */
+	int64_t kicked;     /* position at the last ks_consumer_kick() seek */
+	int64_t lo_asked;   /* position at the last watermark query (check_gap) */
+	int seen;           /* reported to the active topics */
+} part_t;
+
+struct ks_task {
+	pthread_t thread;
+	pthread_mutex_t lock; /* state, trace, msg, metrics, parts (for readers) */
+	pthread_cond_t done_cond;
+	atomic_int refcnt;
+	atomic_int stop;
+	atomic_int paused_req;
+	int done;
+
+	char *connector;
+	int id;
+	char ctx[160];
+	const ks_worker_config_t *wc;
+	const ks_connector_plugin_t *plugin;
+	ks_props_t *config;
+	ks_conn_shared_t *shared;
+	ks_task_settings_t set;
+
+	/* status (lock) */
+	ks_state_t state;
+	char *trace;
+	char *msg; /* retry message while RUNNING */
+
+	/* metrics (lock) */
+	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries, m_dlq;
+	uint64_t m_lost; /* offsets skipped: deleted by retention before they were read */
+	char *lost_msg;  /* the last such report, shown in a RUNNING task's trace */
+
+	/* task thread only */
+	rd_kafka_t *rk;
+	ks_sink_task_t *st;
+	ks_converter_t *kconv, *vconv;
+	ks_transform_chain_t *chain; /* transforms / predicates (may be empty) */
+	ks_arena_t *arena;
+	ks_record_t **recs;
+	size_t nrecs, caprecs;
+	size_t nput; /* recs[0, nput) were handed to put() */
+	uint64_t batch_gen;
+	int has_batch; /* records or skipped offsets pending */
+	part_t *parts; /* assigned partitions (lock for writes) */
+	size_t nparts;
+	int paused_applied;
+	int partitions_paused;
+	int need_seek;
+	int failed;
+	ks_dlq_t *dlq; /* NULL without errors.deadletterqueue.topic.name */
+	char *kconv_class, *vconv_class;
+	int open_pending;         /* assigned, but open() has not answered yet: paused */
+	int64_t kafka_down_since; /* a consumer error is shown in the status; 0 none */
+	int64_t kafka_checked;    /* last probe of the cluster while kafka_down_since */
+	int reset_earliest;       /* auto.offset.reset is earliest */
+	size_t batch_max;
+	/* prefetch queue watch (ks_consumer_kick) */
+	rd_kafka_queue_t *cq;
+	int64_t q_min, q_bytes; /* queued.min.messages, queued.max.messages.kbytes */
+	uint64_t seen_msgs, seen_bytes;
+	int fetch_parked; /* the queue got full enough to park the fetcher */
+};
+
+/* One outage being waited out: exponential back-off, and when it began. */
+typedef struct retry {
+	int64_t backoff;
+	int64_t since; /* ks_now_ms() of the first failure; 0 none yet */
+} retry_t;
+
+#define RETRY_INIT                                                                                 \
+	{                                                                                          \
+		BACKOFF_MIN_MS, 0                                                                  \
+	}
+
+/* ---------------- task.c ---------------- */
+
+/* Marks the task FAILED with a Connect-like trace (t->failed set). */
+void ks_task_fail(ks_task_t *t, const char *fmt, ...) KS_PRINTF(2, 3);
+/* The retry message shown in a RUNNING task's status (NULL clears it). */
+void ks_task_set_msg(ks_task_t *t, const char *msg);
+/* Waits out one failed attempt during an outage: partitions held, group
+ * membership kept, back-off doubled up to the cap. KS_OK to try again;
+ * KS_ERR_FATAL when the task must not: stop requested, task failed, or the
+ * outage outlasted errors.retry.timeout (then the task is FAILED naming what). */
+ks_err_t ks_task_retry_wait(ks_task_t *t, retry_t *r, const char *what, const char *errstr);
+
+/* ---------------- consumer.c ---------------- */
+
+/* Creates t->rk from the worker's and connector's consumer settings, with
+ * the rebalance and error callbacks on t. 0 ok, -1 errstr. */
+int ks_consumer_new(ks_task_t *t, char *errstr, size_t errlen) KS_WUR;
+/* Closes the consumer (its revoke writes or drops the batch) and frees it. */
+void ks_consumer_destroy(ks_task_t *t);
+part_t *ks_consumer_find_part(ks_task_t *t, const char *topic, int32_t partition);
+void ks_consumer_pause(ks_task_t *t);
+/* Resumes and seeks every partition back to our own position. */
+void ks_consumer_resume(ks_task_t *t);
+/* Polls for up to ms with the partitions paused (keeps the membership). */
+void ks_consumer_idle_poll(ks_task_t *t, int ms);
+/* Mirrors the connector's committed offsets to the group (not fatal). */
+void ks_consumer_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n);
+/* Retries the open() that failed at assignment: KS_OK answered (partitions
+ * resumed at the connector's offsets), KS_ERR_RETRIABLE still down (errstr),
+ * KS_ERR_FATAL task failed. */
+ks_err_t ks_consumer_open_retry(ks_task_t *t, char *errstr, size_t errlen);
+/* Reports offsets skipped before offset (retention) once per reset. */
+void ks_consumer_check_gap(ks_task_t *t, part_t *p, int64_t offset);
+/* The prefetch-queue watch: note_queue every 64 records, kick on an empty poll. */
+void ks_consumer_note_queue(ks_task_t *t);
+void ks_consumer_kick(ks_task_t *t);
+/* While Kafka is down: probes the cluster about once a second. */
+void ks_consumer_probe(ks_task_t *t);
+void ks_consumer_clear_parts(ks_task_t *t);
+
+/* ---------------- pipeline.c ---------------- */
+
+/* Forgets the batch (arena reset, partitions' batch_next cleared). */
+void ks_pipeline_reset(ks_task_t *t);
+/* Adds one consumed message to the batch: convert key and value, transform,
+ * errors.tolerance. KS_OK (added, filtered or skipped), KS_ERR_RETRIABLE
+ * (converter outage: the message is kept for the next call), KS_ERR_FATAL
+ * (task failed). */
+ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p);
+/* Hands the records not yet put to the connector. KS_OK or KS_ERR_FATAL. */
+ks_err_t ks_pipeline_put_pending(ks_task_t *t);
+/* Writes the batch: put, DLQ, commit, Kafka offsets; retriable errors are
+ * retried with back-off unless once. KS_OK written; KS_ERR_RETRIABLE not
+ * written but the task goes on (once, stop, the batch dropped by a
+ * rebalance); KS_ERR_FATAL the task failed. */
+ks_err_t ks_pipeline_deliver(ks_task_t *t, int once);
+
+#endif
