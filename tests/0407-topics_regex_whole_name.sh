@@ -5,9 +5,7 @@
 # `pre_rx` (a substring match), and the offsets and topics views agree with
 # the subscription (config/topics.c is the one decision).
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0407
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 w_kafka
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish

@@ -57,8 +57,8 @@ connector_partitions(rd_kafka_t *rk, const ks_props_t *config, char *errstr, siz
 	ks_topics_t tp;
 
 	/* the one decision for topics / topics.regex (config/topics.h) */
-	if (ks_topics_init(&tp, ks_props_get(config, "topics"), ks_props_get(config, "topics.regex"),
-	                   errstr, errlen))
+	if (ks_topics_init(&tp, ks_props_get(config, "topics"),
+	                   ks_props_get(config, "topics.regex"), errstr, errlen))
 		return NULL;
 	err = rd_kafka_metadata(rk, 1, NULL, &md, 5000);
 	if (err) {

@@ -216,7 +216,8 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 				if (res.more[k - 1].index >= t->nrecs ||
 				    res.more[k - 1].index <=
 				            (k > 1 ? res.more[k - 2].index : res.bad_index)) {
-					ks_task_fail(t, "connector reported bad records out of order");
+					ks_task_fail(t,
+					             "connector reported bad records out of order");
 					ret = KS_ERR_FATAL;
 					goto out;
 				}

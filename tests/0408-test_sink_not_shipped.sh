@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 0407-test_sink_not_shipped.sh — the test-only MemorySink connector
+# 0408-test_sink_not_shipped.sh — the test-only MemorySink connector
 # (tests/lib/memory_sink.c) is not in the shipped worker: build/ksink has
 # neither its class name nor its symbols, while build/ksink-test (the same
 # worker main and libksink.a plus the memory sink, which the shell tests
