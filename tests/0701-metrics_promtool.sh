@@ -5,9 +5,7 @@
 # exposition: HELP and TYPE for every family, each family's samples
 # together, counters ending in _total. The standard process_* families are
 # there with plausible values.
-source "$(dirname "$0")/lib/lib.sh"
-source "$(dirname "$0")/lib/worker.sh"
-w_init 0701
+source "$(dirname "$0")/lib/worker_test.sh" --test-sink
 
 KSINK_DEPS_PROM=1 "$ROOT/scripts/deps.sh" >/dev/null 2>&1
 check "promtool installed (scripts/deps.sh KSINK_DEPS_PROM=1)" command -v promtool
