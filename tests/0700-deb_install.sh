@@ -126,7 +126,7 @@ f_init # $W/w.properties for this stack (Avro values through the registry)
 	echo "config.storage.file=$W/state/connectors.json"
 } >"$W/pkg.properties"
 mkdir -p "$W/state"
-BUILD=$R/usr/bin start_ok "the installed ksink starts with the installed worker.properties" \
+KSINK=$R/usr/bin/ksink start_ok "the installed ksink starts with the installed worker.properties" \
 	"$W/pkg.properties" || finish
 check "it is the installed binary" grep -q "$R/usr/bin/ksink" "/proc/$KPID/cmdline"
 check "--version" bash -c "'$R/usr/bin/ksink' --version | grep -q '^ksink 0.1.0'"
