@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
-N=30000
+N=60000
 T=t0530_brestart_$$
 w_kafka "$T:4"
 f_init
@@ -23,10 +23,13 @@ check_eq "connector created" "$CODE" 201
 check "2 tasks RUNNING" wait_for 30 all_tasks brestart RUNNING 2
 check "the group settled" wait_for 60 f_group_settled brestart 2
 
-f_trickle "$T" 1 "$N" 500 0.1 &
+# slow enough that records are still being produced at the second restart
+# (a restart takes 10-15 s on the real broker; the stream lasts ~40 s)
+f_trickle "$T" 1 "$N" 500 0.2 &
 prod=$!
+next=5000
 for r in 1 2; do
-	check "records arrive before restart $r" wait_for 90 f_has_rows "$T" $((r * 5000))
+	check "records arrive before restart $r" wait_for 90 f_has_rows "$T" "$next"
 	at=$(f_rows "$T")
 	t0=$SECONDS
 	check "broker restart $r" w_kafka_restart 2
@@ -34,6 +37,7 @@ for r in 1 2; do
 	more() { [ "$(f_rows "$T")" -gt "$1" ]; }
 	check "rows written again after restart $r" wait_for 90 more "$(f_rows "$T")"
 	echo "# restart $r: $at rows when the broker went down, back and writing after $((SECONDS - t0)) s"
+	next=$(($(f_rows "$T") + 3000))
 done
 wait "$prod"
 check_eq "producer finished" "$?" 0
