@@ -547,19 +547,5 @@ static const ks_tf_ops_t cast_ops = {
         .whole_schema = cast_whole_schema,
 };
 
-const ks_tf_class_t ks_tf_cast_key = {
-        .name = "org.apache.kafka.connect.transforms.Cast$Key",
-        .defs = cast_defs,
-        .key = KS_TF_KEY,
-        .init = cast_init,
-        .ops = &cast_ops,
-        .destroy = cast_destroy,
-};
-
-const ks_tf_class_t ks_tf_cast_value = {
-        .name = "org.apache.kafka.connect.transforms.Cast$Value",
-        .defs = cast_defs,
-        .init = cast_init,
-        .ops = &cast_ops,
-        .destroy = cast_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_cast, "org.apache.kafka.connect.transforms.Cast", .defs = cast_defs,
+                .init = cast_init, .ops = &cast_ops, .destroy = cast_destroy);

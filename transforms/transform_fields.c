@@ -266,22 +266,9 @@ static ks_err_t extract_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int 
 	return KS_OK;
 }
 
-const ks_tf_class_t ks_tf_extract_field_key = {
-        .name = "org.apache.kafka.connect.transforms.ExtractField$Key",
-        .defs = extract_defs,
-        .key = KS_TF_KEY,
-        .init = extract_init,
-        .apply = extract_apply,
-        .destroy = extract_destroy,
-};
-
-const ks_tf_class_t ks_tf_extract_field_value = {
-        .name = "org.apache.kafka.connect.transforms.ExtractField$Value",
-        .defs = extract_defs,
-        .init = extract_init,
-        .apply = extract_apply,
-        .destroy = extract_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_extract_field, "org.apache.kafka.connect.transforms.ExtractField",
+                .defs = extract_defs, .init = extract_init, .apply = extract_apply,
+                .destroy = extract_destroy);
 
 /* ---------------- ReplaceField ---------------- */
 
@@ -466,22 +453,9 @@ static const ks_tf_ops_t replace_ops = {
         .value = replace_value,
 };
 
-const ks_tf_class_t ks_tf_replace_field_key = {
-        .name = "org.apache.kafka.connect.transforms.ReplaceField$Key",
-        .defs = replace_defs,
-        .key = KS_TF_KEY,
-        .init = replace_init,
-        .ops = &replace_ops,
-        .destroy = replace_destroy,
-};
-
-const ks_tf_class_t ks_tf_replace_field_value = {
-        .name = "org.apache.kafka.connect.transforms.ReplaceField$Value",
-        .defs = replace_defs,
-        .init = replace_init,
-        .ops = &replace_ops,
-        .destroy = replace_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_replace_field, "org.apache.kafka.connect.transforms.ReplaceField",
+                .defs = replace_defs, .init = replace_init, .ops = &replace_ops,
+                .destroy = replace_destroy);
 
 /* ---------------- InsertField ---------------- */
 
@@ -700,19 +674,6 @@ static const ks_tf_ops_t insert_ops = {
         .value = insert_struct,
 };
 
-const ks_tf_class_t ks_tf_insert_field_key = {
-        .name = "org.apache.kafka.connect.transforms.InsertField$Key",
-        .defs = insert_defs,
-        .key = KS_TF_KEY,
-        .init = insert_init,
-        .ops = &insert_ops,
-        .destroy = insert_destroy,
-};
-
-const ks_tf_class_t ks_tf_insert_field_value = {
-        .name = "org.apache.kafka.connect.transforms.InsertField$Value",
-        .defs = insert_defs,
-        .init = insert_init,
-        .ops = &insert_ops,
-        .destroy = insert_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_insert_field, "org.apache.kafka.connect.transforms.InsertField",
+                .defs = insert_defs, .init = insert_init, .ops = &insert_ops,
+                .destroy = insert_destroy);

@@ -66,6 +66,13 @@ typedef struct ks_tf_class {
 	const char *unsupported;      /* non-NULL: a Connect class ksink refuses, why */
 } ks_tf_class_t;
 
+/* Defines the $Key and $Value variants of one SMT, SYM_key and SYM_value:
+ * JAVA is Connect's class name without the suffix, the rest the designated
+ * initializers both share (the key variant also gets .key). */
+#define KS_TF_KEY_VALUE(sym, java, ...)                                                            \
+	const ks_tf_class_t sym##_key = {.name = java "$Key", .key = KS_TF_KEY, __VA_ARGS__};      \
+	const ks_tf_class_t sym##_value = {.name = java "$Value", __VA_ARGS__}
+
 struct ks_tf {
 	const ks_tf_class_t *cls;
 	char *alias;

@@ -342,18 +342,8 @@ const ks_tf_class_t ks_tf_insert_header = {
 	"ksink keeps headers as raw bytes and has no header converter; use InsertField or "        \
 	"ExtractNewRecordState add.fields instead"
 
-const ks_tf_class_t ks_tf_header_from_key = {
-        .name = "org.apache.kafka.connect.transforms.HeaderFrom$Key",
-        .defs = no_defs,
-        .key = KS_TF_KEY,
-        .unsupported = HEADER_FROM_WHY,
-};
-
-const ks_tf_class_t ks_tf_header_from_value = {
-        .name = "org.apache.kafka.connect.transforms.HeaderFrom$Value",
-        .defs = no_defs,
-        .unsupported = HEADER_FROM_WHY,
-};
+KS_TF_KEY_VALUE(ks_tf_header_from, "org.apache.kafka.connect.transforms.HeaderFrom",
+                .defs = no_defs, .unsupported = HEADER_FROM_WHY);
 
 /* ---------------- predicates ---------------- */
 

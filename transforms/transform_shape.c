@@ -75,22 +75,9 @@ static ks_err_t hoist_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *d
 	return KS_OK;
 }
 
-const ks_tf_class_t ks_tf_hoist_field_key = {
-        .name = "org.apache.kafka.connect.transforms.HoistField$Key",
-        .defs = hoist_defs,
-        .key = KS_TF_KEY,
-        .init = hoist_init,
-        .apply = hoist_apply,
-        .destroy = free_state,
-};
-
-const ks_tf_class_t ks_tf_hoist_field_value = {
-        .name = "org.apache.kafka.connect.transforms.HoistField$Value",
-        .defs = hoist_defs,
-        .init = hoist_init,
-        .apply = hoist_apply,
-        .destroy = free_state,
-};
+KS_TF_KEY_VALUE(ks_tf_hoist_field, "org.apache.kafka.connect.transforms.HoistField",
+                .defs = hoist_defs, .init = hoist_init, .apply = hoist_apply,
+                .destroy = free_state);
 
 /* ---------------- MaskField ---------------- */
 
@@ -313,22 +300,8 @@ static const ks_tf_ops_t mask_ops = {
         .value = mask_struct,
 };
 
-const ks_tf_class_t ks_tf_mask_field_key = {
-        .name = "org.apache.kafka.connect.transforms.MaskField$Key",
-        .defs = mask_defs,
-        .key = KS_TF_KEY,
-        .init = mask_init,
-        .ops = &mask_ops,
-        .destroy = mask_destroy,
-};
-
-const ks_tf_class_t ks_tf_mask_field_value = {
-        .name = "org.apache.kafka.connect.transforms.MaskField$Value",
-        .defs = mask_defs,
-        .init = mask_init,
-        .ops = &mask_ops,
-        .destroy = mask_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_mask_field, "org.apache.kafka.connect.transforms.MaskField",
+                .defs = mask_defs, .init = mask_init, .ops = &mask_ops, .destroy = mask_destroy);
 
 /* ---------------- SetSchemaMetadata ---------------- */
 
@@ -403,22 +376,9 @@ static ks_err_t setmeta_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int 
 	return KS_OK;
 }
 
-const ks_tf_class_t ks_tf_set_schema_key = {
-        .name = "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
-        .defs = setmeta_defs,
-        .key = KS_TF_KEY,
-        .init = setmeta_init,
-        .apply = setmeta_apply,
-        .destroy = setmeta_destroy,
-};
-
-const ks_tf_class_t ks_tf_set_schema_value = {
-        .name = "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
-        .defs = setmeta_defs,
-        .init = setmeta_init,
-        .apply = setmeta_apply,
-        .destroy = setmeta_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_set_schema, "org.apache.kafka.connect.transforms.SetSchemaMetadata",
+                .defs = setmeta_defs, .init = setmeta_init, .apply = setmeta_apply,
+                .destroy = setmeta_destroy);
 
 /* ---------------- Flatten ---------------- */
 
@@ -600,19 +560,5 @@ static const ks_tf_ops_t flatten_ops = {
         .value = flatten_struct,
 };
 
-const ks_tf_class_t ks_tf_flatten_key = {
-        .name = "org.apache.kafka.connect.transforms.Flatten$Key",
-        .defs = flatten_defs,
-        .key = KS_TF_KEY,
-        .init = flatten_init,
-        .ops = &flatten_ops,
-        .destroy = free_state,
-};
-
-const ks_tf_class_t ks_tf_flatten_value = {
-        .name = "org.apache.kafka.connect.transforms.Flatten$Value",
-        .defs = flatten_defs,
-        .init = flatten_init,
-        .ops = &flatten_ops,
-        .destroy = free_state,
-};
+KS_TF_KEY_VALUE(ks_tf_flatten, "org.apache.kafka.connect.transforms.Flatten", .defs = flatten_defs,
+                .init = flatten_init, .ops = &flatten_ops, .destroy = free_state);

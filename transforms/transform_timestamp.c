@@ -345,19 +345,6 @@ static const ks_tf_ops_t tsconv_ops = {
         .whole_schema = tsconv_whole_schema,
 };
 
-const ks_tf_class_t ks_tf_ts_converter_key = {
-        .name = "org.apache.kafka.connect.transforms.TimestampConverter$Key",
-        .defs = tsconv_defs,
-        .key = KS_TF_KEY,
-        .init = tsconv_init,
-        .ops = &tsconv_ops,
-        .destroy = tsconv_destroy,
-};
-
-const ks_tf_class_t ks_tf_ts_converter_value = {
-        .name = "org.apache.kafka.connect.transforms.TimestampConverter$Value",
-        .defs = tsconv_defs,
-        .init = tsconv_init,
-        .ops = &tsconv_ops,
-        .destroy = tsconv_destroy,
-};
+KS_TF_KEY_VALUE(ks_tf_ts_converter, "org.apache.kafka.connect.transforms.TimestampConverter",
+                .defs = tsconv_defs, .init = tsconv_init, .ops = &tsconv_ops,
+                .destroy = tsconv_destroy);
