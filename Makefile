@@ -65,6 +65,10 @@ $(BUILD)/ksink-test: $(BUILD)/obj/worker/main.o $(BUILD)/obj/tests/lib/memory_si
 $(BUILD)/ksink-%: $(BUILD)/obj/tools/%.o $(BUILD)/libksink.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A tool's own modules, tools/TOOL/*.c, link into build/ksink-TOOL.
+$(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/ksink-$(t): \
+	$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(t)/*.c))))
+
 $(BUILD)/ksink-demo-%: $(BUILD)/obj/demo/%.o $(BUILD)/libksink.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

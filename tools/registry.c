@@ -21,6 +21,7 @@
 #include "../lib/buf.h"
 #include "../lib/ks.h"
 #include "../lib/log.h"
+#include "registry/store.h"
 
 #include <arpa/inet.h>
 #include <avro.h>
@@ -40,41 +41,6 @@
 #define LOGCTX      "registry"
 #define BODY_MAX    (1024 * 1024)
 #define CT_REGISTRY "application/vnd.schemaregistry.v1+json"
-
-typedef struct reg_schema {
-	int id;
-	char *schema; /* compact JSON, key order as first registered */
-	char *canon;  /* compact JSON with sorted keys: the identity */
-} reg_schema_t;
-
-typedef struct reg_version {
-	int version;
-	int id;
-	int deleted; /* soft-deleted */
-} reg_version_t;
-
-typedef struct reg_subject {
-	char *name;
-	reg_version_t *versions;
-	size_t nversions, cap;
-	char *compat; /* subject-level compatibility, NULL when unset */
-} reg_subject_t;
-
-static struct {
-	pthread_mutex_t lock;
-	reg_schema_t *schemas;
-	size_t nschemas, schemas_cap;
-	reg_subject_t *subjects;
-	size_t nsubjects, subjects_cap;
-	int next_id;
-	char compat[32];
-	const char *data_path;
-} R = {.lock = PTHREAD_MUTEX_INITIALIZER, .next_id = 1, .compat = "BACKWARD"};
-
-static const char *const compat_levels[] = {
-        "NONE", "BACKWARD",        "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-        "FULL", "FULL_TRANSITIVE",
-};
 
 /* One HTTP answer: status plus a JSON body (owned). */
 typedef struct reply {
@@ -124,292 +90,6 @@ static void err_oom(reply_t *rp)
 	reply_error(rp, 500, 50001, "Error in the backend data store: out of memory");
 }
 
-/* -------------------------------------------------------------------------- */
-/* State (callers hold R.lock) */
-
-static reg_schema_t *schema_by_id(int id)
-{
-	for (size_t i = 0; i < R.nschemas; i++)
-		if (R.schemas[i].id == id)
-			return &R.schemas[i];
-	return NULL;
-}
-
-static reg_schema_t *schema_by_canon(const char *canon)
-{
-	for (size_t i = 0; i < R.nschemas; i++)
-		if (!strcmp(R.schemas[i].canon, canon))
-			return &R.schemas[i];
-	return NULL;
-}
-
-static reg_subject_t *subject_find(const char *name)
-{
-	for (size_t i = 0; i < R.nsubjects; i++)
-		if (!strcmp(R.subjects[i].name, name))
-			return &R.subjects[i];
-	return NULL;
-}
-
-static reg_subject_t *subject_add(const char *name)
-{
-	reg_subject_t *s;
-
-	if (R.nsubjects == R.subjects_cap) {
-		size_t cap = R.subjects_cap ? R.subjects_cap * 2 : 16;
-		reg_subject_t *n = realloc(R.subjects, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		R.subjects = n;
-		R.subjects_cap = cap;
-	}
-	s = &R.subjects[R.nsubjects];
-	memset(s, 0, sizeof(*s));
-	if (!(s->name = ks_strdup(name)))
-		return NULL;
-	R.nsubjects++;
-	return s;
-}
-
-static void subject_remove(reg_subject_t *s)
-{
-	size_t i = (size_t)(s - R.subjects);
-
-	free(s->name);
-	free(s->versions);
-	free(s->compat);
-	memmove(&R.subjects[i], &R.subjects[i + 1], (R.nsubjects - i - 1) * sizeof(*s));
-	R.nsubjects--;
-}
-
-static reg_version_t *version_add(reg_subject_t *s, int version, int id, int deleted)
-{
-	if (s->nversions == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		reg_version_t *n = realloc(s->versions, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		s->versions = n;
-		s->cap = cap;
-	}
-	s->versions[s->nversions] = (reg_version_t){version, id, deleted};
-	return &s->versions[s->nversions++];
-}
-
-static reg_schema_t *schema_add(int id, const char *schema, const char *canon)
-{
-	reg_schema_t *sc;
-
-	if (R.nschemas == R.schemas_cap) {
-		size_t cap = R.schemas_cap ? R.schemas_cap * 2 : 16;
-		reg_schema_t *n = realloc(R.schemas, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		R.schemas = n;
-		R.schemas_cap = cap;
-	}
-	sc = &R.schemas[R.nschemas];
-	sc->id = id;
-	sc->schema = ks_strdup(schema);
-	sc->canon = ks_strdup(canon);
-	if (!sc->schema || !sc->canon) {
-		free(sc->schema);
-		free(sc->canon);
-		return NULL;
-	}
-	R.nschemas++;
-	if (id >= R.next_id)
-		R.next_id = id + 1;
-	return sc;
-}
-
-static size_t live_versions(const reg_subject_t *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->nversions; i++)
-		n += !s->versions[i].deleted;
-	return n;
-}
-
-/* The newest version (live only unless include_deleted), or NULL. */
-static reg_version_t *version_latest(reg_subject_t *s, int include_deleted)
-{
-	for (size_t i = s->nversions; i-- > 0;)
-		if (include_deleted || !s->versions[i].deleted)
-			return &s->versions[i];
-	return NULL;
-}
-
-static reg_version_t *version_find(reg_subject_t *s, int version, int include_deleted)
-{
-	for (size_t i = 0; i < s->nversions; i++)
-		if (s->versions[i].version == version &&
-		    (include_deleted || !s->versions[i].deleted))
-			return &s->versions[i];
-	return NULL;
-}
-
-static void state_free(void)
-{
-	for (size_t i = 0; i < R.nschemas; i++) {
-		free(R.schemas[i].schema);
-		free(R.schemas[i].canon);
-	}
-	for (size_t i = 0; i < R.nsubjects; i++) {
-		free(R.subjects[i].name);
-		free(R.subjects[i].versions);
-		free(R.subjects[i].compat);
-	}
-	free(R.schemas);
-	free(R.subjects);
-}
-
-/* -------------------------------------------------------------------------- */
-/* Persistence: {"next_id":N,"compatibility":"…","schemas":[{"id","schema"}],
- * "subjects":[{"name","compatibility"?,"versions":[{"version","id","deleted"}]}]} */
-
-static int state_save(char *errstr, size_t errlen)
-{
-	json_t *root, *schemas, *subjects;
-	char tmp[PATH_MAX];
-	int rc = 0;
-
-	if (!R.data_path)
-		return 0;
-	root = json_object();
-	schemas = json_array();
-	subjects = json_array();
-	if (!root || !schemas || !subjects) {
-		json_decref(root);
-		json_decref(schemas);
-		json_decref(subjects);
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
-	json_object_set_new(root, "next_id", json_integer(R.next_id));
-	json_object_set_new(root, "compatibility", json_string(R.compat));
-	for (size_t i = 0; i < R.nschemas; i++)
-		json_array_append_new(schemas, json_pack("{s:i,s:s}", "id", R.schemas[i].id,
-		                                         "schema", R.schemas[i].schema));
-	for (size_t i = 0; i < R.nsubjects; i++) {
-		reg_subject_t *s = &R.subjects[i];
-		json_t *vs = json_array(), *o = json_pack("{s:s}", "name", s->name);
-		for (size_t j = 0; j < s->nversions; j++)
-			json_array_append_new(vs, json_pack("{s:i,s:i,s:b}", "version",
-			                                    s->versions[j].version, "id",
-			                                    s->versions[j].id, "deleted",
-			                                    s->versions[j].deleted));
-		if (s->compat)
-			json_object_set_new(o, "compatibility", json_string(s->compat));
-		json_object_set_new(o, "versions", vs);
-		json_array_append_new(subjects, o);
-	}
-	json_object_set_new(root, "schemas", schemas);
-	json_object_set_new(root, "subjects", subjects);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", R.data_path);
-	if (json_dump_file(root, tmp, JSON_INDENT(1)) != 0 || rename(tmp, R.data_path) != 0)
-		rc = ks_seterr(errstr, errlen, -1, "cannot write %s: %s", R.data_path,
-		               strerror(errno));
-	json_decref(root);
-	return rc;
-}
-
-static int canon_of(const char *schema_json, char **schema_out, char **canon_out, char *errstr,
-                    size_t errlen);
-
-static int state_load(char *errstr, size_t errlen)
-{
-	json_error_t jerr;
-	json_t *root, *v, *w;
-	size_t i, j;
-
-	if (access(R.data_path, F_OK) != 0)
-		return 0; /* first start */
-	if (!(root = json_load_file(R.data_path, 0, &jerr)))
-		return ks_seterr(errstr, errlen, -1, "%s: line %d: %s", R.data_path, jerr.line,
-		                 jerr.text);
-	json_array_foreach(json_object_get(root, "schemas"), i, v)
-	{
-		const char *text = json_string_value(json_object_get(v, "schema"));
-		char *schema = NULL, *canon = NULL;
-		int id = (int)json_integer_value(json_object_get(v, "id"));
-		if (!text || id <= 0 || canon_of(text, &schema, &canon, errstr, errlen) != 0) {
-			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "%s: bad schema entry %zu",
-			                 R.data_path, i);
-		}
-		reg_schema_t *sc = schema_add(id, schema, canon);
-		free(schema);
-		free(canon);
-		if (!sc) {
-			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		}
-	}
-	json_array_foreach(json_object_get(root, "subjects"), i, v)
-	{
-		const char *name = json_string_value(json_object_get(v, "name"));
-		const char *compat = json_string_value(json_object_get(v, "compatibility"));
-		reg_subject_t *s;
-		if (!name || !(s = subject_add(name))) {
-			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "%s: bad subject entry %zu",
-			                 R.data_path, i);
-		}
-		if (compat && !(s->compat = ks_strdup(compat))) {
-			json_decref(root);
-			return ks_seterr(errstr, errlen, -1, "out of memory");
-		}
-		json_array_foreach(json_object_get(v, "versions"), j, w)
-		{
-			if (!version_add(s, (int)json_integer_value(json_object_get(w, "version")),
-			                 (int)json_integer_value(json_object_get(w, "id")),
-			                 json_is_true(json_object_get(w, "deleted")))) {
-				json_decref(root);
-				return ks_seterr(errstr, errlen, -1, "out of memory");
-			}
-		}
-	}
-	if (json_is_integer(json_object_get(root, "next_id")) &&
-	    json_integer_value(json_object_get(root, "next_id")) > R.next_id)
-		R.next_id = (int)json_integer_value(json_object_get(root, "next_id"));
-	if (json_is_string(json_object_get(root, "compatibility")))
-		snprintf(R.compat, sizeof(R.compat), "%s",
-		         json_string_value(json_object_get(root, "compatibility")));
-	json_decref(root);
-	return 0;
-}
-
-/* -------------------------------------------------------------------------- */
-/* Schemas */
-
-/*
- * canon_of() parses schema_json as JSON and returns two compact renderings
- * (caller frees both): *schema_out keeps the key order (what GET returns),
- * *canon_out sorts the keys (what identity compares).
- */
-static int canon_of(const char *schema_json, char **schema_out, char **canon_out, char *errstr,
-                    size_t errlen)
-{
-	json_error_t jerr;
-	json_t *j = json_loads(schema_json, JSON_DECODE_ANY, &jerr);
-
-	*schema_out = *canon_out = NULL;
-	if (!j)
-		return ks_seterr(errstr, errlen, -1, "Invalid schema: %s at line %d column %d",
-		                 jerr.text, jerr.line, jerr.column);
-	*schema_out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	*canon_out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	json_decref(j);
-	if (!*schema_out || !*canon_out) {
-		free(*schema_out);
-		free(*canon_out);
-		*schema_out = *canon_out = NULL;
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
-	return 0;
-}
-
 /*
  * parse_schema_request() checks a register/lookup body and fills the two
  * renderings of its schema. On failure it fills rp with Confluent's error.
@@ -445,7 +125,7 @@ static int parse_schema_request(json_t *body, reply_t *rp, char **schema_out, ch
 		reply_error(rp, 422, 42201, "Empty schema");
 		return -1;
 	}
-	if (canon_of(text, schema_out, canon_out, errstr, sizeof(errstr)) != 0) {
+	if (reg_canon_of(text, schema_out, canon_out, errstr, sizeof(errstr)) != 0) {
 		reply_error(rp, 422, 42201, "%s", errstr);
 		return -1;
 	}
@@ -499,14 +179,6 @@ static void invalid_version(reply_t *rp, const char *v)
 	            v);
 }
 
-static const char *compat_parse(const char *s)
-{
-	for (size_t i = 0; i < KS_ARRAY_SIZE(compat_levels); i++)
-		if (s && ks_strcaseeq(s, compat_levels[i]))
-			return compat_levels[i];
-	return NULL;
-}
-
 /* -------------------------------------------------------------------------- */
 /* Request context and routing */
 
@@ -538,7 +210,7 @@ static void persist(reply_t *rp)
 {
 	char errstr[KS_ERRSTR_SIZE];
 
-	if (state_save(errstr, sizeof(errstr)) != 0) {
+	if (reg_state_save(errstr, sizeof(errstr)) != 0) {
 		KS_ERROR(LOGCTX, "%s", errstr);
 		reply_error(rp, 500, 50001, "Error in the backend data store: %s", errstr);
 	}
@@ -546,7 +218,7 @@ static void persist(reply_t *rp)
 
 static json_t *version_json(const reg_subject_t *s, const reg_version_t *v)
 {
-	reg_schema_t *sc = schema_by_id(v->id);
+	reg_schema_t *sc = reg_schema_by_id(v->id);
 	return json_pack("{s:s,s:i,s:i,s:s}", "subject", s->name, "version", v->version, "id",
 	                 v->id, "schema", sc ? sc->schema : "");
 }
@@ -562,11 +234,12 @@ static void do_register(request_t *rq, reply_t *rp, const char *subject)
 
 	if (parse_schema_request(rq->body, rp, &schema, &canon) != 0)
 		return;
-	if (!(sc = schema_by_canon(canon)) && !(sc = schema_add(R.next_id, schema, canon))) {
+	if (!(sc = reg_schema_by_canon(canon)) &&
+	    !(sc = reg_schema_add(reg.next_id, schema, canon))) {
 		err_oom(rp);
 		goto out;
 	}
-	if (!(s = subject_find(subject)) && !(s = subject_add(subject))) {
+	if (!(s = reg_subject_find(subject)) && !(s = reg_subject_add(subject))) {
 		err_oom(rp);
 		goto out;
 	}
@@ -578,7 +251,7 @@ static void do_register(request_t *rq, reply_t *rp, const char *subject)
 		if (s->versions[i].version > latest)
 			latest = s->versions[i].version;
 	}
-	if (!(v = version_add(s, latest + 1, sc->id, 0))) {
+	if (!(v = reg_version_add(s, latest + 1, sc->id, 0))) {
 		err_oom(rp);
 		goto out;
 	}
@@ -595,16 +268,16 @@ static void do_lookup(request_t *rq, reply_t *rp, const char *subject)
 {
 	int deleted = qarg_true(rq, "deleted");
 	char *schema, *canon;
-	reg_subject_t *s = subject_find(subject);
+	reg_subject_t *s = reg_subject_find(subject);
 	reg_schema_t *sc;
 
-	if (!s || (!deleted && !live_versions(s)) || !s->nversions) {
+	if (!s || (!deleted && !reg_live_versions(s)) || !s->nversions) {
 		err_subject(rp, subject);
 		return;
 	}
 	if (parse_schema_request(rq->body, rp, &schema, &canon) != 0)
 		return;
-	sc = schema_by_canon(canon);
+	sc = reg_schema_by_canon(canon);
 	free(schema);
 	free(canon);
 	for (size_t i = s->nversions; sc && i-- > 0;) {
@@ -621,21 +294,21 @@ static void do_lookup(request_t *rq, reply_t *rp, const char *subject)
 static void do_delete_subject(request_t *rq, reply_t *rp, const char *subject)
 {
 	int permanent = qarg_true(rq, "permanent");
-	reg_subject_t *s = subject_find(subject);
+	reg_subject_t *s = reg_subject_find(subject);
 	json_t *list;
 
 	if (!s || !s->nversions) {
 		err_subject(rp, subject);
 		return;
 	}
-	if (!permanent && !live_versions(s)) {
+	if (!permanent && !reg_live_versions(s)) {
 		reply_error(
 		        rp, 404, 40404,
 		        "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
 		        subject);
 		return;
 	}
-	if (permanent && live_versions(s)) {
+	if (permanent && reg_live_versions(s)) {
 		reply_error(rp, 404, 40405,
 		            "Subject '%s' was not deleted first before being permanently deleted",
 		            subject);
@@ -654,7 +327,7 @@ static void do_delete_subject(request_t *rq, reply_t *rp, const char *subject)
 		if (s->compat)
 			s->nversions = 0; /* keep the subject-level config */
 		else
-			subject_remove(s);
+			reg_subject_remove(s);
 	}
 	reply_json(rp, list);
 	persist(rp);
@@ -672,19 +345,19 @@ static void do_version(request_t *rq, reply_t *rp, const char *subject, const ch
 		invalid_version(rp, vstr);
 		return;
 	}
-	s = subject_find(subject);
-	if (!s || !s->nversions || (!deleted && !live_versions(s))) {
+	s = reg_subject_find(subject);
+	if (!s || !s->nversions || (!deleted && !reg_live_versions(s))) {
 		err_subject(rp, subject);
 		return;
 	}
-	v = vn ? version_find(s, vn, 1) : version_latest(s, deleted);
+	v = vn ? reg_version_find(s, vn, 1) : reg_version_latest(s, deleted);
 	if (!v || (v->deleted && !deleted)) {
 		err_version(rp, vstr);
 		return;
 	}
 	if (method_is(rq, "GET")) {
 		if (raw) {
-			reg_schema_t *sc = schema_by_id(v->id);
+			reg_schema_t *sc = reg_schema_by_id(v->id);
 			rp->status = 200;
 			rp->raw = ks_strdup(sc ? sc->schema : "");
 			if (!rp->raw)
@@ -716,16 +389,16 @@ static void do_version(request_t *rq, reply_t *rp, const char *subject, const ch
 
 static void do_config(request_t *rq, reply_t *rp, const char *subject)
 {
-	reg_subject_t *s = subject ? subject_find(subject) : NULL;
+	reg_subject_t *s = subject ? reg_subject_find(subject) : NULL;
 	const char *level;
 
 	if (method_is(rq, "GET")) {
 		if (!subject) {
-			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", R.compat));
+			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", reg.compat));
 		} else if (s && s->compat) {
 			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", s->compat));
 		} else if (qarg_true(rq, "defaultToGlobal")) {
-			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", R.compat));
+			reply_json(rp, json_pack("{s:s}", "compatibilityLevel", reg.compat));
 		} else {
 			reply_error(
 			        rp, 404, 40408,
@@ -735,7 +408,7 @@ static void do_config(request_t *rq, reply_t *rp, const char *subject)
 		return;
 	}
 	if (method_is(rq, "PUT")) {
-		if (!(level = compat_parse(
+		if (!(level = reg_compat_parse(
 		              json_string_value(json_object_get(rq->body, "compatibility"))))) {
 			reply_error(rp, 422, 42203,
 			            "Invalid compatibility level. Valid values are none, backward, "
@@ -744,9 +417,9 @@ static void do_config(request_t *rq, reply_t *rp, const char *subject)
 			return;
 		}
 		if (!subject) {
-			snprintf(R.compat, sizeof(R.compat), "%s", level);
+			snprintf(reg.compat, sizeof(reg.compat), "%s", level);
 		} else {
-			if (!s && !(s = subject_add(subject))) {
+			if (!s && !(s = reg_subject_add(subject))) {
 				err_oom(rp);
 				return;
 			}
@@ -769,7 +442,7 @@ static void do_config(request_t *rq, reply_t *rp, const char *subject)
 		free(s->compat);
 		s->compat = NULL;
 		if (!s->nversions)
-			subject_remove(s);
+			reg_subject_remove(s);
 		persist(rp);
 		return;
 	}
@@ -785,7 +458,7 @@ static int cmp_name(const void *a, const void *b)
 static void do_subjects(request_t *rq, reply_t *rp)
 {
 	int deleted = qarg_true(rq, "deleted");
-	const char **names = calloc(R.nsubjects + 1, sizeof(*names));
+	const char **names = calloc(reg.nsubjects + 1, sizeof(*names));
 	json_t *list = json_array();
 	size_t n = 0;
 
@@ -795,9 +468,10 @@ static void do_subjects(request_t *rq, reply_t *rp)
 		err_oom(rp);
 		return;
 	}
-	for (size_t i = 0; i < R.nsubjects; i++)
-		if (deleted ? R.subjects[i].nversions > 0 : live_versions(&R.subjects[i]) > 0)
-			names[n++] = R.subjects[i].name;
+	for (size_t i = 0; i < reg.nsubjects; i++)
+		if (deleted ? reg.subjects[i].nversions > 0
+		            : reg_live_versions(&reg.subjects[i]) > 0)
+			names[n++] = reg.subjects[i].name;
 	qsort(names, n, sizeof(*names), cmp_name); /* Confluent lists subjects sorted */
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, json_string(names[i]));
@@ -809,10 +483,10 @@ static void do_subjects(request_t *rq, reply_t *rp)
 static void do_versions(request_t *rq, reply_t *rp, const char *subject)
 {
 	int deleted = qarg_true(rq, "deleted");
-	reg_subject_t *s = subject_find(subject);
+	reg_subject_t *s = reg_subject_find(subject);
 	json_t *list;
 
-	if (!s || !s->nversions || (!deleted && !live_versions(s))) {
+	if (!s || !s->nversions || (!deleted && !reg_live_versions(s))) {
 		err_subject(rp, subject);
 		return;
 	}
@@ -830,7 +504,7 @@ static void do_versions(request_t *rq, reply_t *rp, const char *subject)
 static void do_schema_id(request_t *rq, reply_t *rp, const char *idstr, const char *what)
 {
 	int id = parse_id(idstr);
-	reg_schema_t *sc = id > 0 ? schema_by_id(id) : NULL;
+	reg_schema_t *sc = id > 0 ? reg_schema_by_id(id) : NULL;
 	json_t *list;
 
 	if (id < 0) { /* not an int: JAX-RS does not match the route */
@@ -855,8 +529,8 @@ static void do_schema_id(request_t *rq, reply_t *rp, const char *idstr, const ch
 		err_oom(rp);
 		return;
 	}
-	for (size_t i = 0; i < R.nsubjects; i++) {
-		reg_subject_t *s = &R.subjects[i];
+	for (size_t i = 0; i < reg.nsubjects; i++) {
+		reg_subject_t *s = &reg.subjects[i];
 		int seen = 0;
 		for (size_t j = 0; j < s->nversions; j++) {
 			reg_version_t *v = &s->versions[j];
@@ -885,11 +559,11 @@ static void do_compat(request_t *rq, reply_t *rp, const char *subject, const cha
 			invalid_version(rp, vstr);
 			return;
 		}
-		if (!(s = subject_find(subject)) || !live_versions(s)) {
+		if (!(s = reg_subject_find(subject)) || !reg_live_versions(s)) {
 			err_subject(rp, subject);
 			return;
 		}
-		if (vn && !version_find(s, vn, 0)) {
+		if (vn && !reg_version_find(s, vn, 0)) {
 			err_version(rp, vstr);
 			return;
 		}
@@ -906,7 +580,7 @@ static int seg_is(request_t *rq, int i, const char *s)
 	return i < rq->nsegs && !strcmp(rq->segs[i], s);
 }
 
-/* Routes one request; caller holds R.lock. */
+/* Routes one request; caller holds reg.lock. */
 static void route(request_t *rq, reply_t *rp)
 {
 	int n = rq->nsegs;
@@ -1103,9 +777,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			goto send;
 		}
 	}
-	pthread_mutex_lock(&R.lock);
+	pthread_mutex_lock(&reg.lock);
 	route(&rq, &rp);
-	pthread_mutex_unlock(&R.lock);
+	pthread_mutex_unlock(&reg.lock);
 	KS_DEBUG(LOGCTX, "%s %s -> %u", method, url, rp.status);
 send:
 	ret = send_reply(conn, &rp);
@@ -1175,7 +849,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
 			listen = argv[++i];
 		} else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
-			R.data_path = argv[++i];
+			reg.data_path = argv[++i];
 		} else {
 			usage();
 			return 2;
@@ -1185,9 +859,9 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (R.data_path && state_load(errstr, sizeof(errstr)) != 0) {
+	if (reg.data_path && reg_state_load(errstr, sizeof(errstr)) != 0) {
 		fprintf(stderr, "ksink-registry: %s\n", errstr);
-		state_free();
+		reg_state_free();
 		return 1;
 	}
 
@@ -1206,16 +880,16 @@ int main(int argc, char **argv)
 	if (!d) {
 		fprintf(stderr, "ksink-registry: cannot listen on %s: %s\n", listen,
 		        strerror(errno));
-		state_free();
+		reg_state_free();
 		return 1;
 	}
 	KS_INFO(LOGCTX, "schema registry on http://%s (%zu schemas, %zu subjects%s%s)", listen,
-	        R.nschemas, R.nsubjects, R.data_path ? ", data " : "",
-	        R.data_path ? R.data_path : "");
+	        reg.nschemas, reg.nsubjects, reg.data_path ? ", data " : "",
+	        reg.data_path ? reg.data_path : "");
 	while (sigwait(&set, &sig) != 0)
 		;
 	KS_INFO(LOGCTX, "stopping on signal %d", sig);
 	MHD_stop_daemon(d);
-	state_free();
+	reg_state_free();
 	return 0;
 }
