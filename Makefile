@@ -63,7 +63,7 @@ $(BUILD)/ksink-test: $(BUILD)/obj/worker/main.o $(BUILD)/obj/tests/lib/memory_si
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/ksink-%: $(BUILD)/obj/tools/%.o $(BUILD)/libksink.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 # A tool's own modules, tools/TOOL/*.c, link into build/ksink-TOOL.
 $(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/ksink-$(t): \
