@@ -309,6 +309,23 @@ static entry_t *find(const ks_config_t *cfg, const char *key)
 	return NULL;
 }
 
+ks_config_t *ks_config_parse(const ks_cfg_def_t *const *defs, const ks_props_t *props, char *errstr,
+                             size_t errlen)
+{
+	ks_config_t *cfg = ks_config_new(defs, props);
+
+	if (!cfg) {
+		ks_seterr(errstr, errlen, -1, "out of memory");
+		return NULL;
+	}
+	if (ks_config_error_count(cfg)) {
+		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
+		ks_config_destroy(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 size_t ks_config_error_count(const ks_config_t *cfg)
 {
 	size_t n = 0;

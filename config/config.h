@@ -87,6 +87,10 @@ ks_config_t *ks_config_new(const ks_cfg_def_t *const *defs, const ks_props_t *pr
 void ks_config_destroy(ks_config_t *cfg); /* accepts NULL */
 
 size_t ks_config_error_count(const ks_config_t *cfg);
+/* ks_config_new() for callers that refuse any error: the parsed config, or
+ * NULL with errstr "out of memory" or the errors' text. */
+ks_config_t *ks_config_parse(const ks_cfg_def_t *const *defs, const ks_props_t *props, char *errstr,
+                             size_t errlen) KS_WUR;
 /* Adds an error to key (for cross-key checks such as delete.enabled). */
 int ks_config_add_error(ks_config_t *cfg, const char *key, const char *fmt, ...) KS_PRINTF(3, 4);
 /* First error as "key: reason" (for logs and 400 bodies); NULL when none.

@@ -385,16 +385,11 @@ const ks_cfg_def_t ks_json_converter_config_defs[] = {
 int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *errstr, size_t errlen)
 {
 	const ks_cfg_def_t *const defs[] = {ks_json_converter_config_defs, NULL};
-	ks_config_t *cfg = ks_config_new(defs, props);
+	ks_config_t *cfg = ks_config_parse(defs, props, errstr, errlen);
 	json_conv_t *jc;
 
 	if (!cfg)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	if (ks_config_error_count(cfg)) {
-		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
-		ks_config_destroy(cfg);
 		return -1;
-	}
 	if (!(jc = calloc(1, sizeof(*jc)))) {
 		ks_config_destroy(cfg);
 		return ks_seterr(errstr, errlen, -1, "out of memory");

@@ -190,20 +190,14 @@ static int add_url(ks_registry_t *r, const char *s, size_t n)
 ks_registry_t *ks_registry_new(const ks_props_t *props, char *errstr, size_t errlen)
 {
 	const ks_cfg_def_t *const defs[] = {ks_registry_config_defs, NULL};
-	ks_config_t *cfg = ks_config_new(defs, props);
+	ks_config_t *cfg = ks_config_parse(defs, props, errstr, errlen);
 	const char *const *urls;
 	size_t nurls;
 	const char *ui;
 	ks_registry_t *r = NULL;
 
-	if (!cfg) {
-		ks_seterr(errstr, errlen, -1, "out of memory");
+	if (!cfg)
 		return NULL;
-	}
-	if (ks_config_error_count(cfg)) {
-		ks_seterr(errstr, errlen, -1, "%s", ks_config_errors_text(cfg));
-		goto fail;
-	}
 	if (!(r = calloc(1, sizeof(*r)))) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
 		goto fail;
