@@ -14,10 +14,14 @@
 
 #define LOGCTX "rest"
 
+/* lib/log.c keeps names shorter than this (Connect's logger names are class
+ * names: org.apache.kafka.connect.runtime.distributed.DistributedHerder) */
+#define KS_LOGGER_NAME_SIZE 256
+
 /* When each logger's level was last set over REST (ms since the epoch). */
 static pthread_mutex_t lm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-	char name[96];
+	char name[KS_LOGGER_NAME_SIZE];
 	int64_t ms;
 } lm[64];
 static int nlm;
@@ -122,6 +126,11 @@ void ks_rest_loggers(const char *method, const char *name, req_t *rq, resp_t *rs
 	if (lvl < 0 || lvl == KS_LOG_OFF + 1) {
 		snprintf(msg, sizeof(msg), "invalid log level '%s'.", lvl_s);
 		ks_rest_error(rs, 404, msg);
+		json_decref(body);
+		return;
+	}
+	if (strlen(name) >= KS_LOGGER_NAME_SIZE) {
+		ks_rest_error(rs, 400, "Logger name too long");
 		json_decref(body);
 		return;
 	}
