@@ -8,7 +8,8 @@
 #   - GET /connector-plugins/{plugin}/config answers the keys of each kind
 #     (a converter's, an SMT's, a predicate's), by full or simple class name;
 #   - PUT /admin/loggers/{name} with a Connect-length class name, then GET
-#     /admin/loggers lists it with its level.
+#     /admin/loggers lists it with its level; a namespace sets the loggers
+#     below it too and answers them all, as Connect's Loggers.setLevel.
 # needs: none
 source "$(dirname "$0")/lib/worker_test.sh"
 w_mock
@@ -74,6 +75,16 @@ check_jq "GET lists io.confluent.connect.jdbc TRACE" '.["io.confluent.connect.jd
 check_jq "root is still there" '.root.level == "INFO"'
 api GET "/admin/loggers/$L"
 check_eq "GET the one logger: DEBUG" "$(jq -r .level <<<"$BODY")" DEBUG
+# a namespace takes the loggers below it along (Connect's Loggers.setLevel)
+api PUT /admin/loggers/io.confluent.connect.j '{"level":"WARN"}'
+check_jq "io.confluent.connect.j is not a parent of io.confluent.connect.jdbc" '. == ["io.confluent.connect.j"]'
+api PUT /admin/loggers/io.confluent '{"level":"DEBUG"}'
+check_eq "PUT a parent namespace: 200" "$CODE" 200
+check_jq "PUT a parent: the affected loggers, sorted" \
+	'. == ["io.confluent","io.confluent.connect.j","io.confluent.connect.jdbc"]'
+api GET /admin/loggers
+check_jq "the child took the parent's level" '.["io.confluent.connect.jdbc"].level == "DEBUG"'
+check_jq "a logger elsewhere kept its own" ".[\"$L\"].level == \"DEBUG\" and .root.level == \"INFO\""
 api PUT "/admin/loggers/x$(printf 'y%.0s' $(seq 1 300))" '{"level":"DEBUG"}'
 check_eq "a 300-character name: 400, not a 500" "$CODE" 400
 w_stop
