@@ -72,7 +72,11 @@ api POST /connectors "$(f_jdbc down "$T" connection.url="jdbc:postgresql://127.0
 check_eq "connector to a Postgres that is down: 201" "$CODE" 201
 retrying() { [ "$(task_state down 0)" = RUNNING ] && trace down | grep -q 'could not connect'; }
 check "Postgres down: RUNNING with the retry message" wait_for 30 retrying
-sleep 2 # several connection.backoff.ms (300) later: still retrying, not FAILED
+# a refused connection is retried: many attempts later the task still runs
+attempts() { grep -c 'down-0\].*could not connect' "$W/ksink.log"; }
+many() { [ "$(attempts)" -ge 8 ]; }
+check "Postgres down: connection attempts go on" wait_for 60 many
+echo "# connection attempts so far: $(attempts)"
 check "Postgres down: still RUNNING after retries" retrying
 api DELETE /connectors/down
 
