@@ -10,8 +10,10 @@
 #   - PUT /admin/loggers/{name} with a Connect-length class name, then GET
 #     /admin/loggers lists it with its level; a namespace sets the loggers
 #     below it too and answers them all, as Connect's Loggers.setLevel.
+# ASan build when present.
 # needs: none
 source "$(dirname "$0")/lib/worker_test.sh"
+w_asan --say
 w_mock
 w_props "$W/w.properties"
 start_ok "worker starts" "$W/w.properties" || finish
