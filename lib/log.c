@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define MAX_LOGGERS     64
-#define LOGGER_NAME_MAX 96
+#define LOGGER_NAME_MAX 256
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int root_level = -1;

@@ -10,14 +10,19 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOGCTX "rest"
 
+/* lib/log.c keeps names shorter than this (Connect's logger names are class
+ * names: org.apache.kafka.connect.runtime.distributed.DistributedHerder) */
+#define KS_LOGGER_NAME_SIZE 256
+
 /* When each logger's level was last set over REST (ms since the epoch). */
 static pthread_mutex_t lm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-	char name[96];
+	char name[KS_LOGGER_NAME_SIZE];
 	int64_t ms;
 } lm[64];
 static int nlm;
@@ -64,6 +69,47 @@ static void logger_cb(const char *logger, ks_log_level_t lvl, void *opaque)
 	json_object_set_new(o, "level", json_string(ks_log_level_name(lvl)));
 	json_object_set_new(o, "last_modified", lm_get(logger));
 	json_object_set_new(a->obj, logger, o);
+}
+
+/* The loggers strictly below namespace ns ("a.b" holds "a.b.c"; root
+ * holds every logger), collected by ks_log_foreach. */
+struct below_acc {
+	const char *ns;
+	json_t *list;
+};
+
+static void below_cb(const char *logger, ks_log_level_t lvl, void *opaque)
+{
+	struct below_acc *a = opaque;
+	size_t n = strlen(a->ns);
+	(void)lvl;
+	if (!strcmp(logger, "root") || !strcmp(logger, a->ns))
+		return;
+	if (!strcmp(a->ns, "root") || (!strncmp(logger, a->ns, n) && logger[n] == '.'))
+		json_array_append_new(a->list, json_string(logger));
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
+}
+
+/* A new array of list's strings, sorted; takes list. */
+static json_t *sorted_names(json_t *list)
+{
+	size_t n = json_array_size(list);
+	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = json_array_get(list, i);
+	if (v)
+		qsort(v, n, sizeof(*v), cmp_json_str);
+	for (size_t i = 0; v && i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(list);
+	return out;
 }
 
 static int logger_exists(const char *name)
@@ -125,19 +171,38 @@ void ks_rest_loggers(const char *method, const char *name, req_t *rq, resp_t *rs
 		json_decref(body);
 		return;
 	}
+	if (strlen(name) >= KS_LOGGER_NAME_SIZE) {
+		ks_rest_error(rs, 400, "Logger name too long");
+		json_decref(body);
+		return;
+	}
 	if (ks_log_set_level(name, lvl)) {
 		ks_rest_error(rs, 500, "Too many loggers with explicit levels");
 		json_decref(body);
 		return;
 	}
 	lm_set(name);
-	KS_INFO(LOGCTX, "log level of %s set to %s", name, ks_log_level_name(lvl));
+	/* as Connect's Loggers.setLevel: the loggers below the namespace that
+	 * have a level of their own get it too (all of them for root), and the
+	 * answer lists every logger affected, sorted */
+	struct below_acc below = {name, json_array()};
+	ks_log_foreach(below_cb, &below);
+	size_t i;
+	json_t *v;
+	json_array_foreach(below.list, i, v)
+	{
+		(void)ks_log_set_level(json_string_value(v), lvl); /* present: no new slot */
+		lm_set(json_string_value(v));
+	}
+	json_array_append_new(below.list, json_string(name));
+	KS_INFO(LOGCTX, "log level of %s set to %s (%zu logger(s) below it too)", name,
+	        ks_log_level_name(lvl), json_array_size(below.list) - 1);
 	json_decref(body);
 	if (scope && ks_strcaseeq(scope, "cluster")) {
+		json_decref(below.list);
 		rs->status = 204;
 		return;
 	}
 	rs->status = 200;
-	rs->json = json_array();
-	json_array_append_new(rs->json, json_string(name));
+	rs->json = sorted_names(below.list);
 }

@@ -115,5 +115,8 @@ json_t *ks_view_offsets(const ks_tp_offset_t *offs, size_t n);
 json_t *ks_view_offsets_changed(int reset, int external);
 /* GET /connector-plugins (converters too unless connectors_only). */
 json_t *ks_view_plugins(int connectors_only);
+/* The header converter classes ksink accepts (header.converter); NULL past
+ * the end. */
+const char *ks_rest_header_converter_class(size_t i);
 
 #endif

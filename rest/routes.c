@@ -13,6 +13,7 @@
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../schemas/converter.h"
+#include "../transforms/transform.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -279,24 +280,48 @@ static void h_plugins(req_t *rq, resp_t *rs)
 	rs->json = ks_view_plugins(ks_rest_query_bool(rq, "connectorsOnly", 1));
 }
 
+/* A converter, header converter, transformation or predicate class by its
+ * full name or its simple name (after the last '.'), as Connect's plugin
+ * aliases; NULL when none. */
+static const char *other_plugin(const char *plugin, const char *(*class_at)(size_t))
+{
+	for (size_t i = 0; class_at(i); i++) {
+		const char *c = class_at(i), *dot = strrchr(c, '.');
+		if (!strcmp(c, plugin) || (dot && !strcmp(dot + 1, plugin)))
+			return c;
+	}
+	return NULL;
+}
+
+/* GET /connector-plugins/{plugin}/config: a connector's keys then the
+ * framework's; another plugin kind's own keys (Connect 3.9, KIP-769). */
 static void h_plugin_config(const char *plugin, resp_t *rs)
 {
 	const ks_connector_plugin_t *p = ks_connector_find(plugin);
+	const ks_cfg_def_t *one[2] = {NULL, NULL};
+	const ks_cfg_def_t *const *defs = one;
+	const char *c;
 	char msg[512];
 
-	if (!p) {
-		if (ks_converter_known(plugin)) {
-			rs->status = 200;
-			rs->json = json_array();
-			return;
-		}
+	if (p) {
+		const ks_cfg_def_t *cd[] = {p->config_defs, ks_connector_common_defs, NULL};
+		rs->status = 200;
+		rs->json = ks_config_defs_json(cd);
+		return;
+	}
+	if ((c = other_plugin(plugin, ks_converter_class)))
+		defs = ks_converter_config_defs(c);
+	else if ((c = other_plugin(plugin, ks_transform_class)))
+		one[0] = ks_transform_config_defs(c);
+	else if ((c = other_plugin(plugin, ks_predicate_class)))
+		one[0] = ks_predicate_config_defs(c);
+	else if (!other_plugin(plugin, ks_rest_header_converter_class)) {
 		snprintf(msg, sizeof(msg), "Unknown plugin %s.", plugin);
 		ks_rest_error(rs, 404, msg);
 		return;
 	}
-	const ks_cfg_def_t *defs[] = {p->config_defs, ks_connector_common_defs, NULL};
 	rs->status = 200;
-	rs->json = ks_config_defs_json(defs);
+	rs->json = defs ? ks_config_defs_json(defs) : json_array();
 }
 
 static void h_validate(ks_rest_t *r, const char *plugin, req_t *rq, resp_t *rs)

@@ -10,6 +10,7 @@
 #include "../lib/buf.h"
 #include "../lib/utf8.h"
 #include "../schemas/converter.h"
+#include "../transforms/transform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,11 +217,32 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static void add_plugins(json_t *arr, const char *type, const char *(*class_at)(size_t))
+{
+	const char *cls[64];
+	size_t n = 0;
+
+	for (const char *c; n < KS_ARRAY_SIZE(cls) && (c = class_at(n));)
+		cls[n++] = c;
+	qsort(cls, n, sizeof(*cls), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "class", json_string(cls[i]));
+		json_object_set_new(o, "type", json_string(type));
+		json_object_set_new(o, "version", json_string(KSINK_CONNECT_VERSION));
+		json_array_append_new(arr, o);
+	}
+}
+
+const char *ks_rest_header_converter_class(size_t i)
+{
+	/* accepted (header.converter); headers are kept as raw bytes */
+	return i ? NULL : "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+}
+
 json_t *ks_view_plugins(int connectors_only)
 {
 	json_t *arr = json_array();
-	const char *conv[16];
-	size_t n = 0;
 
 	for (const ks_connector_plugin_t *const *p = ks_connector_plugins(); *p; p++) {
 		json_t *o = json_object();
@@ -232,16 +254,12 @@ json_t *ks_view_plugins(int connectors_only)
 	}
 	if (connectors_only)
 		return arr;
-	/* the converter table of schemas/converter.c, sorted as Connect lists them */
-	for (const char *c; n < KS_ARRAY_SIZE(conv) && (c = ks_converter_class(n));)
-		conv[n++] = c;
-	qsort(conv, n, sizeof(*conv), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_object();
-		json_object_set_new(o, "class", json_string(conv[i]));
-		json_object_set_new(o, "type", json_string("converter"));
-		json_object_set_new(o, "version", json_string(KSINK_CONNECT_VERSION));
-		json_array_append_new(arr, o);
-	}
+	/* the other plugin kinds in Connect's order (Plugins' sorted sets):
+	 * converters, header converters, transformations, predicates; the
+	 * class tables of schemas/converter.c and transforms/transform.c */
+	add_plugins(arr, "converter", ks_converter_class);
+	add_plugins(arr, "header_converter", ks_rest_header_converter_class);
+	add_plugins(arr, "transformation", ks_transform_class);
+	add_plugins(arr, "predicate", ks_predicate_class);
 	return arr;
 }

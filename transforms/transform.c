@@ -84,6 +84,37 @@ int ks_predicate_known(const char *class_name)
 	return pred_find(class_name) != NULL;
 }
 
+/* The listing of GET /connector-plugins?connectorsOnly=false: full class
+ * names only (not the short Script alias) and none that ksink refuses. */
+const char *ks_transform_class(size_t i)
+{
+	for (size_t k = 0; k < KS_ARRAY_SIZE(tf_classes); k++) {
+		const ks_tf_class_t *c = tf_classes[k];
+		if (c->unsupported || !strchr(c->name, '.'))
+			continue;
+		if (!i--)
+			return c->name;
+	}
+	return NULL;
+}
+
+const char *ks_predicate_class(size_t i)
+{
+	return i < KS_ARRAY_SIZE(pred_classes) ? pred_classes[i]->name : NULL;
+}
+
+const ks_cfg_def_t *ks_transform_config_defs(const char *class_name)
+{
+	const ks_tf_class_t *c = tf_find(class_name);
+	return c && !c->unsupported ? c->defs : NULL;
+}
+
+const ks_cfg_def_t *ks_predicate_config_defs(const char *class_name)
+{
+	const ks_pred_class_t *c = pred_find(class_name);
+	return c ? c->defs : NULL;
+}
+
 /* ---------------- the chain ---------------- */
 
 struct ks_transform_chain {

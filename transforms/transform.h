@@ -94,4 +94,13 @@ void ks_transform_validate(ks_config_t *cfg);
 int ks_transform_known(const char *class_name);
 int ks_predicate_known(const char *class_name);
 
+/* The i-th transform / predicate class (full Connect class names, for the
+ * plugin listing); NULL past the end. */
+const char *ks_transform_class(size_t i);
+const char *ks_predicate_class(size_t i);
+/* A class's own keys (unprefixed, KS_CFG_END-terminated, static) for
+ * GET /connector-plugins/{plugin}/config; NULL for an unknown class. */
+const ks_cfg_def_t *ks_transform_config_defs(const char *class_name);
+const ks_cfg_def_t *ks_predicate_config_defs(const char *class_name);
+
 #endif

@@ -20,6 +20,20 @@
 
 #define LOGCTX "herder"
 
+/* The commit metadata of a partition whose offsets were reset (DELETE, or
+ * PATCH with "offset": null): the group's offset is moved to the low
+ * watermark so the task resumes from the start of the log, and GET reports
+ * the partition as having no offset, as Connect does after it deleted the
+ * group's offsets (librdkafka's mock has no OffsetDelete; a commit with
+ * this marker works on every broker). A task's next commit replaces it. */
+#define RESET_MARK "ksink:reset"
+
+static int is_reset_mark(const rd_kafka_topic_partition_t *e)
+{
+	return e->metadata && e->metadata_size == sizeof(RESET_MARK) - 1 &&
+	       !memcmp(e->metadata, RESET_MARK, sizeof(RESET_MARK) - 1);
+}
+
 /* A consumer in the connector's group that never joins (commits as a
  * "simple" consumer, accepted while the group is empty). */
 static rd_kafka_t *admin_consumer(ks_herder_t *h, const ks_props_t *config, const char *name,
@@ -108,10 +122,16 @@ static ks_err_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t *
 		ks_props_t *resolved = ks_providers_resolve(h->wc->providers, config);
 		if (!resolved ||
 		    plugin->offsets_read(resolved, name, &db, &ndb, perr, sizeof(perr)) != KS_OK) {
+			/* the connector's store is where it resumes: without it
+			 * the group's offsets alone would be a wrong answer */
 			KS_WARN(LOGCTX, "connector %s: reading its offsets: %s", name,
 			        resolved ? perr : "out of memory");
-			db = NULL;
-			ndb = 0;
+			ks_props_destroy(resolved);
+			rd_kafka_topic_partition_list_destroy(l);
+			rd_kafka_destroy(rk);
+			return ks_seterr(errstr, errlen, KS_ERR_FATAL,
+			                 "Failed to read the offsets of connector %s: %s", name,
+			                 resolved ? perr : "out of memory");
 		}
 		ks_props_destroy(resolved);
 	}
@@ -123,7 +143,7 @@ static ks_err_t offsets_get(ks_herder_t *h, const char *name, const ks_props_t *
 		}
 	for (int i = 0; res && i < l->cnt; i++) {
 		int dup = 0;
-		if (l->elems[i].offset < 0)
+		if (l->elems[i].offset < 0 || is_reset_mark(&l->elems[i]))
 			continue;
 		for (size_t j = 0; j < ndb && !dup; j++)
 			dup = db[j].offset >= 0 && db[j].partition == l->elems[i].partition &&
@@ -158,6 +178,10 @@ static int commit_group(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char
 			                                     l->elems[i].partition, &lo, &hi, 5000))
 				lo = 0;
 			l->elems[i].offset = lo;
+			free(l->elems[i].metadata);
+			if (!(l->elems[i].metadata = strdup(RESET_MARK)))
+				return ks_seterr(errstr, errlen, -1, "out of memory");
+			l->elems[i].metadata_size = sizeof(RESET_MARK) - 1;
 		}
 	}
 	if (!l->cnt)

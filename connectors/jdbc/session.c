@@ -186,6 +186,41 @@ static int conn_setup(ks_sink_task_t *t)
 	return ks_jdbc_offsets_prepare(t);
 }
 
+/* A connection attempt refused for a reason that retrying cannot cure:
+ * the login (28P01 wrong password, 28000 unknown role / no pg_hba.conf
+ * entry / role cannot log in), an unknown database (3D000), no CONNECT
+ * privilege (42501), or libpq asked for a password none was given. libpq
+ * keeps no SQLSTATE for a failed PQconnectdb (the server's ErrorResponse
+ * goes into PQerrorMessage as text), so this matches the server's English
+ * message texts (its lc_messages: authentication runs before the startup
+ * packet's options apply) and libpq's own. Anything else, a server down or
+ * starting up, too many connections, a DNS failure, stays an outage. */
+static const char *conn_config_error(const char *msg)
+{
+	static const struct {
+		const char *text, *state;
+	} pat[] = {{"password authentication failed", "28P01"},
+	           {"authentication failed for user", "28000"},
+	           {"no pg_hba.conf entry", "28000"},
+	           {"is not permitted to log in", "28000"},
+	           {"no password supplied", "28P01"},
+	           {"permission denied for database", "42501"},
+	           {NULL, NULL}};
+
+	if (!msg)
+		return NULL;
+	for (int i = 0; pat[i].text; i++)
+		if (strstr(msg, pat[i].text))
+			return pat[i].state;
+	if (strstr(msg, "\" does not exist")) {
+		if (strstr(msg, "FATAL:  role \""))
+			return "28000";
+		if (strstr(msg, "FATAL:  database \""))
+			return "3D000";
+	}
+	return NULL;
+}
+
 /* Connects when there is no healthy connection: connection.attempts tries,
  * connection.backoff.ms apart. 0 or an error class. */
 ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
@@ -224,6 +259,23 @@ ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 				if (*p == '\n')
 					*p = ' ';
 			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08001");
+			const char *cfg_state =
+			        t->db.conn ? conn_config_error(PQerrorMessage(t->db.conn)) : NULL;
+			if (cfg_state) {
+				/* a configuration error: FATAL now, no retry */
+				ks_seterr(
+				        t->errstr, sizeof(t->errstr), 0,
+				        "could not connect to the database (check "
+				        "connection.url, connection.user, connection.password): %s",
+				        PQerrorMessage(t->db.conn));
+				for (char *p = t->errstr; *p; p++)
+					if (*p == '\n')
+						*p = ' ';
+				ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", cfg_state);
+				KS_WARN(t->ctx, "%s", t->errstr);
+				ks_jdbc_conn_drop(t);
+				return E_FATAL;
+			}
 		}
 		KS_WARN(t->ctx, "%s", t->errstr);
 		ks_jdbc_conn_drop(t);
