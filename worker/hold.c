@@ -60,7 +60,8 @@ static void hold(ks_task_t *t, part_t *p, int64_t offset, int64_t ts, int64_t du
 		char at[40], until[40];
 		ks_format_instant(ts, at, sizeof(at));
 		ks_format_instant(t->set.apply_until_ms, until, sizeof(until));
-		KS_INFO(t->ctx, "holding %s[%d]@%lld (stamped %s): at or after ksink.apply.until=%s",
+		KS_INFO(t->ctx,
+		        "holding %s[%d]@%lld (stamped %s): at or after ksink.apply.until=%s",
 		        p->topic, (int)p->partition, (long long)offset, at, until);
 	} else {
 		KS_DEBUG(t->ctx, "holding %s[%d]@%lld for %lld ms (ksink.apply.delay.ms)", p->topic,
@@ -163,7 +164,8 @@ char *ks_hold_status_locked(ks_task_t *t)
 	if (h->hold_due == INT64_MAX) {
 		ks_format_instant(t->set.apply_until_ms, until, sizeof(until));
 		snprintf(buf, sizeof(buf),
-		         "holding %zu of %zu partitions at ksink.apply.until=%s: %s[%d]@%lld stamped "
+		         "holding %zu of %zu partitions at ksink.apply.until=%s: %s[%d]@%lld "
+		         "stamped "
 		         "%s (%.1f s ago) is not applied; change or remove the key to go on",
 		         t->nheld, t->nparts, until, h->topic, (int)h->partition,
 		         (long long)h->position, at, (double)(now - h->hold_ts) / 1000);
@@ -228,7 +230,8 @@ void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out, void (*label)(ks_buf_t 
 	series(t, out, "ksink_task_held_partitions", NULL, label);
 	ks_buf_printf(out, "%zu\n", t->nheld);
 	series(t, out, "ksink_task_hold_seconds", NULL, label);
-	ks_buf_printf(out, "%.3f\n", oldest >= 0 && now > oldest ? (double)(now - oldest) / 1000 : 0);
+	ks_buf_printf(out, "%.3f\n",
+	              oldest >= 0 && now > oldest ? (double)(now - oldest) / 1000 : 0);
 	series(t, out, "ksink_task_apply_delay_seconds", NULL, label);
 	ks_buf_printf(out, "%.3f\n", (double)t->set.apply_delay_ms / 1000);
 }
