@@ -126,25 +126,51 @@ void ks_hold_tick(ks_task_t *t)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* One ListOffsets round for every assigned partition: ts -1 asks for the
+ * high watermark, -2 for the log start (as the protocol defines them); the
+ * answers land in *hwm or *lwm. One request per broker, however many
+ * partitions (librdkafka 2.0.2 has no ListOffsets admin call). */
+static void query_offsets(ks_task_t *t, int64_t ts, int lwm)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->nparts);
+	rd_kafka_resp_err_t err;
+
+	for (size_t i = 0; i < t->nparts; i++)
+		rd_kafka_topic_partition_list_add(l, t->parts[i].topic, t->parts[i].partition)
+		        ->offset = ts;
+	err = rd_kafka_offsets_for_times(t->rk, l, 1000);
+	if (err) {
+		KS_DEBUG(t->ctx, "watermarks: %s", rd_kafka_err2str(err));
+	} else {
+		pthread_mutex_lock(&t->lock);
+		for (int i = 0; i < l->cnt; i++) {
+			const rd_kafka_topic_partition_t *e = &l->elems[i];
+			part_t *p = ks_consumer_find_part(t, e->topic, e->partition);
+			if (!p || e->err || e->offset < 0)
+				continue;
+			if (lwm)
+				p->lwm = e->offset;
+			else
+				p->hwm = e->offset;
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 void ks_hold_refresh_lag(ks_task_t *t)
 {
 	int64_t now = ks_now_ms();
+	int uncommitted = 0;
 
 	if (!t->nparts || now - t->wm_refreshed < LAG_REFRESH_MS || t->kafka_down_since)
 		return;
 	t->wm_refreshed = now;
-	for (size_t i = 0; i < t->nparts; i++) {
-		part_t *p = &t->parts[i];
-		int64_t lo, hi;
-		/* one slow answer ends this round: the loop is not held up by
-		 * a broker that is going away */
-		if (rd_kafka_query_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi, 1000))
-			break;
-		pthread_mutex_lock(&t->lock);
-		p->hwm = hi;
-		p->lwm = lo;
-		pthread_mutex_unlock(&t->lock);
-	}
+	query_offsets(t, RD_KAFKA_OFFSET_END, 0);
+	for (size_t i = 0; i < t->nparts; i++)
+		uncommitted |= t->parts[i].committed < 0;
+	if (uncommitted) /* their lag counts from the log start */
+		query_offsets(t, RD_KAFKA_OFFSET_BEGINNING, 1);
 }
 
 char *ks_hold_status_locked(ks_task_t *t)
