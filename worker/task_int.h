@@ -1,5 +1,5 @@
 /*
- * task_int.h — the inside of one sink task, shared by the three files that
+ * task_int.h — the inside of one sink task, shared by the four files that
  * run it (not for the rest of the worker, which sees worker.h only):
  *
  *   task.c      the task thread: settings, set-up, the loop, status, metrics
@@ -8,6 +8,8 @@
  *               the Kafka offset mirror, the prefetch-queue kick, outages
  *   pipeline.c  the record pipeline: convert -> transform -> tolerance into
  *               the batch, then put -> (DLQ) -> commit of the batch
+ *   hold.c      records not due yet (ksink.apply.delay.ms / .until) held in
+ *               Kafka, their partition paused; watermarks and lag
  *
  * Everything here runs on the task thread unless a field says "(lock)":
  * those are also read by REST threads (status, metrics) under t->lock.
