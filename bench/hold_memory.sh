@@ -16,7 +16,9 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 N=${HOLD_RECORDS:-1000000}
 DELAY_MS=${HOLD_DELAY_MS:-600000}
 WATCH=${HOLD_WATCH_SECONDS:-180}
-PARTS=${HOLD_PARTITIONS:-32} # the mock broker keeps ~5 MiB per partition
+# the mock broker keeps ~5 MiB per partition (older records are dropped, and
+# would not be waiting any more): keyed records spread evenly over 64
+PARTS=${HOLD_PARTITIONS:-64}
 T=$(mktemp -d /tmp/ksink-hold.XXXXXX)
 MOCK="" KS=""
 cleanup() {
@@ -52,15 +54,15 @@ PROPS
 KS=$!
 wait_until 15 curl -sf "$URL/health"
 curl -sf -X POST -H 'Content-Type: application/json' "$URL/connectors" --data \
-	"{\"name\":\"hold\",\"config\":{\"connector.class\":\"io.ksink.test.MemorySink\",\"topics\":\"hold\",\"file\":\"$T/out\",\"ksink.apply.delay.ms\":\"$DELAY_MS\"}}" >/dev/null
+	"{\"name\":\"hold\",\"config\":{\"connector.class\":\"io.ksink.test.MemorySink\",\"topics\":\"hold\",\"file\":\"$T/out\",\"ksink.apply.delay.ms\":\"$DELAY_MS\",\"times\":\"true\"}}" >/dev/null
 wait_until 60 grep -q "assigned hold\[" "$T/ksink.log"
 sleep 2
 base=$(rss)
 echo "# rss before the produce: $base kB"
 
 t0=$SECONDS
-seq 1 "$N" | awk '{ printf "{\"id\":%d,\"pad\":\"%s\"}\n", $1, "xxxxxxxxxxxxxxxxxxxxxxxx" }' |
-	"$BUILD/ksink-produce" --bootstrap "$BS" --topic hold --format json >"$T/produce.log" 2>&1 &
+seq 1 "$N" | awk '{ printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxx\"}\n", $1 }' |
+	"$BUILD/ksink-produce" --bootstrap "$BS" --topic hold --format json --key-field id >"$T/produce.log" 2>&1 &
 prod=$!
 max=$base
 while kill -0 "$prod" 2>/dev/null; do
@@ -85,3 +87,15 @@ lag=$(metric ksink_partition_lag)
 written=$([ -f "$T/out" ] && wc -l <"$T/out" || echo 0)
 echo "hold_memory: $N records waiting (lag $lag, written $written) for ${WATCH} s with ksink.apply.delay.ms=$DELAY_MS: RSS before $base kB, after the produce $after kB, max $max kB, range while waiting $min..$max kB"
 [ "$lag" -ge "$N" ] && [ "$written" -eq 0 ] || { echo "hold_memory: expected every record waiting" >&2; exit 1; }
+# HOLD_DRAIN=1: then wait until every record is written (with a short
+# HOLD_DELAY_MS this checks that the releases keep up)
+if [ -n "${HOLD_DRAIN:-}" ]; then
+	d0=$SECONDS
+	while [ "$([ -f "$T/out" ] && wc -l <"$T/out" || echo 0)" -lt "$N" ]; do
+		[ $((SECONDS - d0)) -lt $((DELAY_MS / 1000 + 600)) ] || { echo "hold_memory: not drained" >&2; exit 1; }
+		sleep 5
+	done
+	early=$(awk -F'\t' '$8 - $7 < '"$DELAY_MS" "$T/out" | wc -l)
+	echo "hold_memory: all $N written $((SECONDS - d0)) s after the watch; written before their delay: $early; max RSS $(awk '/^VmHWM/ { print $2 }' "/proc/$KS/status") kB"
+	[ "$early" -eq 0 ]
+fi
