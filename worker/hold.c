@@ -72,9 +72,14 @@ static void hold(ks_task_t *t, part_t *p, int64_t offset, int64_t ts, int64_t du
 int ks_hold_check(ks_task_t *t, part_t *p, const rd_kafka_message_t *rkm, int64_t *tsp)
 {
 	rd_kafka_timestamp_type_t tstype;
-	int64_t ts = rd_kafka_message_timestamp(rkm, &tstype), due;
+	int64_t ts, due;
 
-	*tsp = ts;
+	if (!t->set.apply_delay_ms && t->set.apply_until_ms < 0) {
+		/* nothing to hold: the timestamp only for the lag in seconds */
+		*tsp = p->head_ts < 0 ? rd_kafka_message_timestamp(rkm, &tstype) : -1;
+		return 0;
+	}
+	*tsp = ts = rd_kafka_message_timestamp(rkm, &tstype);
 	if (ts < 0) /* no timestamp (a v0 message): nothing to wait for */
 		return 0;
 	if (t->set.apply_until_ms >= 0 && ts >= t->set.apply_until_ms)

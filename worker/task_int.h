@@ -190,7 +190,8 @@ void ks_consumer_clear_parts(ks_task_t *t);
 /* Decides whether the message may be applied now (ksink.apply.delay.ms,
  * ksink.apply.until): 0 yes; 1 no, its partition is now held at it (paused,
  * position = its offset; the message is read again when due). *ts is its
- * timestamp (-1 unknown). */
+ * timestamp (-1 unknown, or not read: nothing to hold and the partition's
+ * oldest unapplied timestamp already known). */
 int ks_hold_check(ks_task_t *t, part_t *p, const rd_kafka_message_t *rkm, int64_t *ts);
 /* Releases the held partitions that are due (seek back to the head record,
  * resume). Cheap when nothing is held. */
