@@ -44,7 +44,7 @@ check_eq "PUT config with ksink.apply.until: 200" "$CODE" 200
 api PUT /connectors/rb/resume
 check_eq "resume: 202" "$CODE" 202
 check "replayed up to the bad record" wait_for 30 sink_has rb $A
-held() { curl -s "$URL/connectors/rb/status" | jq -e ".tasks[0].state==\"RUNNING\" and (.tasks[0].trace // \"\" | test(\"ksink.apply.until.*rb\\\\[0\\\\]@$A \"))"; }
+held() { curl -s "$URL/connectors/rb/status" | jq -e ".tasks[0].state==\"RUNNING\" and (.tasks[0].trace // \"\" | test(\"ksink.apply.until.*rb\\\\[0\\\\]@$A .*Held at rb\\\\[0\\\\]@$A$\"))"; }
 check "holding at the bad record (rb[0]@$A) in the status" wait_for 10 held
 sleep 1
 check_eq "nothing past it" "$(sink_count rb)" $A

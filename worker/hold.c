@@ -183,6 +183,7 @@ char *ks_hold_status_locked(ks_task_t *t)
 	const part_t *h = NULL;
 	char at[40], until[40], buf[1024];
 	int64_t now = ks_wall_ms();
+	size_t n;
 
 	if (!t->nheld)
 		return NULL;
@@ -194,21 +195,33 @@ char *ks_hold_status_locked(ks_task_t *t)
 	ks_format_instant(h->hold_ts, at, sizeof(at));
 	if (h->hold_due == INT64_MAX) {
 		ks_format_instant(t->set.apply_until_ms, until, sizeof(until));
-		snprintf(buf, sizeof(buf),
-		         "holding %zu of %zu partitions at ksink.apply.until=%s: %s[%d]@%lld "
-		         "stamped "
-		         "%s (%.1f s ago) is not applied; change or remove the key to go on",
-		         t->nheld, t->nparts, until, h->topic, (int)h->partition,
-		         (long long)h->position, at, (double)(now - h->hold_ts) / 1000);
+		n = (size_t)snprintf(
+		        buf, sizeof(buf),
+		        "holding %zu of %zu partitions at ksink.apply.until=%s: %s[%d]@%lld "
+		        "stamped %s (%.1f s ago) is not applied; change or remove the "
+		        "key to go on. Held at",
+		        t->nheld, t->nparts, until, h->topic, (int)h->partition,
+		        (long long)h->position, at, (double)(now - h->hold_ts) / 1000);
 	} else {
-		snprintf(buf, sizeof(buf),
-		         "holding %zu of %zu partitions (ksink.apply.delay.ms=%lld): %s[%d]@%lld "
-		         "stamped %s is %.1f s old, applied in %.1f s",
-		         t->nheld, t->nparts, (long long)t->set.apply_delay_ms, h->topic,
-		         (int)h->partition, (long long)h->position, at,
-		         (double)(now - h->hold_ts) / 1000,
-		         (double)(h->hold_due > now ? h->hold_due - now : 0) / 1000);
+		n = (size_t)snprintf(
+		        buf, sizeof(buf),
+		        "holding %zu of %zu partitions (ksink.apply.delay.ms=%lld): "
+		        "%s[%d]@%lld stamped %s is %.1f s old, applied in %.1f s. Held at",
+		        t->nheld, t->nparts, (long long)t->set.apply_delay_ms, h->topic,
+		        (int)h->partition, (long long)h->position, at,
+		        (double)(now - h->hold_ts) / 1000,
+		        (double)(h->hold_due > now ? h->hold_due - now : 0) / 1000);
 	}
+	/* where each partition holds (the runbook checks its bad record's) */
+	for (size_t i = 0, k = 0; i < t->nparts && n < sizeof(buf); i++) {
+		const part_t *p = &t->parts[i];
+		if (!p->hold_due)
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s[%d]@%lld", k++ ? "," : "",
+		                      p->topic, (int)p->partition, (long long)p->position);
+	}
+	if (n >= sizeof(buf)) /* truncated: say so */
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
 	return ks_strdup(buf);
 }
 
