@@ -7,6 +7,8 @@
  */
 #include "connector.h"
 
+#include "../lib/civil.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,18 @@ static int valid_name(const ks_cfg_def_t *def, const char *v, char *errstr, size
 			return ks_seterr(errstr, errlen, -1,
 			                 "Connector name must not contain control characters");
 	return 0;
+}
+
+/* ksink.apply.until: empty (none), epoch milliseconds or an ISO-8601 instant. */
+static int valid_instant(const ks_cfg_def_t *def, const char *v, char *errstr, size_t errlen)
+{
+	int64_t ms;
+	(void)def;
+	if (!*v || !ks_parse_instant(v, &ms))
+		return 0;
+	return ks_seterr(errstr, errlen, -1,
+	                 "expected epoch milliseconds (1765044000000) or an ISO-8601 instant "
+	                 "with its zone (2025-12-06T18:00:00Z, 2025-12-06T19:00:00.250+01:00)");
 }
 
 const ks_cfg_def_t ks_connector_common_defs[] = {
@@ -180,6 +194,29 @@ const ks_cfg_def_t ks_connector_common_defs[] = {
          .group = "Error Handling",
          .display_name = "Enable Error Context Headers",
          .doc = "Add __connect.errors.* headers describing the error to dead letter records."},
+        {.name = "ksink.apply.delay.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "0",
+         .has_min = 1,
+         .min = 0,
+         .importance = KS_IMP_MEDIUM,
+         .group = "Apply",
+         .display_name = "Apply delay (ms)",
+         .doc = "A delayed replica: a record is written only once its Kafka timestamp is at "
+                "least this many milliseconds old (as Postgres' recovery_min_apply_delay). "
+                "Waiting records stay in Kafka (the partition is paused), not in memory. "
+                "0: no delay."},
+        {.name = "ksink.apply.until",
+         .type = KS_CFG_STRING,
+         .default_value = "",
+         .validate = valid_instant,
+         .importance = KS_IMP_MEDIUM,
+         .group = "Apply",
+         .display_name = "Apply until",
+         .doc = "Point-in-time stop: records stamped at or after this instant (epoch "
+                "milliseconds or ISO-8601 with a zone) are not written; the task holds "
+                "there until the key is changed or removed, then goes on from that record. "
+                "Empty: no stop."},
         KS_CFG_END,
 };
 

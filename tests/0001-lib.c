@@ -126,6 +126,30 @@ KS_TEST(civil_days_round_trip)
 	KS_CHECK_INT(ks_floordiv(7, -2), -4);
 }
 
+KS_TEST(civil_instants)
+{
+	int64_t ms = 0;
+	char buf[40];
+
+	KS_CHECK(ks_parse_instant("1765044000000", &ms) == 0 && ms == 1765044000000LL, "epoch ms");
+	KS_CHECK(ks_parse_instant("2025-12-06T18:00:00Z", &ms) == 0 && ms == 1765044000000LL,
+	         "Z: %lld", (long long)ms);
+	KS_CHECK(ks_parse_instant("2025-12-06T19:00:00.250+01:00", &ms) == 0 &&
+	                 ms == 1765044000250LL,
+	         "offset: %lld", (long long)ms);
+	KS_CHECK(ks_parse_instant("2025-12-06 18:00Z", &ms) == 0 && ms == 1765044000000LL,
+	         "no seconds");
+	KS_CHECK(ks_parse_instant("2025-12-06T13:00:00-0500", &ms) == 0 && ms == 1765044000000LL,
+	         "-0500");
+	KS_CHECK(ks_parse_instant("2025-12-06T18:00:00", &ms) == -1, "no zone");
+	KS_CHECK(ks_parse_instant("2025-02-31T18:00:00Z", &ms) == -1, "31 February");
+	KS_CHECK(ks_parse_instant("yesterday", &ms) == -1, "words");
+	KS_CHECK(ks_parse_instant("", &ms) == -1, "empty");
+	KS_CHECK(ks_parse_instant("-5", &ms) == -1, "negative");
+	ks_format_instant(1765044000250LL, buf, sizeof(buf));
+	KS_CHECK_STR(buf, "2025-12-06T18:00:00.250Z");
+}
+
 KS_TEST(javaregex_whole_match_groups_and_posix)
 {
 	ks_javaregex_t rx;

@@ -35,10 +35,14 @@ part_t *ks_consumer_find_part(ks_task_t *t, const char *topic, int32_t partition
 	return NULL;
 }
 
-static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t)
+/* The assigned partitions at our positions; but_held: without the ones
+ * hold.c keeps paused until their head record is due. */
+static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t, int but_held)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->nparts + 1);
 	for (size_t i = 0; i < t->nparts; i++) {
+		if (but_held && t->parts[i].hold_due)
+			continue;
 		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_add(
 		        l, t->parts[i].topic, t->parts[i].partition);
 		p->offset = t->parts[i].position;
@@ -51,7 +55,7 @@ void ks_consumer_pause(ks_task_t *t)
 	rd_kafka_topic_partition_list_t *l;
 	if (t->partitions_paused || !t->nparts)
 		return;
-	l = assignment_list(t);
+	l = assignment_list(t, 0);
 	rd_kafka_pause_partitions(t->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	t->partitions_paused = 1;
@@ -68,7 +72,7 @@ void ks_consumer_resume(ks_task_t *t)
 	t->partitions_paused = 0;
 	if (!t->nparts)
 		return;
-	l = assignment_list(t);
+	l = assignment_list(t, 1);
 	rd_kafka_resume_partitions(t->rk, l);
 	seek = rd_kafka_topic_partition_list_new(l->cnt);
 	for (int i = 0; i < l->cnt; i++) {
@@ -103,6 +107,7 @@ void ks_consumer_idle_poll(ks_task_t *t, int ms)
 		rd_kafka_message_t *rkm;
 		if (left <= 0)
 			break;
+		ks_hold_refresh_lag(t); /* paused, or an outage: the lag still grows */
 		rkm = rd_kafka_consumer_poll(t->rk, left > 100 ? 100 : (int)left);
 		if (!rkm)
 			continue;
@@ -137,7 +142,9 @@ void ks_consumer_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n)
 		if (!p)
 			continue;
 		p->committed = offs[i].offset;
-		if (!rd_kafka_get_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi))
+		p->head_ts = p->hold_due ? p->hold_ts : -1; /* the next one is not read yet */
+		if (!rd_kafka_get_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi) &&
+		    hi > p->hwm)
 			p->hwm = hi;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -169,6 +176,7 @@ void ks_consumer_clear_parts(ks_task_t *t)
 	free(t->parts);
 	t->parts = NULL;
 	t->nparts = 0;
+	t->nheld = 0;
 	pthread_mutex_unlock(&t->lock);
 	t->partitions_paused = 0;
 }
@@ -233,6 +241,8 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		np[i].hwm = -1;
 		np[i].kicked = -1;
 		np[i].lo_asked = -1;
+		np[i].head_ts = -1;
+		np[i].lwm = -1;
 	}
 	t->parts = np;
 	t->nparts = (size_t)parts->cnt;
@@ -430,7 +440,7 @@ void ks_consumer_kick(ks_task_t *t)
 		int64_t lo, hi;
 		/* once per position: a log that ends in transaction markers
 		 * keeps the watermark past the last record for good */
-		if (p->position < 0 || p->position == p->kicked ||
+		if (p->position < 0 || p->position == p->kicked || p->hold_due ||
 		    rd_kafka_get_watermark_offsets(t->rk, p->topic, p->partition, &lo, &hi) ||
 		    hi <= p->position)
 			continue;

@@ -619,7 +619,16 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	         "Records sent to the dead letter queue topic."},
 	        {"ksink_task_offsets_skipped_total", "counter",
 	         "Offsets deleted by retention before they were read (skipped on resume)."},
-	        {"ksink_partition_lag", "gauge", "High watermark minus committed offset."},
+	        {"ksink_partition_lag", "gauge",
+	         "High watermark minus committed offset (watermarks queried every 2 s, paused "
+	         "or not; never committed: from the log start)."},
+	        {"ksink_partition_lag_seconds", "gauge",
+	         "Age of the oldest record read and not yet committed (0 when caught up)."},
+	        {"ksink_task_held_partitions", "gauge",
+	         "Partitions held in Kafka by ksink.apply.delay.ms or ksink.apply.until."},
+	        {"ksink_task_hold_seconds", "gauge",
+	         "Age of the oldest held record: how far behind the task is holding."},
+	        {"ksink_task_apply_delay_seconds", "gauge", "ksink.apply.delay.ms in seconds."},
 	};
 	ks_buf_t tasks = KS_BUF_INIT;
 

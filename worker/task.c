@@ -21,6 +21,7 @@
 #include "task_int.h"
 
 #include "../config/topics.h"
+#include "../lib/civil.h"
 #include "../lib/log.h"
 
 #include <pthread.h>
@@ -226,6 +227,7 @@ static ks_err_t handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 {
 	part_t *p;
 	uint64_t gen;
+	int64_t ts;
 	ks_err_t rc;
 	retry_t retry = RETRY_INIT;
 
@@ -248,8 +250,17 @@ static ks_err_t handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 	p = ks_consumer_find_part(t, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 	if (!p || (p->position >= 0 && rkm->offset < p->position))
 		return KS_OK; /* not ours any more, or a re-delivery after a seek */
+	if (p->hold_due)
+		return KS_OK; /* held (hold.c): read again from its head when due */
 	if (p->position >= 0 && rkm->offset > p->position)
 		ks_consumer_check_gap(t, p, rkm->offset);
+	if (ks_hold_check(t, p, rkm, &ts))
+		return KS_OK;
+	if (p->head_ts < 0 && ts >= 0) { /* the partition's lag in seconds */
+		pthread_mutex_lock(&t->lock);
+		p->head_ts = ts;
+		pthread_mutex_unlock(&t->lock);
+	}
 	gen = t->batch_gen;
 	while ((rc = ks_pipeline_add(t, rkm, p)) == KS_ERR_RETRIABLE) {
 		/* registry outage: keep the batch, hold the partitions, retry */
@@ -307,6 +318,7 @@ int ks_task_settings_parse(const ks_props_t *config, const ks_cfg_def_t *plugin_
 {
 	const ks_cfg_def_t *const defs[] = {ks_connector_common_defs, plugin_defs, NULL};
 	ks_config_t *cfg = ks_config_new(defs, config);
+	const char *v;
 	int has_batch = 0;
 
 	if (!cfg)
@@ -330,6 +342,13 @@ int ks_task_settings_parse(const ks_props_t *config, const ks_cfg_def_t *plugin_
 	                                ks_config_int(cfg, "batch.size") > 0
 	                        ? (size_t)ks_config_int(cfg, "batch.size")
 	                        : 0;
+	s->apply_delay_ms = ks_config_long(cfg, "ksink.apply.delay.ms");
+	s->apply_until_ms = -1;
+	v = ks_config_string(cfg, "ksink.apply.until");
+	if (v && *v && ks_parse_instant(v, &s->apply_until_ms)) { /* validated by the table */
+		ks_config_destroy(cfg);
+		return ks_seterr(errstr, errlen, -1, "ksink.apply.until: not an instant: %s", v);
+	}
 	ks_config_destroy(cfg);
 	return 0;
 }
@@ -355,8 +374,14 @@ static int converter_new(ks_task_t *t, int is_key, ks_converter_t **conv, char *
 
 static int setup(ks_task_t *t, char *errstr, size_t errlen)
 {
-	if (ks_task_settings_parse(t->config, t->plugin->config_defs, &t->set, errstr, errlen) ||
-	    converter_new(t, 1, &t->kconv, &t->kconv_class, errstr, errlen) ||
+	ks_task_settings_t set;
+
+	if (ks_task_settings_parse(t->config, t->plugin->config_defs, &set, errstr, errlen))
+		return -1;
+	pthread_mutex_lock(&t->lock); /* the metrics read the apply delay */
+	t->set = set;
+	pthread_mutex_unlock(&t->lock);
+	if (converter_new(t, 1, &t->kconv, &t->kconv_class, errstr, errlen) ||
 	    converter_new(t, 0, &t->vconv, &t->vconv_class, errstr, errlen))
 		return -1;
 	if (!(t->chain = ks_transform_chain_new(t->config, errstr, errlen)))
@@ -433,6 +458,10 @@ static void run_loop(ks_task_t *t)
 		if (t->kafka_down_since)
 			ks_consumer_probe(t);
 		rkm = poll_next(t, first_ms);
+		if (!rkm || !(t->seen_msgs & 63)) { /* the clock: not every record */
+			ks_hold_tick(t);
+			ks_hold_refresh_lag(t);
+		}
 		if (rkm) {
 			int was_empty = !t->has_batch;
 			ks_err_t err;
@@ -599,6 +628,8 @@ ks_state_t ks_task_state(ks_task_t *t, char **trace)
 			*trace = ks_strdup(t->trace);
 		else if (s == KS_STATE_RUNNING && t->msg)
 			*trace = ks_strdup(t->msg);
+		else if (s == KS_STATE_RUNNING && t->nheld) /* delay or apply.until */
+			*trace = ks_hold_status_locked(t);
 		else if (s == KS_STATE_RUNNING && t->lost_msg) /* until a restart */
 			*trace = ks_strdup(t->lost_msg);
 	}
@@ -649,18 +680,6 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 			ks_buf_printf(out, "\",task=\"%d\"} %llu\n", t->id,
 			              (unsigned long long)v[i]);
 	}
-	for (size_t i = 0; i < t->nparts; i++) {
-		const part_t *p = &t->parts[i];
-		int64_t lag;
-		if (p->hwm < 0 || p->committed < 0)
-			continue;
-		lag = p->hwm - p->committed;
-		ks_buf_puts(out, "ksink_partition_lag{connector=\"");
-		put_label(out, t->connector);
-		ks_buf_printf(out, "\",task=\"%d\",topic=\"", t->id);
-		put_label(out, p->topic);
-		ks_buf_printf(out, "\",partition=\"%d\"} %lld\n", (int)p->partition,
-		              (long long)(lag < 0 ? 0 : lag));
-	}
+	ks_hold_metrics_locked(t, out, put_label); /* lag, lag in time, holds */
 	pthread_mutex_unlock(&t->lock);
 }

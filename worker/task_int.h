@@ -1,5 +1,5 @@
 /*
- * task_int.h — the inside of one sink task, shared by the three files that
+ * task_int.h — the inside of one sink task, shared by the four files that
  * run it (not for the rest of the worker, which sees worker.h only):
  *
  *   task.c      the task thread: settings, set-up, the loop, status, metrics
@@ -8,6 +8,8 @@
  *               the Kafka offset mirror, the prefetch-queue kick, outages
  *   pipeline.c  the record pipeline: convert -> transform -> tolerance into
  *               the batch, then put -> (DLQ) -> commit of the batch
+ *   hold.c      records not due yet (ksink.apply.delay.ms / .until) held in
+ *               Kafka, their partition paused; watermarks and lag
  *
  * Everything here runs on the task thread unless a field says "(lock)":
  * those are also read by REST threads (status, metrics) under t->lock.
@@ -30,6 +32,7 @@
 #define BATCH_LINGER_MS 500
 #define BACKOFF_MIN_MS  100 /* first back-off; also the floor of errors.retry.delay.max.ms */
 #define DLQ_FLUSH_MS    30000
+#define LAG_REFRESH_MS  2000 /* watermark queries for ksink_partition_lag (hold.c) */
 #define BATCH_DEFAULT   3000 /* records per transaction without batch.size / max.poll.records */
 
 /* The task's settings from the connector config, parsed once against the
@@ -42,6 +45,8 @@ typedef struct ks_task_settings {
 	int64_t retry_timeout_ms;   /* errors.retry.timeout; <= 0: wait forever */
 	int64_t retry_delay_max_ms; /* errors.retry.delay.max.ms (>= BACKOFF_MIN_MS) */
 	size_t batch_size;          /* the connector's batch.size when set; else 0 */
+	int64_t apply_delay_ms;     /* ksink.apply.delay.ms; 0 none (hold.c) */
+	int64_t apply_until_ms;     /* ksink.apply.until as epoch ms; -1 none (hold.c) */
 } ks_task_settings_t;
 
 /* Parses config against ks_connector_common_defs plus plugin_defs (may be
@@ -59,6 +64,12 @@ typedef struct part {
 	int64_t kicked;     /* position at the last ks_consumer_kick() seek */
 	int64_t lo_asked;   /* position at the last watermark query (check_gap) */
 	int seen;           /* reported to the active topics */
+	/* hold.c (lock for writes): a held partition is paused at its head
+	 * record (position), which is read again from Kafka when it is due */
+	int64_t hold_due; /* wall ms the head record is due; INT64_MAX apply.until; 0 not held */
+	int64_t hold_ts;  /* the held record's timestamp */
+	int64_t head_ts;  /* timestamp of the oldest record read and not committed; -1 */
+	int64_t lwm;      /* low watermark from the last query; -1 unknown */
 } part_t;
 
 struct ks_task {
@@ -118,6 +129,9 @@ struct ks_task {
 	int64_t q_min, q_bytes; /* queued.min.messages, queued.max.messages.kbytes */
 	uint64_t seen_msgs, seen_bytes;
 	int fetch_parked; /* the queue got full enough to park the fetcher */
+	/* hold.c */
+	size_t nheld;         /* partitions held (lock) */
+	int64_t wm_refreshed; /* ks_now_ms() of the last watermark refresh */
 };
 
 /* One outage being waited out: exponential back-off, and when it began. */
@@ -170,6 +184,26 @@ void ks_consumer_kick(ks_task_t *t);
 /* While Kafka is down: probes the cluster about once a second. */
 void ks_consumer_probe(ks_task_t *t);
 void ks_consumer_clear_parts(ks_task_t *t);
+
+/* ---------------- hold.c ---------------- */
+
+/* Decides whether the message may be applied now (ksink.apply.delay.ms,
+ * ksink.apply.until): 0 yes; 1 no, its partition is now held at it (paused,
+ * position = its offset; the message is read again when due). *ts is its
+ * timestamp (-1 unknown, or not read: nothing to hold and the partition's
+ * oldest unapplied timestamp already known). */
+int ks_hold_check(ks_task_t *t, part_t *p, const rd_kafka_message_t *rkm, int64_t *ts);
+/* Releases the held partitions that are due (seek back to the head record,
+ * resume). Cheap when nothing is held. */
+void ks_hold_tick(ks_task_t *t);
+/* Every LAG_REFRESH_MS: asks the brokers for the watermarks of every
+ * assigned partition (paused or not), for ksink_partition_lag. */
+void ks_hold_refresh_lag(ks_task_t *t);
+/* The status line of a task holding partitions (NULL when none); caller
+ * frees. Under t->lock (REST thread). */
+char *ks_hold_status_locked(ks_task_t *t);
+/* The hold and lag lines of /metrics. Under t->lock (REST thread). */
+void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out, void (*label)(ks_buf_t *, const char *));
 
 /* ---------------- pipeline.c ---------------- */
 

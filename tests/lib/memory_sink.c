@@ -15,6 +15,9 @@
  *                      (KS_ERR_RECORD with its bad_index)
  *   retriable.file=F   while file F exists, commit returns KS_ERR_RETRIABLE
  *   fail.start=true    task_new fails (a task FAILED at start)
+ *   times=true         two more columns: the record's Kafka timestamp and
+ *                      the wall clock of the commit (ms; tests of
+ *                      ksink.apply.delay.ms)
  * Offsets are not stored: open() answers -1, so tasks resume from the
  * consumer group's committed offsets.
  */
@@ -52,6 +55,12 @@ static const ks_cfg_def_t memory_defs[] = {
          .importance = KS_IMP_LOW,
          .group = "Memory",
          .doc = "Fail the task at start (tests)."},
+        {.name = "times",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "false",
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "Add the record timestamp and the commit time (ms) to each line."},
         KS_CFG_END,
 };
 
@@ -65,6 +74,7 @@ typedef struct staged {
 struct ks_sink_task {
 	char *file, *fail_value, *retriable_file;
 	int task_id;
+	int times;
 	staged_t *st;
 	size_t n, cap;
 };
@@ -81,6 +91,7 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 {
 	ks_sink_task_t *t;
 	const char *fs = ks_props_get(config, "fail.start");
+	const char *tm = ks_props_get(config, "times");
 
 	(void)connector;
 	if (fs && ks_strcaseeq(fs, "true")) {
@@ -96,6 +107,7 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 	t->fail_value = ks_strdup(ks_props_get(config, "fail.value"));
 	t->retriable_file = ks_strdup(ks_props_get(config, "retriable.file"));
 	t->task_id = task_id;
+	t->times = tm && ks_strcaseeq(tm, "true");
 	return t;
 }
 
@@ -153,8 +165,12 @@ static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, c
 		}
 		s = &t->st[t->n];
 		memset(s, 0, sizeof(*s));
-		if (asprintf(&s->line, "%s\t%d\t%lld\t%s\t%s\t%d\n", r->topic, (int)r->partition,
-		             (long long)r->offset, k, v, t->task_id) < 0) {
+		if ((t->times ? asprintf(&s->line, "%s\t%d\t%lld\t%s\t%s\t%d\t%lld", r->topic,
+		                         (int)r->partition, (long long)r->offset, k, v, t->task_id,
+		                         (long long)r->timestamp)
+		              : asprintf(&s->line, "%s\t%d\t%lld\t%s\t%s\t%d\n", r->topic,
+		                         (int)r->partition, (long long)r->offset, k, v,
+		                         t->task_id)) < 0) {
 			s->line = NULL;
 			return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 		}
@@ -198,7 +214,10 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 			return;
 		}
 		for (size_t i = 0; i < t->n; i++)
-			fputs(t->st[i].line, f);
+			if (t->times) /* the commit time closes the line */
+				fprintf(f, "%s\t%lld\n", t->st[i].line, (long long)ks_wall_ms());
+			else
+				fputs(t->st[i].line, f);
 		werr = fclose(f) != 0;
 		pthread_mutex_unlock(&file_lock);
 		if (werr) {
