@@ -53,6 +53,8 @@ enum {
  *   E_FATAL      the table, the login, the configuration: FATAL
  *   E_RECORD     bad record(s) found: t->bad_index (+ t->iso.bad), RECORD
  *   E_REDO       stream.c: rolled back, write the batch the usual way
+ *   E_FENCED     offsets.c: another task claimed a partition of the batch
+ *                since this one did (t->off.fenced); rolled back, FENCED
  */
 typedef enum ks_jdbc_rc {
 	E_OK = 0,
@@ -62,7 +64,8 @@ typedef enum ks_jdbc_rc {
 	E_STALE,
 	E_FATAL,
 	E_RECORD,
-	E_REDO
+	E_REDO,
+	E_FENCED
 } ks_jdbc_rc_t;
 
 typedef struct dbcol {
@@ -152,9 +155,21 @@ typedef struct ks_jdbc_plan {
 	ks_buf_t keys; /* encoded keys (reduction) */
 } ks_jdbc_plan_t;
 
-/* offsets.c */
+/* offsets.c: a partition this task claimed (owner epoch), see offsets.c. */
+typedef struct jclaim {
+	char *topic;
+	int32_t partition;
+	int64_t epoch; /* > 0 ours with this epoch; 0 closed or fenced: never written */
+} jclaim_t;
+
 typedef struct ks_jdbc_offsets {
-	char *qname; /* quoted offsets table, known after session setup */
+	char *qname;   /* quoted offsets table, known after session setup */
+	char *seqname; /* quoted epoch sequence (<table>_epoch_seq), same schema */
+	char owner[128];
+	jclaim_t *claims; /* owned, with their topics */
+	size_t nclaims, capclaims;
+	ks_tp_offset_t *fenced; /* the last commit's fenced partitions (topics owned) */
+	size_t nfenced;
 } ks_jdbc_offsets_t;
 
 /* commit.c: what isolate() found. */
@@ -189,6 +204,11 @@ typedef struct ks_jdbc_testhooks {
 	int fail_commits;     /* the next n commits fail before COMMIT */
 	int lose_acks;        /* the next n COMMITs lose their acknowledgement */
 	int streamed_commits; /* commits that wrote through the stream */
+	/* called in the data transaction right before the fence check
+	 * (offsets), from the task's thread; set by tests/lib/jdbc_hooks.c
+	 * only (NULL in the shipped worker) */
+	void (*before_fence)(void *arg);
+	void *before_fence_arg;
 } ks_jdbc_testhooks_t;
 
 struct ks_sink_task {
@@ -275,6 +295,14 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t);
 ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
                                    const ks_tp_offset_t *offs, size_t n);
+/* In the data transaction, last before COMMIT: writes offs where this task
+ * still holds every partition's epoch; E_FENCED (t->off.fenced) otherwise. */
+ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n);
+/* close(): these partitions are no longer ours (never written again
+ * before an open() claims them anew). */
+void ks_jdbc_offsets_release(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n);
+/* task_destroy: the claims and the fenced list. */
+void ks_jdbc_offsets_clear(ks_sink_task_t *t);
 ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
                                    size_t *nout);
 ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
