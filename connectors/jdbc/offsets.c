@@ -325,6 +325,7 @@ static int claim_set(ks_sink_task_t *t, const char *topic, int32_t partition, in
 		goto oom;
 	c->partition = partition;
 	c->epoch = epoch;
+	c->in_tx = 0;
 	t->off.nclaims++;
 	return 0;
 oom:
@@ -484,6 +485,11 @@ ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *off
 			lazy[nlazy++] = offs[i];
 	if (nlazy && (rc = claim(t, lazy, nlazy, NULL)))
 		goto out;
+	for (size_t i = 0; i < nlazy; i++) {
+		jclaim_t *c = claim_find(t, lazy[i].topic, lazy[i].partition);
+		if (c)
+			c->in_tx = 1; /* forgotten unless the transaction commits */
+	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		jclaim_t *c = claim_find(t, offs[i].topic, offs[i].partition);
 		if (!c || c->epoch <= 0)
@@ -557,6 +563,22 @@ out:
 	free(lazy);
 	free(ep);
 	return rc == E_DATA ? E_FATAL : rc;
+}
+
+void ks_jdbc_offsets_tx_end(ks_sink_task_t *t, int committed)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->off.nclaims; i++) {
+		jclaim_t *c = &t->off.claims[i];
+		if (c->in_tx && !committed) {
+			free(c->topic);
+			continue;
+		}
+		c->in_tx = 0;
+		t->off.claims[k++] = *c;
+	}
+	t->off.nclaims = k;
 }
 
 void ks_jdbc_offsets_release(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)

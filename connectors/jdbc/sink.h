@@ -160,6 +160,7 @@ typedef struct jclaim {
 	char *topic;
 	int32_t partition;
 	int64_t epoch; /* > 0 ours with this epoch; 0 closed or fenced: never written */
+	int in_tx;     /* claimed inside the open data transaction (not yet committed) */
 } jclaim_t;
 
 typedef struct ks_jdbc_offsets {
@@ -298,6 +299,9 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 /* In the data transaction, last before COMMIT: writes offs where this task
  * still holds every partition's epoch; E_FENCED (t->off.fenced) otherwise. */
 ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n);
+/* The data transaction ended (committed or not): claims made inside it
+ * are kept or forgotten. */
+void ks_jdbc_offsets_tx_end(ks_sink_task_t *t, int committed);
 /* close(): these partitions are no longer ours (never written again
  * before an open() claims them anew). */
 void ks_jdbc_offsets_release(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n);
