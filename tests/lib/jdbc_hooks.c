@@ -18,7 +18,8 @@ void ks_jdbc_test_before_fence(ks_sink_task_t *t, void (*fn)(void *), void *arg)
 long long ks_jdbc_test_epoch(ks_sink_task_t *t, const char *topic, int partition)
 {
 	for (size_t i = 0; i < t->off.nclaims; i++)
-		if (t->off.claims[i].partition == partition && !strcmp(t->off.claims[i].topic, topic))
+		if (t->off.claims[i].partition == partition &&
+		    !strcmp(t->off.claims[i].topic, topic))
 			return (long long)t->off.claims[i].epoch;
 	return -1;
 }
