@@ -239,8 +239,8 @@ KS_TEST(offsets_alter_and_reset_fence_the_holder)
 	KS_CHECK_INT(qn("SELECT count(*) FROM fence_alter"), 5);
 	/* claimed again (a restart after the alter), then DELETE /offsets */
 	KS_CHECK_INT(open1(t, "fence_alter", 0), 3);
-	KS_CHECK(ks_jdbc_sink_plugin.offsets_alter(conf, "fence-a", NULL, 0, 1, err,
-	                                           sizeof(err)) == KS_OK,
+	KS_CHECK(ks_jdbc_sink_plugin.offsets_alter(conf, "fence-a", NULL, 0, 1, err, sizeof(err)) ==
+	                 KS_OK,
 	         "reset: %s", err);
 	put_range(t, b, "fence_alter", 3, 8);
 	res = commit(t, "fence_alter", 0, 8);
