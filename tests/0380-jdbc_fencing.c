@@ -277,6 +277,7 @@ KS_TEST(sessions_limit_idle_transactions_and_keep_alive)
 	KS_CHECK_STR(v, "1");
 	done(t);
 	/* a role's own setting wins */
+	sql("DROP ROLE IF EXISTS fence_idle_role");
 	sql("CREATE ROLE fence_idle_role LOGIN SUPERUSER");
 	sql("ALTER ROLE fence_idle_role SET idle_in_transaction_session_timeout = '7s'");
 	t = task_n("fence-i", 0,
