@@ -2,8 +2,10 @@
  * 0380-jdbc_fencing.c — zombie sink tasks are fenced in Postgres (issue 14):
  * a task held inside its commit while its partition is claimed by another
  * task loses (FENCED, rolled back) and the new owner's commit wins, every
- * record once; an owner that committed first is resumed from by the next
- * claim and its next batch is fenced; an offsets table of the layout from
+ * record once; a claim waits for an owner inside its commit (past its
+ * lock_timeout: RETRIABLE, the worker retries) and then resumes after it;
+ * an owner that committed first is resumed from by the next claim and its
+ * next batch is fenced; an offsets table of the layout from
  * before fencing is migrated in place with its rows; KIP-875 alter and
  * reset fence the task that held the partition; sessions carry the
  * keepalive and idle-transaction settings.
@@ -123,6 +125,60 @@ KS_TEST(zombie_held_in_commit_loses_to_new_owner)
 	ks_jdbc_sink_plugin.task_destroy(a);
 	done(x.b_task);
 	basic_free(x.b);
+}
+
+/* The hook of the next test: the owner (A) has passed its fence check and
+ * holds the offsets row; a claim by B waits for it and gives up after its
+ * lock_timeout: open() is RETRIABLE, nothing changed. */
+typedef struct blocked {
+	ks_sink_task_t *b_task;
+	ks_err_t open_err;
+	char err[512];
+	int64_t ms;
+} blocked_t;
+
+static void claim_while_held(void *arg)
+{
+	blocked_t *x = arg;
+	ks_tp_offset_t in = {"fence_wait", 0, -1}, *out = NULL;
+	int64_t t0 = ks_now_ms();
+
+	x->open_err = ks_jdbc_sink_plugin.open(x->b_task, &in, 1, &out, x->err, sizeof(x->err));
+	x->ms = ks_now_ms() - t0;
+	if (out)
+		ks_tp_offsets_free(out, 1);
+}
+
+KS_TEST(claim_waits_for_an_inflight_commit_then_resumes_after_it)
+{
+	basic_t b = basic();
+	blocked_t x = {0};
+	ks_sink_task_t *a;
+
+	sql("DROP TABLE IF EXISTS fence_wait");
+	clear_offsets("fence-w");
+	a = task_n("fence-w", 0, cfg("insert.mode", "insert", NULL));
+	x.b_task = task_n("fence-w", 1, cfg("insert.mode", "insert", NULL));
+	KS_CHECK_INT(open1(a, "fence_wait", 0), -1);
+	put_range(a, b, "fence_wait", 0, 10);
+	ks_jdbc_test_after_fence(a, claim_while_held, &x);
+	COMMIT_OK(a, "fence_wait", 0, 10); /* A's commit goes through */
+	ks_jdbc_test_after_fence(a, NULL, NULL);
+	KS_CHECK(x.open_err == KS_ERR_RETRIABLE, "B's open while A holds the row: %s %s",
+	         ks_err_name(x.open_err), x.err);
+	KS_CHECK(x.ms >= 4000, "B waited %lld ms (lock_timeout)", (long long)x.ms);
+	KS_CHECK(strstr(x.err, "lock"), "%s", x.err);
+	/* the worker retries the open: B resumes after A's commit, A is fenced */
+	KS_CHECK_INT(open1(x.b_task, "fence_wait", 0), 10);
+	put_range(a, b, "fence_wait", 10, 20);
+	KS_CHECK(commit(a, "fence_wait", 0, 20).err == KS_ERR_FENCED, "A fenced");
+	put_range(x.b_task, b, "fence_wait", 10, 20);
+	COMMIT_OK(x.b_task, "fence_wait", 0, 20);
+	KS_CHECK_INT(qn("SELECT count(*) FROM fence_wait"), 20);
+	KS_CHECK_INT(qn("SELECT count(DISTINCT id) FROM fence_wait"), 20);
+	ks_jdbc_sink_plugin.task_destroy(a);
+	done(x.b_task);
+	basic_free(b);
 }
 
 KS_TEST(claim_after_commit_resumes_there_and_fences_the_old_owner)

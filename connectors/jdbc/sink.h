@@ -210,6 +210,9 @@ typedef struct ks_jdbc_testhooks {
 	 * only (NULL in the shipped worker) */
 	void (*before_fence)(void *arg);
 	void *before_fence_arg;
+	/* the same right after a passed fence check, before COMMIT */
+	void (*after_fence)(void *arg);
+	void *after_fence_arg;
 } ks_jdbc_testhooks_t;
 
 struct ks_sink_task {

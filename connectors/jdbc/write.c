@@ -231,6 +231,8 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 	if (t->hooks.before_fence)
 		t->hooks.before_fence(t->hooks.before_fence_arg);
 	rc = ks_jdbc_offsets_commit(t, offs, noffs);
+	if (!rc && t->hooks.after_fence)
+		t->hooks.after_fence(t->hooks.after_fence_arg);
 
 	if (!rc && t->hooks.fail_commits > 0) {
 		t->hooks.fail_commits--;

@@ -15,6 +15,12 @@ void ks_jdbc_test_before_fence(ks_sink_task_t *t, void (*fn)(void *), void *arg)
 	t->hooks.before_fence_arg = arg;
 }
 
+void ks_jdbc_test_after_fence(ks_sink_task_t *t, void (*fn)(void *), void *arg)
+{
+	t->hooks.after_fence = fn;
+	t->hooks.after_fence_arg = arg;
+}
+
 long long ks_jdbc_test_epoch(ks_sink_task_t *t, const char *topic, int partition)
 {
 	for (size_t i = 0; i < t->off.nclaims; i++)

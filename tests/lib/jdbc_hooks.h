@@ -13,6 +13,10 @@
  * every commit until cleared with fn = NULL. */
 void ks_jdbc_test_before_fence(ks_sink_task_t *t, void (*fn)(void *), void *arg);
 
+/* fn(arg) runs right after t's fence check passed (the offsets rows are
+ * locked by t's transaction), before COMMIT; fn = NULL clears it. */
+void ks_jdbc_test_after_fence(ks_sink_task_t *t, void (*fn)(void *), void *arg);
+
 /* The owner epoch t holds for topic[partition]: > 0 claimed, 0 closed or
  * fenced, -1 never claimed. */
 long long ks_jdbc_test_epoch(ks_sink_task_t *t, const char *topic, int partition);
