@@ -35,10 +35,14 @@ part_t *ks_consumer_find_part(ks_task_t *t, const char *topic, int32_t partition
 	return NULL;
 }
 
-static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t)
+/* The assigned partitions at our positions; live_only: without the fenced
+ * ones (another task writes them: they stay paused until revoked). */
+static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t, int live_only)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->nparts + 1);
 	for (size_t i = 0; i < t->nparts; i++) {
+		if (live_only && t->parts[i].fenced)
+			continue;
 		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_add(
 		        l, t->parts[i].topic, t->parts[i].partition);
 		p->offset = t->parts[i].position;
@@ -51,7 +55,7 @@ void ks_consumer_pause(ks_task_t *t)
 	rd_kafka_topic_partition_list_t *l;
 	if (t->partitions_paused || !t->nparts)
 		return;
-	l = assignment_list(t);
+	l = assignment_list(t, 0);
 	rd_kafka_pause_partitions(t->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	t->partitions_paused = 1;
@@ -68,7 +72,7 @@ void ks_consumer_resume(ks_task_t *t)
 	t->partitions_paused = 0;
 	if (!t->nparts)
 		return;
-	l = assignment_list(t);
+	l = assignment_list(t, 1);
 	rd_kafka_resume_partitions(t->rk, l);
 	seek = rd_kafka_topic_partition_list_new(l->cnt);
 	for (int i = 0; i < l->cnt; i++) {
