@@ -16,7 +16,12 @@ trap '"$STACK" start pg --dir "$KSINK_STACK_DIR" >/dev/null 2>&1 </dev/null; w_c
 
 T=t0540_zf_$$
 w_kafka "$T:1"
-f_init "task.shutdown.graceful.timeout.ms=2000"
+# a consumer that does not poll for max.poll.interval.ms leaves its group:
+# the zombie, stuck in its commit, hands the partition over during the
+# outage (a real broker's rebalance waits for every member to rejoin, so
+# without this the new task would only get it once the zombie is done)
+f_init "task.shutdown.graceful.timeout.ms=2000" consumer.session.timeout.ms=6000 \
+	consumer.heartbeat.interval.ms=1000 consumer.max.poll.interval.ms=10000
 psql_q "DROP TABLE IF EXISTS \"$T\"" >/dev/null
 psql_q "DELETE FROM \"__ksink_offsets\" WHERE connector = 'zf'" >/dev/null 2>&1
 start_ok "worker starts" "$W/w.properties" || finish
