@@ -90,10 +90,7 @@ static size_t batch_offsets(ks_task_t *t, ks_tp_offset_t *offs)
 	return n;
 }
 
-/* KS_ERR_FENCED: the connector says another task owns these partitions
- * now. Their records leave the batch (and the connector: close), they are
- * paused and ignored until a rebalance assigns them again, and nothing of
- * them is committed to Kafka by this task. */
+/* Partitions fenced in this process (ks_task_fenced_total). */
 static atomic_uint_fast64_t fenced_total;
 
 uint64_t ks_task_fenced_total(void)
@@ -101,10 +98,15 @@ uint64_t ks_task_fenced_total(void)
 	return (uint64_t)atomic_load(&fenced_total);
 }
 
-static void drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfenced)
+/* KS_ERR_FENCED: the connector says another task owns these partitions
+ * now. Their records leave the batch (and the connector: close), they are
+ * paused and ignored until a rebalance assigns them again, and nothing of
+ * them is committed to Kafka by this task. Returns how many partitions and
+ * records it dropped (0: the connector's answer changed nothing). */
+static size_t drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfenced)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)nfenced + 1);
-	size_t k = 0;
+	size_t k = 0, dropped = 0;
 
 	for (size_t i = 0; i < nfenced; i++) {
 		part_t *p = ks_consumer_find_part(t, fenced[i].topic, fenced[i].partition);
@@ -121,6 +123,7 @@ static void drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfenc
 			t->m_fenced++;
 			pthread_mutex_unlock(&t->lock);
 			atomic_fetch_add(&fenced_total, 1);
+			dropped++;
 		}
 	}
 	if (l) {
@@ -134,9 +137,11 @@ static void drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfenc
 		if (!p || !p->fenced)
 			t->recs[k++] = t->recs[i];
 	}
+	dropped += t->nrecs - k;
 	t->nrecs = k;
 	t->nput = k;
 	t->plugin->close(t->st, fenced, nfenced);
+	return dropped;
 }
 
 void ks_pipeline_reset(ks_task_t *t)
@@ -299,7 +304,12 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 			continue;
 		}
 		if (res.err == KS_ERR_FENCED) {
-			drop_fenced(t, res.fenced, res.nfenced);
+			if (!drop_fenced(t, res.fenced, res.nfenced)) {
+				ks_task_fail(t, "commit fenced, but no partition of the batch: %s",
+				             res.errstr);
+				ret = KS_ERR_FATAL;
+				goto out;
+			}
 			if (!t->nrecs && !ks_dlq_pending(t->dlq)) {
 				ks_pipeline_reset(t);
 				ret = KS_OK;
