@@ -24,7 +24,7 @@
  *
  * A COMMIT whose acknowledgement is lost is resolved on reconnect by reading
  * the offsets table (equal offsets = it committed), so nothing is written
- * twice. A transaction fenced by another task's claim (offsets.c) is
+ * twice. A transaction fenced by another task's claim (fence.c) is
  * reported FENCED at once, never retried.
  */
 #include "sink.h"

@@ -3,7 +3,7 @@
  * the table for insert mode when every column type matches, else into the
  * layout's staging table, then INSERT .. SELECT [ON CONFLICT .. DO UPDATE] /
  * UPDATE .. FROM / DELETE .. USING), batch.size rows at a time; then the
- * offsets with the fence check (offsets.c) and COMMIT, with the test hooks
+ * offsets with the fence check (fence.c) and COMMIT, with the test hooks
  * of testhooks.c.
  * Values only travel as COPY data; identifiers are always quoted (sql.c).
  */
@@ -221,7 +221,7 @@ out:
 	return rc;
 }
 
-/* Ends the data transaction: the offsets with the fence check (offsets.c),
+/* Ends the data transaction: the offsets with the fence check (fence.c),
  * COMMIT (with the test hooks); rolls back on an error other than a lost
  * connection, and when fenced. */
 ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
