@@ -101,7 +101,7 @@ drop_connector() { curl -fs -X DELETE "http://127.0.0.1:$PORT/connectors/$1" >/d
 # rows/s of connector $1 until its committed offsets reach $2 (from its first commit)
 wait_committed() { # connector target
 	"$BUILD/ksink-bench-wait" "$KSINK_PG_CONNINFO" \
-		"SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = '$1'" "$2" 900 |
+		"SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = '$1' AND next_offset >= 0" "$2" 900 |
 		sed 's/.*rows_per_s=//'
 }
 # one connector over rows already in Kafka, then deleted: rows/s on stdout

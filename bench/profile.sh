@@ -99,9 +99,9 @@ pg_stats() {
 }
 # committed in Postgres = the connector's offsets, written in the same
 # transaction (a count(*) poll over the growing table would cost a core)
-SQL="SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = 'prof'"
+SQL="SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = 'prof' AND next_offset >= 0"
 # the group join takes ~3 s on the mock: wait for the first commit
-until [ "$(q "SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = 'prof'" 2>/dev/null || echo 0)" -gt 0 ]; do sleep 0.02; done
+until [ "$(q "SELECT coalesce(sum(next_offset), 0) FROM __ksink_offsets WHERE connector = 'prof' AND next_offset >= 0" 2>/dev/null || echo 0)" -gt 0 ]; do sleep 0.02; done
 mapfile -t PGSTAT < <(pg_stats)
 k0=$(cpu_of "/proc/$KSINK_PID/stat")
 p0=$(cpu_of "${PGSTAT[@]}")

@@ -53,7 +53,8 @@ typedef struct ks_bad_record {
 
 /* Result of commit(). */
 typedef struct ks_commit_result {
-	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL */
+	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL,
+			     FENCED (see fenced) */
 	size_t bad_index; /* with KS_ERR_RECORD: index (in put order since the last
 			       successful commit) of the first record that fails alone */
 	/* The error as Connect would see it thrown by SinkTask.put/flush: the
@@ -73,6 +74,14 @@ typedef struct ks_commit_result {
 	 * discards them from the highest index down. */
 	const ks_bad_record_t *more;
 	size_t nmore;
+	/* with KS_ERR_FENCED: the partitions another task claimed since this
+	 * one opened them (a zombie: a task abandoned by a restart, a
+	 * partition moved). Nothing was written; the worker drops these
+	 * partitions' records and never commits them again (until an open()
+	 * claims them anew), then commits the rest. Owned by the connector,
+	 * valid until its next commit() or task_destroy(). */
+	const ks_tp_offset_t *fenced;
+	size_t nfenced;
 } ks_commit_result_t;
 
 typedef struct ks_connector_plugin {
@@ -92,7 +101,9 @@ typedef struct ks_connector_plugin {
 	ks_sink_task_t *(*task_new)(const ks_props_t *config, const char *connector, int task_id,
 	                            char *errstr, size_t errlen);
 	/* Offsets to resume from for the assigned partitions: *out has one entry
-	 * per input partition (offset -1 when the store knows none). */
+	 * per input partition (offset -1 when the store knows none). A
+	 * connector that fences claims the partitions here (from now on
+	 * another task's commit of them fails with KS_ERR_FENCED). */
 	ks_err_t (*open)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
 	                 ks_tp_offset_t **out, char *errstr, size_t errlen);
 	/* Stage records; may validate them (record-level errors are reported by

@@ -29,6 +29,8 @@ const char *ks_err_name(ks_err_t err)
 		return "EXISTS";
 	case KS_ERR_FORBIDDEN:
 		return "FORBIDDEN";
+	case KS_ERR_FENCED:
+		return "FENCED";
 	}
 	return "UNKNOWN";
 }

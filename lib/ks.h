@@ -24,6 +24,7 @@ typedef enum ks_err {
 	KS_ERR_NOTFOUND = 5,  /* no such connector / task (404) */
 	KS_ERR_EXISTS = 6,    /* it exists already (409) */
 	KS_ERR_FORBIDDEN = 7, /* turned off by the worker config (403) */
+	KS_ERR_FENCED = 8,    /* another task owns the partition now: drop it, no retry */
 } ks_err_t;
 
 #define KS_WUR           __attribute__((warn_unused_result))

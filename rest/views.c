@@ -32,6 +32,7 @@ int ks_rest_status_of(ks_err_t err, int ok_status)
 		return 409;
 	case KS_ERR_RETRIABLE:
 	case KS_ERR_FATAL:
+	case KS_ERR_FENCED:
 		return 500;
 	}
 	return 500;

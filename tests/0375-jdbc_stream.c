@@ -218,7 +218,16 @@ KS_TEST(stream_close_drops_the_batch)
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
 	             1);
-	/* the connection is usable afterwards */
+	/* assigned again (open claims it anew: a closed partition is never
+	 * written before), the connection is usable */
+	{
+		ks_tp_offset_t *out = NULL;
+		char err[256] = "";
+		KS_CHECK(ks_jdbc_sink_plugin.open(t, &part, 1, &out, err, sizeof(err)) == KS_OK,
+		         "open: %s", err);
+		KS_CHECK(out && out[0].offset == 1, "resume at 1");
+		ks_tp_offsets_free(out, 1);
+	}
 	put_range(b, t, topic, 1, 10, "kept");
 	COMMIT_OK(t, topic, 0, 10);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 10);

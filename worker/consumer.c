@@ -35,13 +35,14 @@ part_t *ks_consumer_find_part(ks_task_t *t, const char *topic, int32_t partition
 	return NULL;
 }
 
-/* The assigned partitions at our positions; but_held: without the ones
- * hold.c keeps paused until their head record is due. */
-static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t, int but_held)
+/* The assigned partitions at our positions; resumable: without the ones
+ * hold.c keeps paused until their head record is due, and without the
+ * fenced ones (another task writes them: they stay paused until revoked). */
+static rd_kafka_topic_partition_list_t *assignment_list(ks_task_t *t, int resumable)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->nparts + 1);
 	for (size_t i = 0; i < t->nparts; i++) {
-		if (but_held && t->parts[i].hold_due)
+		if (resumable && (t->parts[i].hold_due || t->parts[i].fenced))
 			continue;
 		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_add(
 		        l, t->parts[i].topic, t->parts[i].partition);

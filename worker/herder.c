@@ -619,6 +619,8 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	         "Records sent to the dead letter queue topic."},
 	        {"ksink_task_offsets_skipped_total", "counter",
 	         "Offsets deleted by retention before they were read (skipped on resume)."},
+	        {"ksink_task_fenced_total", "counter",
+	         "Partitions dropped because another task claimed them (fenced)."},
 	        {"ksink_partition_lag", "gauge",
 	         "High watermark minus committed offset (watermarks queried every 2 s, paused "
 	         "or not; never committed: from the log start)."},
@@ -660,6 +662,11 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 			             !strcmp(help[i][1], "summary"));
 	}
 	ks_buf_free(&tasks);
+	ks_buf_printf(out,
+	              "# HELP ksink_worker_fenced_total Partitions fenced in this worker, "
+	              "abandoned tasks included.\n# TYPE ksink_worker_fenced_total counter\n"
+	              "ksink_worker_fenced_total %llu\n",
+	              (unsigned long long)ks_task_fenced_total());
 	ks_process_metrics(out);
 }
 

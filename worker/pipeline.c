@@ -12,12 +12,16 @@
  * A retriable commit error keeps the batch, pauses the partitions (the
  * consumer keeps polling, so group membership holds) and retries with an
  * exponential, capped back-off (ks_task_retry_wait). A record-level error
- * from commit discards that one record and commits the rest. Task thread.
+ * from commit discards that one record and commits the rest. A fenced
+ * commit (another task claimed partitions of the batch: this one is a
+ * zombie for them) drops those partitions' records and the partitions, and
+ * commits the rest; it is neither retried nor a failure. Task thread.
  */
 #include "task_int.h"
 
 #include "../lib/log.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +88,60 @@ static size_t batch_offsets(ks_task_t *t, ks_tp_offset_t *offs)
 			n++;
 		}
 	return n;
+}
+
+/* Partitions fenced in this process (ks_task_fenced_total). */
+static atomic_uint_fast64_t fenced_total;
+
+uint64_t ks_task_fenced_total(void)
+{
+	return (uint64_t)atomic_load(&fenced_total);
+}
+
+/* KS_ERR_FENCED: the connector says another task owns these partitions
+ * now. Their records leave the batch (and the connector: close), they are
+ * paused and ignored until a rebalance assigns them again, and nothing of
+ * them is committed to Kafka by this task. Returns how many partitions and
+ * records it dropped (0: the connector's answer changed nothing). */
+static size_t drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfenced)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)nfenced + 1);
+	size_t k = 0, dropped = 0;
+
+	for (size_t i = 0; i < nfenced; i++) {
+		part_t *p = ks_consumer_find_part(t, fenced[i].topic, fenced[i].partition);
+		KS_WARN(t->ctx,
+		        "%s[%d] is fenced: another task claimed it; dropping its records of this "
+		        "batch (its new owner writes them) and the partition",
+		        fenced[i].topic, (int)fenced[i].partition);
+		if (p && !p->fenced) {
+			p->fenced = 1;
+			p->batch_next = -1;
+			if (l)
+				rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+			pthread_mutex_lock(&t->lock);
+			t->m_fenced++;
+			pthread_mutex_unlock(&t->lock);
+			atomic_fetch_add(&fenced_total, 1);
+			dropped++;
+		}
+	}
+	if (l) {
+		if (l->cnt)
+			rd_kafka_pause_partitions(t->rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+	for (size_t i = 0; i < t->nrecs; i++) {
+		const ks_record_t *r = t->recs[i]->src ? t->recs[i]->src : t->recs[i];
+		part_t *p = ks_consumer_find_part(t, r->topic, r->partition);
+		if (!p || !p->fenced)
+			t->recs[k++] = t->recs[i];
+	}
+	dropped += t->nrecs - k;
+	t->nrecs = k;
+	t->nput = k;
+	t->plugin->close(t->st, fenced, nfenced);
+	return dropped;
 }
 
 void ks_pipeline_reset(ks_task_t *t)
@@ -244,6 +302,20 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 			}
 			t->nput = t->nrecs;
 			continue;
+		}
+		if (res.err == KS_ERR_FENCED) {
+			if (!drop_fenced(t, res.fenced, res.nfenced)) {
+				ks_task_fail(t, "commit fenced, but no partition of the batch: %s",
+				             res.errstr);
+				ret = KS_ERR_FATAL;
+				goto out;
+			}
+			if (!t->nrecs && !ks_dlq_pending(t->dlq)) {
+				ks_pipeline_reset(t);
+				ret = KS_OK;
+				goto out;
+			}
+			continue; /* the rest of the batch */
 		}
 		if (res.err == KS_ERR_RETRIABLE) {
 			pthread_mutex_lock(&t->lock);

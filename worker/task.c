@@ -248,7 +248,7 @@ static ks_err_t handle_message(ks_task_t *t, rd_kafka_message_t *rkm)
 		return KS_OK;
 	}
 	p = ks_consumer_find_part(t, rd_kafka_topic_name(rkm->rkt), rkm->partition);
-	if (!p || (p->position >= 0 && rkm->offset < p->position))
+	if (!p || p->fenced || (p->position >= 0 && rkm->offset < p->position))
 		return KS_OK; /* not ours any more, or a re-delivery after a seek */
 	if (p->hold_due)
 		return KS_OK; /* held (hold.c): read again from its head when due */
@@ -654,12 +654,12 @@ static void put_label(ks_buf_t *out, const char *s)
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 {
 	static const char *const names[] = {
-	        "ksink_task_records_read_total",   "ksink_task_records_written_total",
-	        "ksink_task_records_failed_total", "ksink_task_batches_total",
-	        "ksink_task_commit_retries_total", "ksink_task_commit_seconds_sum",
-	        "ksink_task_commit_seconds_count", "ksink_task_dlq_records_total",
-	        "ksink_task_offsets_skipped_total"};
-	uint64_t v[9];
+	        "ksink_task_records_read_total",    "ksink_task_records_written_total",
+	        "ksink_task_records_failed_total",  "ksink_task_batches_total",
+	        "ksink_task_commit_retries_total",  "ksink_task_commit_seconds_sum",
+	        "ksink_task_commit_seconds_count",  "ksink_task_dlq_records_total",
+	        "ksink_task_offsets_skipped_total", "ksink_task_fenced_total"};
+	uint64_t v[10];
 
 	pthread_mutex_lock(&t->lock);
 	v[0] = t->m_read;
@@ -671,6 +671,7 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	v[6] = t->m_commits;
 	v[7] = t->m_dlq;
 	v[8] = t->m_lost;
+	v[9] = t->m_fenced;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++) {
 		ks_buf_printf(out, "%s{connector=\"", names[i]);
 		put_label(out, t->connector);

@@ -64,6 +64,8 @@ typedef struct part {
 	int64_t kicked;     /* position at the last ks_consumer_kick() seek */
 	int64_t lo_asked;   /* position at the last watermark query (check_gap) */
 	int seen;           /* reported to the active topics */
+	int fenced;         /* another task claimed it (KS_ERR_FENCED): ignored until
+			       revoked and assigned again */
 	/* hold.c (lock for writes): a held partition is paused at its head
 	 * record (position), which is read again from Kafka when it is due */
 	int64_t hold_due; /* wall ms the head record is due; INT64_MAX apply.until; 0 not held */
@@ -97,8 +99,9 @@ struct ks_task {
 
 	/* metrics (lock) */
 	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries, m_dlq;
-	uint64_t m_lost; /* offsets skipped: deleted by retention before they were read */
-	char *lost_msg;  /* the last such report, shown in a RUNNING task's trace */
+	uint64_t m_lost;   /* offsets skipped: deleted by retention before they were read */
+	uint64_t m_fenced; /* partitions dropped because another task claimed them */
+	char *lost_msg;    /* the last such report, shown in a RUNNING task's trace */
 
 	/* task thread only */
 	rd_kafka_t *rk;

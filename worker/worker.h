@@ -138,5 +138,8 @@ int ks_task_id(const ks_task_t *t);
 ks_state_t ks_task_state(ks_task_t *t, char **trace);
 /* Appends this task's Prometheus lines to out. */
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out);
+/* Partitions fenced in this process, by every task including those
+ * abandoned by a stop timeout (which /metrics no longer lists). */
+uint64_t ks_task_fenced_total(void);
 
 #endif

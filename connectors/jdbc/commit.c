@@ -24,7 +24,8 @@
  *
  * A COMMIT whose acknowledgement is lost is resolved on reconnect by reading
  * the offsets table (equal offsets = it committed), so nothing is written
- * twice.
+ * twice. A transaction fenced by another task's claim (fence.c) is
+ * reported FENCED at once, never retried.
  */
 #include "sink.h"
 
@@ -262,6 +263,8 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			t->hooks.streamed_commits++;
 			goto done;
 		}
+		if (rc == E_FENCED)
+			goto fail;
 		if (rc != E_REDO) {
 			KS_WARN(t->ctx, "commit attempt 1 of %d failed: %s", t->set.max_retries + 1,
 			        t->errstr);
@@ -311,7 +314,7 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 				if (rc == E_RECORD || rc == E_FATAL)
 					goto fail;
 			}
-			if (rc == E_RECORD || rc == E_FATAL)
+			if (rc == E_RECORD || rc == E_FATAL || rc == E_FENCED)
 				goto fail;
 			if (rc == E_STALE)
 				for (jtable_t *tb = t->cat.tables; tb; tb = tb->next)
@@ -355,6 +358,12 @@ fail:
 			KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index,
 			        t->errstr);
 		result_set(t, res, KS_ERR_RECORD);
+	} else if (rc == E_FENCED) {
+		/* a zombie's batch: never retried (the new owner writes it) */
+		KS_WARN(t->ctx, "%s", t->errstr);
+		result_set(t, res, KS_ERR_FENCED);
+		res->fenced = t->off.fenced;
+		res->nfenced = t->off.nfenced;
 	} else if (rc == E_FATAL || rc == E_DATA) {
 		KS_ERROR(t->ctx, "commit failed: %s", t->errstr);
 		result_set(t, res, KS_ERR_FATAL);

@@ -3,61 +3,115 @@
  * ksink.offsets.table (__ksink_offsets): THE one file that knows it.
  * Exactly-once: the offsets are written inside the data transaction
  * (write.c), so the table is the source of truth the worker seeks to on
- * open(). Here: its creation at session setup (only when missing: CREATE ..
- * IF NOT EXISTS needs the CREATE privilege even when the table is there),
- * the read at open(), the write, the comparison that resolves a lost COMMIT
+ * open(). Here: its creation (and migration to owner epochs) at session
+ * setup, the read, the comparison that resolves a lost COMMIT
  * acknowledgement (commit.c), and KIP-875 read/alter/reset for the REST
- * GET/PATCH/DELETE offsets of a stopped connector.
+ * GET/PATCH/DELETE offsets of a stopped connector (new epochs: they fence).
+ * Its other half, fence.c, claims partitions at open() and writes the
+ * offsets in the data transaction only at the task's epochs.
  */
 #include "sink.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Names the offsets table (ksink.offsets.table) and creates it when
- * missing; at every session setup (session.c). */
+/* Names the offsets table and its epoch sequence and creates / migrates
+ * them when needed; at every session setup (session.c). Only what is
+ * missing is created: CREATE .. IF NOT EXISTS needs the CREATE privilege on
+ * the schema even when the object is there. */
 ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 {
 	char *sch = NULL, *nm = NULL;
+	ks_buf_t b = KS_BUF_INIT;
 	PGresult *res;
-	int rc;
+	int rc, has_table, has_cols, has_seq;
 
 	free(t->off.qname);
-	t->off.qname = NULL;
+	free(t->off.seqname);
+	t->off.qname = t->off.seqname = NULL;
 	if (ks_jdbc_qualified_name(t, t->set.offsets_table, &sch, &nm, &t->off.qname)) {
 		free(sch);
 		free(nm);
 		return E_FATAL;
 	}
+	ks_jdbc_quote_ident(&b, sch);
+	ks_buf_putc(&b, '.');
+	{
+		char seq[256];
+		snprintf(seq, sizeof(seq), "%s_epoch_seq", nm);
+		ks_jdbc_quote_ident(&b, seq);
+	}
 	free(sch);
 	free(nm);
-	/* only CREATE when missing: CREATE .. IF NOT EXISTS needs the CREATE
-	 * privilege on the schema even when the table is there */
-	{
-		const char *p1[1] = {t->off.qname};
-		if ((rc = ks_jdbc_exec_params(t, "SELECT to_regclass($1) IS NOT NULL", 1, p1,
-		                              "offsets table lookup", &res)))
-			return rc == E_DATA ? E_FATAL : rc;
-		rc = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
-		if (rc)
-			return 0;
+	if (!(t->off.seqname = ks_buf_steal(&b))) {
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
 	}
-	ks_buf_reset(&t->sql);
-	ks_buf_printf(
-	        &t->sql,
-	        "CREATE TABLE IF NOT EXISTS %s (connector TEXT NOT NULL, topic TEXT NOT NULL, "
-	        "\"partition\" INT NOT NULL, next_offset BIGINT NOT NULL, updated_at "
-	        "TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, "
-	        "\"partition\"))",
-	        t->off.qname);
-	rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
-	if (rc && rc != E_CONN) /* a concurrent CREATE by another task: once more */
+	if (!t->off.owner[0]) {
+		char host[64] = "";
+		if (gethostname(host, sizeof(host) - 1))
+			host[0] = 0;
+		snprintf(t->off.owner, sizeof(t->off.owner), "%s-%d@%s/%ld", t->connector,
+		         t->task_id, host, (long)getpid());
+	}
+	{
+		const char *p2[2] = {t->off.qname, t->off.seqname};
+		if ((rc = ks_jdbc_exec_params(
+		             t,
+		             "SELECT to_regclass($1) IS NOT NULL, EXISTS (SELECT 1 FROM "
+		             "pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND "
+		             "attname = 'owner_epoch' AND NOT attisdropped), "
+		             "to_regclass($2) IS NOT NULL",
+		             2, p2, "offsets table lookup", &res)))
+			return rc == E_DATA ? E_FATAL : rc;
+		has_table = PQgetvalue(res, 0, 0)[0] == 't';
+		has_cols = PQgetvalue(res, 0, 1)[0] == 't';
+		has_seq = PQgetvalue(res, 0, 2)[0] == 't';
+		PQclear(res);
+	}
+	rc = 0;
+	if (!has_seq) {
+		ks_buf_reset(&t->sql);
+		ks_buf_printf(&t->sql, "CREATE SEQUENCE IF NOT EXISTS %s", t->off.seqname);
+		rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
+		if (rc && rc != E_CONN) /* a concurrent CREATE by another task: once more */
+			rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
+	}
+	if (!rc && !has_table) {
+		ks_buf_reset(&t->sql);
+		ks_buf_printf(&t->sql,
+		              "CREATE TABLE IF NOT EXISTS %s (connector TEXT NOT NULL, topic TEXT "
+		              "NOT NULL, \"partition\" INT NOT NULL, next_offset BIGINT NOT NULL, "
+		              "updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), owner_epoch BIGINT "
+		              "NOT NULL DEFAULT 0, owner TEXT, PRIMARY KEY (connector, topic, "
+		              "\"partition\"))",
+		              t->off.qname);
 		rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
-	return rc;
+		if (rc && rc != E_CONN)
+			rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
+	} else if (!rc && !has_cols) {
+		/* a table from before fencing: its rows keep their offsets and get
+		 * epoch 0, which the first claim replaces */
+		ks_buf_reset(&t->sql);
+		ks_buf_printf(&t->sql,
+		              "ALTER TABLE %s ADD COLUMN IF NOT EXISTS owner_epoch BIGINT NOT NULL "
+		              "DEFAULT 0, ADD COLUMN IF NOT EXISTS owner TEXT",
+		              t->off.qname);
+		rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
+		if (rc && rc != E_CONN)
+			rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
+		if (!rc)
+			KS_INFO(t->ctx, "offsets table %s migrated: owner epochs added",
+			        t->off.qname);
+	}
+	return rc == E_DATA ? E_FATAL : rc;
 }
 
-static void array_text(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what)
+/* A Postgres array literal of the topics (what 0), partitions (1) or
+ * offsets (2) of o, for unnest() parameters. */
+void ks_jdbc_offsets_array(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what)
 {
 	ks_buf_putc(b, '{');
 	for (size_t i = 0; i < n; i++) {
@@ -80,7 +134,9 @@ static void array_text(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what)
 	ks_buf_putc(b, '}');
 }
 
-/* Upserts offsets (offset >= 0) for connector; deletes those with offset < 0. */
+/* KIP-875 (alter): upserts offsets (offset >= 0) for connector with new
+ * epochs, deletes those with offset < 0; either way a task still holding
+ * an old epoch of these partitions is fenced. */
 ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
                                    const ks_tp_offset_t *offs, size_t n)
 {
@@ -107,24 +163,26 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 	for (int pass = 0; pass < 2 && !rc; pass++) {
 		const ks_tp_offset_t *o = pass ? del : up;
 		size_t cnt = pass ? ndel : nup;
-		const char *params[4];
+		const char *params[6];
 
 		if (!cnt)
 			continue;
 		for (int k = 0; k < 3; k++) {
 			ks_buf_reset(&a[k]);
-			array_text(&a[k], o, cnt, k);
+			ks_jdbc_offsets_array(&a[k], o, cnt, k);
 		}
 		ks_buf_reset(b);
 		if (!pass)
 			ks_buf_printf(
 			        b,
 			        "INSERT INTO %s (connector, topic, \"partition\", next_offset, "
-			        "updated_at) SELECT $1, u.t, u.p, u.o, now() FROM "
-			        "unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o) "
+			        "updated_at, owner_epoch, owner) SELECT $1, u.t, u.p, u.o, now(), "
+			        "nextval($5::regclass), $6 FROM unnest($2::text[], $3::int4[], "
+			        "$4::int8[]) AS u(t, p, o) ORDER BY u.t, u.p "
 			        "ON CONFLICT (connector, topic, \"partition\") DO UPDATE SET "
 			        "next_offset = EXCLUDED.next_offset, updated_at = "
-			        "EXCLUDED.updated_at",
+			        "EXCLUDED.updated_at, owner_epoch = EXCLUDED.owner_epoch, owner = "
+			        "EXCLUDED.owner",
 			        t->off.qname);
 		else
 			ks_buf_printf(b,
@@ -142,7 +200,9 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 		params[1] = a[0].data;
 		params[2] = a[1].data;
 		params[3] = a[2].data;
-		rc = ks_jdbc_exec_params(t, b->data, 4, params, "offsets write", NULL);
+		params[4] = t->off.seqname;
+		params[5] = "offsets API (KIP-875)";
+		rc = ks_jdbc_exec_params(t, b->data, pass ? 4 : 6, params, "offsets write", NULL);
 	}
 out:
 	for (int k = 0; k < 3; k++)
@@ -178,8 +238,8 @@ ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs
 	return rc;
 }
 
-/* Reads the stored offsets of connector: all of them (parts == NULL) or
- * for the given partitions. */
+/* Reads the stored offsets of connector (a claimed partition without an
+ * offset yet, next_offset -1, has none). */
 ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
                                    size_t *nout)
 {
@@ -192,7 +252,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_
 	ks_buf_reset(&t->sql);
 	ks_buf_printf(&t->sql,
 	              "SELECT topic, \"partition\", next_offset FROM %s WHERE connector = $1 "
-	              "ORDER BY topic, \"partition\"",
+	              "AND next_offset >= 0 ORDER BY topic, \"partition\"",
 	              t->off.qname);
 	if ((rc = ks_jdbc_exec_params(t, t->sql.data, 1, params, "offsets read", &res)))
 		return rc;
@@ -214,42 +274,6 @@ ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_
 	}
 	PQclear(res);
 	return rc;
-}
-
-/* open(): *out gets one entry per partition of parts, offset -1 when the
- * store has none (connected already when n > 0). */
-ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-                              ks_tp_offset_t **out, char *errstr, size_t errlen)
-{
-	ks_tp_offset_t *all = NULL, *res;
-	size_t nall = 0;
-	ks_jdbc_rc_t rc;
-
-	if (n && (rc = ks_jdbc_offsets_query(t, t->connector, &all, &nall))) {
-		ks_tp_offsets_free(all, nall);
-		return (ks_err_t)ks_seterr(errstr, errlen, ks_jdbc_err_of(rc), "%s", t->errstr);
-	}
-	if (!(res = calloc(n ? n : 1, sizeof(*res)))) {
-		ks_tp_offsets_free(all, nall);
-		return (ks_err_t)ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		res[i].topic = strdup(parts[i].topic);
-		res[i].partition = parts[i].partition;
-		res[i].offset = -1;
-		if (!res[i].topic) {
-			ks_tp_offsets_free(res, i);
-			ks_tp_offsets_free(all, nall);
-			return (ks_err_t)ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
-		}
-		for (size_t k = 0; k < nall; k++)
-			if (all[k].partition == parts[i].partition &&
-			    !strcmp(all[k].topic, parts[i].topic))
-				res[i].offset = all[k].offset;
-	}
-	ks_tp_offsets_free(all, nall);
-	*out = res;
-	return KS_OK;
 }
 
 ks_err_t ks_jdbc_offsets_read(const ks_props_t *config, const char *connector, ks_tp_offset_t **out,

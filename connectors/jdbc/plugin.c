@@ -3,8 +3,8 @@
  * the ks_connector_plugin_t table (io.confluent.connect.jdbc.JdbcSinkConnector)
  * and its SinkTask entry points. task_new parses the config and does not
  * connect (a database outage must not fail the start); open() connects on
- * the first assigned partition and reads the stored offsets (offsets.c);
- * put() stages the records (and feeds stream.c); commit() is commit.c;
+ * the first assigned partition, claims the partitions and reads where to
+ * resume (fence.c); put() stages the records (and feeds stream.c); commit() is commit.c;
  * close() drops the staged records of revoked partitions and, with none
  * left, the connection. The files of the task are listed in sink.h.
  */
@@ -20,6 +20,7 @@ void ks_jdbc_task_destroy(ks_sink_task_t *t)
 	if (!t)
 		return;
 	ks_jdbc_conn_drop(t);
+	ks_jdbc_offsets_clear(t);
 	ks_jdbc_catalog_clear(t);
 	ks_jdbc_groups_clear(t);
 	free(t->plan.groups);
@@ -108,6 +109,7 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 			t->staged[k++] = t->staged[i];
 	}
 	t->nstaged = k;
+	ks_jdbc_offsets_release(t, parts, n);
 	t->db.nopen = n < t->db.nopen ? t->db.nopen - n : 0;
 	if (!t->db.nopen && t->db.conn) {
 		KS_INFO(t->ctx, "no partitions left: closing the connection");
@@ -116,7 +118,8 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 }
 
 /* SinkTask.open: connects on the first assigned partition (no partitions,
- * no connection), then the offsets the store has for them. A retriable
+ * no connection), then claims them and reads where to resume (fence.c:
+ * from now on an earlier owner's commit of them is fenced). A retriable
  * failure is retried by the worker (see open_retry in worker/task.c). */
 static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
                           ks_tp_offset_t **out, char *errstr, size_t errlen)

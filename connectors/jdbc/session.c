@@ -1,7 +1,8 @@
 /*
  * session.c — the JDBC sink task's database session: lazy connect
  * (connection.attempts x connection.backoff.ms), session setup (time zone,
- * current database and schema, the offsets table via offsets.c), reconnect
+ * current database and schema, keepalives and idle_in_transaction_session_timeout,
+ * the offsets table via offsets.c), reconnect
  * after errors, and the one classification of errors by SQLSTATE into
  * ks_jdbc_rc_t (sink.h) that the other files act on:
  *   08xxx, 57P01-03, no connection          E_CONN (reconnect)
@@ -168,10 +169,24 @@ static int conn_setup(ks_sink_task_t *t)
 	int rc;
 
 	PQsetNoticeProcessor(t->db.conn, quiet_notice, NULL);
-	if ((rc = ks_jdbc_exec_params(t,
-	                              "SELECT current_database(), current_schema(), "
-	                              "set_config('TimeZone', $1, false)",
-	                              1, params, "session setup", &res)))
+	/* a host that vanishes inside a transaction must not hold its row
+	 * locks (the offsets rows a claim waits for) forever: the server ends
+	 * an idle transaction after a minute and probes a silent client; each
+	 * only when nothing (connection.url's options, the role, the database,
+	 * the server) set it already */
+	if ((rc = ks_jdbc_exec_params(
+	             t,
+	             "SELECT current_database(), current_schema(), "
+	             "set_config('TimeZone', $1, false), "
+	             "CASE WHEN current_setting('idle_in_transaction_session_timeout') = '0' "
+	             "THEN set_config('idle_in_transaction_session_timeout', '60s', false) END, "
+	             "CASE WHEN current_setting('tcp_keepalives_idle') = '0' "
+	             "THEN set_config('tcp_keepalives_idle', '30', false) END, "
+	             "CASE WHEN current_setting('tcp_keepalives_interval') = '0' "
+	             "THEN set_config('tcp_keepalives_interval', '10', false) END, "
+	             "CASE WHEN current_setting('tcp_keepalives_count') = '0' "
+	             "THEN set_config('tcp_keepalives_count', '3', false) END",
+	             1, params, "session setup", &res)))
 		return rc == E_DATA ? E_FATAL : rc;
 	free(t->db.cur_db);
 	free(t->db.cur_schema);
@@ -221,6 +236,19 @@ static const char *conn_config_error(const char *msg)
 	return NULL;
 }
 
+/* PQconnectdb with TCP keepalives, so a server that vanishes is noticed:
+ * the defaults come before dbname (connection.url's conninfo, expanded), so
+ * the user's own keepalives settings win. */
+static PGconn *connect_db(const char *conninfo)
+{
+	static const char *const keys[] = {
+	        "keepalives",       "keepalives_idle", "keepalives_interval",
+	        "keepalives_count", "dbname",          NULL};
+	const char *vals[] = {"1", "30", "10", "3", conninfo, NULL};
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 /* Connects when there is no healthy connection: connection.attempts tries,
  * connection.backoff.ms apart. 0 or an error class. */
 ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
@@ -239,7 +267,7 @@ ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 	for (int i = 0; i < t->set.attempts; i++) {
 		if (i)
 			ks_jdbc_sleep_ms(t->set.backoff_ms);
-		t->db.conn = PQconnectdb(t->set.conninfo);
+		t->db.conn = connect_db(t->set.conninfo);
 		if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK) {
 			int rc = conn_setup(t);
 			if (!rc) {
@@ -285,5 +313,7 @@ ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 
 ks_err_t ks_jdbc_err_of(ks_jdbc_rc_t rc)
 {
+	if (rc == E_FENCED)
+		return KS_ERR_FENCED;
 	return rc == E_CONN || rc == E_TRANSIENT || rc == E_STALE ? KS_ERR_RETRIABLE : KS_ERR_FATAL;
 }

@@ -16,9 +16,10 @@
  *               tasks), staging tables; never inside the data transaction
  *   write.c     the data transaction: COPY, merge statements, COMMIT
  *   stream.c    the COPY opened while the batch is still being put
- *   offsets.c   THE owner of the offsets table (__ksink_offsets): create,
- *               read at open, write inside the data transaction, KIP-875
- *               alter/reset
+ *   offsets.c   THE owner of the offsets table (__ksink_offsets): create
+ *               and migrate, read, KIP-875 alter/reset
+ *   fence.c     its owner epochs: claim at open, the fenced offsets write
+ *               inside the data transaction (zombie tasks roll back)
  *   commit.c    commit(): retries, lost COMMIT acknowledgements, isolation
  *               of bad records (savepoints), the result for the worker
  *   testhooks.c failure injection for the tests, per task
@@ -53,6 +54,8 @@ enum {
  *   E_FATAL      the table, the login, the configuration: FATAL
  *   E_RECORD     bad record(s) found: t->bad_index (+ t->iso.bad), RECORD
  *   E_REDO       stream.c: rolled back, write the batch the usual way
+ *   E_FENCED     fence.c: another task claimed a partition of the batch
+ *                since this one did (t->off.fenced); rolled back, FENCED
  */
 typedef enum ks_jdbc_rc {
 	E_OK = 0,
@@ -62,7 +65,8 @@ typedef enum ks_jdbc_rc {
 	E_STALE,
 	E_FATAL,
 	E_RECORD,
-	E_REDO
+	E_REDO,
+	E_FENCED
 } ks_jdbc_rc_t;
 
 typedef struct dbcol {
@@ -152,9 +156,22 @@ typedef struct ks_jdbc_plan {
 	ks_buf_t keys; /* encoded keys (reduction) */
 } ks_jdbc_plan_t;
 
-/* offsets.c */
+/* fence.c: a partition this task claimed (owner epoch). */
+typedef struct jclaim {
+	char *topic;
+	int32_t partition;
+	int64_t epoch; /* > 0 ours with this epoch; 0 closed or fenced: never written */
+	int in_tx;     /* claimed inside the open data transaction (not yet committed) */
+} jclaim_t;
+
 typedef struct ks_jdbc_offsets {
-	char *qname; /* quoted offsets table, known after session setup */
+	char *qname;   /* quoted offsets table, known after session setup */
+	char *seqname; /* quoted epoch sequence (<table>_epoch_seq), same schema */
+	char owner[128];
+	jclaim_t *claims; /* owned, with their topics */
+	size_t nclaims, capclaims;
+	ks_tp_offset_t *fenced; /* the last commit's fenced partitions (topics owned) */
+	size_t nfenced;
 } ks_jdbc_offsets_t;
 
 /* commit.c: what isolate() found. */
@@ -189,6 +206,14 @@ typedef struct ks_jdbc_testhooks {
 	int fail_commits;     /* the next n commits fail before COMMIT */
 	int lose_acks;        /* the next n COMMITs lose their acknowledgement */
 	int streamed_commits; /* commits that wrote through the stream */
+	/* called in the data transaction right before the fence check
+	 * (offsets), from the task's thread; set by tests/lib/jdbc_hooks.c
+	 * only (NULL in the shipped worker) */
+	void (*before_fence)(void *arg);
+	void *before_fence_arg;
+	/* the same right after a passed fence check, before COMMIT */
+	void (*after_fence)(void *arg);
+	void *after_fence_arg;
 } ks_jdbc_testhooks_t;
 
 struct ks_sink_task {
@@ -273,20 +298,35 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 /* --- offsets.c --- */
 /* Session setup: names the offsets table and creates it when missing. */
 ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t);
+void ks_jdbc_offsets_array(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what);
 ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
                                    const ks_tp_offset_t *offs, size_t n);
 ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
                                    size_t *nout);
 ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
                                    int *same);
-/* open(): the stored offsets of the assigned partitions. */
-ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-                              ks_tp_offset_t **out, char *errstr, size_t errlen);
 ks_err_t ks_jdbc_offsets_read(const ks_props_t *config, const char *connector, ks_tp_offset_t **out,
                               size_t *n, char *errstr, size_t errlen);
 ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
                                const ks_tp_offset_t *offs, size_t n, int reset_all, char *errstr,
                                size_t errlen);
+
+/* --- fence.c --- */
+/* open(): claims the partitions (new owner epochs) and reads where to
+ * resume: one entry per partition, offset -1 when the store has none. */
+ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
+                              ks_tp_offset_t **out, char *errstr, size_t errlen);
+/* In the data transaction, last before COMMIT: writes offs where this task
+ * still holds every partition's epoch; E_FENCED (t->off.fenced) otherwise. */
+ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n);
+/* The data transaction ended (committed or not): claims made inside it
+ * are kept or forgotten. */
+void ks_jdbc_offsets_tx_end(ks_sink_task_t *t, int committed);
+/* close(): these partitions are no longer ours (never written again
+ * before an open() claims them anew). */
+void ks_jdbc_offsets_release(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n);
+/* task_destroy: the claims and the fenced list. */
+void ks_jdbc_offsets_clear(ks_sink_task_t *t);
 
 /* --- commit.c --- */
 void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,

@@ -3,7 +3,8 @@
  * the table for insert mode when every column type matches, else into the
  * layout's staging table, then INSERT .. SELECT [ON CONFLICT .. DO UPDATE] /
  * UPDATE .. FROM / DELETE .. USING), batch.size rows at a time; then the
- * offsets (offsets.c) and COMMIT, with the test hooks of testhooks.c.
+ * offsets with the fence check (fence.c) and COMMIT, with the test hooks
+ * of testhooks.c.
  * Values only travel as COPY data; identifiers are always quoted (sql.c).
  */
 #include "sink.h"
@@ -220,11 +221,18 @@ out:
 	return rc;
 }
 
-/* Ends the data transaction: offsets, COMMIT (with the test hooks); rolls
- * back on an error other than a lost connection. */
+/* Ends the data transaction: the offsets with the fence check (fence.c),
+ * COMMIT (with the test hooks); rolls back on an error other than a lost
+ * connection, and when fenced. */
 ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
 {
-	int rc = ks_jdbc_offsets_write(t, t->connector, offs, noffs);
+	int rc;
+
+	if (t->hooks.before_fence)
+		t->hooks.before_fence(t->hooks.before_fence_arg);
+	rc = ks_jdbc_offsets_commit(t, offs, noffs);
+	if (!rc && t->hooks.after_fence)
+		t->hooks.after_fence(t->hooks.after_fence_arg);
 
 	if (!rc && t->hooks.fail_commits > 0) {
 		t->hooks.fail_commits--;
@@ -245,9 +253,11 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 		/* the server may or may not have committed: the offsets table
 		 * tells on the next attempt */
 		t->db.commit_unknown = rc == E_CONN;
+		ks_jdbc_offsets_tx_end(t, rc == E_OK);
 		if (rc == E_CONN)
 			return rc;
 	}
+	ks_jdbc_offsets_tx_end(t, rc == E_OK);
 	if (rc)
 		ks_jdbc_rollback(t);
 	return rc;

@@ -84,7 +84,7 @@ f_exactly() {
 }
 
 f_offsets_sum() {
-	psql_q "SELECT coalesce(sum(next_offset), 0) FROM \"__ksink_offsets\" WHERE connector = '$1'"
+	psql_q "SELECT coalesce(sum(next_offset), 0) FROM \"__ksink_offsets\" WHERE connector = '$1' AND next_offset >= 0"
 }
 
 f_task_msg() {
