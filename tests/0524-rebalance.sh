@@ -58,7 +58,9 @@ f_exactly "$T" "$N1"
 
 # --- 2: tasks.max 1 -> 3 -> 2 mid-stream ---
 cfg() { curl -s "$URL/connectors/rb/config" | jq -c --arg n "$1" '. + {"tasks.max":$n}'; }
-f_trickle "$T" $((N1 + 1)) "$N" 1000 0.3 &
+# slower than the first stream (about 30 s): both tasks.max changes, each a
+# rebalance of the group, must land while it is still being produced
+f_trickle "$T" $((N1 + 1)) "$N" 500 0.5 &
 prod=$!
 check "the stream goes on" wait_for 60 f_has_rows "$T" $((N1 + 2000))
 api PUT /connectors/rb/config "$(cfg 3)"
