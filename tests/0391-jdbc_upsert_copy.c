@@ -101,7 +101,11 @@ static void story(const char *topic, int nostream)
 	int64_t off = 0;
 	int x = !nostream, streamed0;
 
-#define STEP(ids, n, name, c, f, m)                                                                	do {                                                                                       		batch(b, t, topic, nostream, ids, n, name, &off);                                  		CHECK_PATHS(t, c, f, (m) + x * (f));                                               	} while (0)
+#define STEP(ids, n, name, c, f, m)                                                                \
+	do {                                                                                       \
+		batch(b, t, topic, nostream, ids, n, name, &off);                                  \
+		CHECK_PATHS(t, c, f, (m) + x * (f));                                               \
+	} while (0)
 
 	fresh_table(topic);
 	t = utask(topic, NULL, NULL);

@@ -4,8 +4,10 @@
  * Java's column order), auto.evolve (ALTER TABLE ADD), the races with other
  * tasks doing the same (23505/42710/42P07/42701), table.types, and the
  * session-private TEMP staging tables of layouts that do not COPY straight
- * into their table. A CREATE/ALTER the database refuses is the problem of
- * the records needing it (record-level, as Java's TableAlterOrCreateException).
+ * into their table, and whether an upsert layout may COPY first (write.c:
+ * a unique index on its keys). A CREATE/ALTER the database refuses is the
+ * problem of the records needing it (record-level, as Java's
+ * TableAlterOrCreateException).
  */
 #include "sink.h"
 
