@@ -243,6 +243,10 @@ void ks_jdbc_copy_conflict(ks_sink_task_t *t, jlayout_t *l, int extra)
 	if (l->merge_span < 1)
 		l->merge_span = 1;
 	l->merge_left = l->merge_span + extra;
+	KS_DEBUG(t->ctx,
+	         "upsert: a key of the COPY is already in the table: merging; the next %d "
+	         "write(s) of this layout merge directly",
+	         l->merge_left);
 	if (l->merge_span < MERGE_SPAN_MAX)
 		l->merge_span *= 2;
 	t->hooks.upsert_fallbacks++;
