@@ -3,9 +3,11 @@
  * Postgres, measured as ratios within one run (not a test):
  *   copy-insert   plugin commit, insert mode: binary COPY into the table
  *   text-copy-insert  the same rows as text COPY straight into a table
- *   copy-upsert   plugin commit, upsert mode: binary COPY into a TEMP stage
- *                 + INSERT .. SELECT .. ON CONFLICT (fresh keys, then the same
- *                 keys again = updates)
+ *   copy-upsert   plugin commit, upsert mode (defaults: COPY straight into
+ *                 the table under a savepoint, the merge after a conflict;
+ *                 fresh keys, then the same keys again = updates)
+ *   merge-upsert  the same with ksink.upsert.copy=false: binary COPY into a
+ *                 TEMP stage + INSERT .. SELECT .. ON CONFLICT
  *   row-insert    one prepared INSERT per row (PQexecPrepared), one
  *                 transaction per batch: what a per-row JDBC writer does
  *   row-upsert    the same with ON CONFLICT DO UPDATE
@@ -57,7 +59,8 @@ static ks_record_t *mk(ks_arena_t *a, const char *topic, int64_t off, int id)
 	return r;
 }
 
-static double run_plugin(const char *mode, const char *table, int n, int batch, int key_base)
+static double run_plugin(const char *mode, const char *table, int n, int batch, int key_base,
+                         const char *upsert_copy)
 {
 	ks_props_t *p = ks_props_new();
 	char err[512];
@@ -71,6 +74,7 @@ static double run_plugin(const char *mode, const char *table, int n, int batch, 
 	(void)!ks_props_set(p, "insert.mode", mode);
 	(void)!ks_props_set(p, "pk.mode", "record_key");
 	(void)!ks_props_set(p, "batch.size", "100000");
+	(void)!ks_props_set(p, "ksink.upsert.copy", upsert_copy);
 	ks_sink_task_t *t = ks_jdbc_sink_plugin.task_new(p, "bench", 0, err, sizeof(err));
 	ks_props_destroy(p);
 	if (!t) {
@@ -254,10 +258,12 @@ int main(void)
 	(void)!ks_schema_add_field(vs, "ts", ks_schema_logical(KS_LOGICAL_TIMESTAMP));
 	(void)!ks_schema_add_field(vs, "flag", ks_schema_new(KS_TYPE_BOOLEAN));
 
-	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert");
-	double ci_rate = run_plugin("insert", "bench_copy_insert", n, batch, 0);
-	double cu_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
-	double cu2_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0);
+	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_merge_upsert");
+	double ci_rate = run_plugin("insert", "bench_copy_insert", n, batch, 0, "true");
+	double cu_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0, "true");
+	double cu2_rate = run_plugin("upsert", "bench_copy_upsert", n, batch, 0, "true");
+	double mu_rate = run_plugin("upsert", "bench_merge_upsert", n, batch, 0, "false");
+	double mu2_rate = run_plugin("upsert", "bench_merge_upsert", n, batch, 0, "false");
 	double tc_rate = run_text_copy(c, n, batch);
 	double ri_rate = run_rows(c, 0, n, batch, 0, 0);
 	double ru_rate = run_rows(c, 1, n, batch, 0, 0);
@@ -266,6 +272,10 @@ int main(void)
 	printf("copy-insert         %10.0f\n", ci_rate);
 	printf("copy-upsert (new)   %10.0f\n", cu_rate);
 	printf("copy-upsert (upd)   %10.0f\n", cu2_rate);
+	printf("merge-upsert (new)  %10.0f   copy-upsert / merge-upsert (new) = %.2fx\n", mu_rate,
+	       cu_rate / mu_rate);
+	printf("merge-upsert (upd)  %10.0f   copy-upsert / merge-upsert (upd) = %.2fx\n", mu2_rate,
+	       cu2_rate / mu2_rate);
 	printf("text-copy-insert    %10.0f   (same rows as COPY text, client-side formatting "
 	       "included)\n",
 	       tc_rate);
@@ -275,7 +285,8 @@ int main(void)
 	       cu_rate / ru_rate);
 	printf("row-upsert pipelined%10.0f   copy-upsert / pipelined  = %.1fx\n", rp_rate,
 	       cu_rate / rp_rate);
-	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_rows, bench_text");
+	ex(c, "DROP TABLE IF EXISTS bench_copy_insert, bench_copy_upsert, bench_merge_upsert, "
+	      "bench_rows, bench_text");
 	PQfinish(c);
 	ks_schema_unref(ks);
 	ks_schema_unref(vs);

@@ -421,6 +421,16 @@ const ks_cfg_def_t ks_jdbc_config_defs[] = {
          .display_name = "Struct/Map mode",
          .doc = "STRUCT, MAP and nested ARRAY fields: fail (as Java) or jsonb (stored as one "
                 "JSONB column)."},
+        {.name = "ksink.upsert.copy",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "true",
+         .importance = KS_IMP_LOW,
+         .group = G_KSINK,
+         .display_name = "Optimistic COPY upsert",
+         .doc = "insert.mode=upsert: COPY a batch's rows straight into the table inside a "
+                "savepoint, and apply them with the staging table and INSERT .. ON CONFLICT "
+                "only when a key is already there (the following batches then merge directly "
+                "for a while). false: always merge."},
         KS_CFG_END,
 };
 
@@ -549,6 +559,7 @@ int ks_jdbc_settings_parse(const ks_props_t *props, ks_jdbc_settings_t *s, char 
 	s->timestamptz = ks_strcaseeq(ks_config_string(cfg, "ksink.timestamp.type"), "timestamptz");
 	s->struct_jsonb = ks_strcaseeq(ks_config_string(cfg, "ksink.struct.mode"), "jsonb");
 	s->trim_sensitive = ks_config_bool(cfg, "trim.sensitive.log");
+	s->upsert_copy = ks_config_bool(cfg, "ksink.upsert.copy");
 	s->ts_nanos =
 	        ks_strcaseeq(ks_config_string(cfg, "timestamp.precision.mode"), "nanoseconds");
 	{

@@ -4,8 +4,10 @@
  * Java's column order), auto.evolve (ALTER TABLE ADD), the races with other
  * tasks doing the same (23505/42710/42P07/42701), table.types, and the
  * session-private TEMP staging tables of layouts that do not COPY straight
- * into their table. A CREATE/ALTER the database refuses is the problem of
- * the records needing it (record-level, as Java's TableAlterOrCreateException).
+ * into their table, and whether an upsert layout may COPY first (write.c:
+ * a unique index on its keys). A CREATE/ALTER the database refuses is the
+ * problem of the records needing it (record-level, as Java's
+ * TableAlterOrCreateException).
  */
 #include "sink.h"
 
@@ -270,18 +272,76 @@ static int direct_ok(const ks_sink_task_t *t, const jtable_t *tb, const jcol_t *
 	return 0;
 }
 
+/* Upsert (write.c, COPY first): whether a COPY of l straight into the table
+ * fails exactly where INSERT .. ON CONFLICT (keys) would arbitrate, i.e. a
+ * plain table (or partitioned) with a valid, immediate, non-partial unique
+ * index on exactly the key columns; decided once per catalog load. */
+static ks_jdbc_rc_t decide_copy(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, int types_ok)
+{
+	ks_buf_t names = KS_BUF_INIT;
+	char nkeys[16];
+	const char *params[3];
+	PGresult *res;
+	int rc;
+
+	if (l->copy_gen == tb->gen)
+		return 0;
+	l->copy_ok = 0;
+	l->copy_gen = tb->gen;
+	if (!types_ok || !l->nkeys || (tb->relkind != 'r' && tb->relkind != 'p'))
+		return 0;
+	/* the key column names as a text[] literal (a parameter) */
+	ks_buf_putc(&names, '{');
+	for (size_t i = 0; i < l->nkeys; i++) {
+		ks_buf_puts(&names, i ? ",\"" : "\"");
+		for (const char *c = tb->cols[l->cols[i].dbi].name; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				ks_buf_putc(&names, '\\');
+			ks_buf_putc(&names, *c);
+		}
+		ks_buf_putc(&names, '"');
+	}
+	ks_buf_putc(&names, '}');
+	if (ks_buf_failed(&names)) {
+		ks_buf_free(&names);
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
+	}
+	ks_seterr(nkeys, sizeof(nkeys), 0, "%zu", l->nkeys);
+	params[0] = tb->qname;
+	params[1] = nkeys;
+	params[2] = names.data;
+	rc = ks_jdbc_exec_params(
+	        t,
+	        "SELECT 1 FROM pg_catalog.pg_index i "
+	        "WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indimmediate "
+	        "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL "
+	        "AND i.indnkeyatts = $2::int "
+	        "AND (SELECT count(*) FROM generate_series(0, i.indnkeyatts - 1) k "
+	        "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+	        "AND a.attnum = i.indkey[k] WHERE a.attname = ANY ($3::text[])) = $2::int "
+	        "LIMIT 1",
+	        3, params, "unique index lookup", &res);
+	ks_buf_free(&names);
+	if (rc)
+		return rc == E_DATA ? 0 : rc; /* then always the merge */
+	l->copy_ok = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
 static int ensure_stage(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 {
 	ks_buf_t *b = &t->sql;
-	int rc;
+	int rc, types_ok = !l->is_delete;
 
-	l->direct = 0;
-	if (!l->is_delete && t->set.insert_mode == KS_JDBC_INSERT) {
-		l->direct = 1;
-		for (size_t i = 0; i < l->ncols; i++)
-			if (!direct_ok(t, tb, &l->cols[i]))
-				l->direct = 0;
-	}
+	for (size_t i = 0; types_ok && i < l->ncols; i++)
+		if (!direct_ok(t, tb, &l->cols[i]))
+			types_ok = 0;
+	l->direct = !l->is_delete && t->set.insert_mode == KS_JDBC_INSERT && types_ok;
+	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPSERT && t->set.upsert_copy &&
+	    (rc = decide_copy(t, tb, l, types_ok)))
+		return rc;
 	if (l->direct || l->stage_ready)
 		return 0;
 	ks_buf_reset(b);

@@ -69,6 +69,7 @@ typedef struct ks_jdbc_settings {
 	int ts_nanos;       /* timestamp.precision.mode=nanoseconds */
 	char *string_col;   /* string.output.value.column.name */
 	int trim_sensitive; /* trim.sensitive.log: no DETAIL (row values) in errors */
+	int upsert_copy;    /* ksink.upsert.copy: COPY first, merge on a conflict */
 } ks_jdbc_settings_t;
 
 /* Parses and validates a connector config into s. 0 ok; -1 with errstr

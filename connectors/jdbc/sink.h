@@ -103,6 +103,12 @@ typedef struct jlayout {
 	int matched_gen; /* table->gen the dbi were computed for */
 	int direct;      /* insert mode: COPY straight into the table */
 	int skip;        /* delete from a table that does not exist */
+	/* upsert (write.c): COPY straight into the table first, inside a
+	 * savepoint; merge through the staging table on a conflict */
+	int copy_ok;    /* may: types as direct, a unique index on the keys */
+	int copy_gen;   /* table->gen copy_ok was decided for (ddl.c) */
+	int merge_left; /* writes that still merge without trying COPY */
+	int merge_span; /* merge_left after the next conflict (doubles) */
 } jlayout_t;
 
 struct jtable {
@@ -193,6 +199,7 @@ typedef struct ks_jdbc_stream {
 	jtable_t *warm_tb; /* the one table and layout the last batch wrote */
 	jlayout_t *warm_l;
 	int state;         /* ST_* */
+	int into_table;    /* upsert: the COPY goes straight into the table */
 	size_t n;          /* staged[0, n) are in the stream */
 	const char *topic; /* last topic seen to map to warm_tb */
 	ks_buf_t buf;      /* rows not yet handed to libpq */
@@ -206,6 +213,10 @@ typedef struct ks_jdbc_testhooks {
 	int fail_commits;     /* the next n commits fail before COMMIT */
 	int lose_acks;        /* the next n COMMITs lose their acknowledgement */
 	int streamed_commits; /* commits that wrote through the stream */
+	/* upsert writes of a group (write.c, stream.c): COPY into the table
+	 * went in; COPY met a key already there and merged instead; merged
+	 * without trying COPY (backoff, or not possible) */
+	int upsert_copied, upsert_fallbacks, upsert_merged;
 	/* called in the data transaction right before the fence check
 	 * (offsets), from the task's thread; set by tests/lib/jdbc_hooks.c
 	 * only (NULL in the shipped worker) */
@@ -285,6 +296,15 @@ ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jg
                                size_t from, size_t to, size_t ncols);
 void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
                        ks_buf_t *merge);
+/* The COPY statement of l into the table itself (into_table) or into the
+ * target ks_jdbc_group_sql uses. */
+void ks_jdbc_copy_sql(const jtable_t *tb, const jlayout_t *l, int into_table, ks_buf_t *copy);
+/* Upsert: whether this write of l tries COPY into the table first (a write
+ * that does not counts against the backoff after a conflict). */
+int ks_jdbc_copy_first(ks_sink_task_t *t, const jtable_t *tb, jlayout_t *l);
+/* A COPY of l into the table met a key already there: the next writes
+ * merge directly (extra: writes of this same batch still to come). */
+void ks_jdbc_copy_conflict(ks_sink_task_t *t, jlayout_t *l, int extra);
 ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g);
 ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
 ks_jdbc_rc_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs,

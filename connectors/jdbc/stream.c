@@ -17,7 +17,8 @@
  * When the last batch went to one table through one layout that needs no
  * DDL (the "warm" layout), the next one most likely does too: the first
  * put() of a batch then opens the data transaction and the COPY (into the
- * table, or into the layout's staging table), and every put() sends its
+ * table, or into the layout's staging table; an upsert into the table when
+ * write.c's COPY-first says so), and every put() sends its
  * records' rows without waiting (libpq nonblocking), so Postgres parses and
  * stores them while the worker reads on.
  *
@@ -106,7 +107,13 @@ static int stream_start(ks_sink_task_t *t)
 
 	if (t->db.commit_unknown || PQtransactionStatus(t->db.conn) != PQTRANS_IDLE)
 		return -1;
-	ks_jdbc_group_sql(t, t->st.warm_tb, t->st.warm_l, &copy, &merge);
+	/* upsert, COPY first (write.c): no savepoint needed, a conflict rolls
+	 * the stream back and the batch is redone with the merge */
+	t->st.into_table = ks_jdbc_copy_first(t, t->st.warm_tb, t->st.warm_l);
+	if (t->st.into_table)
+		ks_jdbc_copy_sql(t->st.warm_tb, t->st.warm_l, 1, &copy);
+	else
+		ks_jdbc_group_sql(t, t->st.warm_tb, t->st.warm_l, &copy, &merge);
 	ok = !ks_buf_failed(&copy) && !ks_jdbc_exec(t, "BEGIN", "BEGIN");
 	if (ok) {
 		res = PQexec(t->db.conn, copy.data);
@@ -251,9 +258,15 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 			rc = ks_jdbc_sql_error(t, res, "COPY");
 		PQclear(res);
 	}
-	if (rc)
+	if (rc) {
+		if (t->st.into_table && !strcmp(t->sqlstate, "23505"))
+			ks_jdbc_copy_conflict(t, l, 1); /* the redo merges too */
 		goto fail;
-	if (!l->direct) {
+	}
+	if (t->st.into_table) {
+		l->merge_span = 1;
+		t->hooks.upsert_copied++;
+	} else if (!l->direct) {
 		ks_jdbc_group_sql(t, t->st.warm_tb, l, &copy, &merge);
 		if (ks_buf_failed(&merge)) {
 			rc = E_REDO;
@@ -273,7 +286,7 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 				rc = E_REDO;
 				goto fail;
 			}
-		if (!l->direct) {
+		if (!l->direct && !t->st.into_table) {
 			char trunc[64];
 			ks_seterr(trunc, sizeof(trunc), 0, "TRUNCATE ks_stage_%d", l->id);
 			if ((rc = ks_jdbc_exec(t, trunc, "TRUNCATE")))

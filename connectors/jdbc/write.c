@@ -2,7 +2,8 @@
  * write.c — the data transaction: per group a binary COPY (straight into
  * the table for insert mode when every column type matches, else into the
  * layout's staging table, then INSERT .. SELECT [ON CONFLICT .. DO UPDATE] /
- * UPDATE .. FROM / DELETE .. USING), batch.size rows at a time; then the
+ * UPDATE .. FROM / DELETE .. USING), batch.size rows at a time; an upsert
+ * first tries COPY straight into the table under a savepoint (below); then the
  * offsets with the fence check (fence.c) and COMMIT, with the test hooks
  * of testhooks.c.
  * Values only travel as COPY data; identifiers are always quoted (sql.c).
@@ -52,12 +53,11 @@ static void stage_expr(ks_buf_t *b, const jtable_t *tb, const jcol_t *c)
 
 const char ks_jdbc_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
-ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
-                               size_t from, size_t to, size_t ncols)
+/* Encodes rows [from, to) of g into t->data as one binary COPY stream. */
+static ks_jdbc_rc_t copy_encode(ks_sink_task_t *t, const jgroup_t *g, size_t from, size_t to,
+                                size_t ncols)
 {
 	ks_buf_t *d = &t->data;
-	PGresult *res;
-	int rc = 0;
 
 	ks_buf_reset(d);
 	ks_buf_append(d, ks_jdbc_copy_header, sizeof(ks_jdbc_copy_header));
@@ -71,6 +71,16 @@ ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jg
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
 		return E_FATAL;
 	}
+	return 0;
+}
+
+/* Runs copy_sql with t->data as its data. */
+static ks_jdbc_rc_t copy_send(ks_sink_task_t *t, const char *copy_sql)
+{
+	ks_buf_t *d = &t->data;
+	PGresult *res;
+	int rc = 0;
+
 	res = PQexec(t->db.conn, copy_sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		rc = ks_jdbc_sql_error(t, res, "COPY");
@@ -89,17 +99,20 @@ ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jg
 	return rc;
 }
 
-/* The COPY statement of layout l (into the table when l->direct, else into
- * its staging table) and, unless direct, the statement that applies the
- * staged rows to the table. */
-void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
-                       ks_buf_t *merge)
+ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
+                               size_t from, size_t to, size_t ncols)
+{
+	ks_jdbc_rc_t rc = copy_encode(t, g, from, to, ncols);
+
+	return rc != E_OK ? rc : copy_send(t, copy_sql);
+}
+
+void ks_jdbc_copy_sql(const jtable_t *tb, const jlayout_t *l, int into_table, ks_buf_t *copy)
 {
 	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
 
-	/* COPY target */
 	ks_buf_puts(copy, "COPY ");
-	if (l->direct)
+	if (into_table)
 		ks_buf_puts(copy, tb->qname);
 	else
 		ks_buf_printf(copy, "ks_stage_%d", l->id);
@@ -108,9 +121,18 @@ void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l
 		if (i)
 			ks_buf_putc(copy, ',');
 		ks_jdbc_quote_ident(copy,
-		                    l->direct ? tb->cols[l->cols[i].dbi].name : l->cols[i].name);
+		                    into_table ? tb->cols[l->cols[i].dbi].name : l->cols[i].name);
 	}
 	ks_buf_puts(copy, ") FROM STDIN (FORMAT binary)");
+}
+
+/* The COPY statement of layout l (into the table when l->direct, else into
+ * its staging table) and, unless direct, the statement that applies the
+ * staged rows to the table. */
+void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
+                       ks_buf_t *merge)
+{
+	ks_jdbc_copy_sql(tb, l, l->direct, copy);
 	/* the merge statement */
 	if (!l->direct) {
 		ks_buf_t *m = merge;
@@ -182,6 +204,105 @@ void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l
 	}
 }
 
+/* --- upsert: COPY first ---
+ *
+ * Most upserts bring keys the table does not have yet (append with a
+ * primary key), and for those a COPY straight into the table does what the
+ * stage + INSERT .. ON CONFLICT merge does at the cost of an insert. So an
+ * upsert group (its keys are unique: plan.c reduced the batch to the last
+ * change per key, and a key's delete runs before its write) is first
+ * COPYed into the table inside a savepoint. A key already there raises a
+ * unique violation (23505): the savepoint is rolled back, so no row of the
+ * COPY stays, and the group takes the merge. Only when a non-deferrable,
+ * non-partial unique index on exactly the key columns exists (ddl.c), so
+ * that COPY fails exactly where ON CONFLICT would arbitrate; otherwise, or
+ * with ksink.upsert.copy=false, always the merge.
+ *
+ * A conflict is remembered per layout: the next merge_span writes merge
+ * directly, and merge_span doubles up to MERGE_SPAN_MAX while COPY keeps
+ * meeting conflicts (a stream of updates pays for one wasted COPY in
+ * MERGE_SPAN_MAX batches), back to 1 after a COPY that went in. */
+
+#define MERGE_SPAN_MAX 64
+
+int ks_jdbc_copy_first(ks_sink_task_t *t, const jtable_t *tb, jlayout_t *l)
+{
+	if (t->set.insert_mode != KS_JDBC_UPSERT || l->is_delete)
+		return 0;
+	if (!t->set.upsert_copy || !l->copy_ok || l->copy_gen != tb->gen || l->merge_left > 0) {
+		if (l->merge_left > 0)
+			l->merge_left--;
+		t->hooks.upsert_merged++;
+		return 0;
+	}
+	return 1;
+}
+
+void ks_jdbc_copy_conflict(ks_sink_task_t *t, jlayout_t *l, int extra)
+{
+	if (l->merge_span < 1)
+		l->merge_span = 1;
+	l->merge_left = l->merge_span + extra;
+	KS_DEBUG(t->ctx,
+	         "upsert: a key of the COPY is already in the table: merging; the next %d "
+	         "write(s) of this layout merge directly",
+	         l->merge_left);
+	if (l->merge_span < MERGE_SPAN_MAX)
+		l->merge_span *= 2;
+	t->hooks.upsert_fallbacks++;
+}
+
+/* COPY of group g into the table under a savepoint: 0 (went in), E_REDO
+ * (rolled back to the savepoint: merge instead; *encoded when t->data
+ * still holds the whole group as COPY data) or the class of an error. */
+static ks_jdbc_rc_t copy_upsert(ks_sink_task_t *t, const jgroup_t *g, size_t bs, int *encoded)
+{
+	jlayout_t *l = g->layout;
+	ks_buf_t copy = KS_BUF_INIT;
+	int rc;
+
+	*encoded = 0;
+	ks_jdbc_copy_sql(g->table, l, 1, &copy);
+	if (ks_buf_failed(&copy)) {
+		ks_buf_free(&copy);
+		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
+		return E_FATAL;
+	}
+	if ((rc = ks_jdbc_exec(t, "SAVEPOINT ks_copy", "SAVEPOINT"))) {
+		ks_buf_free(&copy);
+		return rc == E_DATA ? E_FATAL : rc;
+	}
+	for (size_t from = 0; from < g->n && !rc; from += bs)
+		rc = ks_jdbc_copy_rows(t, copy.data, g, from, from + bs < g->n ? from + bs : g->n,
+		                       l->ncols);
+	ks_buf_free(&copy);
+	if (!rc) {
+		if ((rc = ks_jdbc_exec(t, "RELEASE SAVEPOINT ks_copy", "RELEASE")))
+			return rc == E_DATA ? E_FATAL : rc;
+		l->merge_span = 1;
+		t->hooks.upsert_copied++;
+		return 0;
+	}
+	/* a key already there; any other data error (the merge meets it
+	 * again and the usual isolation follows); a deadlock with another
+	 * task (COPY is not in key order, the merge is) */
+	if (rc == E_DATA || (rc == E_TRANSIENT && !strcmp(t->sqlstate, "40P01"))) {
+		int conflict = !strcmp(t->sqlstate, "23505");
+		int rc2 =
+		        ks_jdbc_exec(t, "ROLLBACK TO SAVEPOINT ks_copy; RELEASE SAVEPOINT ks_copy",
+		                     "ROLLBACK TO");
+		if (rc2)
+			return rc2 == E_DATA ? E_FATAL : rc2;
+		if (conflict)
+			ks_jdbc_copy_conflict(t, l, 0);
+		t->errstr[0] = 0;
+		t->sqlstate[0] = 0;
+		*encoded = g->n <= bs;
+		return E_REDO;
+	}
+	return rc;
+}
+
 ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
 {
 	jtable_t *tb = g->table;
@@ -189,12 +310,15 @@ ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
 	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
 	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
 	size_t bs = (size_t)t->set.batch_size;
-	int rc = 0;
+	int rc = 0, encoded = 0;
 
 	if (l->skip || !g->n)
 		return 0;
 	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys)
 		return 0; /* nothing to update */
+	if (ks_jdbc_copy_first(t, tb, l) && (rc = copy_upsert(t, g, bs, &encoded)) != E_REDO)
+		return rc;
+	rc = 0;
 	ks_jdbc_group_sql(t, tb, l, &copy, &merge);
 	if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
@@ -203,8 +327,11 @@ ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
 	}
 	for (size_t from = 0; from < g->n && !rc; from += bs) {
 		size_t to = from + bs < g->n ? from + bs : g->n;
-		if ((rc = ks_jdbc_copy_rows(t, copy.data, g, from, to, ncols)))
+		/* after a COPY that met a conflict, t->data may hold the rows */
+		if ((rc = encoded ? copy_send(t, copy.data)
+		                  : ks_jdbc_copy_rows(t, copy.data, g, from, to, ncols)))
 			break;
+		encoded = 0;
 		if (!l->direct) {
 			char trunc[64];
 			if ((rc = ks_jdbc_exec(t, merge.data, l->is_delete ? "DELETE" : "write")))

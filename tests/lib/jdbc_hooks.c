@@ -63,3 +63,10 @@ int ks_jdbc_test_conninfo(ks_sink_task_t *t, const char *key, char *out, size_t 
 	PQconninfoFree(opts);
 	return rc;
 }
+
+void ks_jdbc_test_upsert_paths(const ks_sink_task_t *t, int *copied, int *fallbacks, int *merged)
+{
+	*copied = t->hooks.upsert_copied;
+	*fallbacks = t->hooks.upsert_fallbacks;
+	*merged = t->hooks.upsert_merged;
+}

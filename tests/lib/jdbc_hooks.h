@@ -27,4 +27,9 @@ int ks_jdbc_test_setting(ks_sink_task_t *t, const char *name, char *out, size_t 
 /* The value of libpq connection option key of t's session: 0 or -1. */
 int ks_jdbc_test_conninfo(ks_sink_task_t *t, const char *key, char *out, size_t len);
 
+/* How t's upsert writes of a group went so far (write.c, COPY first):
+ * COPYed straight into the table; COPY met a key already there and the
+ * group was merged instead; merged without trying COPY. */
+void ks_jdbc_test_upsert_paths(const ks_sink_task_t *t, int *copied, int *fallbacks, int *merged);
+
 #endif
