@@ -34,7 +34,7 @@ echo "# ksink.apply.until=$until_iso ($cut_ms)"
 
 api POST /connectors "$(memsink pu pit ksink.apply.until="$until_iso")"
 check_eq "created with ksink.apply.until (ISO-8601)" "$CODE" 201
-check "the $N records before the instant are written" wait_for 30 sink_has pu $N
+check "the $N records before the instant are written" wait_for 90 sink_has pu $N
 held() { curl -s "$URL/connectors/pu/status" | jq -e '.tasks[0].state=="RUNNING" and (.tasks[0].trace // "" | test("holding 2 of 2 partitions at ksink.apply.until"))'; }
 check "status: RUNNING, both partitions held at the instant" wait_for 10 held
 sleep 2 # a record past the instant would be written by now
@@ -48,7 +48,7 @@ check_eq "ksink_partition_lag: the $((2 * N)) held records" "$(metric ksink_part
 cfg=$(curl -s "$URL/connectors/pu/config" | jq -c --arg u "$cut_ms" '. + {"ksink.apply.until": $u}')
 api PUT /connectors/pu/config "$cfg"
 check_eq "PUT config with the instant in epoch ms" "$CODE" 200
-check "still held after the restart" wait_for 20 held
+check "still held after the restart" wait_for 90 held
 sleep 1
 check_eq "still only the records before the instant" "$(sink_count pu)" $N
 
@@ -56,8 +56,8 @@ check_eq "still only the records before the instant" "$(sink_count pu)" $N
 cfg=$(curl -s "$URL/connectors/pu/config" | jq -c --arg u "$cut2_ms" '. + {"ksink.apply.until": $u}')
 api PUT /connectors/pu/config "$cfg"
 check_eq "PUT config with a later instant" "$CODE" 200
-check "the records up to the later instant are written" wait_for 30 sink_has pu $((2 * N))
-check "held again, at the later instant" wait_for 20 held
+check "the records up to the later instant are written" wait_for 90 sink_has pu $((2 * N))
+check "held again, at the later instant" wait_for 90 held
 sleep 1
 check_eq "nothing past the later instant" "$(sink_count pu)" $((2 * N))
 check_eq "none of the 'after' records" "$(cut -f5 "$W/pu.out" | grep -c '^after')" 0
@@ -65,7 +65,7 @@ check_eq "none of the 'after' records" "$(cut -f5 "$W/pu.out" | grep -c '^after'
 cfg=$(curl -s "$URL/connectors/pu/config" | jq -c 'del(.["ksink.apply.until"])')
 api PUT /connectors/pu/config "$cfg"
 check_eq "PUT config without ksink.apply.until" "$CODE" 200
-check "the rest is written" wait_for 30 sink_has pu $((3 * N))
+check "the rest is written" wait_for 90 sink_has pu $((3 * N))
 sleep 1
 check_eq "every record once" "$(sink_count pu)" $((3 * N))
 check_eq "no duplicates" "$(cut -f5 "$W/pu.out" | sort -u | wc -l)" $((3 * N))

@@ -19,13 +19,13 @@ api POST /connectors "$(memsink rb rb)"
 check_eq "created" "$CODE" 201
 check "task RUNNING" wait_for 20 all_tasks rb RUNNING 1
 for i in $(seq 1 $A); do echo "k$i:good$i"; done | produce rb
-check "the first $A records applied live" wait_for 30 sink_has rb $A
+check "the first $A records applied live" wait_for 90 sink_has rb $A
 sleep 0.3
 cut_ms=$(date +%s%3N) # just before the bad record
 sleep 0.3
 echo "kbad:BAD" | produce rb # offset $A
 for i in $(seq 1 $C); do echo "k$((A + i)):good$((A + i))"; done | produce rb
-check "the bad record and the rest applied live" wait_for 30 sink_has rb $((A + 1 + C))
+check "the bad record and the rest applied live" wait_for 90 sink_has rb $((A + 1 + C))
 check_eq "the bad record is in the sink" "$(cut -f5 "$W/rb.out" | grep -c '^BAD$')" 1
 check_eq "it is at offset $A" "$(awk -F'\t' '$5 == "BAD" { print $3 }' "$W/rb.out")" $A
 
@@ -43,7 +43,7 @@ api PUT /connectors/rb/config "$cfg"
 check_eq "PUT config with ksink.apply.until: 200" "$CODE" 200
 api PUT /connectors/rb/resume
 check_eq "resume: 202" "$CODE" 202
-check "replayed up to the bad record" wait_for 30 sink_has rb $A
+check "replayed up to the bad record" wait_for 90 sink_has rb $A
 held() { curl -s "$URL/connectors/rb/status" | jq -e ".tasks[0].state==\"RUNNING\" and (.tasks[0].trace // \"\" | test(\"ksink.apply.until.*rb\\\\[0\\\\]@$A .*Held at rb\\\\[0\\\\]@$A$\"))"; }
 check "holding at the bad record (rb[0]@$A) in the status" wait_for 10 held
 sleep 1
@@ -62,7 +62,7 @@ api PUT /connectors/rb/config "$cfg"
 check_eq "PUT config without ksink.apply.until: 200" "$CODE" 200
 api PUT /connectors/rb/resume
 check_eq "resume: 202" "$CODE" 202
-check "the records after the bad one applied" wait_for 30 sink_has rb $((A + C))
+check "the records after the bad one applied" wait_for 90 sink_has rb $((A + C))
 sleep 1
 check_eq "every record except the bad one: $((A + C)) rows" "$(sink_count rb)" $((A + C))
 check_eq "each good record exactly once" "$(cut -f5 "$W/rb.out" | grep '^good' | sort -u | wc -l)" $((A + C))
