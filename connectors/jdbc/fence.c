@@ -148,11 +148,7 @@ ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, si
 		if (rc) {
 			ks_jdbc_rollback(t);
 			/* not knowing our epochs, nothing may be written */
-			for (size_t i = 0; i < n; i++) {
-				jclaim_t *c = claim_find(t, parts[i].topic, parts[i].partition);
-				if (c)
-					c->epoch = 0;
-			}
+			ks_jdbc_offsets_release(t, parts, n);
 		}
 	}
 	for (size_t i = 0; i < n && !rc; i++)

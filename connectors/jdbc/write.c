@@ -380,9 +380,10 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 		/* the server may or may not have committed: the offsets table
 		 * tells on the next attempt */
 		t->db.commit_unknown = rc == E_CONN;
-		ks_jdbc_offsets_tx_end(t, rc == E_OK);
-		if (rc == E_CONN)
+		if (rc == E_CONN) {
+			ks_jdbc_offsets_tx_end(t, 0);
 			return rc;
+		}
 	}
 	ks_jdbc_offsets_tx_end(t, rc == E_OK);
 	if (rc)
