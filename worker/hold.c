@@ -225,21 +225,7 @@ char *ks_hold_status_locked(ks_task_t *t)
 	return ks_strdup(buf);
 }
 
-static void series(ks_task_t *t, ks_buf_t *out, const char *name, const part_t *p,
-                   void (*label)(ks_buf_t *, const char *))
-{
-	ks_buf_printf(out, "%s{connector=\"", name);
-	label(out, t->connector);
-	ks_buf_printf(out, "\",task=\"%d\"", t->id);
-	if (p) {
-		ks_buf_puts(out, ",topic=\"");
-		label(out, p->topic);
-		ks_buf_printf(out, "\",partition=\"%d\"", (int)p->partition);
-	}
-	ks_buf_puts(out, "} ");
-}
-
-void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out, void (*label)(ks_buf_t *, const char *))
+void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out)
 {
 	int64_t now = ks_wall_ms(), oldest = -1;
 
@@ -259,23 +245,23 @@ void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out, void (*label)(ks_buf_t 
 		lag = p->hwm - base;
 		if (lag < 0)
 			lag = 0;
-		series(t, out, "ksink_partition_lag", p, label);
+		ks_task_series(t, out, "ksink_partition_lag", p);
 		ks_buf_printf(out, "%lld\n", (long long)lag);
 		/* the age of the oldest record not applied, where it is known */
 		if (p->head_ts >= 0) {
-			series(t, out, "ksink_partition_lag_seconds", p, label);
+			ks_task_series(t, out, "ksink_partition_lag_seconds", p);
 			ks_buf_printf(out, "%.3f\n",
 			              (double)(now > p->head_ts ? now - p->head_ts : 0) / 1000);
 		} else if (!lag) {
-			series(t, out, "ksink_partition_lag_seconds", p, label);
+			ks_task_series(t, out, "ksink_partition_lag_seconds", p);
 			ks_buf_puts(out, "0\n");
 		}
 	}
-	series(t, out, "ksink_task_held_partitions", NULL, label);
+	ks_task_series(t, out, "ksink_task_held_partitions", NULL);
 	ks_buf_printf(out, "%zu\n", t->nheld);
-	series(t, out, "ksink_task_hold_seconds", NULL, label);
+	ks_task_series(t, out, "ksink_task_hold_seconds", NULL);
 	ks_buf_printf(out, "%.3f\n",
 	              oldest >= 0 && now > oldest ? (double)(now - oldest) / 1000 : 0);
-	series(t, out, "ksink_task_apply_delay_seconds", NULL, label);
+	ks_task_series(t, out, "ksink_task_apply_delay_seconds", NULL);
 	ks_buf_printf(out, "%.3f\n", (double)t->set.apply_delay_ms / 1000);
 }

@@ -651,6 +651,19 @@ static void put_label(ks_buf_t *out, const char *s)
 	}
 }
 
+void ks_task_series(const ks_task_t *t, ks_buf_t *out, const char *name, const part_t *p)
+{
+	ks_buf_printf(out, "%s{connector=\"", name);
+	put_label(out, t->connector);
+	ks_buf_printf(out, "\",task=\"%d\"", t->id);
+	if (p) {
+		ks_buf_puts(out, ",topic=\"");
+		put_label(out, p->topic);
+		ks_buf_printf(out, "\",partition=\"%d\"", (int)p->partition);
+	}
+	ks_buf_puts(out, "} ");
+}
+
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 {
 	static const char *const names[] = {
@@ -673,14 +686,12 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	v[8] = t->m_lost;
 	v[9] = t->m_fenced;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++) {
-		ks_buf_printf(out, "%s{connector=\"", names[i]);
-		put_label(out, t->connector);
+		ks_task_series(t, out, names[i], NULL);
 		if (i == 5)
-			ks_buf_printf(out, "\",task=\"%d\"} %.6f\n", t->id, (double)v[i] / 1e6);
+			ks_buf_printf(out, "%.6f\n", (double)v[i] / 1e6);
 		else
-			ks_buf_printf(out, "\",task=\"%d\"} %llu\n", t->id,
-			              (unsigned long long)v[i]);
+			ks_buf_printf(out, "%llu\n", (unsigned long long)v[i]);
 	}
-	ks_hold_metrics_locked(t, out, put_label); /* lag, lag in time, holds */
+	ks_hold_metrics_locked(t, out); /* lag, lag in time, holds */
 	pthread_mutex_unlock(&t->lock);
 }

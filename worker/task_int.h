@@ -206,7 +206,11 @@ void ks_hold_refresh_lag(ks_task_t *t);
  * frees. Under t->lock (REST thread). */
 char *ks_hold_status_locked(ks_task_t *t);
 /* The hold and lag lines of /metrics. Under t->lock (REST thread). */
-void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out, void (*label)(ks_buf_t *, const char *));
+void ks_hold_metrics_locked(ks_task_t *t, ks_buf_t *out);
+/* One sample's name and labels, "NAME{connector="…",task="N"[,topic="…",
+ * partition="N"]} " (values escaped as Prometheus wants); p NULL: per task.
+ * task.c. */
+void ks_task_series(const ks_task_t *t, ks_buf_t *out, const char *name, const part_t *p);
 
 /* ---------------- pipeline.c ---------------- */
 
