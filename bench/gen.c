@@ -3,13 +3,17 @@
  * benchmarks, the same rows in every format so ksink and the baselines write
  * identical data.
  *
- *   ksink-bench-gen --count N [--start I] [--format avro-json|csv] [--rate R] [--version V]
+ *   ksink-bench-gen --count N [--start I] [--format avro-json|csv|connect-json] [--rate R]
+ *                   [--version V]
  *
  * Row i: id=i, race_id=i%50, runner_id=i%12+1, amount, placed_at, channel,
  * customer, odds (8 columns). --version V changes amount/odds so a second
  * wave of the same ids is a real update. --rate R paces output to R rows/s
  * and stamps placed_at with the wall clock at emission (latency runs);
- * otherwise placed_at is derived from i.
+ * otherwise placed_at is derived from i. connect-json writes "ID<TAB>VALUE"
+ * lines for `ksink-produce --format json --key-string`, VALUE being
+ * JsonConverter's envelope with schemas.enable=true ({"schema":…,"payload":…},
+ * placed_at a Connect Timestamp): the rows ksink and the Java peer both read.
  */
 #include "../lib/ks.h"
 
@@ -20,10 +24,23 @@
 
 static const char *channels[] = {"web", "app", "retail"};
 
+/* bet.avsc as a Connect schema, for JsonConverter's envelope */
+static const char connect_schema[] =
+        "{\"type\":\"struct\",\"name\":\"io.ksink.bench.Bet\",\"optional\":false,\"fields\":["
+        "{\"field\":\"id\",\"type\":\"int64\",\"optional\":false},"
+        "{\"field\":\"race_id\",\"type\":\"int32\",\"optional\":false},"
+        "{\"field\":\"runner_id\",\"type\":\"int32\",\"optional\":false},"
+        "{\"field\":\"amount\",\"type\":\"double\",\"optional\":false},"
+        "{\"field\":\"placed_at\",\"type\":\"int64\",\"optional\":false,"
+        "\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},"
+        "{\"field\":\"channel\",\"type\":\"string\",\"optional\":false},"
+        "{\"field\":\"customer\",\"type\":\"string\",\"optional\":false},"
+        "{\"field\":\"odds\",\"type\":\"double\",\"optional\":false}]}";
+
 int main(int argc, char **argv)
 {
 	long count = 0, start = 0, rate = 0, version = 0;
-	int csv = 0;
+	int csv = 0, connect = 0;
 	int64_t t0;
 
 	for (int i = 1; i < argc; i++) {
@@ -35,11 +52,14 @@ int main(int argc, char **argv)
 			rate = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--version") && i + 1 < argc)
 			version = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			csv = !strcmp(argv[++i], "csv");
-		else {
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			i++;
+			csv = !strcmp(argv[i], "csv");
+			connect = !strcmp(argv[i], "connect-json");
+		} else {
 			fprintf(stderr, "usage: ksink-bench-gen --count N [--start I] "
-			                "[--format avro-json|csv] [--rate R] [--version V]\n");
+			                "[--format avro-json|csv|connect-json] [--rate R] "
+			                "[--version V]\n");
 			return 2;
 		}
 	}
@@ -70,6 +90,13 @@ int main(int argc, char **argv)
 			printf("%ld,%ld,%ld,%.2f,%s.%03d,%s,cust-%ld,%.1f\n", i, i % 50, i % 12 + 1,
 			       amount, ts, (int)(placed % 1000), channels[i % 3], (i * 31) % 100000,
 			       odds);
+		} else if (connect) {
+			printf("%ld\t{\"schema\":%s,\"payload\":{\"id\":%ld,\"race_id\":%ld,"
+			       "\"runner_id\":%ld,\"amount\":%.2f,\"placed_at\":%lld,\"channel\":"
+			       "\"%s\","
+			       "\"customer\":\"cust-%ld\",\"odds\":%.1f}}\n",
+			       i, connect_schema, i, i % 50, i % 12 + 1, amount, (long long)placed,
+			       channels[i % 3], (i * 31) % 100000, odds);
 		} else {
 			printf("{\"id\":%ld,\"race_id\":%ld,\"runner_id\":%ld,\"amount\":%.2f,"
 			       "\"placed_at\":%lld,\"channel\":\"%s\",\"customer\":\"cust-%ld\","

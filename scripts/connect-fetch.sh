@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# scripts/connect-fetch.sh — puts the jars of the Java peer `make bench` runs
+# (Apache Kafka Connect and the PostgreSQL JDBC driver, as
+# bench/connect/pom.xml names them) into a cache outside the work tree, once,
+# compiles the bench's sink connector (bench/connect/BenchJdbcSink.java)
+# against them, and prints that folder (CONNECT_HOME: lib/ is the classpath,
+# plugins/ the plugin.path).
+#
+#   scripts/connect-fetch.sh            fetch when missing, print the folder
+#   scripts/connect-fetch.sh --version  print the Connect version only
+#
+# The cache is ${KSINK_CACHE:-$HOME/.cache/ksink}/connect-VERSION; the jars
+# are complete only when its .complete marker exists (a fetch cut half-way is
+# done again); the sink is recompiled when its source is newer than its jar.
+# Needs a JDK >= 17 (javac) and Maven (scripts/deps.sh installs both).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+POM=$ROOT/bench/connect/pom.xml
+SRC=$ROOT/bench/connect/BenchJdbcSink.java
+die() { echo "connect-fetch: error: $*" >&2; exit 1; }
+
+VERSION=$(sed -n 's:.*<connect.version>\(.*\)</connect.version>.*:\1:p' "$POM")
+[ -n "$VERSION" ] || die "no <connect.version> in $POM"
+[ "${1:-}" = --version ] && { echo "$VERSION"; exit 0; }
+
+CACHE=${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}
+HOME_DIR=$CACHE/connect-$VERSION
+
+command -v java >/dev/null || die "no java: run scripts/deps.sh (installs a JDK)"
+jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+[ "${jv:-0}" -ge 17 ] || die "java $jv found, Kafka Connect $VERSION needs 17 or newer (run scripts/deps.sh)"
+
+if [ ! -f "$HOME_DIR/.complete" ]; then
+	command -v mvn >/dev/null || die "no mvn: run scripts/deps.sh (installs maven)"
+	echo "connect-fetch: fetching Apache Kafka Connect $VERSION jars from Maven Central into $HOME_DIR" >&2
+	rm -rf "$HOME_DIR.tmp"
+	mkdir -p "$HOME_DIR.tmp"
+	if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
+		-DoutputDirectory="$HOME_DIR.tmp/lib" >"$HOME_DIR.tmp/mvn.log" 2>&1; then
+		tail -20 "$HOME_DIR.tmp/mvn.log" >&2
+		die "mvn could not fetch Connect's jars (log above; retry with: scripts/connect-fetch.sh)"
+	fi
+	ls "$HOME_DIR.tmp/lib"/connect-runtime-"$VERSION".jar >/dev/null 2>&1 || die "connect-runtime-$VERSION.jar missing after the fetch"
+	touch "$HOME_DIR.tmp/.complete"
+	rm -rf "$HOME_DIR"
+	mv "$HOME_DIR.tmp" "$HOME_DIR"
+fi
+
+JAR=$HOME_DIR/plugins/ksink-bench-sink/ksink-bench-sink.jar
+if [ ! -f "$JAR" ] || [ "$SRC" -nt "$JAR" ]; then
+	command -v javac >/dev/null || die "no javac: run scripts/deps.sh (installs a JDK)"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	javac -nowarn -d "$tmp/classes" -cp "$HOME_DIR/lib/*" "$SRC" >&2 || die "javac failed on $SRC"
+	# a service manifest: Connect's plugin.discovery=service_load finds it
+	mkdir -p "$tmp/classes/META-INF/services" "$(dirname "$JAR")"
+	echo io.ksink.bench.BenchJdbcSink >"$tmp/classes/META-INF/services/org.apache.kafka.connect.sink.SinkConnector"
+	jar cf "$JAR.tmp" -C "$tmp/classes" . || die "jar failed"
+	mv "$JAR.tmp" "$JAR"
+fi
+echo "$HOME_DIR"
