@@ -147,7 +147,7 @@ bench: deps
 
 # a quick pass while developing: 50k rows, one round (the ratios mean little)
 bench-smoke: deps all
-	BENCH_RECORDS=50000 BENCH_REPEAT=1 bench/bench.sh build
+	BENCH_RECORDS=50000 BENCH_REPEAT=1 BENCH_RESULT=build/bench-smoke.md bench/bench.sh build
 
 # --- install, Debian package ---
 PREFIX     ?= /usr/local

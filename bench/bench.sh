@@ -22,6 +22,7 @@
 # BENCH_REPEAT (default 3) rounds of the throughput scenarios (medians);
 # BENCH_PARTITIONS (default 32) partitions per topic (the mock broker keeps
 # ~5 MiB per partition, so the rows are spread wide enough to all be kept);
+# BENCH_RESULT (default bench/results/latest.md) where the table goes;
 # BENCH_REAL=0 skips the real broker and the Java peer; BENCH_KEEP=1 keeps
 # the run folder (the workers' logs) after the stacks are stopped.
 #
@@ -466,4 +467,4 @@ ratio() { [ "${2:-0}" = 0 ] && echo "n/a" || calc "$1 / $2" 2; }
 		echo "| latency p99 | $PL_K99 ms | $PL_J99 ms | $(ratio "$PL_K99" "$PL_J99") | – | ksink ≤ 50 ms |"
 		echo "| every row in both tables, equal | $PEER_EXACT | | | | t |"
 	fi
-} | tee "$OUT/latest.md"
+} | tee "${BENCH_RESULT:-$OUT/latest.md}"
