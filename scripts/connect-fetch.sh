@@ -12,7 +12,9 @@
 # The cache is ${KSINK_CACHE:-$HOME/.cache/ksink}/connect-VERSION; the jars
 # are complete only when its .complete marker exists (a fetch cut half-way is
 # done again); the sink is recompiled when its source is newer than its jar.
-# Needs a JDK >= 17 (javac) and Maven (scripts/deps.sh installs both).
+# Needs Java >= 17 and Maven (scripts/deps.sh installs both), and javac:
+# scripts/deps.sh installs a JRE only, so when javac is missing this script
+# installs Debian's openjdk-17-jdk-headless (root, or sudo), as deps.sh would.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,7 +51,14 @@ fi
 
 JAR=$HOME_DIR/plugins/ksink-bench-sink/ksink-bench-sink.jar
 if [ ! -f "$JAR" ] || [ "$SRC" -nt "$JAR" ]; then
-	command -v javac >/dev/null || die "no javac: run scripts/deps.sh (installs a JDK)"
+	if ! command -v javac >/dev/null; then
+		command -v apt-get >/dev/null || die "no javac: install a JDK >= 17"
+		echo "connect-fetch: installing openjdk-17-jdk-headless (javac)" >&2
+		SUDO=""
+		[ "$(id -u)" = 0 ] || SUDO=sudo
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+			openjdk-17-jdk-headless >/dev/null || die "could not install openjdk-17-jdk-headless (javac)"
+	fi
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	javac -nowarn -d "$tmp/classes" -cp "$HOME_DIR/lib/*" "$SRC" >&2 || die "javac failed on $SRC"
