@@ -231,7 +231,10 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f
 ratio_range() { # name-of-ksink-array name-of-baseline-array
 	local -n ks=$1 base=$2
 	local r
-	for ((r = 1; r <= REPEAT; r++)); do calc "${ks[r]} / ${base[r]}" 2; echo; done |
+	for ((r = 1; r <= REPEAT; r++)); do # a failed run (logged above) has no ratio
+		[ "${base[r]:-0}" = 0 ] && { echo "n/a"; return 0; }
+	done
+	for ((r = 1; r <= REPEAT; r++)); do calc "${ks[r]:-0} / ${base[r]}" 2; echo; done |
 		sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (lo == hi) print lo; else printf "%s–%s", lo, hi }'
 }
 KS_INSERT=$(median "${R_I[@]}"); BASE_A=$(median "${R_A[@]}")
