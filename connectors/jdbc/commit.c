@@ -15,8 +15,9 @@
  * writes the planned rows again in one rolled-back transaction, in ranges
  * under savepoints split in halves down to single rows, and every record
  * that fails on its own while the rest goes in is bad, whatever its
- * SQLSTATE. They are reported together as KS_ERR_RECORD (bad_index + more);
- * discard() removes them. An internal error (XX) that outlasts the retry
+ * SQLSTATE. Each goes to the worker's errant-record reporter (errors.tolerance,
+ * DLQ), leaves the batch, and the rest is written in the same call (one
+ * plan of the rest, no round trip through the worker). An internal error (XX) that outlasts the retry
  * budget is isolated the same way, so one record that always raises it ends
  * in the DLQ instead of stalling its partition. Table-level errors (no
  * unique index for ON CONFLICT, permission denied, login/database) fail the
@@ -68,7 +69,7 @@ static int bad_add(ks_sink_task_t *t, size_t idx)
 			return 0;
 	if (t->iso.nbad == t->iso.capbad) {
 		size_t nc = t->iso.capbad ? t->iso.capbad * 2 : 16;
-		ks_bad_record_t *b = realloc(t->iso.bad, nc * sizeof(*b));
+		jbad_t *b = realloc(t->iso.bad, nc * sizeof(*b));
 		if (!b) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
 			return E_FATAL;
@@ -76,17 +77,16 @@ static int bad_add(ks_sink_task_t *t, size_t idx)
 		t->iso.bad = b;
 		t->iso.capbad = nc;
 	}
-	ks_bad_record_t *b = &t->iso.bad[t->iso.nbad++];
+	jbad_t *b = &t->iso.bad[t->iso.nbad++];
 	b->index = idx;
 	ks_seterr(b->errstr, sizeof(b->errstr), 0, "%s", t->errstr);
-	ks_seterr(b->code, sizeof(b->code), 0, "%s", t->sqlstate);
-	ks_seterr(b->exception, sizeof(b->exception), 0, "%s", exception_of(t->sqlstate));
+	ks_seterr(b->sqlstate, sizeof(b->sqlstate), 0, "%s", t->sqlstate);
 	return 0;
 }
 
 static int cmp_bad(const void *a, const void *b)
 {
-	const ks_bad_record_t *x = a, *y = b;
+	const jbad_t *x = a, *y = b;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -209,7 +209,7 @@ out:
 	/* internal errors while nothing goes in: the server's trouble */
 	int outage = !t->iso.nbad && !strncmp(st, "XX", 2);
 	for (size_t i = 0; i < t->iso.nbad && !t->iso.good; i++)
-		outage |= !strncmp(t->iso.bad[i].code, "XX", 2);
+		outage |= !strncmp(t->iso.bad[i].sqlstate, "XX", 2);
 	if (outage) {
 		t->iso.nbad = 0;
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", err);
@@ -226,7 +226,7 @@ out:
 	qsort(t->iso.bad, t->iso.nbad, sizeof(*t->iso.bad), cmp_bad);
 	t->bad_index = t->iso.bad[0].index;
 	ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", t->iso.bad[0].errstr);
-	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].code);
+	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].sqlstate);
 	return E_RECORD;
 }
 
@@ -236,19 +236,62 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 	ks_seterr(res->errstr, sizeof(res->errstr), 0, "%s", t->errstr);
 	ks_seterr(res->code, sizeof(res->code), 0, "%s", t->sqlstate);
 	ks_seterr(res->exception, sizeof(res->exception), 0, "%s", exception_of(t->sqlstate));
-	if (err == KS_ERR_RECORD) {
-		res->bad_index = t->bad_index;
-		if (t->iso.nbad > 1 && t->iso.bad[0].index == t->bad_index) {
-			res->more = t->iso.bad + 1;
-			res->nmore = t->iso.nbad - 1;
+}
+
+/* The bad records found (t->iso.bad, or the one at t->bad_index): each to
+ * the errant-record reporter, then out of the batch, then one wait for the
+ * reports to be safe before the rest commits past them. KS_OK (write the
+ * rest); else what the reporter answered, in *err (t->errstr says why):
+ * the caller ends commit() with it. A DLQ outage (RETRIABLE) is not the
+ * database's: the session stays. */
+static ks_err_t report_bad(ks_sink_task_t *t)
+{
+	jbad_t one;
+	const jbad_t *bad = t->iso.bad;
+	size_t nbad = t->iso.nbad;
+	ks_err_t err;
+
+	if (!nbad) {
+		one.index = t->bad_index;
+		ks_seterr(one.errstr, sizeof(one.errstr), 0, "%s", t->errstr);
+		ks_seterr(one.sqlstate, sizeof(one.sqlstate), 0, "%s", t->sqlstate);
+		bad = &one;
+		nbad = 1;
+	}
+	if (nbad > 1)
+		KS_WARN(t->ctx, "%zu records of the batch of %zu fail on their own; first %zu: %s",
+		        nbad, t->nstaged, bad[0].index, bad[0].errstr);
+	else
+		KS_WARN(t->ctx, "record %zu of the batch is bad: %s", bad[0].index, bad[0].errstr);
+	if (!t->rep)
+		return KS_ERR_RECORD; /* no reporter: t->errstr names the first */
+	for (size_t i = 0; i < nbad; i++) {
+		if (bad[i].index >= t->nstaged) {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0,
+			          "internal: bad record %zu of a batch of %zu", bad[i].index,
+			          t->nstaged);
+			return KS_ERR_FATAL;
+		}
+		err = t->rep->report(t->rep, t->staged[bad[i].index], exception_of(bad[i].sqlstate),
+		                     bad[i].errstr);
+		if (err != KS_OK) {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", bad[i].errstr);
+			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", bad[i].sqlstate);
+			return err;
 		}
 	}
+	for (size_t i = nbad; i-- > 0;)
+		ks_jdbc_staged_remove(t, bad[i].index);
+	t->iso.nbad = 0;
+	t->sqlstate[0] = 0;
+	return t->rep->flush(t->rep, t->errstr, sizeof(t->errstr));
 }
 
 void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
                     ks_commit_result_t *res)
 {
 	int rc = E_OK, first = 0, streamed = 0;
+	ks_err_t rerr = KS_OK;
 
 	memset(res, 0, sizeof(*res));
 	t->iso.nbad = 0;
@@ -311,10 +354,19 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 				        "batch of %zu failed (%s); isolating the bad records",
 				        t->nstaged, t->errstr);
 				rc = isolate(t, last);
-				if (rc == E_RECORD || rc == E_FATAL)
+				if (rc == E_FATAL)
 					goto fail;
 			}
-			if (rc == E_RECORD || rc == E_FATAL || rc == E_FENCED)
+			if (rc == E_RECORD) {
+				/* reported and out of the batch: write the rest
+				 * (not an attempt: every pass removes a record) */
+				ks_jdbc_groups_clear(t);
+				if ((rerr = report_bad(t)) != KS_OK)
+					goto fail;
+				attempt--;
+				continue;
+			}
+			if (rc == E_FATAL || rc == E_FENCED)
 				goto fail;
 			if (rc == E_STALE)
 				for (jtable_t *tb = t->cat.tables; tb; tb = tb->next)
@@ -349,15 +401,11 @@ done:
 fail:
 	t->st.state = ST_OFF;
 	ks_jdbc_groups_clear(t);
-	if (rc == E_RECORD) {
-		if (t->iso.nbad > 1)
-			KS_WARN(t->ctx,
-			        "%zu records of the batch of %zu fail on their own; first %zu: %s",
-			        t->iso.nbad, t->nstaged, t->bad_index, t->errstr);
-		else
-			KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index,
-			        t->errstr);
-		result_set(t, res, KS_ERR_RECORD);
+	if (rerr != KS_OK) {
+		/* the reporter refused a record (errors.tolerance=none), or the
+		 * DLQ could not take the reports yet (RETRIABLE: the records
+		 * reported are out of the batch, the rest waits) */
+		result_set(t, res, rerr);
 	} else if (rc == E_FENCED) {
 		/* a zombie's batch: never retried (the new owner writes it) */
 		KS_WARN(t->ctx, "%s", t->errstr);

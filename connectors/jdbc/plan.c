@@ -354,7 +354,8 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 				goto oom;
 		}
 	}
-	qsort(t->plan.groups, t->plan.ngroups, sizeof(*t->plan.groups), cmp_group);
+	if (t->plan.ngroups > 1)
+		qsort(t->plan.groups, t->plan.ngroups, sizeof(*t->plan.groups), cmp_group);
 	rc = E_OK;
 	goto out;
 oom:

@@ -63,6 +63,11 @@ ks_sink_task_t *ks_jdbc_task_new(const ks_props_t *config, const char *connector
 	return t; /* connects lazily: a database outage must not fail the start */
 }
 
+static void jdbc_initialize(ks_sink_task_t *t, ks_errant_reporter_t *reporter)
+{
+	t->rep = reporter;
+}
+
 static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
                          size_t errlen)
 {
@@ -82,7 +87,7 @@ static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, 
 	return KS_OK;
 }
 
-static void jdbc_discard(ks_sink_task_t *t, size_t index)
+void ks_jdbc_staged_remove(ks_sink_task_t *t, size_t index)
 {
 	ks_jdbc_stream_abort(t);
 	if (index >= t->nstaged)
@@ -148,10 +153,10 @@ const ks_connector_plugin_t ks_jdbc_sink_plugin = {
         .config_defs = ks_jdbc_config_defs,
         .validate = ks_jdbc_config_validate,
         .task_new = ks_jdbc_task_new,
+        .initialize = jdbc_initialize,
         .open = jdbc_open,
         .put = jdbc_put,
         .commit = ks_jdbc_commit,
-        .discard = jdbc_discard,
         .close = jdbc_close,
         .task_destroy = ks_jdbc_task_destroy,
         .offsets_read = ks_jdbc_offsets_read,

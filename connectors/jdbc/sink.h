@@ -21,7 +21,8 @@
  *   fence.c     its owner epochs: claim at open, the fenced offsets write
  *               inside the data transaction (zombie tasks roll back)
  *   commit.c    commit(): retries, lost COMMIT acknowledgements, isolation
- *               of bad records (savepoints), the result for the worker
+ *               of bad records (savepoints) and their report (the worker's
+ *               errant-record reporter), the result for the worker
  *   testhooks.c failure injection for the tests, per task
  *
  * All on the task's thread; no locking.
@@ -52,7 +53,8 @@ enum {
  *   E_STALE      a table or column vanished: reload the catalog and retry
  *   E_DATA       may be a record's: commit.c isolates to find out
  *   E_FATAL      the table, the login, the configuration: FATAL
- *   E_RECORD     bad record(s) found: t->bad_index (+ t->iso.bad), RECORD
+ *   E_RECORD     bad record(s) found: t->bad_index or t->iso.bad; commit.c
+ *                reports them (the errant-record reporter) and writes the rest
  *   E_REDO       stream.c: rolled back, write the batch the usual way
  *   E_FENCED     fence.c: another task claimed a partition of the batch
  *                since this one did (t->off.fenced); rolled back, FENCED
@@ -180,9 +182,16 @@ typedef struct ks_jdbc_offsets {
 	size_t nfenced;
 } ks_jdbc_offsets_t;
 
+/* commit.c: a record that fails on its own, and why. */
+typedef struct jbad {
+	size_t index; /* in staged */
+	char errstr[KS_ERRSTR_SIZE];
+	char sqlstate[6]; /* "" for the connector's own checks */
+} jbad_t;
+
 /* commit.c: what isolate() found. */
 typedef struct ks_jdbc_iso {
-	ks_bad_record_t *bad; /* every record that fails alone (ascending) */
+	jbad_t *bad; /* every record that fails alone (ascending) */
 	size_t nbad, capbad;
 	size_t good; /* rows isolate() wrote without error */
 } ks_jdbc_iso_t;
@@ -239,6 +248,7 @@ struct ks_sink_task {
 	ks_jdbc_iso_t iso;
 	ks_jdbc_stream_t st;
 	ks_jdbc_testhooks_t hooks;
+	ks_errant_reporter_t *rep; /* the worker's (NULL: none), borrowed */
 	/* plugin.c: the records put() since the last successful commit
 	 * (borrowed from the worker's batch) */
 	ks_record_t **staged;
@@ -355,6 +365,8 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 /* --- plugin.c --- */
 ks_sink_task_t *ks_jdbc_task_new(const ks_props_t *config, const char *connector, int task_id,
                                  char *errstr, size_t errlen);
+/* Removes staged record index (reported bad); later indexes move down. */
+void ks_jdbc_staged_remove(ks_sink_task_t *t, size_t index);
 void ks_jdbc_task_destroy(ks_sink_task_t *t);
 
 /* --- sql.c --- */
