@@ -129,13 +129,14 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
                           ks_tp_offset_t **out, char *errstr, size_t errlen)
 {
-	ks_jdbc_rc_t rc;
+	ks_err_t rc;
 	ks_err_t err;
 
 	*out = NULL;
 	ks_jdbc_stream_abort(t);
 	if (n && (rc = ks_jdbc_conn_ensure(t)))
-		return (ks_err_t)ks_seterr(errstr, errlen, ks_jdbc_err_of(rc), "%s", t->errstr);
+		return (ks_err_t)ks_seterr(errstr, errlen, rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc,
+		                           "%s", t->errstr);
 	if ((err = ks_jdbc_offsets_open(t, parts, n, out, errstr, errlen)))
 		return err;
 	t->db.nopen += n;
