@@ -3,57 +3,33 @@
  * plain Lua table its function sees (script.c calls ks_script_push_record
  * inside its protected call; the way back is script_value.c). Runs on the
  * task's thread, inside lua_pcall, so a Lua error (out of memory included)
- * unwinds through here; nothing here allocates outside Lua.
+ * unwinds through here.
  */
 #include "script_int.h"
 
+#include "../lib/decimal.h"
+
 /* ---------------- decimals (Connect: unscaled big-endian two's complement) ---------------- */
 
-/* Text of a Decimal value ("-12.34"), pushed on the Lua stack. */
+/* Text of a Decimal value ("-12.34", lib/decimal.c), pushed on the Lua
+ * stack; "NaN" past 64 bytes. Built on the C stack, so a Lua error in the
+ * push leaks nothing. */
 static void push_decimal(lua_State *L, const unsigned char *b, size_t n, int scale)
 {
-	unsigned char mag[64];
-	char digits[200], out[220];
-	size_t nd = 0, o = 0;
-	int neg = n && (b[0] & 0x80);
+	ks_buf_t buf = KS_BUF_INIT;
+	char out[256], err[64];
+	size_t len = 0;
 
-	if (n > sizeof(mag)) {
+	if (n <= 64 && !ks_decimal_text(&buf, b, n, scale, NULL, err, sizeof(err)) &&
+	    !ks_buf_failed(&buf) && buf.len < sizeof(out)) {
+		len = buf.len;
+		memcpy(out, buf.data, len);
+	}
+	ks_buf_free(&buf);
+	if (len)
+		lua_pushlstring(L, out, len);
+	else
 		lua_pushliteral(L, "NaN");
-		return;
-	}
-	memcpy(mag, b, n);
-	if (neg) { /* two's complement negation */
-		int carry = 1;
-		for (size_t i = n; i-- > 0;) {
-			int v = (unsigned char)~mag[i] + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	for (;;) { /* repeated division by 10 */
-		int rem = 0, nz = 0;
-		for (size_t i = 0; i < n; i++) {
-			int cur = rem * 256 + mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nz |= mag[i];
-		}
-		digits[nd++] = (char)('0' + rem);
-		if (!nz || nd >= sizeof(digits) - 1)
-			break;
-	}
-	while (scale > 0 && (int)nd <= scale)
-		digits[nd++] = '0';
-	if (neg)
-		out[o++] = '-';
-	for (size_t i = nd; i-- > 0;) {
-		out[o++] = digits[i];
-		if (scale > 0 && (int)i == scale)
-			out[o++] = '.';
-	}
-	for (int i = scale; i < 0 && o < sizeof(out) - 1; i++)
-		out[o++] = '0';
-	lua_pushlstring(L, out, o);
 }
 
 /* ---------------- record -> Lua ---------------- */
