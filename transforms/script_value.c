@@ -10,6 +10,19 @@
 
 /* ---------------- decimals (Connect: unscaled big-endian two's complement) ---------------- */
 
+/* mag (big-endian, n bytes) = mag * 10 + digit: 0, or -1 when it overflows. */
+static int mul10_add(unsigned char *mag, size_t n, int digit)
+{
+	int carry = digit;
+
+	for (size_t i = n; i-- > 0;) {
+		int v = mag[i] * 10 + carry;
+		mag[i] = (unsigned char)v;
+		carry = v >> 8;
+	}
+	return carry ? -1 : 0;
+}
+
 /* Parses decimal text at scale into unscaled bytes (arena). 0 ok, -1 when
  * it is not a number or has more fraction digits than the scale. */
 static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *out)
@@ -24,7 +37,6 @@ static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *ou
 	if (*t == '-' || *t == '+')
 		neg = *t++ == '-';
 	for (; *t; t++) {
-		int carry;
 		if (*t == '.' && frac < 0) {
 			frac = 0;
 			continue;
@@ -39,29 +51,16 @@ static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *ou
 		if (frac >= 0)
 			frac++;
 		any = 1;
-		carry = *t - '0';
-		for (size_t i = sizeof(mag); i-- > 0;) {
-			int v = mag[i] * 10 + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-		if (carry)
+		if (mul10_add(mag, sizeof(mag), *t - '0'))
 			return -1;
 	}
 	while (*t == ' ')
 		t++;
 	if (*t || !any)
 		return -1;
-	for (int k = frac < 0 ? 0 : frac; k < scale; k++) { /* pad to the scale */
-		int carry = 0;
-		for (size_t i = sizeof(mag); i-- > 0;) {
-			int v = mag[i] * 10 + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-		if (carry)
+	for (int k = frac < 0 ? 0 : frac; k < scale; k++) /* pad to the scale */
+		if (mul10_add(mag, sizeof(mag), 0))
 			return -1;
-	}
 	if (neg) {
 		int carry = 1;
 		for (size_t i = sizeof(mag); i-- > 0;) {
