@@ -17,6 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Runs the DDL in t->sql; once more after a failure other than a lost
+ * connection (a concurrent CREATE by another task). */
+static ks_err_t exec_ddl(ks_sink_task_t *t, const char *what)
+{
+	ks_err_t rc = ks_jdbc_exec(t, t->sql.data, what);
+
+	if (rc && !(rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t)))
+		rc = ks_jdbc_exec(t, t->sql.data, what);
+	return rc;
+}
+
 /* Names the offsets table and its epoch sequence and creates / migrates
  * them when needed; at every session setup (session.c). Only what is
  * missing is created: CREATE .. IF NOT EXISTS needs the CREATE privilege on
@@ -75,11 +86,7 @@ ks_err_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 	if (!has_seq) {
 		ks_buf_reset(&t->sql);
 		ks_buf_printf(&t->sql, "CREATE SEQUENCE IF NOT EXISTS %s", t->off.seqname);
-		rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
-		if (rc &&
-		    !(rc == KS_ERR_RETRIABLE &&
-		      ks_jdbc_conn_lost(t))) /* a concurrent CREATE by another task: once more */
-			rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
+		rc = exec_ddl(t, "create epoch sequence");
 	}
 	if (!rc && !has_table) {
 		ks_buf_reset(&t->sql);
@@ -90,9 +97,7 @@ ks_err_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 		              "NOT NULL DEFAULT 0, owner TEXT, PRIMARY KEY (connector, topic, "
 		              "\"partition\"))",
 		              t->off.qname);
-		rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
-		if (rc && !(rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t)))
-			rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
+		rc = exec_ddl(t, "create offsets table");
 	} else if (!rc && !has_cols) {
 		/* a table from before fencing: its rows keep their offsets and get
 		 * epoch 0, which the first claim replaces */
@@ -101,9 +106,7 @@ ks_err_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 		              "ALTER TABLE %s ADD COLUMN IF NOT EXISTS owner_epoch BIGINT NOT NULL "
 		              "DEFAULT 0, ADD COLUMN IF NOT EXISTS owner TEXT",
 		              t->off.qname);
-		rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
-		if (rc && !(rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t)))
-			rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
+		rc = exec_ddl(t, "migrate offsets table");
 		if (!rc)
 			KS_INFO(t->ctx, "offsets table %s migrated: owner epochs added",
 			        t->off.qname);
