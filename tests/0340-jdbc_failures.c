@@ -18,7 +18,7 @@ KS_TEST(failure_before_commit_leaves_nothing)
 	ks_commit_result_t res;
 
 	sql("DROP TABLE IF EXISTS f_inject");
-	sql("DELETE FROM __ksink_offsets WHERE connector = 'f-inject'");
+	forget_offsets("f-inject");
 	t = task("f-inject", cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
 	r[0] = brec(b, "f_inject", 0, 0, 1, "a", 1);
 	put(t, r, 1);
@@ -70,7 +70,7 @@ static void isolate_in(const char *mode, const char *topic)
 
 	sql("DROP TABLE IF EXISTS \"%s\"", topic);
 	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8)", topic);
-	sql("DELETE FROM __ksink_offsets WHERE connector = '%s'", topic);
+	forget_offsets(topic);
 	t = task(topic,
 	         cfg("pk.mode", "record_key", "insert.mode", mode, "batch.size", "30", NULL));
 	for (int i = 0; i < 100; i++)
@@ -121,7 +121,7 @@ static void isolate_many_in(const char *mode, const char *topic)
 	sql("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON \"%s\" FOR EACH ROW EXECUTE "
 	    "FUNCTION f_iso_many_refuse()",
 	    topic);
-	sql("DELETE FROM __ksink_offsets WHERE connector = '%s'", topic);
+	forget_offsets(topic);
 	t = task(topic,
 	         cfg("pk.mode", "record_key", "insert.mode", mode, "batch.size", "30", NULL));
 	for (int i = 0; i < 100; i++)
@@ -224,7 +224,7 @@ KS_TEST(lost_commit_ack_is_not_written_twice)
 	ks_record_t *r[3];
 
 	sql("DROP TABLE IF EXISTS f_ack");
-	sql("DELETE FROM __ksink_offsets WHERE connector = 'f-ack'");
+	forget_offsets("f-ack");
 	/* insert mode without keys: writing twice would duplicate rows */
 	t = task("f-ack", cfg(NULL));
 	for (int i = 0; i < 3; i++)

@@ -12,13 +12,6 @@
 #include "jdbc_helpers.h"
 
 /* Forgets the offsets of connector (the table exists after a first commit). */
-static void forget_offsets(const char *connector)
-{
-	sql("DO $$ BEGIN IF to_regclass('__ksink_offsets') IS NOT NULL THEN "
-	    "DELETE FROM __ksink_offsets WHERE connector = '%s'; END IF; END $$",
-	    connector);
-}
-
 /* One record through the usual path, so the layout is warm. */
 static ks_sink_task_t *warm_task(basic_t b, const char *topic, ks_props_t *p)
 {

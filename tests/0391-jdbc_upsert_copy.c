@@ -36,13 +36,6 @@ static paths_t paths(ks_sink_task_t *t)
 		         p_.fallbacks, p_.merged, (c), (f), (m));                                  \
 	} while (0)
 
-static void forget_offsets(const char *connector)
-{
-	sql("DO $$ BEGIN IF to_regclass('__ksink_offsets') IS NOT NULL THEN "
-	    "DELETE FROM __ksink_offsets WHERE connector = '%s'; END IF; END $$",
-	    connector);
-}
-
 static void fresh_table(const char *name)
 {
 	sql("DROP TABLE IF EXISTS \"%s\"", name);
