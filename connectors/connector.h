@@ -5,13 +5,17 @@
  *
  * Life of a task (all calls on the task's own thread):
  *   task_new(config)                       SinkTask.start
+ *   initialize(reporter)                   SinkTask.initialize: the errant-
+ *                                          record reporter
  *   open(partitions) -> resume offsets     SinkTask.open; offsets come from the
  *                                          connector's own store (the DB table),
  *                                          the worker seeks there
  *   put(records) ...                       stage records (no commit yet)
  *   commit(offsets)                        one DB transaction: staged records +
- *                                          the offsets; then the worker commits
- *                                          the same offsets to Kafka
+ *                                          the offsets (bad records go to the
+ *                                          errant-record reporter); then the
+ *                                          worker commits the same offsets to
+ *                                          Kafka
  *   close(partitions)                      drop staged records of revoked partitions
  *   task_destroy                           SinkTask.stop
  *
@@ -40,26 +44,45 @@ void ks_tp_offsets_free(ks_tp_offset_t *offs, size_t n);
 
 typedef struct ks_sink_task ks_sink_task_t; /* connector-private */
 
-/* The size of an exception class name (ks_commit_result_t, ks_bad_record_t). */
+/* The size of an exception class name (ks_commit_result_t). */
 #define KS_EXCEPTION_SIZE 96
 
-/* One more record commit() found bad in the same pass (see more below). */
-typedef struct ks_bad_record {
-	size_t index;                      /* in put order since the last successful commit */
-	char errstr[KS_ERRSTR_SIZE];       /* as result.errstr */
-	char exception[KS_EXCEPTION_SIZE]; /* as result.exception */
-	char code[16];                     /* as result.code */
-} ks_bad_record_t;
+/*
+ * Connect's ErrantRecordReporter (SinkTaskContext.errantRecordReporter()),
+ * handed to the task by initialize(): a connector that finds a record it cannot
+ * write (a value that does not encode, a row the database refuses on its
+ * own) reports it here and goes on with the rest, in the same commit() call.
+ * What a report does is the worker's business: errors.tolerance,
+ * errors.log.*, the dead letter queue, failing the task.
+ * Owned by the worker, valid until task_destroy(); task thread only.
+ */
+typedef struct ks_errant_reporter ks_errant_reporter_t;
+struct ks_errant_reporter {
+	/* Reports rec (one the task was put() and has not committed) as
+	 * failed with the exception Connect would see thrown: its class name
+	 * ("" = org.apache.kafka.connect.errors.ConnectException) and message.
+	 * KS_OK: tolerated; the connector leaves the record out and writes the
+	 * rest. Anything else (errors.tolerance=none: the task is failed by
+	 * the worker): the connector rolls back and ends commit() with that
+	 * error and msg. */
+	ks_err_t (*report)(ks_errant_reporter_t *rep, const ks_record_t *rec, const char *exception,
+	                   const char *msg);
+	/* Waits until every record reported so far is safe (Connect: the
+	 * Futures report() returned); call it before committing offsets past
+	 * them. KS_OK; KS_ERR_RETRIABLE (errstr: the dead letter queue is
+	 * unavailable): the connector ends commit() RETRIABLE, the reported
+	 * records stay reported and left out; KS_ERR_FATAL: task stopping or
+	 * failed. */
+	ks_err_t (*flush)(ks_errant_reporter_t *rep, char *errstr, size_t errlen);
+	void *opaque; /* the worker's */
+};
 
 /* Result of commit(). */
 typedef struct ks_commit_result {
-	ks_err_t err;     /* KS_OK, RETRIABLE (outage: retry later), RECORD, FATAL,
-			     FENCED (see fenced) */
-	size_t bad_index; /* with KS_ERR_RECORD: index (in put order since the last
-			       successful commit) of the first record that fails alone */
+	ks_err_t err; /* KS_OK, RETRIABLE (outage: retry later), FATAL, FENCED (see
+			 fenced), or what the errant-record reporter answered */
 	/* The error as Connect would see it thrown by SinkTask.put/flush: the
-	 * exception's message and class name (the DLQ's
-	 * __connect.errors.exception.* headers); "" = the worker's default,
+	 * exception's message and class name; "" = the worker's default,
 	 * org.apache.kafka.connect.errors.ConnectException. */
 	char errstr[KS_ERRSTR_SIZE];
 	char exception[KS_EXCEPTION_SIZE];
@@ -67,13 +90,6 @@ typedef struct ks_commit_result {
 	 * lines and never interpreted by the worker ("" when none; the JDBC
 	 * sink: the SQLSTATE, as java.sql.SQLException.getSQLState()). */
 	char code[16];
-	/* with KS_ERR_RECORD: the other records that failed alone in the same
-	 * pass, indexes ascending and above bad_index (NULL/0 when none).
-	 * Owned by the connector, valid until its next commit() or
-	 * task_destroy(); discard() does not invalidate it, so the worker
-	 * discards them from the highest index down. */
-	const ks_bad_record_t *more;
-	size_t nmore;
 	/* with KS_ERR_FENCED: the partitions another task claimed since this
 	 * one opened them (a zombie: a task abandoned by a restart, a
 	 * partition moved). Nothing was written; the worker drops these
@@ -100,24 +116,29 @@ typedef struct ks_connector_plugin {
 	 * database outage must NOT fail here: connect lazily). */
 	ks_sink_task_t *(*task_new)(const ks_props_t *config, const char *connector, int task_id,
 	                            char *errstr, size_t errlen);
+	/* SinkTask.initialize(SinkTaskContext), right after task_new: the
+	 * worker's errant-record reporter (borrowed, outlives the task).
+	 * Without one (a task never initialized: tools, benchmarks) a bad
+	 * record ends commit() with KS_ERR_RECORD. */
+	void (*initialize)(ks_sink_task_t *t, ks_errant_reporter_t *reporter);
 	/* Offsets to resume from for the assigned partitions: *out has one entry
 	 * per input partition (offset -1 when the store knows none). A
 	 * connector that fences claims the partitions here (from now on
 	 * another task's commit of them fails with KS_ERR_FENCED). */
 	ks_err_t (*open)(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
 	                 ks_tp_offset_t **out, char *errstr, size_t errlen);
-	/* Stage records; may validate them (record-level errors are reported by
-	 * commit via bad_index, not here, except KS_ERR_FATAL). */
+	/* Stage records; may validate them (bad records are reported by
+	 * commit() through the reporter, not here; errors here are FATAL). */
 	ks_err_t (*put)(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
 	                size_t errlen);
-	/* Write all staged records and the offsets in one transaction. On any
-	 * error the transaction is rolled back and the staged records are kept,
-	 * so the caller can retry, or discard(bad_index) and retry. */
+	/* Write all staged records and the offsets in one transaction. A
+	 * record that fails on its own is reported (the reporter) and left
+	 * out, and the rest is written in the same call; the offsets cover the
+	 * reported records too. On any error the transaction is rolled back
+	 * and the staged records not reported are kept, so the caller can
+	 * retry. */
 	void (*commit)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
 	               ks_commit_result_t *res);
-	/* Removes one staged record (after it went to the DLQ); later indexes
-	 * move down by one. */
-	void (*discard)(ks_sink_task_t *t, size_t index);
 	/* Drops staged records of these partitions (revoked). With no partition
 	 * left open a connector may release its connection: a task without
 	 * partitions (tasks.max above the partition count) should hold none. */

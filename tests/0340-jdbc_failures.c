@@ -18,7 +18,7 @@ KS_TEST(failure_before_commit_leaves_nothing)
 	ks_commit_result_t res;
 
 	sql("DROP TABLE IF EXISTS f_inject");
-	sql("DELETE FROM __ksink_offsets WHERE connector = 'f-inject'");
+	forget_offsets("f-inject");
 	t = task("f-inject", cfg("pk.mode", "record_key", "insert.mode", "upsert", NULL));
 	r[0] = brec(b, "f_inject", 0, 0, 1, "a", 1);
 	put(t, r, 1);
@@ -66,24 +66,22 @@ static void isolate_in(const char *mode, const char *topic)
 	basic_t b = basic();
 	ks_sink_task_t *t;
 	ks_record_t *r[100];
-	ks_commit_result_t res;
+	const th_errant_t *e;
 
 	sql("DROP TABLE IF EXISTS \"%s\"", topic);
 	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8)", topic);
-	sql("DELETE FROM __ksink_offsets WHERE connector = '%s'", topic);
+	forget_offsets(topic);
 	t = task(topic,
 	         cfg("pk.mode", "record_key", "insert.mode", mode, "batch.size", "30", NULL));
 	for (int i = 0; i < 100; i++)
 		r[i] = brec(b, topic, 0, i, i, i == 37 ? NULL : "ok", i);
 	put(t, r, 100);
-	res = commit(t, topic, 0, 100);
-	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
-	KS_CHECK_INT(res.bad_index, 37);
-	KS_CHECK_STR(res.code, "23502");
+	e = refused(t, topic, 0, 100, 37);
+	KS_CHECK(strstr(e->errstr, "null value"), "%s", e->errstr);
+	KS_CHECK_STR(e->exception, "org.postgresql.util.PSQLException");
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
 	KS_CHECK_STR(q1("SELECT count(*) FROM __ksink_offsets WHERE connector = '%s'", topic), "0");
-	ks_jdbc_sink_plugin.discard(t, 37);
-	COMMIT_OK(t, topic, 0, 100);
+	commit_bad(t, topic, 0, 100, (int64_t[]){37}, 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 99);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE id = 37", topic), 0);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
@@ -111,7 +109,7 @@ static void isolate_many_in(const char *mode, const char *topic)
 	basic_t b = basic();
 	ks_sink_task_t *t;
 	ks_record_t *r[100];
-	ks_commit_result_t res;
+	const th_errant_t *e;
 
 	sql("DROP TABLE IF EXISTS \"%s\"", topic);
 	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, "
@@ -123,29 +121,18 @@ static void isolate_many_in(const char *mode, const char *topic)
 	sql("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON \"%s\" FOR EACH ROW EXECUTE "
 	    "FUNCTION f_iso_many_refuse()",
 	    topic);
-	sql("DELETE FROM __ksink_offsets WHERE connector = '%s'", topic);
+	forget_offsets(topic);
 	t = task(topic,
 	         cfg("pk.mode", "record_key", "insert.mode", mode, "batch.size", "30", NULL));
 	for (int i = 0; i < 100; i++)
 		r[i] = brec(b, topic, 0, i, i, i == 3 ? NULL : i == 97 ? "refuse" : "ok", i);
 	put(t, r, 100);
-	res = commit(t, topic, 0, 100);
-	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
-	KS_CHECK_INT(res.bad_index, 3);
-	KS_CHECK_STR(res.code, "23502");
-	KS_CHECK_INT(res.nmore, 2);
-	if (res.nmore == 2) {
-		KS_CHECK_INT(res.more[0].index, 50);
-		KS_CHECK_STR(res.more[0].code, "23514");
-		KS_CHECK_INT(res.more[1].index, 97);
-		KS_CHECK_STR(res.more[1].code, "P0001");
-		KS_CHECK(strstr(res.more[1].errstr, "refusing 97"), "%s", res.more[1].errstr);
-	}
+	refused(t, topic, 0, 100, 3);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 0);
-	ks_jdbc_sink_plugin.discard(t, 97);
-	ks_jdbc_sink_plugin.discard(t, 50);
-	ks_jdbc_sink_plugin.discard(t, 3);
-	COMMIT_OK(t, topic, 0, 100);
+	e = commit_bad(t, topic, 0, 100, (int64_t[]){3, 50, 97}, 3);
+	KS_CHECK(strstr(e[0].errstr, "null value"), "%s", e[0].errstr);
+	KS_CHECK(strstr(e[1].errstr, "check constraint"), "%s", e[1].errstr);
+	KS_CHECK(strstr(e[2].errstr, "refusing 97"), "%s", e[2].errstr);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 97);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE id IN (3, 50, 97)", topic), 0);
 	KS_CHECK_INT(qn("SELECT next_offset FROM __ksink_offsets WHERE connector = '%s'", topic),
@@ -237,7 +224,7 @@ KS_TEST(lost_commit_ack_is_not_written_twice)
 	ks_record_t *r[3];
 
 	sql("DROP TABLE IF EXISTS f_ack");
-	sql("DELETE FROM __ksink_offsets WHERE connector = 'f-ack'");
+	forget_offsets("f-ack");
 	/* insert mode without keys: writing twice would duplicate rows */
 	t = task("f-ack", cfg(NULL));
 	for (int i = 0; i < 3; i++)

@@ -12,13 +12,6 @@
 #include "jdbc_helpers.h"
 
 /* Forgets the offsets of connector (the table exists after a first commit). */
-static void forget_offsets(const char *connector)
-{
-	sql("DO $$ BEGIN IF to_regclass('__ksink_offsets') IS NOT NULL THEN "
-	    "DELETE FROM __ksink_offsets WHERE connector = '%s'; END IF; END $$",
-	    connector);
-}
-
 /* One record through the usual path, so the layout is warm. */
 static ks_sink_task_t *warm_task(basic_t b, const char *topic, ks_props_t *p)
 {
@@ -137,7 +130,7 @@ static void bad_value(const char *mode, const char *topic)
 	basic_t b = basic();
 	ks_sink_task_t *t;
 	ks_record_t *r[1];
-	ks_commit_result_t res;
+	const th_errant_t *e;
 
 	sql("DROP TABLE IF EXISTS \"%s\"", topic);
 	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8)", topic);
@@ -150,13 +143,10 @@ static void bad_value(const char *mode, const char *topic)
 	r[0] = brec(b, topic, 0, 20, 20, NULL, 20); /* NOT NULL violation */
 	put(t, r, 1);
 	put_range(b, t, topic, 21, 50, "ok");
-	res = commit(t, topic, 0, 50);
-	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
-	KS_CHECK_INT(res.bad_index, 19); /* index in put order since the last commit */
-	KS_CHECK_STR(res.code, "23502");
+	e = refused(t, topic, 0, 50, 20);
+	KS_CHECK(strstr(e->errstr, "null value"), "%s", e->errstr);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
-	ks_jdbc_sink_plugin.discard(t, 19);
-	COMMIT_OK(t, topic, 0, 50);
+	commit_bad(t, topic, 0, 50, (int64_t[]){20}, 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 49);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\" WHERE id = 20", topic), 0);
 	done(t);
@@ -317,7 +307,6 @@ KS_TEST(stream_bad_value_early_in_long_batch)
 	const char *topic = "s_segbad";
 	ks_sink_task_t *t;
 	ks_record_t *r[1];
-	ks_commit_result_t res;
 
 	sql("DROP TABLE IF EXISTS \"%s\"", topic);
 	sql("CREATE TABLE \"%s\" (id INT PRIMARY KEY, name TEXT NOT NULL, amount FLOAT8)", topic);
@@ -330,12 +319,9 @@ KS_TEST(stream_bad_value_early_in_long_batch)
 	r[0] = brec(b, topic, 0, 100, 100, NULL, 100); /* NOT NULL violation */
 	put(t, r, 1);
 	put_range(b, t, topic, 101, 6000, "ok");
-	res = commit(t, topic, 0, 6000);
-	KS_CHECK(res.err == KS_ERR_RECORD, "%s %s", ks_err_name(res.err), res.errstr);
-	KS_CHECK_INT(res.bad_index, 99);
+	refused(t, topic, 0, 6000, 100);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 1);
-	ks_jdbc_sink_plugin.discard(t, 99);
-	COMMIT_OK(t, topic, 0, 6000);
+	commit_bad(t, topic, 0, 6000, (int64_t[]){100}, 1);
 	KS_CHECK_INT(qn("SELECT count(*) FROM \"%s\"", topic), 5999);
 	done(t);
 	basic_free(b);

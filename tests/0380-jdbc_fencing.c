@@ -20,6 +20,7 @@ static ks_sink_task_t *task_n(const char *connector, int id, ks_props_t *p)
 
 	ks_props_destroy(p);
 	KS_CHECK(t, "task_new: %s", err);
+	ks_jdbc_sink_plugin.initialize(t, &th_reporter);
 	return t;
 }
 

@@ -19,6 +19,48 @@
 static PGconn *th_db;
 static ks_arena_t *th_arena;
 
+/* The errant-record reporter the tests hand the sink (the worker's stand-in):
+ * it remembers what was reported and refuses it (the record's error stands:
+ * the commit ends with KS_ERR_RECORD, nothing written, as errors.tolerance=
+ * none), or tolerates it while th_tolerate is set (commit_bad). */
+typedef struct th_errant {
+	const ks_record_t *rec;
+	int64_t offset;
+	char exception[KS_EXCEPTION_SIZE];
+	char errstr[KS_ERRSTR_SIZE];
+} th_errant_t;
+static th_errant_t th_errant[256];
+static size_t th_nerrant;
+static int th_tolerate;
+
+static ks_err_t th_report(ks_errant_reporter_t *rep, const ks_record_t *rec, const char *exception,
+                          const char *msg)
+{
+	(void)rep;
+	KS_CHECK(th_nerrant < sizeof(th_errant) / sizeof(th_errant[0]), "too many reports");
+	th_errant[th_nerrant].rec = rec;
+	th_errant[th_nerrant].offset = rec->offset;
+	snprintf(th_errant[th_nerrant].exception, KS_EXCEPTION_SIZE, "%s", exception);
+	snprintf(th_errant[th_nerrant].errstr, KS_ERRSTR_SIZE, "%s", msg);
+	th_nerrant++;
+	return th_tolerate ? KS_OK : KS_ERR_RECORD;
+}
+
+static ks_err_t th_flush(ks_errant_reporter_t *rep, char *errstr, size_t errlen)
+{
+	(void)rep;
+	(void)errstr;
+	(void)errlen;
+	return KS_OK;
+}
+
+static __attribute__((unused)) ks_errant_reporter_t th_reporter = {th_report, th_flush, NULL};
+
+static __attribute__((unused)) void th_errant_reset(void)
+{
+	th_nerrant = 0;
+}
+
 static PGconn *db(void)
 {
 	if (th_db && PQstatus(th_db) == CONNECTION_OK)
@@ -111,6 +153,7 @@ static __attribute__((unused)) ks_sink_task_t *task(const char *connector, ks_pr
 
 	ks_props_destroy(p);
 	KS_CHECK(t, "task_new: %s", err);
+	ks_jdbc_sink_plugin.initialize(t, &th_reporter);
 	return t;
 }
 
@@ -213,6 +256,15 @@ static __attribute__((unused)) ks_record_t *rec(const char *topic, int partition
 	return r;
 }
 
+/* Forgets a connector's stored offsets (the table may not exist yet: the
+ * first task of a fresh database creates it). */
+static __attribute__((unused)) void forget_offsets(const char *connector)
+{
+	sql("DO $$ BEGIN IF to_regclass('__ksink_offsets') IS NOT NULL THEN "
+	    "DELETE FROM __ksink_offsets WHERE connector = '%s'; END IF; END $$",
+	    connector);
+}
+
 static __attribute__((unused)) void put(ks_sink_task_t *t, ks_record_t **recs, size_t n)
 {
 	char err[256];
@@ -227,6 +279,45 @@ static __attribute__((unused)) ks_commit_result_t commit(ks_sink_task_t *t, cons
 
 	ks_jdbc_sink_plugin.commit(t, &o, topic ? 1 : 0, &res);
 	return res;
+}
+
+/* A commit whose bad record the reporter refuses (errors.tolerance=none):
+ * the commit ends RECORD, the record at offset off was the one reported,
+ * nothing is written and the staged records are kept. Returns its report. */
+static __attribute__((unused)) const th_errant_t *refused(ks_sink_task_t *t, const char *topic,
+                                                          int partition, int64_t next, int64_t off)
+{
+	ks_commit_result_t res;
+
+	th_errant_reset();
+	res = commit(t, topic, partition, next);
+	KS_CHECK(res.err == KS_ERR_RECORD, "refused: %s %s", ks_err_name(res.err), res.errstr);
+	KS_CHECK(th_nerrant == 1 && th_errant[0].offset == off,
+	         "refused: %zu reports, first at %lld, expected one at %lld", th_nerrant,
+	         th_nerrant ? (long long)th_errant[0].offset : -1LL, (long long)off);
+	return &th_errant[0];
+}
+
+/* A commit with bad records the reporter tolerates: it goes in, and the
+ * records at offs[0, n) were reported, in this order. Returns the reports
+ * (th_errant). */
+static __attribute__((unused)) const th_errant_t *commit_bad(ks_sink_task_t *t, const char *topic,
+                                                             int partition, int64_t next,
+                                                             const int64_t *offs, size_t n)
+{
+	ks_commit_result_t res;
+
+	th_errant_reset();
+	th_tolerate = 1;
+	res = commit(t, topic, partition, next);
+	th_tolerate = 0;
+	KS_CHECK(res.err == KS_OK, "commit: %s %s [%s]", ks_err_name(res.err), res.errstr,
+	         res.code);
+	KS_CHECK(th_nerrant == n, "%zu records reported, expected %zu", th_nerrant, n);
+	for (size_t i = 0; i < n && i < th_nerrant; i++)
+		KS_CHECK(th_errant[i].offset == offs[i], "report %zu: offset %lld, expected %lld",
+		         i, (long long)th_errant[i].offset, (long long)offs[i]);
+	return th_errant;
 }
 
 #define COMMIT_OK(t, topic, part, next)                                                            \

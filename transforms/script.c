@@ -28,14 +28,14 @@
  * closed and built again from the script before the next record.
  *
  * Flow per record (apply): the record becomes a plain table (topic,
- * partition, offset, timestamp, key, value, headers; see script_value.c for the
- * value mapping), the function is called with it, and the table it returns
- * is read back into a Connect record: a changed top-level struct keeps a
- * consistent schema (fields added with a value become optional fields of
- * the inferred type, fields set to nil disappear), cached per distinct
- * result so records of a batch share schemas. nil drops the record. Every
- * Lua call runs under lua_pcall, so an allocation failure inside the state
- * never reaches Lua's panic handler.
+ * partition, offset, timestamp, key, value, headers; see script_push.c and
+ * script_value.c for the value mapping), the function is called with it, and
+ * the table it returns is read back into a Connect record: a changed
+ * top-level struct keeps a consistent schema (fields added with a value become
+ * optional fields of the inferred type, fields set to nil disappear), cached
+ * per distinct result so records of a batch share schemas. nil drops the
+ * record. Every Lua call runs under lua_pcall, so an allocation failure
+ * inside the state never reaches Lua's panic handler.
  *
  * Ownership: the state and the output schemas (cache) belong to the
  * transform instance and are freed by script_destroy; values built for a

@@ -1,7 +1,8 @@
 /*
  * script_int.h — private to the Script transform: the instance (script_t),
  * one call's state (call_t), and the record <-> Lua table conversion that
- * script_value.c implements for script.c. See script.c for the design.
+ * script_push.c (record -> table) and script_value.c (table -> record)
+ * implement for script.c. See script.c for the design.
  */
 #ifndef KS_SCRIPT_INT_H
 #define KS_SCRIPT_INT_H

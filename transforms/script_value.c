@@ -1,60 +1,26 @@
 /*
- * script_value.c — the Script transform's conversion between a Connect
- * record and the plain Lua table its function sees (script.c calls it
- * inside its protected call): record -> table (push_value), table -> record
- * with a consistent schema for a changed top-level struct (top_struct,
- * cached per distinct result), headers. Runs on the task's thread, inside
- * lua_pcall, so a Lua error (out of memory included) unwinds through here.
+ * script_value.c — the Script transform's way back from the plain Lua table
+ * its function returned to a Connect record (script.c calls it inside its
+ * protected call; the way there is script_push.c): table -> record with a
+ * consistent schema for a changed top-level struct (top_struct, cached per
+ * distinct result), headers. Runs on the task's thread, inside lua_pcall,
+ * so a Lua error (out of memory included) unwinds through here.
  */
 #include "script_int.h"
 
 /* ---------------- decimals (Connect: unscaled big-endian two's complement) ---------------- */
 
-/* Text of a Decimal value ("-12.34"), pushed on the Lua stack. */
-static void push_decimal(lua_State *L, const unsigned char *b, size_t n, int scale)
+/* mag (big-endian, n bytes) = mag * 10 + digit: 0, or -1 when it overflows. */
+static int mul10_add(unsigned char *mag, size_t n, int digit)
 {
-	unsigned char mag[64];
-	char digits[200], out[220];
-	size_t nd = 0, o = 0;
-	int neg = n && (b[0] & 0x80);
+	int carry = digit;
 
-	if (n > sizeof(mag)) {
-		lua_pushliteral(L, "NaN");
-		return;
+	for (size_t i = n; i-- > 0;) {
+		int v = mag[i] * 10 + carry;
+		mag[i] = (unsigned char)v;
+		carry = v >> 8;
 	}
-	memcpy(mag, b, n);
-	if (neg) { /* two's complement negation */
-		int carry = 1;
-		for (size_t i = n; i-- > 0;) {
-			int v = (unsigned char)~mag[i] + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	for (;;) { /* repeated division by 10 */
-		int rem = 0, nz = 0;
-		for (size_t i = 0; i < n; i++) {
-			int cur = rem * 256 + mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nz |= mag[i];
-		}
-		digits[nd++] = (char)('0' + rem);
-		if (!nz || nd >= sizeof(digits) - 1)
-			break;
-	}
-	while (scale > 0 && (int)nd <= scale)
-		digits[nd++] = '0';
-	if (neg)
-		out[o++] = '-';
-	for (size_t i = nd; i-- > 0;) {
-		out[o++] = digits[i];
-		if (scale > 0 && (int)i == scale)
-			out[o++] = '.';
-	}
-	for (int i = scale; i < 0 && o < sizeof(out) - 1; i++)
-		out[o++] = '0';
-	lua_pushlstring(L, out, o);
+	return carry ? -1 : 0;
 }
 
 /* Parses decimal text at scale into unscaled bytes (arena). 0 ok, -1 when
@@ -71,7 +37,6 @@ static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *ou
 	if (*t == '-' || *t == '+')
 		neg = *t++ == '-';
 	for (; *t; t++) {
-		int carry;
 		if (*t == '.' && frac < 0) {
 			frac = 0;
 			continue;
@@ -86,29 +51,16 @@ static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *ou
 		if (frac >= 0)
 			frac++;
 		any = 1;
-		carry = *t - '0';
-		for (size_t i = sizeof(mag); i-- > 0;) {
-			int v = mag[i] * 10 + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-		if (carry)
+		if (mul10_add(mag, sizeof(mag), *t - '0'))
 			return -1;
 	}
 	while (*t == ' ')
 		t++;
 	if (*t || !any)
 		return -1;
-	for (int k = frac < 0 ? 0 : frac; k < scale; k++) { /* pad to the scale */
-		int carry = 0;
-		for (size_t i = sizeof(mag); i-- > 0;) {
-			int v = mag[i] * 10 + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-		if (carry)
+	for (int k = frac < 0 ? 0 : frac; k < scale; k++) /* pad to the scale */
+		if (mul10_add(mag, sizeof(mag), 0))
 			return -1;
-	}
 	if (neg) {
 		int carry = 1;
 		for (size_t i = sizeof(mag); i-- > 0;) {
@@ -129,117 +81,6 @@ static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *ou
 	out->u.s.ptr = (const char *)dst;
 	out->u.s.len = n;
 	return 0;
-}
-
-/* ---------------- record -> Lua ---------------- */
-
-/*
- * Pushes a Connect value: integers (and Date/Time/Timestamp as their
- * numbers) -> integer, floats -> float, boolean, string and bytes -> string,
- * Decimal -> its decimal text, struct -> table by field name (null fields
- * absent), array -> sequence, map -> table; a null element of an array or a
- * null map value -> the `null` sentinel; a null value itself -> nil.
- */
-static void push_value(lua_State *L, const ks_schema_t *s, const ks_value_t *v)
-{
-	if (!v || v->is_null) {
-		lua_pushnil(L);
-		return;
-	}
-	luaL_checkstack(L, 4, "value too deeply nested");
-	if (s && s->logical == KS_LOGICAL_DECIMAL && v->type == KS_TYPE_BYTES) {
-		push_decimal(L, (const unsigned char *)v->u.s.ptr, v->u.s.len, s->scale);
-		return;
-	}
-	switch (v->type) {
-	case KS_TYPE_INT8:
-	case KS_TYPE_INT16:
-	case KS_TYPE_INT32:
-	case KS_TYPE_INT64:
-		lua_pushinteger(L, v->u.i);
-		break;
-	case KS_TYPE_FLOAT32:
-	case KS_TYPE_FLOAT64:
-		lua_pushnumber(L, v->u.d);
-		break;
-	case KS_TYPE_BOOLEAN:
-		lua_pushboolean(L, v->u.i != 0);
-		break;
-	case KS_TYPE_STRING:
-	case KS_TYPE_BYTES:
-		lua_pushlstring(L, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len);
-		break;
-	case KS_TYPE_ARRAY:
-		lua_createtable(L, (int)v->u.arr.n, 0);
-		for (size_t i = 0; i < v->u.arr.n; i++) {
-			const ks_value_t *e = &v->u.arr.items[i];
-			if (e->is_null)
-				lua_pushlightuserdata(L, (void *)&ks_script_null);
-			else
-				push_value(L, s ? s->value_schema : NULL, e);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		break;
-	case KS_TYPE_MAP:
-		lua_createtable(L, 0, (int)v->u.map.n);
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			if (v->u.map.keys[i].is_null)
-				continue;
-			push_value(L, s ? s->key_schema : NULL, &v->u.map.keys[i]);
-			if (v->u.map.vals[i].is_null)
-				lua_pushlightuserdata(L, (void *)&ks_script_null);
-			else
-				push_value(L, s ? s->value_schema : NULL, &v->u.map.vals[i]);
-			lua_rawset(L, -3);
-		}
-		break;
-	case KS_TYPE_STRUCT:
-		lua_createtable(L, 0, (int)v->u.st.n);
-		for (size_t i = 0; i < v->u.st.n; i++) {
-			const char *name = v->u.st.names         ? v->u.st.names[i]
-			                   : s && i < s->nfields ? s->fields[i].name
-			                                         : NULL;
-			const ks_schema_t *fs =
-			        s && !v->u.st.names && i < s->nfields ? s->fields[i].schema : NULL;
-			if (!name || v->u.st.fields[i].is_null)
-				continue;
-			push_value(L, fs, &v->u.st.fields[i]);
-			lua_setfield(L, -2, name);
-		}
-		break;
-	default:
-		lua_pushnil(L);
-	}
-}
-
-void ks_script_push_record(lua_State *L, const ks_record_t *rec)
-{
-	lua_createtable(L, 0, 7);
-	lua_pushstring(L, rec->topic);
-	lua_setfield(L, -2, "topic");
-	lua_pushinteger(L, rec->partition);
-	lua_setfield(L, -2, "partition");
-	lua_pushinteger(L, rec->offset);
-	lua_setfield(L, -2, "offset");
-	if (rec->timestamp >= 0) {
-		lua_pushinteger(L, rec->timestamp);
-		lua_setfield(L, -2, "timestamp");
-	}
-	push_value(L, rec->key_schema, rec->key);
-	lua_setfield(L, -2, "key");
-	push_value(L, rec->value_schema, rec->value);
-	lua_setfield(L, -2, "value");
-	lua_createtable(L, 0, (int)rec->nheaders);
-	for (size_t i = 0; i < rec->nheaders; i++) {
-		if (!rec->headers[i].key)
-			continue;
-		if (rec->headers[i].value)
-			lua_pushlstring(L, rec->headers[i].value, rec->headers[i].len);
-		else
-			lua_pushlightuserdata(L, (void *)&ks_script_null);
-		lua_setfield(L, -2, rec->headers[i].key);
-	}
-	lua_setfield(L, -2, "headers");
 }
 
 /* ---------------- Lua -> record ---------------- */

@@ -11,8 +11,10 @@
  *
  * A retriable commit error keeps the batch, pauses the partitions (the
  * consumer keeps polling, so group membership holds) and retries with an
- * exponential, capped back-off (ks_task_retry_wait). A record-level error
- * from commit discards that one record and commits the rest. A fenced
+ * exponential, capped back-off (ks_task_retry_wait). A record the
+ * connector cannot write comes back through the errant-record reporter
+ * (errant_report: errors.tolerance, log, DLQ) while commit() writes the
+ * rest in the same call. A fenced
  * commit (another task claimed partitions of the batch: this one is a
  * zombie for them) drops those partitions' records and the partitions, and
  * commits the rest; it is neither retried nor a failure. Task thread.
@@ -74,6 +76,70 @@ static ks_err_t report_failed(ks_task_t *t, const ks_record_t *r, const char *st
 	t->m_skipped++;
 	pthread_mutex_unlock(&t->lock);
 	return KS_OK;
+}
+
+/* Produces the queued DLQ records and waits for their acknowledgements
+ * (counted in m_dlq). KS_OK or KS_ERR_RETRIABLE with errstr. */
+static ks_err_t dlq_flush(ks_task_t *t, char *errstr, size_t errlen)
+{
+	uint64_t before = ks_dlq_produced(t->dlq);
+	ks_err_t err = ks_dlq_flush(t->dlq, DLQ_FLUSH_MS, &t->stop, errstr, errlen);
+
+	pthread_mutex_lock(&t->lock);
+	t->m_dlq += ks_dlq_produced(t->dlq) - before;
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
+
+/* The errant-record reporter (connector.h): a record the connector could
+ * not write is a TASK_PUT failure under errors.tolerance, as in Connect;
+ * tolerated, it leaves the batch (the offsets still move past it). Called
+ * by the connector inside commit(), task thread. */
+static ks_err_t errant_report(ks_errant_reporter_t *rep, const ks_record_t *rec,
+                              const char *exception, const char *msg)
+{
+	ks_task_t *t = rep->opaque;
+
+	if (!t->set.tolerance_all) {
+		ks_task_fail(t, "Tolerance exceeded in error handler: record %s[%d]@%lld: %s",
+		             rec->topic, (int)rec->partition, (long long)rec->offset, msg);
+		return KS_ERR_FATAL;
+	}
+	if (report_failed(t, rec, "TASK_PUT",
+	                  t->plugin->task_class ? t->plugin->task_class : t->plugin->class_name,
+	                  exception && exception[0]
+	                          ? exception
+	                          : "org.apache.kafka.connect.errors.ConnectException",
+	                  msg))
+		return KS_ERR_FATAL;
+	for (size_t i = t->nrecs; i-- > 0;)
+		if (t->recs[i] == rec) {
+			memmove(&t->recs[i], &t->recs[i + 1],
+			        (t->nrecs - i - 1) * sizeof(t->recs[0]));
+			t->nrecs--;
+			if (i < t->nput)
+				t->nput--;
+			break;
+		}
+	return KS_OK;
+}
+
+/* The reported records reach the DLQ before the commit that moves the
+ * offsets past them. */
+static ks_err_t errant_flush(ks_errant_reporter_t *rep, char *errstr, size_t errlen)
+{
+	ks_task_t *t = rep->opaque;
+
+	if (!ks_dlq_pending(t->dlq))
+		return KS_OK;
+	return dlq_flush(t, errstr, errlen) == KS_OK ? KS_OK : KS_ERR_RETRIABLE;
+}
+
+void ks_pipeline_reporter_init(ks_task_t *t)
+{
+	t->reporter.report = errant_report;
+	t->reporter.flush = errant_flush;
+	t->reporter.opaque = t;
 }
 
 /* Builds the commit offsets of the current batch (topics borrowed). */
@@ -210,13 +276,7 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 		/* the records this batch sends to the DLQ are acknowledged before
 		 * the commit that moves the offsets past them */
 		if (ks_dlq_pending(t->dlq)) {
-			uint64_t before = ks_dlq_produced(t->dlq);
-			ks_err_t derr = ks_dlq_flush(t->dlq, DLQ_FLUSH_MS, &t->stop, errstr,
-			                             sizeof(errstr));
-			pthread_mutex_lock(&t->lock);
-			t->m_dlq += ks_dlq_produced(t->dlq) - before;
-			pthread_mutex_unlock(&t->lock);
-			if (derr != KS_OK) {
+			if (dlq_flush(t, errstr, sizeof(errstr)) != KS_OK) {
 				pthread_mutex_lock(&t->lock);
 				t->m_retries++;
 				pthread_mutex_unlock(&t->lock);
@@ -255,54 +315,6 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 			ret = KS_OK;
 			goto out;
 		}
-		if (res.err == KS_ERR_RECORD && res.bad_index < t->nrecs) {
-			const ks_record_t *r = t->recs[res.bad_index];
-			size_t nbad = 1 + res.nmore;
-			if (!t->set.tolerance_all) {
-				ks_task_fail(
-				        t,
-				        "Tolerance exceeded in error handler: record %s[%d]@%lld: "
-				        "%s",
-				        r->topic, (int)r->partition, (long long)r->offset,
-				        res.errstr);
-				ret = KS_ERR_FATAL;
-				goto out;
-			}
-			/* every record the connector pinned in this pass, then one
-			 * DLQ flush before the next commit (not one per record) */
-			for (size_t k = 1; k < nbad; k++)
-				if (res.more[k - 1].index >= t->nrecs ||
-				    res.more[k - 1].index <=
-				            (k > 1 ? res.more[k - 2].index : res.bad_index)) {
-					ks_task_fail(t,
-					             "connector reported bad records out of order");
-					ret = KS_ERR_FATAL;
-					goto out;
-				}
-			for (size_t k = 0; k < nbad; k++) {
-				size_t i = k ? res.more[k - 1].index : res.bad_index;
-				const char *exc = k ? res.more[k - 1].exception : res.exception;
-				if (report_failed(t, t->recs[i], "TASK_PUT",
-				                  t->plugin->task_class ? t->plugin->task_class
-				                                        : t->plugin->class_name,
-				                  exc[0] ? exc
-				                         : "org.apache.kafka.connect.errors."
-				                           "ConnectException",
-				                  k ? res.more[k - 1].errstr : res.errstr)) {
-					ret = KS_ERR_FATAL;
-					goto out;
-				}
-			}
-			for (size_t k = nbad; k-- > 0;) {
-				size_t i = k ? res.more[k - 1].index : res.bad_index;
-				t->plugin->discard(t->st, i);
-				memmove(&t->recs[i], &t->recs[i + 1],
-				        (t->nrecs - i - 1) * sizeof(t->recs[0]));
-				t->nrecs--;
-			}
-			t->nput = t->nrecs;
-			continue;
-		}
 		if (res.err == KS_ERR_FENCED) {
 			if (!drop_fenced(t, res.fenced, res.nfenced)) {
 				ks_task_fail(t, "commit fenced, but no partition of the batch: %s",
@@ -333,7 +345,8 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 				goto out; /* stop, failed, or a revoke dropped / wrote the batch */
 			continue;
 		}
-		ks_task_fail(t, "commit failed (%s): %s", ks_err_name(res.err), res.errstr);
+		if (!t->failed) /* else the reporter failed it (errors.tolerance=none) */
+			ks_task_fail(t, "commit failed (%s): %s", ks_err_name(res.err), res.errstr);
 		ret = KS_ERR_FATAL;
 		goto out;
 	}

@@ -394,9 +394,12 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	}
 	if (ks_consumer_new(t, errstr, errlen))
 		return -1;
+	ks_pipeline_reporter_init(t);
 	t->st = t->plugin->task_new(t->config, t->connector, t->id, errstr, errlen);
 	if (!t->st)
 		return -1;
+	if (t->plugin->initialize)
+		t->plugin->initialize(t->st, &t->reporter);
 	return subscribe(t, errstr, errlen);
 }
 

@@ -106,6 +106,7 @@ struct ks_task {
 	/* task thread only */
 	rd_kafka_t *rk;
 	ks_sink_task_t *st;
+	ks_errant_reporter_t reporter; /* handed to st (pipeline.c) */
 	ks_converter_t *kconv, *vconv;
 	ks_transform_chain_t *chain; /* transforms / predicates (may be empty) */
 	ks_arena_t *arena;
@@ -221,6 +222,9 @@ void ks_pipeline_reset(ks_task_t *t);
  * (converter outage: the message is kept for the next call), KS_ERR_FATAL
  * (task failed). */
 ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p);
+/* Fills t->reporter, the errant-record reporter task_new hands the
+ * connector: errors.tolerance, log, DLQ for the records it cannot write. */
+void ks_pipeline_reporter_init(ks_task_t *t);
 /* Hands the records not yet put to the connector. KS_OK or KS_ERR_FATAL. */
 ks_err_t ks_pipeline_put_pending(ks_task_t *t);
 /* Writes the batch: put, DLQ, commit, Kafka offsets; retriable errors are

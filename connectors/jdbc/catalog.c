@@ -60,7 +60,7 @@ static void table_free_cols(jtable_t *tb)
 }
 
 /* Loads relkind and columns of tb from pg_catalog (exact names, no LIKE). */
-ks_jdbc_rc_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb)
+ks_err_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb)
 {
 	const char *params[2];
 	PGresult *res;
@@ -98,7 +98,7 @@ ks_jdbc_rc_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb)
 		if (!(tb->cols = calloc((size_t)n, sizeof(*tb->cols)))) {
 			PQclear(res);
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-			return E_FATAL;
+			return KS_ERR_FATAL;
 		}
 		for (int i = 0; i < n; i++) {
 			dbcol_t *c = &tb->cols[tb->ncols];
@@ -110,7 +110,7 @@ ks_jdbc_rc_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb)
 			if (!c->name || !c->type) {
 				PQclear(res);
 				ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-				return E_FATAL;
+				return KS_ERR_FATAL;
 			}
 		}
 	}

@@ -15,8 +15,9 @@
  * writes the planned rows again in one rolled-back transaction, in ranges
  * under savepoints split in halves down to single rows, and every record
  * that fails on its own while the rest goes in is bad, whatever its
- * SQLSTATE. They are reported together as KS_ERR_RECORD (bad_index + more);
- * discard() removes them. An internal error (XX) that outlasts the retry
+ * SQLSTATE. Each goes to the worker's errant-record reporter (errors.tolerance,
+ * DLQ), leaves the batch, and the rest is written in the same call (one
+ * plan of the rest, no round trip through the worker). An internal error (XX) that outlasts the retry
  * budget is isolated the same way, so one record that always raises it ends
  * in the DLQ instead of stalling its partition. Table-level errors (no
  * unique index for ON CONFLICT, permission denied, login/database) fail the
@@ -68,30 +69,29 @@ static int bad_add(ks_sink_task_t *t, size_t idx)
 			return 0;
 	if (t->iso.nbad == t->iso.capbad) {
 		size_t nc = t->iso.capbad ? t->iso.capbad * 2 : 16;
-		ks_bad_record_t *b = realloc(t->iso.bad, nc * sizeof(*b));
+		jbad_t *b = realloc(t->iso.bad, nc * sizeof(*b));
 		if (!b) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-			return E_FATAL;
+			return KS_ERR_FATAL;
 		}
 		t->iso.bad = b;
 		t->iso.capbad = nc;
 	}
-	ks_bad_record_t *b = &t->iso.bad[t->iso.nbad++];
+	jbad_t *b = &t->iso.bad[t->iso.nbad++];
 	b->index = idx;
 	ks_seterr(b->errstr, sizeof(b->errstr), 0, "%s", t->errstr);
-	ks_seterr(b->code, sizeof(b->code), 0, "%s", t->sqlstate);
-	ks_seterr(b->exception, sizeof(b->exception), 0, "%s", exception_of(t->sqlstate));
+	ks_seterr(b->sqlstate, sizeof(b->sqlstate), 0, "%s", t->sqlstate);
 	return 0;
 }
 
 static int cmp_bad(const void *a, const void *b)
 {
-	const ks_bad_record_t *x = a, *y = b;
+	const jbad_t *x = a, *y = b;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* Rows [from, to) of group g under a savepoint (statements from ks_jdbc_group_sql):
- * 0 written, E_RECORD rolled back to the savepoint (t->errstr says why),
+ * 0 written, KS_ERR_RECORD rolled back to the savepoint (t->errstr says why),
  * else the class of an error that ends the isolation. */
 static int iso_probe(ks_sink_task_t *t, const jgroup_t *g, const char *copy, const char *merge,
                      size_t from, size_t to, int internal_ok)
@@ -101,35 +101,37 @@ static int iso_probe(ks_sink_task_t *t, const jgroup_t *g, const char *copy, con
 	int rc;
 
 	if ((rc = ks_jdbc_exec(t, "SAVEPOINT ks_probe", "SAVEPOINT")))
-		return rc == E_DATA ? E_FATAL : rc;
+		return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 	t->sqlstate[0] = 0; /* a value that does not encode has none */
 	rc = ks_jdbc_copy_rows(t, copy, g, from, to, l->is_delete ? l->nkeys : l->ncols);
 	if (!rc && !l->direct) {
 		rc = ks_jdbc_exec(t, merge, l->is_delete ? "DELETE" : "write");
 		ks_seterr(sql, sizeof(sql), 0, "DELETE FROM ks_stage_%d", l->id);
-		if (!rc && (rc = ks_jdbc_exec(t, sql, "empty staging table")) == E_DATA)
-			rc = E_FATAL;
+		if (!rc && (rc = ks_jdbc_exec(t, sql, "empty staging table")) == KS_ERR_RECORD)
+			rc = KS_ERR_FATAL;
 	}
 	if (!rc) {
 		t->iso.good += to - from;
-		return ks_jdbc_exec(t, "RELEASE SAVEPOINT ks_probe", "RELEASE") ? E_CONN : 0;
+		return ks_jdbc_exec(t, "RELEASE SAVEPOINT ks_probe", "RELEASE") ? KS_ERR_RETRIABLE
+		                                                                : 0;
 	}
-	if (rc == E_CONN || rc == E_FATAL || rc == E_STALE)
+	if (rc == KS_ERR_FATAL || rc == KS_ERR_FENCED)
 		return rc;
 	/* an outage is not the rows' fault; an internal error only when it
 	 * outlasted the retry budget (internal_ok) */
-	if (rc == E_TRANSIENT && !(internal_ok && !strncmp(t->sqlstate, "XX", 2)))
+	if (rc == KS_ERR_RETRIABLE &&
+	    (ks_jdbc_conn_lost(t) || !(internal_ok && !strncmp(t->sqlstate, "XX", 2))))
 		return rc;
 	{
 		char err[KS_ERRSTR_SIZE], st[6];
 		ks_seterr(err, sizeof(err), 0, "%s", t->errstr);
 		ks_seterr(st, sizeof(st), 0, "%s", t->sqlstate);
 		if (ks_jdbc_exec(t, "ROLLBACK TO SAVEPOINT ks_probe", "ROLLBACK TO"))
-			return E_CONN;
+			return KS_ERR_RETRIABLE;
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", err);
 		ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", st);
 	}
-	return E_RECORD;
+	return KS_ERR_RECORD;
 }
 
 /* Probes rows [from, to) of g, splitting failing ranges: 0 or the class of
@@ -139,14 +141,14 @@ static int iso_range(ks_sink_task_t *t, const jgroup_t *g, const char *copy, con
 {
 	int rc = iso_probe(t, g, copy, merge, from, to, internal_ok);
 
-	if (rc != E_RECORD)
+	if (rc != KS_ERR_RECORD)
 		return rc;
 	if (to - from == 1)
 		return bad_add(t, g->rows[from]);
 	if (to - from <= ISO_ROWS) {
 		for (size_t i = from; i < to; i++) {
 			rc = iso_probe(t, g, copy, merge, i, i + 1, internal_ok);
-			if (rc == E_RECORD)
+			if (rc == KS_ERR_RECORD)
 				rc = bad_add(t, g->rows[i]);
 			if (rc)
 				return rc;
@@ -159,8 +161,8 @@ static int iso_range(ks_sink_task_t *t, const jgroup_t *g, const char *copy, con
 }
 
 /* Finds every staged record that fails on its own (t->iso.bad, ascending;
- * bad_index, errstr and sqlstate of the first). E_RECORD when it found
- * some, E_FATAL when the batch fails but no record alone does, else the
+ * bad_index, errstr and sqlstate of the first). KS_ERR_RECORD when it found
+ * some, KS_ERR_FATAL when the batch fails but no record alone does, else the
  * class of the error that stopped it. internal_ok: the retry budget is
  * spent, so a record raising an internal error (XX) alone is bad too, but
  * only when other rows of the batch go in (else it is an outage). */
@@ -190,7 +192,7 @@ static int isolate(ks_sink_task_t *t, int internal_ok)
 		ks_jdbc_group_sql(t, g->table, l, &copy, &merge);
 		if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-			rc = E_FATAL;
+			rc = KS_ERR_FATAL;
 		} else {
 			size_t bs = (size_t)t->set.batch_size;
 			for (size_t from = 0; from < g->n && !rc; from += bs)
@@ -204,30 +206,30 @@ out:
 	ks_jdbc_rollback(t);
 	if (rc) {
 		t->iso.nbad = 0;
-		return rc == E_DATA || rc == E_RECORD ? E_FATAL : rc;
+		return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 	}
 	/* internal errors while nothing goes in: the server's trouble */
 	int outage = !t->iso.nbad && !strncmp(st, "XX", 2);
 	for (size_t i = 0; i < t->iso.nbad && !t->iso.good; i++)
-		outage |= !strncmp(t->iso.bad[i].code, "XX", 2);
+		outage |= !strncmp(t->iso.bad[i].sqlstate, "XX", 2);
 	if (outage) {
 		t->iso.nbad = 0;
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", err);
 		ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", st);
-		return E_TRANSIENT;
+		return KS_ERR_RETRIABLE;
 	}
 	if (!t->iso.nbad) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0,
 		          "%s (the batch of %zu fails, but no record fails on its own)", err,
 		          t->nstaged);
 		ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", st);
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	qsort(t->iso.bad, t->iso.nbad, sizeof(*t->iso.bad), cmp_bad);
 	t->bad_index = t->iso.bad[0].index;
 	ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", t->iso.bad[0].errstr);
-	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].code);
-	return E_RECORD;
+	ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", t->iso.bad[0].sqlstate);
+	return KS_ERR_RECORD;
 }
 
 static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
@@ -236,19 +238,82 @@ static void result_set(ks_sink_task_t *t, ks_commit_result_t *res, ks_err_t err)
 	ks_seterr(res->errstr, sizeof(res->errstr), 0, "%s", t->errstr);
 	ks_seterr(res->code, sizeof(res->code), 0, "%s", t->sqlstate);
 	ks_seterr(res->exception, sizeof(res->exception), 0, "%s", exception_of(t->sqlstate));
-	if (err == KS_ERR_RECORD) {
-		res->bad_index = t->bad_index;
-		if (t->iso.nbad > 1 && t->iso.bad[0].index == t->bad_index) {
-			res->more = t->iso.bad + 1;
-			res->nmore = t->iso.nbad - 1;
+}
+
+/* The bad records found (t->iso.bad, or the one at t->bad_index): each to
+ * the errant-record reporter, then out of the batch, then one wait for the
+ * reports to be safe before the rest commits past them. KS_OK (write the
+ * rest); else what the reporter answered, in *err (t->errstr says why):
+ * the caller ends commit() with it. A DLQ outage (RETRIABLE) is not the
+ * database's: the session stays. */
+static ks_err_t report_bad(ks_sink_task_t *t)
+{
+	jbad_t one;
+	const jbad_t *bad = t->iso.bad;
+	size_t nbad = t->iso.nbad;
+	ks_err_t err;
+
+	if (!nbad) {
+		one.index = t->bad_index;
+		ks_seterr(one.errstr, sizeof(one.errstr), 0, "%s", t->errstr);
+		ks_seterr(one.sqlstate, sizeof(one.sqlstate), 0, "%s", t->sqlstate);
+		bad = &one;
+		nbad = 1;
+	}
+	if (nbad > 1)
+		KS_WARN(t->ctx, "%zu records of the batch of %zu fail on their own; first %zu: %s",
+		        nbad, t->nstaged, bad[0].index, bad[0].errstr);
+	else
+		KS_WARN(t->ctx, "record %zu of the batch is bad: %s", bad[0].index, bad[0].errstr);
+	if (!t->rep)
+		return KS_ERR_RECORD; /* no reporter: t->errstr names the first */
+	for (size_t i = 0; i < nbad; i++) {
+		if (bad[i].index >= t->nstaged) {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0,
+			          "internal: bad record %zu of a batch of %zu", bad[i].index,
+			          t->nstaged);
+			return KS_ERR_FATAL;
+		}
+		err = t->rep->report(t->rep, t->staged[bad[i].index], exception_of(bad[i].sqlstate),
+		                     bad[i].errstr);
+		if (err != KS_OK) {
+			ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", bad[i].errstr);
+			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", bad[i].sqlstate);
+			return err;
 		}
 	}
+	for (size_t i = nbad; i-- > 0;)
+		ks_jdbc_staged_remove(t, bad[i].index);
+	t->iso.nbad = 0;
+	t->sqlstate[0] = 0;
+	return t->rep->flush(t->rep, t->errstr, sizeof(t->errstr));
+}
+
+/* After a failed attempt with a RETRIABLE error, as it left the session: a
+ * vanished table reloads the catalog; anything else retries on a new
+ * session, after retry.backoff.ms unless the connection was lost. Returns
+ * whether the next attempt backs off. */
+static int retry_prepare(ks_sink_task_t *t, ks_err_t rc)
+{
+	int backoff;
+
+	if (rc != KS_ERR_RETRIABLE)
+		return 0;
+	if (ks_jdbc_stale(t)) {
+		for (jtable_t *tb = t->cat.tables; tb; tb = tb->next)
+			tb->resolved = 0;
+		return 0;
+	}
+	backoff = !ks_jdbc_conn_lost(t);
+	ks_jdbc_conn_drop(t); /* retries run on a new session */
+	return backoff;
 }
 
 void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
                     ks_commit_result_t *res)
 {
-	int rc = E_OK, first = 0, streamed = 0;
+	ks_err_t rc = KS_OK, rerr = KS_OK;
+	int first = 0, streamed = 0, backoff = 0;
 
 	memset(res, 0, sizeof(*res));
 	t->iso.nbad = 0;
@@ -258,30 +323,27 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 	}
 	if (t->st.state == ST_ON || t->st.state == ST_STOPPED || t->st.state == ST_BROKEN) {
 		rc = ks_jdbc_stream_finish(t, offs, n);
-		if (rc == E_OK) {
+		if (rc == KS_OK) {
 			streamed = t->st.n == t->nstaged ? 2 : 1; /* 2: no rest */
 			t->hooks.streamed_commits++;
 			goto done;
 		}
-		if (rc == E_FENCED)
+		if (rc == KS_ERR_FENCED)
 			goto fail;
-		if (rc != E_REDO) {
+		if (rc != KS_ERR_RECORD) { /* RECORD: rolled back, the usual way */
 			KS_WARN(t->ctx, "commit attempt 1 of %d failed: %s", t->set.max_retries + 1,
 			        t->errstr);
 			first = 1; /* that was the first attempt */
-			if (rc == E_STALE)
-				for (jtable_t *tb = t->cat.tables; tb; tb = tb->next)
-					tb->resolved = 0;
-			if (rc == E_CONN || rc == E_TRANSIENT)
-				ks_jdbc_conn_drop(t); /* retries run on a new session */
+			backoff = retry_prepare(t, rc);
 		}
 	}
 	t->st.state = ST_OFF;
 	for (int attempt = first; attempt <= t->set.max_retries; attempt++) {
 		t->errstr[0] = 0;
 		t->sqlstate[0] = 0;
-		if (attempt && rc == E_TRANSIENT)
+		if (attempt && backoff)
 			ks_jdbc_sleep_ms(t->set.retry_backoff_ms);
+		backoff = 0;
 		if ((rc = ks_jdbc_conn_ensure(t)))
 			goto fail; /* unreachable after connection.attempts: RETRIABLE */
 		if (t->db.commit_unknown && n) {
@@ -289,7 +351,9 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			 * when they equal what we were writing. */
 			int same = 0;
 			if ((rc = ks_jdbc_offsets_equal(t, offs, n, &same))) {
-				if (rc == E_CONN)
+				int lost = rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t);
+				backoff = rc == KS_ERR_RETRIABLE && !lost && !ks_jdbc_stale(t);
+				if (lost)
 					ks_jdbc_conn_drop(t);
 				continue;
 			}
@@ -305,31 +369,37 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 			/* an internal error that outlasted the retry budget may be
 			 * one record's, as a data error may */
 			int last = attempt == t->set.max_retries;
-			if (rc == E_DATA ||
-			    (rc == E_TRANSIENT && last && !strncmp(t->sqlstate, "XX", 2))) {
+			if ((rc == KS_ERR_RECORD && t->bad_index == KS_JDBC_UNPINNED) ||
+			    (rc == KS_ERR_RETRIABLE && last && !ks_jdbc_conn_lost(t) &&
+			     !strncmp(t->sqlstate, "XX", 2))) {
 				KS_WARN(t->ctx,
 				        "batch of %zu failed (%s); isolating the bad records",
 				        t->nstaged, t->errstr);
 				rc = isolate(t, last);
-				if (rc == E_RECORD || rc == E_FATAL)
+				if (rc == KS_ERR_FATAL)
 					goto fail;
 			}
-			if (rc == E_RECORD || rc == E_FATAL || rc == E_FENCED)
+			if (rc == KS_ERR_RECORD) {
+				/* reported and out of the batch: write the rest
+				 * (not an attempt: every pass removes a record) */
+				ks_jdbc_groups_clear(t);
+				if ((rerr = report_bad(t)) != KS_OK)
+					goto fail;
+				attempt--;
+				continue;
+			}
+			if (rc == KS_ERR_FATAL || rc == KS_ERR_FENCED)
 				goto fail;
-			if (rc == E_STALE)
-				for (jtable_t *tb = t->cat.tables; tb; tb = tb->next)
-					tb->resolved = 0;
-			if (rc == E_CONN || rc == E_TRANSIENT)
-				ks_jdbc_conn_drop(t); /* retries run on a new session */
+			backoff = retry_prepare(t, rc);
 			KS_WARN(t->ctx, "commit attempt %d of %d failed: %s", attempt + 1,
 			        t->set.max_retries + 1, t->errstr);
 			continue;
 		}
-		rc = E_OK;
+		rc = KS_OK;
 		break;
 	}
 done:
-	if (rc == E_OK) {
+	if (rc == KS_OK) {
 		KS_DEBUG(t->ctx, "committed %zu records, %zu offsets%s", t->nstaged, n,
 		         streamed ? " (streamed)" : "");
 		/* the next batch streams when this one was that simple */
@@ -349,22 +419,18 @@ done:
 fail:
 	t->st.state = ST_OFF;
 	ks_jdbc_groups_clear(t);
-	if (rc == E_RECORD) {
-		if (t->iso.nbad > 1)
-			KS_WARN(t->ctx,
-			        "%zu records of the batch of %zu fail on their own; first %zu: %s",
-			        t->iso.nbad, t->nstaged, t->bad_index, t->errstr);
-		else
-			KS_WARN(t->ctx, "record %zu of the batch is bad: %s", t->bad_index,
-			        t->errstr);
-		result_set(t, res, KS_ERR_RECORD);
-	} else if (rc == E_FENCED) {
+	if (rerr != KS_OK) {
+		/* the reporter refused a record (errors.tolerance=none), or the
+		 * DLQ could not take the reports yet (RETRIABLE: the records
+		 * reported are out of the batch, the rest waits) */
+		result_set(t, res, rerr);
+	} else if (rc == KS_ERR_FENCED) {
 		/* a zombie's batch: never retried (the new owner writes it) */
 		KS_WARN(t->ctx, "%s", t->errstr);
 		result_set(t, res, KS_ERR_FENCED);
 		res->fenced = t->off.fenced;
 		res->nfenced = t->off.nfenced;
-	} else if (rc == E_FATAL || rc == E_DATA) {
+	} else if (rc == KS_ERR_FATAL || rc == KS_ERR_RECORD) {
 		KS_ERROR(t->ctx, "commit failed: %s", t->errstr);
 		result_set(t, res, KS_ERR_FATAL);
 	} else {

@@ -70,7 +70,7 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 
 	if (!order) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	/* Java's column order: kafka coordinates, value fields in schema
 	 * order, then key-only fields sorted by name */
@@ -131,10 +131,10 @@ static int create_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
  * records needing it, as Java's TableAlterOrCreateException: record-level. */
 static int ddl_failed(ks_sink_task_t *t, int rc, size_t first)
 {
-	if (rc != E_DATA && rc != E_FATAL)
+	if (rc != KS_ERR_RECORD && rc != KS_ERR_FATAL)
 		return rc;
 	t->bad_index = first;
-	return E_RECORD;
+	return KS_ERR_RECORD;
 }
 
 /* Makes sure table and columns exist for layout l; first = first staged
@@ -148,7 +148,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	if (tb->bad) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", tb->err);
 		t->bad_index = first;
-		return E_RECORD;
+		return KS_ERR_RECORD;
 	}
 	l->skip = 0;
 	if (!tb->exists) {
@@ -163,21 +163,21 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 			          tb->qname);
 			t->bad_index = first;
 			tb->resolved = 0;
-			return E_RECORD;
+			return KS_ERR_RECORD;
 		}
 		if (!t->set.auto_create) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0,
 			          "Table %s is missing and auto-creation is disabled", tb->qname);
 			t->bad_index = first;
 			tb->resolved = 0; /* look again next time: someone may create it */
-			return E_RECORD;
+			return KS_ERR_RECORD;
 		}
 		if ((rc = create_table(t, tb, l)) || (rc = ks_jdbc_table_load(t, tb)))
 			return ddl_failed(t, rc, first);
 		if (!tb->exists) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0,
 			          "Table %s still missing after CREATE", tb->qname);
-			return E_FATAL;
+			return KS_ERR_FATAL;
 		}
 	}
 	if ((tb->relkind == 'r' && !t->set.types_table) ||
@@ -188,7 +188,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		          "%s is a relation of kind '%c', not allowed by table.types", tb->qname,
 		          tb->relkind);
 		t->bad_index = first;
-		return E_RECORD;
+		return KS_ERR_RECORD;
 	}
 	if (l->matched_gen == tb->gen)
 		return 0;
@@ -230,7 +230,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 		l->matched_gen = -1;
 		tb->resolved = 0; /* look again next time: someone may add them */
 		t->bad_index = first;
-		return E_RECORD;
+		return KS_ERR_RECORD;
 	}
 	ks_buf_t *b = &t->sql;
 	int nadd = 0;
@@ -251,7 +251,7 @@ static int ensure_table(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, size_t fi
 	if (match_cols(tb, l)) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0,
 		          "columns still missing in %s after ALTER", tb->qname);
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	return 0;
 }
@@ -276,7 +276,7 @@ static int direct_ok(const ks_sink_task_t *t, const jtable_t *tb, const jcol_t *
  * fails exactly where INSERT .. ON CONFLICT (keys) would arbitrate, i.e. a
  * plain table (or partitioned) with a valid, immediate, non-partial unique
  * index on exactly the key columns; decided once per catalog load. */
-static ks_jdbc_rc_t decide_copy(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, int types_ok)
+static ks_err_t decide_copy(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, int types_ok)
 {
 	ks_buf_t names = KS_BUF_INIT;
 	char nkeys[16];
@@ -305,7 +305,7 @@ static ks_jdbc_rc_t decide_copy(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, i
 	if (ks_buf_failed(&names)) {
 		ks_buf_free(&names);
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	ks_seterr(nkeys, sizeof(nkeys), 0, "%zu", l->nkeys);
 	params[0] = tb->qname;
@@ -324,7 +324,7 @@ static ks_jdbc_rc_t decide_copy(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l, i
 	        3, params, "unique index lookup", &res);
 	ks_buf_free(&names);
 	if (rc)
-		return rc == E_DATA ? 0 : rc; /* then always the merge */
+		return rc == KS_ERR_RECORD ? 0 : rc; /* then always the merge */
 	l->copy_ok = PQntuples(res) > 0;
 	PQclear(res);
 	return 0;
@@ -355,13 +355,13 @@ static int ensure_stage(ks_sink_task_t *t, jtable_t *tb, jlayout_t *l)
 	}
 	ks_buf_puts(b, ") ON COMMIT DELETE ROWS");
 	if ((rc = ks_jdbc_exec(t, b->data, "create staging table")))
-		return rc == E_DATA ? E_FATAL : rc;
+		return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 	l->stage_ready = 1;
 	return 0;
 }
 
 /* DDL and staging tables for the current plan. */
-ks_jdbc_rc_t ks_jdbc_prepare(ks_sink_task_t *t)
+ks_err_t ks_jdbc_prepare(ks_sink_task_t *t)
 {
 	int rc;
 

@@ -38,7 +38,7 @@ static jclaim_t *claim_find(ks_sink_task_t *t, const char *topic, int32_t partit
 	return NULL;
 }
 
-/* Records epoch for topic[partition]: 0 or E_FATAL (out of memory). */
+/* Records epoch for topic[partition]: 0 or KS_ERR_FATAL (out of memory). */
 static int claim_set(ks_sink_task_t *t, const char *topic, int32_t partition, int64_t epoch)
 {
 	jclaim_t *c = claim_find(t, topic, partition);
@@ -65,14 +65,13 @@ static int claim_set(ks_sink_task_t *t, const char *topic, int32_t partition, in
 	return 0;
 oom:
 	ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-	return E_FATAL;
+	return KS_ERR_FATAL;
 }
 
 /* Claims parts (in the open transaction): a new epoch per row, created with
  * next_offset -1 when missing. out (when not NULL, n entries, topics
  * borrowed from parts) gets where to resume. 0 or the error class. */
-static ks_jdbc_rc_t claim(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
-                          ks_tp_offset_t *out)
+static ks_err_t claim(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n, ks_tp_offset_t *out)
 {
 	ks_buf_t a[2] = {KS_BUF_INIT, KS_BUF_INIT};
 	const char *params[5];
@@ -92,7 +91,7 @@ static ks_jdbc_rc_t claim(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t
 	              t->off.qname);
 	if (ks_buf_failed(&t->sql) || ks_buf_failed(&a[0]) || ks_buf_failed(&a[1])) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		rc = E_FATAL;
+		rc = KS_ERR_FATAL;
 		goto out;
 	}
 	params[0] = t->connector;
@@ -118,7 +117,7 @@ out:
 	PQclear(res);
 	ks_buf_free(&a[0]);
 	ks_buf_free(&a[1]);
-	return rc == E_DATA ? E_FATAL : rc;
+	return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 }
 
 /* open(): claims parts (one short transaction; a claim that waits longer
@@ -129,7 +128,7 @@ ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, si
                               ks_tp_offset_t **out, char *errstr, size_t errlen)
 {
 	ks_tp_offset_t *res;
-	ks_jdbc_rc_t rc = 0;
+	ks_err_t rc = 0;
 
 	if (!(res = calloc(n ? n : 1, sizeof(*res))))
 		return (ks_err_t)ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
@@ -158,7 +157,9 @@ ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, si
 		}
 	if (rc) {
 		free(res);
-		return (ks_err_t)ks_seterr(errstr, errlen, ks_jdbc_err_of(rc), "%s", t->errstr);
+		/* no record is involved here: a data error is the table's */
+		return (ks_err_t)ks_seterr(errstr, errlen, rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc,
+		                           "%s", t->errstr);
 	}
 	*out = res;
 	return KS_OK;
@@ -172,7 +173,7 @@ static int fenced_add(ks_sink_task_t *t, const char *topic, int32_t partition)
 		if (v)
 			t->off.fenced = v;
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	t->off.fenced = v;
 	v[t->off.nfenced].partition = partition;
@@ -188,7 +189,7 @@ static void fenced_clear(ks_sink_task_t *t)
 	t->off.nfenced = 0;
 }
 
-ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n)
+ks_err_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n)
 {
 	ks_buf_t a[4] = {KS_BUF_INIT, KS_BUF_INIT, KS_BUF_INIT, KS_BUF_INIT};
 	ks_tp_offset_t *chk = NULL, *lazy = NULL;
@@ -205,7 +206,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *off
 	ep = calloc(n, sizeof(*ep));
 	if (!chk || !lazy || !ep) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		rc = E_FATAL;
+		rc = KS_ERR_FATAL;
 		goto out;
 	}
 	/* a partition this task never opened (a caller that commits without
@@ -247,10 +248,10 @@ ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *off
 	              t->off.qname);
 	for (int k = 0; k < 4; k++)
 		if (ks_buf_failed(&a[k]))
-			rc = E_FATAL;
+			rc = KS_ERR_FATAL;
 	if (rc || ks_buf_failed(&t->sql)) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		rc = E_FATAL;
+		rc = KS_ERR_FATAL;
 		goto out;
 	}
 	{
@@ -285,7 +286,7 @@ out:
 		          ks_buf_failed(&m) ? "partitions" : m.data,
 		          t->off.nfenced > 1 ? "them" : "it");
 		ks_buf_free(&m);
-		rc = E_FENCED;
+		rc = KS_ERR_FENCED;
 	}
 	PQclear(res);
 	for (int k = 0; k < 4; k++)
@@ -293,7 +294,7 @@ out:
 	free(chk);
 	free(lazy);
 	free(ep);
-	return rc == E_DATA ? E_FATAL : rc;
+	return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 }
 
 void ks_jdbc_offsets_tx_end(ks_sink_task_t *t, int committed)

@@ -17,11 +17,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Runs the DDL in t->sql; once more after a failure other than a lost
+ * connection (a concurrent CREATE by another task). */
+static ks_err_t exec_ddl(ks_sink_task_t *t, const char *what)
+{
+	ks_err_t rc = ks_jdbc_exec(t, t->sql.data, what);
+
+	if (rc && !(rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t)))
+		rc = ks_jdbc_exec(t, t->sql.data, what);
+	return rc;
+}
+
 /* Names the offsets table and its epoch sequence and creates / migrates
  * them when needed; at every session setup (session.c). Only what is
  * missing is created: CREATE .. IF NOT EXISTS needs the CREATE privilege on
  * the schema even when the object is there. */
-ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
+ks_err_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 {
 	char *sch = NULL, *nm = NULL;
 	ks_buf_t b = KS_BUF_INIT;
@@ -34,7 +45,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 	if (ks_jdbc_qualified_name(t, t->set.offsets_table, &sch, &nm, &t->off.qname)) {
 		free(sch);
 		free(nm);
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	ks_jdbc_quote_ident(&b, sch);
 	ks_buf_putc(&b, '.');
@@ -47,7 +58,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 	free(nm);
 	if (!(t->off.seqname = ks_buf_steal(&b))) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	if (!t->off.owner[0]) {
 		char host[64] = "";
@@ -65,7 +76,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 		             "attname = 'owner_epoch' AND NOT attisdropped), "
 		             "to_regclass($2) IS NOT NULL",
 		             2, p2, "offsets table lookup", &res)))
-			return rc == E_DATA ? E_FATAL : rc;
+			return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 		has_table = PQgetvalue(res, 0, 0)[0] == 't';
 		has_cols = PQgetvalue(res, 0, 1)[0] == 't';
 		has_seq = PQgetvalue(res, 0, 2)[0] == 't';
@@ -75,9 +86,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 	if (!has_seq) {
 		ks_buf_reset(&t->sql);
 		ks_buf_printf(&t->sql, "CREATE SEQUENCE IF NOT EXISTS %s", t->off.seqname);
-		rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
-		if (rc && rc != E_CONN) /* a concurrent CREATE by another task: once more */
-			rc = ks_jdbc_exec(t, t->sql.data, "create epoch sequence");
+		rc = exec_ddl(t, "create epoch sequence");
 	}
 	if (!rc && !has_table) {
 		ks_buf_reset(&t->sql);
@@ -88,9 +97,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 		              "NOT NULL DEFAULT 0, owner TEXT, PRIMARY KEY (connector, topic, "
 		              "\"partition\"))",
 		              t->off.qname);
-		rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
-		if (rc && rc != E_CONN)
-			rc = ks_jdbc_exec(t, t->sql.data, "create offsets table");
+		rc = exec_ddl(t, "create offsets table");
 	} else if (!rc && !has_cols) {
 		/* a table from before fencing: its rows keep their offsets and get
 		 * epoch 0, which the first claim replaces */
@@ -99,14 +106,12 @@ ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t)
 		              "ALTER TABLE %s ADD COLUMN IF NOT EXISTS owner_epoch BIGINT NOT NULL "
 		              "DEFAULT 0, ADD COLUMN IF NOT EXISTS owner TEXT",
 		              t->off.qname);
-		rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
-		if (rc && rc != E_CONN)
-			rc = ks_jdbc_exec(t, t->sql.data, "migrate offsets table");
+		rc = exec_ddl(t, "migrate offsets table");
 		if (!rc)
 			KS_INFO(t->ctx, "offsets table %s migrated: owner epochs added",
 			        t->off.qname);
 	}
-	return rc == E_DATA ? E_FATAL : rc;
+	return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 }
 
 /* A Postgres array literal of the topics (what 0), partitions (1) or
@@ -137,8 +142,8 @@ void ks_jdbc_offsets_array(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int w
 /* KIP-875 (alter): upserts offsets (offset >= 0) for connector with new
  * epochs, deletes those with offset < 0; either way a task still holding
  * an old epoch of these partitions is fenced. */
-ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
-                                   const ks_tp_offset_t *offs, size_t n)
+ks_err_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector, const ks_tp_offset_t *offs,
+                               size_t n)
 {
 	ks_buf_t a[3] = {KS_BUF_INIT, KS_BUF_INIT, KS_BUF_INIT}, *b = &t->sql;
 	ks_tp_offset_t *up = NULL, *del = NULL;
@@ -151,7 +156,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 	del = calloc(n, sizeof(*del));
 	if (!up || !del) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		rc = E_FATAL;
+		rc = KS_ERR_FATAL;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -193,7 +198,7 @@ ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
 		if (ks_buf_failed(b) || ks_buf_failed(&a[0]) || ks_buf_failed(&a[1]) ||
 		    ks_buf_failed(&a[2])) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-			rc = E_FATAL;
+			rc = KS_ERR_FATAL;
 			break;
 		}
 		params[0] = connector;
@@ -209,14 +214,13 @@ out:
 		ks_buf_free(&a[k]);
 	free(up);
 	free(del);
-	if (rc == E_DATA)
-		rc = E_FATAL; /* not a record's fault */
+	if (rc == KS_ERR_RECORD)
+		rc = KS_ERR_FATAL; /* not a record's fault */
 	return rc;
 }
 
 /* *same = 1 when the store holds exactly offs (offset < 0: no entry). */
-ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
-                                   int *same)
+ks_err_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n, int *same)
 {
 	ks_tp_offset_t *all = NULL;
 	size_t nall = 0;
@@ -240,8 +244,8 @@ ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs
 
 /* Reads the stored offsets of connector (a claimed partition without an
  * offset yet, next_offset -1, has none). */
-ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
-                                   size_t *nout)
+ks_err_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
+                               size_t *nout)
 {
 	const char *params[1] = {connector};
 	PGresult *res;
@@ -260,12 +264,12 @@ ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_
 	if (nt && !(*out = calloc((size_t)nt, sizeof(**out)))) {
 		PQclear(res);
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	for (int i = 0; i < nt; i++) {
 		ks_tp_offset_t *o = &(*out)[i];
 		if (!(o->topic = strdup(PQgetvalue(res, i, 0)))) {
-			rc = E_FATAL;
+			rc = KS_ERR_FATAL;
 			break;
 		}
 		o->partition = (int32_t)strtol(PQgetvalue(res, i, 1), NULL, 10);
@@ -293,7 +297,7 @@ ks_err_t ks_jdbc_offsets_read(const ks_props_t *config, const char *connector, k
 		*n = 0;
 	}
 	ks_jdbc_task_destroy(t);
-	return rc ? ks_jdbc_err_of(rc) : KS_OK;
+	return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc; /* no record involved: the table's */
 }
 
 ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
@@ -322,5 +326,5 @@ ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
 	if (rc)
 		ks_seterr(errstr, errlen, 0, "%s", t->errstr);
 	ks_jdbc_task_destroy(t);
-	return rc ? ks_jdbc_err_of(rc) : KS_OK;
+	return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc; /* no record involved: the table's */
 }

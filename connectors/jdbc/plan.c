@@ -225,9 +225,9 @@ int ks_jdbc_record_check(ks_sink_task_t *t, const ks_record_t *r)
 }
 #undef BAD_RECORD
 
-/* Builds the groups for staged[from, limit). E_OK, E_RECORD (t->bad_index
- * set), E_FATAL. */
-ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
+/* Builds the groups for staged[from, limit). KS_OK, KS_ERR_RECORD (t->bad_index
+ * set), KS_ERR_FATAL. */
+ks_err_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 {
 	int reduce = t->set.pk_mode == KS_JDBC_PK_RECORD_KEY ||
 	             t->set.pk_mode == KS_JDBC_PK_RECORD_VALUE;
@@ -236,7 +236,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 	size_t hcap = 16;
 	jtable_t **tord = NULL;
 	size_t ntord = 0;
-	int rc = E_FATAL;
+	int rc = KS_ERR_FATAL;
 
 	ks_jdbc_groups_clear(t);
 	ks_buf_reset(&t->plan.keys);
@@ -256,7 +256,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 
 		if (ks_jdbc_record_check(t, r)) {
 			t->bad_index = i;
-			rc = E_RECORD;
+			rc = KS_ERR_RECORD;
 			goto out;
 		}
 		if (!(tb = ks_jdbc_table_for_topic(t, r->topic)))
@@ -264,7 +264,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 		if (tb->bad) {
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", tb->err);
 			t->bad_index = i;
-			rc = E_RECORD;
+			rc = KS_ERR_RECORD;
 			goto out;
 		}
 		for (size_t k = 0; k < ntord; k++)
@@ -280,7 +280,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 			ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s[%d]@%lld: %s", r->topic,
 			          (int)r->partition, (long long)r->offset, l->err);
 			t->bad_index = i;
-			rc = E_RECORD;
+			rc = KS_ERR_RECORD;
 			goto out;
 		}
 		if (!reduce) {
@@ -293,7 +293,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 		size_t koff = t->plan.keys.len;
 		if (ks_jdbc_encode_row(t, &t->plan.keys, l, 0, l->nkeys, r)) {
 			t->bad_index = i;
-			rc = E_RECORD;
+			rc = KS_ERR_RECORD;
 			goto out;
 		}
 		if (ks_buf_failed(&t->plan.keys))
@@ -341,7 +341,7 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 			if (dl->failed) {
 				ks_seterr(t->errstr, sizeof(t->errstr), 0, "%s", dl->err);
 				t->bad_index = e->last;
-				rc = E_RECORD;
+				rc = KS_ERR_RECORD;
 				goto out;
 			}
 			if (!(g = group_get(t, e->table, dl, to)) || group_add(g, e->last))
@@ -354,12 +354,13 @@ ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit)
 				goto oom;
 		}
 	}
-	qsort(t->plan.groups, t->plan.ngroups, sizeof(*t->plan.groups), cmp_group);
-	rc = E_OK;
+	if (t->plan.ngroups > 1)
+		qsort(t->plan.groups, t->plan.ngroups, sizeof(*t->plan.groups), cmp_group);
+	rc = KS_OK;
 	goto out;
 oom:
 	ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-	rc = E_FATAL;
+	rc = KS_ERR_FATAL;
 out:
 	free(ht);
 	free(slot);

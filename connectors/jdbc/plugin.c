@@ -63,6 +63,11 @@ ks_sink_task_t *ks_jdbc_task_new(const ks_props_t *config, const char *connector
 	return t; /* connects lazily: a database outage must not fail the start */
 }
 
+static void jdbc_initialize(ks_sink_task_t *t, ks_errant_reporter_t *reporter)
+{
+	t->rep = reporter;
+}
+
 static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, char *errstr,
                          size_t errlen)
 {
@@ -82,7 +87,7 @@ static ks_err_t jdbc_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, 
 	return KS_OK;
 }
 
-static void jdbc_discard(ks_sink_task_t *t, size_t index)
+void ks_jdbc_staged_remove(ks_sink_task_t *t, size_t index)
 {
 	ks_jdbc_stream_abort(t);
 	if (index >= t->nstaged)
@@ -124,13 +129,14 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 static ks_err_t jdbc_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
                           ks_tp_offset_t **out, char *errstr, size_t errlen)
 {
-	ks_jdbc_rc_t rc;
+	ks_err_t rc;
 	ks_err_t err;
 
 	*out = NULL;
 	ks_jdbc_stream_abort(t);
 	if (n && (rc = ks_jdbc_conn_ensure(t)))
-		return (ks_err_t)ks_seterr(errstr, errlen, ks_jdbc_err_of(rc), "%s", t->errstr);
+		return (ks_err_t)ks_seterr(errstr, errlen, rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc,
+		                           "%s", t->errstr);
 	if ((err = ks_jdbc_offsets_open(t, parts, n, out, errstr, errlen)))
 		return err;
 	t->db.nopen += n;
@@ -148,10 +154,10 @@ const ks_connector_plugin_t ks_jdbc_sink_plugin = {
         .config_defs = ks_jdbc_config_defs,
         .validate = ks_jdbc_config_validate,
         .task_new = ks_jdbc_task_new,
+        .initialize = jdbc_initialize,
         .open = jdbc_open,
         .put = jdbc_put,
         .commit = ks_jdbc_commit,
-        .discard = jdbc_discard,
         .close = jdbc_close,
         .task_destroy = ks_jdbc_task_destroy,
         .offsets_read = ks_jdbc_offsets_read,

@@ -4,12 +4,12 @@
  * current database and schema, keepalives and idle_in_transaction_session_timeout,
  * the offsets table via offsets.c), reconnect
  * after errors, and the one classification of errors by SQLSTATE into
- * ks_jdbc_rc_t (sink.h) that the other files act on:
- *   08xxx, 57P01-03, no connection          E_CONN (reconnect)
- *   40001, 40P01, 53, 55P03, 57, 58, XX     E_TRANSIENT (outage: back off)
- *   42P01, 42703                            E_STALE (reload the catalog)
- *   42P10, 42501, 28, 3D, 25                E_FATAL (the table or the login)
- *   anything else (22, 23, 42, P0001, ...)  E_DATA (commit.c isolates)
+ * ks_err_t that the other files act on (sink.h):
+ *   08xxx, 57P01-03, no connection          RETRIABLE, ks_jdbc_conn_lost (reconnect)
+ *   40001, 40P01, 53, 55P03, 57, 58, XX     RETRIABLE (outage: back off)
+ *   42P01, 42703                            RETRIABLE, ks_jdbc_stale (reload the catalog)
+ *   42P10, 42501, 28, 3D, 25                FATAL (the table or the login)
+ *   anything else (22, 23, 42, P0001, ...)  RECORD, not pinned (commit.c isolates)
  */
 #include "sink.h"
 
@@ -46,30 +46,46 @@ static int is_outage_state(const char *st)
 	       !strncmp(st, "XX", 2);
 }
 
-static int classify_state(const char *st)
+/* No SQLSTATE (libpq's own), connection exceptions, a terminated backend. */
+static int is_conn_state(const char *st)
 {
-	if (!st || !*st)
-		return E_CONN;
-	if (!strncmp(st, "08", 2) || !strcmp(st, "57P01") || !strcmp(st, "57P02") ||
-	    !strcmp(st, "57P03"))
-		return E_CONN;
-	if (is_outage_state(st))
-		return E_TRANSIENT;
-	if (!strcmp(st, "42P01") || !strcmp(st, "42703"))
-		return E_STALE; /* table/column vanished: reload the catalog and retry */
+	return !st || !*st || !strncmp(st, "08", 2) || !strcmp(st, "57P01") ||
+	       !strcmp(st, "57P02") || !strcmp(st, "57P03");
+}
+
+/* A table or column vanished: reload the catalog and retry. */
+static int is_stale_state(const char *st)
+{
+	return st && (!strcmp(st, "42P01") || !strcmp(st, "42703"));
+}
+
+int ks_jdbc_conn_lost(const ks_sink_task_t *t)
+{
+	return !t->db.conn || PQstatus(t->db.conn) != CONNECTION_OK || is_conn_state(t->sqlstate);
+}
+
+int ks_jdbc_stale(const ks_sink_task_t *t)
+{
+	return !ks_jdbc_conn_lost(t) && is_stale_state(t->sqlstate);
+}
+
+static ks_err_t classify_state(const char *st)
+{
+	if (is_conn_state(st) || is_outage_state(st) || is_stale_state(st))
+		return KS_ERR_RETRIABLE;
 	/* the table or the login, not a record: no unique index for ON
 	 * CONFLICT, permission denied, authorization, unknown database, a
 	 * transaction state we did not expect */
 	if (!strcmp(st, "42P10") || !strcmp(st, "42501") || !strncmp(st, "28", 2) ||
 	    !strncmp(st, "3D", 2) || !strncmp(st, "25", 2))
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	/* everything else may depend on the row (22 data, 23 constraints, 42,
 	 * a trigger's P0001, 54000 program limits, ...): isolate() decides */
-	return E_DATA;
+	return KS_ERR_RECORD;
 }
 
 /* Records the error of res (or of the connection) into t; returns its class. */
-ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
+ks_err_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -77,7 +93,7 @@ ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *wha
 	                             ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)
 	                             : NULL;
 	const char *where = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
-	int cls;
+	ks_err_t cls;
 
 	if (!msg || !*msg)
 		msg = t->db.conn ? PQerrorMessage(t->db.conn) : "no connection";
@@ -90,13 +106,15 @@ ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *wha
 		if (*p == '\n')
 			*p = ' ';
 	if (!t->db.conn || PQstatus(t->db.conn) != CONNECTION_OK)
-		return E_CONN;
+		return KS_ERR_RETRIABLE; /* ks_jdbc_conn_lost */
 	cls = classify_state(st);
+	if (cls == KS_ERR_RECORD)
+		t->bad_index = KS_JDBC_UNPINNED; /* which record, if any: commit.c isolates */
 	return cls;
 }
 
 /* Runs a statement without parameters; 0 ok, else the error class. */
-ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what)
+ks_err_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(t->db.conn, sql);
 	int rc = 0;
@@ -108,11 +126,11 @@ ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what)
 	return rc;
 }
 
-ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
-                                 const char *const *params, const char *what, PGresult **out)
+ks_err_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n, const char *const *params,
+                             const char *what, PGresult **out)
 {
 	PGresult *res = PQexecParams(t->db.conn, sql, n, NULL, params, NULL, NULL, 0);
-	ks_jdbc_rc_t rc;
+	ks_err_t rc;
 
 	if (out)
 		*out = NULL;
@@ -126,7 +144,7 @@ ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
 		*out = res;
 	else
 		PQclear(res);
-	return E_OK;
+	return KS_OK;
 }
 
 void ks_jdbc_rollback(ks_sink_task_t *t)
@@ -187,7 +205,7 @@ static int conn_setup(ks_sink_task_t *t)
 	             "CASE WHEN current_setting('tcp_keepalives_count') = '0' "
 	             "THEN set_config('tcp_keepalives_count', '3', false) END",
 	             1, params, "session setup", &res)))
-		return rc == E_DATA ? E_FATAL : rc;
+		return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 	free(t->db.cur_db);
 	free(t->db.cur_schema);
 	t->db.cur_db = strdup(PQgetvalue(res, 0, 0));
@@ -195,7 +213,7 @@ static int conn_setup(ks_sink_task_t *t)
 	PQclear(res);
 	if (!t->db.cur_db || !t->db.cur_schema) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	t->db.tz_utc = is_utc(tz);
 	return ks_jdbc_offsets_prepare(t);
@@ -251,7 +269,7 @@ static PGconn *connect_db(const char *conninfo)
 
 /* Connects when there is no healthy connection: connection.attempts tries,
  * connection.backoff.ms apart. 0 or an error class. */
-ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
+ks_err_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 {
 	if (t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK) {
 		PGTransactionStatusType ts = PQtransactionStatus(t->db.conn);
@@ -274,7 +292,7 @@ ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 				KS_INFO(t->ctx, "connected to %s", t->set.conninfo_safe);
 				return 0;
 			}
-			if (rc != E_CONN && rc != E_TRANSIENT) {
+			if (rc != KS_ERR_RETRIABLE) {
 				ks_jdbc_conn_drop(t);
 				return rc;
 			}
@@ -302,18 +320,11 @@ ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t)
 				ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "%s", cfg_state);
 				KS_WARN(t->ctx, "%s", t->errstr);
 				ks_jdbc_conn_drop(t);
-				return E_FATAL;
+				return KS_ERR_FATAL;
 			}
 		}
 		KS_WARN(t->ctx, "%s", t->errstr);
 		ks_jdbc_conn_drop(t);
 	}
-	return E_CONN;
-}
-
-ks_err_t ks_jdbc_err_of(ks_jdbc_rc_t rc)
-{
-	if (rc == E_FENCED)
-		return KS_ERR_FENCED;
-	return rc == E_CONN || rc == E_TRANSIENT || rc == E_STALE ? KS_ERR_RETRIABLE : KS_ERR_FATAL;
+	return KS_ERR_RETRIABLE; /* no connection: ks_jdbc_conn_lost */
 }

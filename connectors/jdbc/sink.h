@@ -7,7 +7,7 @@
  *   plugin.c    the ks_connector_plugin_t entry points (SinkTask.start, open,
  *               put, commit, close, stop) and the staged records
  *   session.c   the connection: lazy connect, session setup, reconnect, and
- *               the classification of errors by SQLSTATE (ks_jdbc_rc_t)
+ *               the classification of errors by SQLSTATE (into ks_err_t)
  *   catalog.c   table names, table metadata from pg_catalog, layouts (the
  *               columns a key schema x value schema pair writes)
  *   plan.c      a batch -> groups per table and layout, reduced to the last
@@ -21,7 +21,8 @@
  *   fence.c     its owner epochs: claim at open, the fenced offsets write
  *               inside the data transaction (zombie tasks roll back)
  *   commit.c    commit(): retries, lost COMMIT acknowledgements, isolation
- *               of bad records (savepoints), the result for the worker
+ *               of bad records (savepoints) and their report (the worker's
+ *               errant-record reporter), the result for the worker
  *   testhooks.c failure injection for the tests, per task
  *
  * All on the task's thread; no locking.
@@ -43,31 +44,25 @@ enum {
 	SRC_VALUE_WHOLE /* a STRING value into string.output.value.column.name */
 };
 /*
- * The outcome of a step, finer than ks_err_t because the connector acts on
- * the difference (session.c classify_state maps a SQLSTATE to it;
- * ks_jdbc_err_of maps it to the ks_err_t of the interface):
- *   E_CONN       lost/refused connection: reconnect (no back-off), RETRIABLE;
- *                a COMMIT that ends so has an unknown fate
- *   E_TRANSIENT  the server's trouble (40001, 53xxx, 57xxx, XX...): back off
- *   E_STALE      a table or column vanished: reload the catalog and retry
- *   E_DATA       may be a record's: commit.c isolates to find out
- *   E_FATAL      the table, the login, the configuration: FATAL
- *   E_RECORD     bad record(s) found: t->bad_index (+ t->iso.bad), RECORD
- *   E_REDO       stream.c: rolled back, write the batch the usual way
- *   E_FENCED     fence.c: another task claimed a partition of the batch
- *                since this one did (t->off.fenced); rolled back, FENCED
+ * Errors: every fallible step returns a ks_err_t and leaves its message in
+ * t->errstr and the server's SQLSTATE in t->sqlstate ("" for the
+ * connector's own checks and libpq's). The finer distinctions the connector
+ * acts on are read from those (session.c):
+ *   KS_ERR_RETRIABLE  ks_jdbc_conn_lost(t): the connection is gone (reconnect
+ *                     at once; a COMMIT that ends so has an unknown fate);
+ *                     ks_jdbc_stale(t): a table or column vanished (reload
+ *                     the catalog); else the server's trouble (back off)
+ *   KS_ERR_RECORD     t->bad_index: that staged record is bad (or
+ *                     t->iso.bad: every one isolate() found); commit.c
+ *                     reports them to the errant-record reporter and writes
+ *                     the rest. KS_JDBC_UNPINNED: a data error that may be a
+ *                     record's (commit.c isolates to find out). From
+ *                     stream.c: rolled back, write the batch the usual way
+ *   KS_ERR_FATAL      the table, the login, the configuration
+ *   KS_ERR_FENCED     fence.c: another task claimed a partition of the batch
+ *                     since this one did (t->off.fenced); rolled back
  */
-typedef enum ks_jdbc_rc {
-	E_OK = 0,
-	E_CONN,
-	E_TRANSIENT,
-	E_DATA,
-	E_STALE,
-	E_FATAL,
-	E_RECORD,
-	E_REDO,
-	E_FENCED
-} ks_jdbc_rc_t;
+#define KS_JDBC_UNPINNED ((size_t)-1)
 
 typedef struct dbcol {
 	char *name;
@@ -180,9 +175,16 @@ typedef struct ks_jdbc_offsets {
 	size_t nfenced;
 } ks_jdbc_offsets_t;
 
+/* commit.c: a record that fails on its own, and why. */
+typedef struct jbad {
+	size_t index; /* in staged */
+	char errstr[KS_ERRSTR_SIZE];
+	char sqlstate[6]; /* "" for the connector's own checks */
+} jbad_t;
+
 /* commit.c: what isolate() found. */
 typedef struct ks_jdbc_iso {
-	ks_bad_record_t *bad; /* every record that fails alone (ascending) */
+	jbad_t *bad; /* every record that fails alone (ascending) */
 	size_t nbad, capbad;
 	size_t good; /* rows isolate() wrote without error */
 } ks_jdbc_iso_t;
@@ -239,6 +241,7 @@ struct ks_sink_task {
 	ks_jdbc_iso_t iso;
 	ks_jdbc_stream_t st;
 	ks_jdbc_testhooks_t hooks;
+	ks_errant_reporter_t *rep; /* the worker's (NULL: none), borrowed */
 	/* plugin.c: the records put() since the last successful commit
 	 * (borrowed from the worker's batch) */
 	ks_record_t **staged;
@@ -253,26 +256,29 @@ struct ks_sink_task {
 /* --- session.c --- */
 void ks_jdbc_sleep_ms(int64_t ms);
 /* Records the error of res (or of the connection) in t; its class. */
-ks_jdbc_rc_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what);
+ks_err_t ks_jdbc_sql_error(ks_sink_task_t *t, PGresult *res, const char *what);
 /* Runs a statement without parameters: 0 or the error class. */
-ks_jdbc_rc_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what);
+ks_err_t ks_jdbc_exec(ks_sink_task_t *t, const char *sql, const char *what);
 /* Runs sql with n text parameters: 0 (*out the result when out is not
  * NULL: the caller PQclears it) or the error class. */
-ks_jdbc_rc_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n,
-                                 const char *const *params, const char *what, PGresult **out);
+ks_err_t ks_jdbc_exec_params(ks_sink_task_t *t, const char *sql, int n, const char *const *params,
+                             const char *what, PGresult **out);
 /* Rolls the open transaction back when the connection is up. */
 void ks_jdbc_rollback(ks_sink_task_t *t);
 /* Closes the connection; what was tied to the session is forgotten. */
 void ks_jdbc_conn_drop(ks_sink_task_t *t);
 /* Connects when there is no healthy connection: 0 or the error class. */
-ks_jdbc_rc_t ks_jdbc_conn_ensure(ks_sink_task_t *t);
-/* The interface's error class of an outcome. */
-ks_err_t ks_jdbc_err_of(ks_jdbc_rc_t rc);
+ks_err_t ks_jdbc_conn_ensure(ks_sink_task_t *t);
+/* After a KS_ERR_RETRIABLE (as the error left the session): the connection
+ * is gone (reconnect, no back-off) / a table or column vanished (reload the
+ * catalog). */
+int ks_jdbc_conn_lost(const ks_sink_task_t *t);
+int ks_jdbc_stale(const ks_sink_task_t *t);
 
 /* --- catalog.c --- */
 int ks_jdbc_qualified_name(ks_sink_task_t *t, const char *spec, char **schema, char **name,
                            char **qname);
-ks_jdbc_rc_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb);
+ks_err_t ks_jdbc_table_load(ks_sink_task_t *t, jtable_t *tb);
 jtable_t *ks_jdbc_table_for_topic(ks_sink_task_t *t, const char *topic);
 jlayout_t *ks_jdbc_layout_get(ks_sink_task_t *t, jtable_t *tb, const ks_record_t *r, int is_delete);
 /* Frees every table and layout (task_destroy). */
@@ -283,17 +289,17 @@ uint64_t ks_jdbc_fnv(const void *p, size_t n, uint64_t h);
 int ks_jdbc_encode_row(ks_sink_task_t *t, ks_buf_t *b, const jlayout_t *l, size_t from, size_t to,
                        const ks_record_t *r);
 int ks_jdbc_record_check(ks_sink_task_t *t, const ks_record_t *r);
-ks_jdbc_rc_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit);
+ks_err_t ks_jdbc_plan(ks_sink_task_t *t, size_t from, size_t limit);
 void ks_jdbc_groups_clear(ks_sink_task_t *t);
 
 /* --- ddl.c --- */
 /* DDL and staging tables for the current plan. */
-ks_jdbc_rc_t ks_jdbc_prepare(ks_sink_task_t *t);
+ks_err_t ks_jdbc_prepare(ks_sink_task_t *t);
 
 /* --- write.c --- */
 extern const char ks_jdbc_copy_header[19];
-ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
-                               size_t from, size_t to, size_t ncols);
+ks_err_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g, size_t from,
+                           size_t to, size_t ncols);
 void ks_jdbc_group_sql(ks_sink_task_t *t, const jtable_t *tb, const jlayout_t *l, ks_buf_t *copy,
                        ks_buf_t *merge);
 /* The COPY statement of l into the table itself (into_table) or into the
@@ -305,26 +311,24 @@ int ks_jdbc_copy_first(ks_sink_task_t *t, const jtable_t *tb, jlayout_t *l);
 /* A COPY of l into the table met a key already there: the next writes
  * merge directly (extra: writes of this same batch still to come). */
 void ks_jdbc_copy_conflict(ks_sink_task_t *t, jlayout_t *l, int extra);
-ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g);
-ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
-ks_jdbc_rc_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs,
-                            int commit);
+ks_err_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g);
+ks_err_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
+ks_err_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit);
 
 /* --- stream.c --- */
 void ks_jdbc_stream_abort(ks_sink_task_t *t);
 void ks_jdbc_stream_feed(ks_sink_task_t *t, size_t from, size_t to);
-ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
+ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
 
 /* --- offsets.c --- */
 /* Session setup: names the offsets table and creates it when missing. */
-ks_jdbc_rc_t ks_jdbc_offsets_prepare(ks_sink_task_t *t);
+ks_err_t ks_jdbc_offsets_prepare(ks_sink_task_t *t);
 void ks_jdbc_offsets_array(ks_buf_t *b, const ks_tp_offset_t *o, size_t n, int what);
-ks_jdbc_rc_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector,
-                                   const ks_tp_offset_t *offs, size_t n);
-ks_jdbc_rc_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
-                                   size_t *nout);
-ks_jdbc_rc_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
-                                   int *same);
+ks_err_t ks_jdbc_offsets_write(ks_sink_task_t *t, const char *connector, const ks_tp_offset_t *offs,
+                               size_t n);
+ks_err_t ks_jdbc_offsets_query(ks_sink_task_t *t, const char *connector, ks_tp_offset_t **out,
+                               size_t *nout);
+ks_err_t ks_jdbc_offsets_equal(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n, int *same);
 ks_err_t ks_jdbc_offsets_read(const ks_props_t *config, const char *connector, ks_tp_offset_t **out,
                               size_t *n, char *errstr, size_t errlen);
 ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
@@ -337,8 +341,8 @@ ks_err_t ks_jdbc_offsets_alter(const ks_props_t *config, const char *connector,
 ks_err_t ks_jdbc_offsets_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
                               ks_tp_offset_t **out, char *errstr, size_t errlen);
 /* In the data transaction, last before COMMIT: writes offs where this task
- * still holds every partition's epoch; E_FENCED (t->off.fenced) otherwise. */
-ks_jdbc_rc_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n);
+ * still holds every partition's epoch; KS_ERR_FENCED (t->off.fenced) otherwise. */
+ks_err_t ks_jdbc_offsets_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n);
 /* The data transaction ended (committed or not): claims made inside it
  * are kept or forgotten. */
 void ks_jdbc_offsets_tx_end(ks_sink_task_t *t, int committed);
@@ -355,6 +359,8 @@ void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
 /* --- plugin.c --- */
 ks_sink_task_t *ks_jdbc_task_new(const ks_props_t *config, const char *connector, int task_id,
                                  char *errstr, size_t errlen);
+/* Removes staged record index (reported bad); later indexes move down. */
+void ks_jdbc_staged_remove(ks_sink_task_t *t, size_t index);
 void ks_jdbc_task_destroy(ks_sink_task_t *t);
 
 /* --- sql.c --- */

@@ -232,10 +232,10 @@ void ks_jdbc_stream_feed(ks_sink_task_t *t, size_t from, size_t to)
 		stream_send(t);
 }
 
-/* commit() with a stream open: see above. E_OK, E_REDO (rolled back, write
- * the batch the usual way) or the class of an error (rolled back unless the
- * COMMIT's fate is unknown). */
-ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+/* commit() with a stream open: see above. KS_OK; KS_ERR_RECORD (rolled
+ * back: write the batch the usual way, which isolates a record's error);
+ * or the error (rolled back unless the COMMIT's fate is unknown). */
+ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
 {
 	jlayout_t *l = t->st.warm_l;
 	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
@@ -246,7 +246,7 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 	stream_send(t);
 	if (t->st.state == ST_BROKEN) {
 		ks_jdbc_stream_abort(t);
-		return E_REDO;
+		return KS_ERR_RECORD;
 	}
 	t->st.state = ST_OFF;
 	if (stream_end_copy(t, NULL)) {
@@ -269,7 +269,7 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 	} else if (!l->direct) {
 		ks_jdbc_group_sql(t, t->st.warm_tb, l, &copy, &merge);
 		if (ks_buf_failed(&merge)) {
-			rc = E_REDO;
+			rc = KS_ERR_RECORD;
 			goto fail;
 		}
 		if ((rc = ks_jdbc_exec(t, merge.data, "write")))
@@ -278,12 +278,12 @@ ks_jdbc_rc_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs
 	if (t->st.n < t->nstaged) {
 		/* the rest, the usual way, when that needs no DDL */
 		if (ks_jdbc_plan(t, t->st.n, t->nstaged)) {
-			rc = E_REDO;
+			rc = KS_ERR_RECORD;
 			goto fail;
 		}
 		for (size_t i = 0; i < t->plan.ngroups; i++)
 			if (!layout_ready(t->plan.groups[i].table, t->plan.groups[i].layout)) {
-				rc = E_REDO;
+				rc = KS_ERR_RECORD;
 				goto fail;
 			}
 		if (!l->direct && !t->st.into_table) {
@@ -308,5 +308,5 @@ fail:
 			PQclear(res);
 		PQclear(PQexec(t->db.conn, "ROLLBACK"));
 	}
-	return rc == E_DATA || rc == E_RECORD ? E_REDO : rc;
+	return rc; /* KS_ERR_RECORD: write the batch the usual way */
 }

@@ -54,8 +54,8 @@ static void stage_expr(ks_buf_t *b, const jtable_t *tb, const jcol_t *c)
 const char ks_jdbc_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
 /* Encodes rows [from, to) of g into t->data as one binary COPY stream. */
-static ks_jdbc_rc_t copy_encode(ks_sink_task_t *t, const jgroup_t *g, size_t from, size_t to,
-                                size_t ncols)
+static ks_err_t copy_encode(ks_sink_task_t *t, const jgroup_t *g, size_t from, size_t to,
+                            size_t ncols)
 {
 	ks_buf_t *d = &t->data;
 
@@ -64,18 +64,18 @@ static ks_jdbc_rc_t copy_encode(ks_sink_task_t *t, const jgroup_t *g, size_t fro
 	for (size_t i = from; i < to; i++)
 		if (ks_jdbc_encode_row(t, d, g->layout, 0, ncols, t->staged[g->rows[i]])) {
 			t->bad_index = g->rows[i];
-			return E_RECORD;
+			return KS_ERR_RECORD;
 		}
 	ks_buf_append(d, "\377\377", 2);
 	if (ks_buf_failed(d)) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	return 0;
 }
 
 /* Runs copy_sql with t->data as its data. */
-static ks_jdbc_rc_t copy_send(ks_sink_task_t *t, const char *copy_sql)
+static ks_err_t copy_send(ks_sink_task_t *t, const char *copy_sql)
 {
 	ks_buf_t *d = &t->data;
 	PGresult *res;
@@ -99,12 +99,12 @@ static ks_jdbc_rc_t copy_send(ks_sink_task_t *t, const char *copy_sql)
 	return rc;
 }
 
-ks_jdbc_rc_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g,
-                               size_t from, size_t to, size_t ncols)
+ks_err_t ks_jdbc_copy_rows(ks_sink_task_t *t, const char *copy_sql, const jgroup_t *g, size_t from,
+                           size_t to, size_t ncols)
 {
-	ks_jdbc_rc_t rc = copy_encode(t, g, from, to, ncols);
+	ks_err_t rc = copy_encode(t, g, from, to, ncols);
 
-	return rc != E_OK ? rc : copy_send(t, copy_sql);
+	return rc != KS_OK ? rc : copy_send(t, copy_sql);
 }
 
 void ks_jdbc_copy_sql(const jtable_t *tb, const jlayout_t *l, int into_table, ks_buf_t *copy)
@@ -252,25 +252,27 @@ void ks_jdbc_copy_conflict(ks_sink_task_t *t, jlayout_t *l, int extra)
 	t->hooks.upsert_fallbacks++;
 }
 
-/* COPY of group g into the table under a savepoint: 0 (went in), E_REDO
- * (rolled back to the savepoint: merge instead; *encoded when t->data
- * still holds the whole group as COPY data) or the class of an error. */
-static ks_jdbc_rc_t copy_upsert(ks_sink_task_t *t, const jgroup_t *g, size_t bs, int *encoded)
+/* COPY of group g into the table under a savepoint: KS_OK with *merge 0
+ * (went in) or 1 (rolled back to the savepoint: merge instead; *encoded
+ * when t->data still holds the whole group as COPY data), or the error. */
+static ks_err_t copy_upsert(ks_sink_task_t *t, const jgroup_t *g, size_t bs, int *encoded,
+                            int *merge)
 {
 	jlayout_t *l = g->layout;
 	ks_buf_t copy = KS_BUF_INIT;
 	int rc;
 
 	*encoded = 0;
+	*merge = 0;
 	ks_jdbc_copy_sql(g->table, l, 1, &copy);
 	if (ks_buf_failed(&copy)) {
 		ks_buf_free(&copy);
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		return E_FATAL;
+		return KS_ERR_FATAL;
 	}
 	if ((rc = ks_jdbc_exec(t, "SAVEPOINT ks_copy", "SAVEPOINT"))) {
 		ks_buf_free(&copy);
-		return rc == E_DATA ? E_FATAL : rc;
+		return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 	}
 	for (size_t from = 0; from < g->n && !rc; from += bs)
 		rc = ks_jdbc_copy_rows(t, copy.data, g, from, from + bs < g->n ? from + bs : g->n,
@@ -278,7 +280,7 @@ static ks_jdbc_rc_t copy_upsert(ks_sink_task_t *t, const jgroup_t *g, size_t bs,
 	ks_buf_free(&copy);
 	if (!rc) {
 		if ((rc = ks_jdbc_exec(t, "RELEASE SAVEPOINT ks_copy", "RELEASE")))
-			return rc == E_DATA ? E_FATAL : rc;
+			return rc == KS_ERR_RECORD ? KS_ERR_FATAL : rc;
 		l->merge_span = 1;
 		t->hooks.upsert_copied++;
 		return 0;
@@ -286,43 +288,46 @@ static ks_jdbc_rc_t copy_upsert(ks_sink_task_t *t, const jgroup_t *g, size_t bs,
 	/* a key already there; any other data error (the merge meets it
 	 * again and the usual isolation follows); a deadlock with another
 	 * task (COPY is not in key order, the merge is) */
-	if (rc == E_DATA || (rc == E_TRANSIENT && !strcmp(t->sqlstate, "40P01"))) {
+	if ((rc == KS_ERR_RECORD && t->bad_index == KS_JDBC_UNPINNED) ||
+	    (rc == KS_ERR_RETRIABLE && !ks_jdbc_conn_lost(t) && !strcmp(t->sqlstate, "40P01"))) {
 		int conflict = !strcmp(t->sqlstate, "23505");
 		int rc2 =
 		        ks_jdbc_exec(t, "ROLLBACK TO SAVEPOINT ks_copy; RELEASE SAVEPOINT ks_copy",
 		                     "ROLLBACK TO");
 		if (rc2)
-			return rc2 == E_DATA ? E_FATAL : rc2;
+			return rc2 == KS_ERR_RECORD ? KS_ERR_FATAL : rc2;
 		if (conflict)
 			ks_jdbc_copy_conflict(t, l, 0);
 		t->errstr[0] = 0;
 		t->sqlstate[0] = 0;
 		*encoded = g->n <= bs;
-		return E_REDO;
+		*merge = 1;
+		return KS_OK;
 	}
 	return rc;
 }
 
-ks_jdbc_rc_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
+ks_err_t ks_jdbc_write_group(ks_sink_task_t *t, const jgroup_t *g)
 {
 	jtable_t *tb = g->table;
 	jlayout_t *l = g->layout;
 	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
 	size_t ncols = l->is_delete ? l->nkeys : l->ncols;
 	size_t bs = (size_t)t->set.batch_size;
-	int rc = 0, encoded = 0;
+	int rc = 0, encoded = 0, merging = 0;
 
 	if (l->skip || !g->n)
 		return 0;
 	if (!l->is_delete && t->set.insert_mode == KS_JDBC_UPDATE && l->ncols == l->nkeys)
 		return 0; /* nothing to update */
-	if (ks_jdbc_copy_first(t, tb, l) && (rc = copy_upsert(t, g, bs, &encoded)) != E_REDO)
+	if (ks_jdbc_copy_first(t, tb, l) &&
+	    ((rc = copy_upsert(t, g, bs, &encoded, &merging)) || !merging))
 		return rc;
 	rc = 0;
 	ks_jdbc_group_sql(t, tb, l, &copy, &merge);
 	if (ks_buf_failed(&copy) || ks_buf_failed(&merge)) {
 		ks_seterr(t->errstr, sizeof(t->errstr), 0, "out of memory");
-		rc = E_FATAL;
+		rc = KS_ERR_FATAL;
 		goto out;
 	}
 	for (size_t from = 0; from < g->n && !rc; from += bs) {
@@ -351,7 +356,7 @@ out:
 /* Ends the data transaction: the offsets with the fence check (fence.c),
  * COMMIT (with the test hooks); rolls back on an error other than a lost
  * connection, and when fenced. */
-ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+ks_err_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
 {
 	int rc;
 
@@ -366,7 +371,7 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 		ks_seterr(t->errstr, sizeof(t->errstr), 0,
 		          "injected failure before COMMIT (test hook)");
 		ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08006");
-		rc = E_CONN;
+		rc = KS_ERR_RETRIABLE;
 	}
 	if (!rc) {
 		rc = ks_jdbc_exec(t, "COMMIT", "COMMIT");
@@ -375,24 +380,24 @@ ks_jdbc_rc_t ks_jdbc_commit_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 			ks_seterr(t->errstr, sizeof(t->errstr), 0,
 			          "injected loss of the COMMIT acknowledgement (test hook)");
 			ks_seterr(t->sqlstate, sizeof(t->sqlstate), 0, "08006");
-			rc = E_CONN;
+			rc = KS_ERR_RETRIABLE;
 		}
 		/* the server may or may not have committed: the offsets table
 		 * tells on the next attempt */
-		t->db.commit_unknown = rc == E_CONN;
-		if (rc == E_CONN) {
+		t->db.commit_unknown = rc == KS_ERR_RETRIABLE && ks_jdbc_conn_lost(t);
+		if (t->db.commit_unknown) {
 			ks_jdbc_offsets_tx_end(t, 0);
 			return rc;
 		}
 	}
-	ks_jdbc_offsets_tx_end(t, rc == E_OK);
+	ks_jdbc_offsets_tx_end(t, rc == KS_OK);
 	if (rc)
 		ks_jdbc_rollback(t);
 	return rc;
 }
 
 /* One transaction: the planned groups (+ offsets); commit or roll back. */
-ks_jdbc_rc_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit)
+ks_err_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs, int commit)
 {
 	int rc;
 

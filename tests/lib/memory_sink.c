@@ -11,8 +11,8 @@
  *   <topic>\t<partition>\t<offset>\t<key>\t<value>\t<task>\n
  *
  * Fault knobs for tests:
- *   fail.value=S       a record whose string value is S fails alone
- *                      (KS_ERR_RECORD with its bad_index)
+ *   fail.value=S       a record whose string value is S fails alone (goes
+ *                      to the errant-record reporter; the rest commits)
  *   retriable.file=F   while file F exists, commit returns KS_ERR_RETRIABLE
  *   fail.start=true    task_new fails (a task FAILED at start)
  *   times=true         two more columns: the record's Kafka timestamp and
@@ -69,6 +69,7 @@ typedef struct staged {
 	char *value;
 	char *topic;
 	int32_t partition;
+	const ks_record_t *rec; /* the worker's, valid until commit() succeeds */
 } staged_t;
 
 struct ks_sink_task {
@@ -77,6 +78,7 @@ struct ks_sink_task {
 	int times;
 	staged_t *st;
 	size_t n, cap;
+	ks_errant_reporter_t *rep;
 };
 
 static void staged_free(staged_t *s)
@@ -109,6 +111,11 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 	t->task_id = task_id;
 	t->times = tm && ks_strcaseeq(tm, "true");
 	return t;
+}
+
+static void mem_initialize(ks_sink_task_t *t, ks_errant_reporter_t *reporter)
+{
+	t->rep = reporter;
 }
 
 static ks_err_t mem_open(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n,
@@ -177,6 +184,7 @@ static ks_err_t mem_put(ks_sink_task_t *t, ks_record_t *const *recs, size_t n, c
 		s->value = ks_strdup(v);
 		s->topic = ks_strdup(r->topic);
 		s->partition = r->partition;
+		s->rec = r;
 		t->n++;
 	}
 	return KS_OK;
@@ -197,12 +205,23 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 	}
 	for (size_t i = 0; t->fail_value && i < t->n; i++)
 		if (t->st[i].value && !strcmp(t->st[i].value, t->fail_value)) {
-			res->err = KS_ERR_RECORD;
-			res->bad_index = i;
+			ks_err_t err = KS_ERR_RECORD;
 			snprintf(res->errstr, sizeof(res->errstr), "value '%s' refused",
 			         t->fail_value);
-			return;
+			if (t->rep)
+				err = t->rep->report(t->rep, t->st[i].rec, "", res->errstr);
+			if (err != KS_OK) {
+				res->err = err;
+				return;
+			}
+			staged_free(&t->st[i]);
+			memmove(&t->st[i], &t->st[i + 1], (t->n - i - 1) * sizeof(t->st[0]));
+			t->n--;
+			i--;
 		}
+	res->errstr[0] = 0;
+	if (t->rep && (res->err = t->rep->flush(t->rep, res->errstr, sizeof(res->errstr))))
+		return;
 	if (t->file && t->n) {
 		int werr;
 		pthread_mutex_lock(&file_lock);
@@ -229,15 +248,6 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 	for (size_t i = 0; i < t->n; i++)
 		staged_free(&t->st[i]);
 	t->n = 0;
-}
-
-static void mem_discard(ks_sink_task_t *t, size_t index)
-{
-	if (index >= t->n)
-		return;
-	staged_free(&t->st[index]);
-	memmove(&t->st[index], &t->st[index + 1], (t->n - index - 1) * sizeof(t->st[0]));
-	t->n--;
 }
 
 static void mem_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
@@ -280,10 +290,10 @@ const ks_connector_plugin_t ks_test_memory_sink_plugin = {
         .config_defs = memory_defs,
         .validate = NULL,
         .task_new = mem_task_new,
+        .initialize = mem_initialize,
         .open = mem_open,
         .put = mem_put,
         .commit = mem_commit,
-        .discard = mem_discard,
         .close = mem_close,
         .task_destroy = mem_task_destroy,
         .offsets_read = NULL,
