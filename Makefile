@@ -144,7 +144,7 @@ compose-up:
 # -O3 makes gcc 12 guess at uninitialized variables on paths it cannot rule out
 # (transforms/transform_cast.c); those are warnings here, not errors
 bench: deps
-	$(MAKE) BUILD=build-bench OPT="-O3 -march=native -g -DNDEBUG -Wno-error=maybe-uninitialized" all
+	$(MAKE) BUILD=build-bench OPT="-O3 -march=native -g -DNDEBUG" all
 	bench/bench.sh build-bench
 
 # a quick pass while developing: 50k rows, one round (the ratios mean little)

@@ -467,7 +467,7 @@ static ks_err_t cast_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t
                                    ks_schema_t **out, char *errstr, size_t errlen)
 {
 	cast_t *st = tf->state;
-	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs;
+	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs = NULL;
 	ks_err_t err;
 
 	if (!os)
