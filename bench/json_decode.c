@@ -7,11 +7,13 @@
  * records as a task does per batch. Prints
  * "rows=N seconds=S rows_per_s=R us_per_row=U" for the best of --rounds.
  *
- * --full turns the converter's fast path off (every message parsed in full
- * by jansson, the schema interned by its canonical text: the code before the
- * fast path), for a before/after in one binary.
+ * --path picks the converter's path (json_converter.h): full = every message
+ * parsed whole by jansson, the schema interned by its canonical text (the
+ * code before the fast paths); reuse = a known schema text reused, jansson
+ * on the payload; direct (default) = reuse, the payload read by
+ * json_payload.c. A before/after in one binary.
  *
- *   ksink-bench-json_decode [--count N] [--rounds R] [--full]
+ *   ksink-bench-json_decode [--count N] [--rounds R] [--path full|reuse|direct]
  */
 #include "../lib/arena.h"
 #include "../lib/ks.h"
@@ -47,18 +49,26 @@ int main(int argc, char **argv)
 	ks_converter_t *conv;
 	ks_arena_t *arena;
 	double best = 0;
-	int full = 0;
+	int path = KS_JSON_PATH_DIRECT;
+	static const char *const paths[] = {"full", "reuse", "direct"};
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc)
 			n = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--full"))
-			full = 1;
-		else {
+		else if (!strcmp(argv[i], "--path") && i + 1 < argc) {
+			i++;
+			for (path = 0; path < 3 && strcmp(argv[i], paths[path]); path++)
+				;
+			if (path == 3) {
+				fprintf(stderr, "ksink-bench-json_decode: unknown path %s\n",
+				        argv[i]);
+				return 2;
+			}
+		} else {
 			fprintf(stderr, "usage: ksink-bench-json_decode [--count N] [--rounds R] "
-			                "[--full]\n");
+			                "[--path full|reuse|direct]\n");
 			return 2;
 		}
 	}
@@ -91,7 +101,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ksink-bench-json_decode: %s\n", err);
 		return 1;
 	}
-	if (full && ks_json_converter_set_fast(conv, 0))
+	if (ks_json_converter_set_path(conv, path))
 		return 1;
 	for (long r = 0; r < rounds; r++) {
 		int64_t t0 = ks_now_us(), dt;
@@ -111,9 +121,9 @@ int main(int argc, char **argv)
 		if ((double)n * 1e6 / (double)dt > best)
 			best = (double)n * 1e6 / (double)dt;
 	}
-	printf("%s rows=%ld rounds=%ld bad=%ld rows_per_s=%.0f us_per_row=%.3f bytes_per_msg=%zu\n",
-	       full ? "full" : "fast", n,
-	       rounds, bad, best, 1e6 / best, lens[0]);
+	printf("path=%s rows=%ld rounds=%ld bad=%ld rows_per_s=%.0f us_per_row=%.3f "
+	       "bytes_per_msg=%zu\n",
+	       paths[path], n, rounds, bad, best, 1e6 / best, lens[0]);
 	ks_converter_destroy(conv);
 	ks_arena_destroy(arena);
 	for (long i = 0; i < n; i++)

@@ -11,8 +11,9 @@
  * the same schema text byte for byte. json_scan.c finds the spans of the
  * "schema" and "payload" values without parsing; when the schema span equals
  * the raw text of a schema seen before (RAW_SLOTS texts remembered, length +
- * memcmp), its interned ks_schema_t is reused and jansson parses the payload
- * span alone. Anything the scanner does not recognise exactly, an unknown
+ * memcmp), its interned ks_schema_t is reused and only the payload is read:
+ * by json_payload.c straight into the value for the common shapes, else by
+ * jansson on the payload span alone. Anything the scanner does not recognise exactly, an unknown
  * schema text, or a payload jansson rejects takes the full path below, so
  * values and errors are the same as before the fast path existed (tests
  * 0102 and 0104 compare both paths).
@@ -25,6 +26,7 @@
 #include "json_converter.h"
 
 #include "converter_impl.h"
+#include "json_payload.h"
 #include "json_scan.h"
 #include "value_json.h"
 
@@ -32,6 +34,7 @@
 #include "../lib/log.h"
 
 #include <jansson.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +60,8 @@ typedef struct raw_ent {
 
 typedef struct json_conv {
 	int schemas_enable;
-	int fast; /* 0: always the full path (tests compare both) */
+	int fast;   /* a KS_JSON_PATH_* (tests compare them) */
+	int direct; /* payloads read by json_payload.c (jansson's strtod locale) */
 	raw_ent_t raw[RAW_SLOTS];
 	int raw_last, raw_next; /* last hit; next slot to replace */
 	sc_ent_t *buckets[NBUCKETS];
@@ -354,10 +358,17 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	if (jc->schemas_enable && jc->fast &&
 	    !ks_json_scan_envelope(data, len, raw_known, jc, FAST_MAX_DEPTH, &ss, &ps)) {
 		const raw_ent_t *r = &jc->raw[jc->raw_last];
+		int known = r->text && r->len == ss.len && !memcmp(r->text, ss.ptr, ss.len);
 		scanned = 1;
-		if (r->text && r->len == ss.len && !memcmp(r->text, ss.ptr, ss.len) &&
-		    (payload =
-		             json_loadb(ps.ptr, ps.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr))) {
+		if (known && jc->fast == KS_JSON_PATH_DIRECT && jc->direct &&
+		    ks_json_payload_read(r->schema, ps.ptr, ps.len, jc->replace_null_with_default,
+		                         arena, value)) {
+			*schema = r->schema;
+			return KS_OK;
+		}
+		/* what json_payload.c leaves: jansson on the payload alone */
+		if (known && (payload = json_loadb(ps.ptr, ps.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		                                   &jerr))) {
 			*schema = r->schema;
 			err = payload_value(jc, r->schema, payload, arena, value, errstr, errlen);
 			json_decref(payload);
@@ -405,14 +416,15 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	return err;
 }
 
-int ks_json_converter_set_fast(ks_converter_t *c, int on)
+int ks_json_converter_set_path(ks_converter_t *c, int path)
 {
 	json_conv_t *jc;
 
-	if (!c || c->to_connect != json_to_connect)
+	if (!c || c->to_connect != json_to_connect || path < KS_JSON_PATH_FULL ||
+	    path > KS_JSON_PATH_DIRECT)
 		return -1;
 	jc = c->impl;
-	jc->fast = on;
+	jc->fast = path;
 	return 0;
 }
 
@@ -496,7 +508,10 @@ int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *err
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	}
 	jc->schemas_enable = ks_config_bool(cfg, "schemas.enable");
-	jc->fast = 1;
+	jc->fast = KS_JSON_PATH_DIRECT;
+	/* jansson reads reals with strtod after swapping '.' for the locale's
+	 * decimal point; json_payload.c only matches it in a '.' locale */
+	jc->direct = !strcmp(localeconv()->decimal_point, ".");
 	jc->cache_size = ks_config_int(cfg, "schemas.cache.size");
 	jc->replace_null_with_default = ks_config_bool(cfg, "replace.null.with.default");
 	ks_config_destroy(cfg);

@@ -8,12 +8,20 @@
 #include "../lib/ks.h"
 #include "converter.h"
 
+/* How a schemas.enable=true envelope is read; each level falls back to the
+ * one before it for whatever it does not handle, and all give the same
+ * values and errors. */
+enum {
+	KS_JSON_PATH_FULL = 0,   /* jansson on the whole message (the reference) */
+	KS_JSON_PATH_REUSE = 1,  /* a schema text seen before reused; jansson on the payload */
+	KS_JSON_PATH_DIRECT = 2, /* REUSE, the payload read by json_payload.c (default) */
+};
+
 /*
- * Turns the JsonConverter's fast path (reuse of a schema whose text was seen
- * before, payload parsed alone) on (default) or off, so tests can compare
- * both paths and benchmarks measure each. Thread: the converter's owner.
- * Returns 0, or -1 when c is not a JsonConverter.
+ * Sets the path (KS_JSON_PATH_*) so tests can compare them and benchmarks
+ * measure each. Thread: the converter's owner. Returns 0, or -1 when c is
+ * not a JsonConverter or path is unknown.
  */
-int ks_json_converter_set_fast(ks_converter_t *c, int on) KS_WUR;
+int ks_json_converter_set_path(ks_converter_t *c, int path) KS_WUR;
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * fuzz/json.c — libFuzzer target for the JsonConverter (schemas.enable
  * true and false) and ks_value_to_json on whatever decodes. With schemas,
- * the fast path (json_converter.h) runs twice (the second time the schema
- * text is known) and must give what the full path gives: the same result
- * code, error text and rendered value, or the target aborts.
+ * the fast paths (json_converter.h: direct and reuse) run twice each (the
+ * second time the schema text is known) and must give what the full path
+ * gives: the same result code, error text and rendered value, or the target
+ * aborts.
  */
 #include "../../lib/log.h"
 #include "../../schemas/converter.h"
@@ -14,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ks_converter_t *with_schema, *full, *schemaless;
+static ks_converter_t *with_schema, *reuse, *full, *schemaless;
 static ks_arena_t *arena;
 
-static ks_converter_t *mk(const char *enable)
+static ks_converter_t *mk(const char *enable, int path)
 {
 	ks_props_t *p = ks_props_new();
 	char err[KS_ERRSTR_SIZE];
@@ -27,7 +28,7 @@ static ks_converter_t *mk(const char *enable)
 		abort();
 	c = ks_converter_new("org.apache.kafka.connect.json.JsonConverter", p, 0, err, sizeof(err));
 	ks_props_destroy(p);
-	if (!c)
+	if (!c || (path >= 0 && ks_json_converter_set_path(c, path)))
 		abort();
 	return c;
 }
@@ -66,11 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!arena) {
 		ks_log_set_root_level(KS_LOG_OFF);
-		with_schema = mk("true");
-		full = mk("true");
-		if (ks_json_converter_set_fast(full, 0))
-			abort();
-		schemaless = mk("false");
+		with_schema = mk("true", KS_JSON_PATH_DIRECT);
+		reuse = mk("true", KS_JSON_PATH_REUSE);
+		full = mk("true", KS_JSON_PATH_FULL);
+		schemaless = mk("false", -1);
 		if (!(arena = ks_arena_new(0)))
 			abort();
 	}
@@ -79,16 +79,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static unsigned long runs;
 	if (++runs % 20000 == 0) {
 		ks_converter_destroy(with_schema);
-		with_schema = mk("true");
+		ks_converter_destroy(reuse);
 		ks_converter_destroy(full);
-		full = mk("true");
-		if (ks_json_converter_set_fast(full, 0))
-			abort();
+		with_schema = mk("true", KS_JSON_PATH_DIRECT);
+		reuse = mk("true", KS_JSON_PATH_REUSE);
+		full = mk("true", KS_JSON_PATH_FULL);
 	}
 	static outcome_t o1, o2, o3;
+	run(full, data, size, &o3);
 	run(with_schema, data, size, &o1);
 	run(with_schema, data, size, &o2);
-	run(full, data, size, &o3);
+	same(&o1, &o3);
+	same(&o2, &o3);
+	run(reuse, data, size, &o1);
+	run(reuse, data, size, &o2);
 	same(&o1, &o3);
 	same(&o2, &o3);
 	run(schemaless, data, size, &o1);
