@@ -7,16 +7,16 @@
  * "schema" object) so a batch of 10k records shares one ks_schema_t; the
  * cache is never evicted while the converter lives (records borrow schemas).
  *
- * Fast path (schemas.enable=true): consecutive messages nearly always carry
+ * Fast paths (schemas.enable=true): consecutive messages nearly always carry
  * the same schema text byte for byte. json_scan.c finds the spans of the
  * "schema" and "payload" values without parsing; when the schema span equals
  * the raw text of a schema seen before (RAW_SLOTS texts remembered, length +
  * memcmp), its interned ks_schema_t is reused and only the payload is read:
  * by json_payload.c straight into the value for the common shapes, else by
- * jansson on the payload span alone. Anything the scanner does not recognise exactly, an unknown
- * schema text, or a payload jansson rejects takes the full path below, so
- * values and errors are the same as before the fast path existed (tests
- * 0102 and 0104 compare both paths).
+ * jansson on the payload span alone. Anything the scanner does not recognise
+ * exactly, an unknown schema text, or a payload jansson rejects takes the
+ * full path below, so values and errors are those of the full path
+ * (tests/0104 and tests/fuzz/json.c compare the paths: json_converter.h).
  *
  * schemas.enable=false: schemaless values. Deviation from Java, by design:
  * a JSON object becomes a schemaless STRUCT whose field names are in

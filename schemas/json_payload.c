@@ -29,8 +29,7 @@ typedef struct pp {
 
 static void ws(pp_t *x)
 {
-	while (x->p < x->end &&
-	       (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
+	while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
 		x->p++;
 }
 
@@ -282,8 +281,8 @@ static int structure(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 
 	if (s->nfields > 64)
 		return 0;
-	if (!(v->u.st.fields = ks_arena_calloc(x->a, s->nfields ? s->nfields : 1,
-	                                       sizeof(ks_value_t))))
+	if (!(v->u.st.fields =
+	              ks_arena_calloc(x->a, s->nfields ? s->nfields : 1, sizeof(ks_value_t))))
 		return 0;
 	v->u.st.n = s->nfields;
 	x->p++; /* { */
@@ -338,7 +337,8 @@ static int string_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 		if (n >= 256 || !key(x, &k, &klen))
 			return 0; /* big maps: jansson (the repeated-key check is quadratic) */
 		for (size_t i = 0; i < n; i++) /* repeated keys: jansson's rules */
-			if (v->u.map.keys[i].u.s.len == klen && !memcmp(v->u.map.keys[i].u.s.ptr, k, klen))
+			if (v->u.map.keys[i].u.s.len == klen &&
+			    !memcmp(v->u.map.keys[i].u.s.ptr, k, klen))
 				return 0;
 		if (!grow(x, &v->u.map.keys, n, &cap) || !grow(x, &v->u.map.vals, n, &c2))
 			return 0;
