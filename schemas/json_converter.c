@@ -7,22 +7,42 @@
  * "schema" object) so a batch of 10k records shares one ks_schema_t; the
  * cache is never evicted while the converter lives (records borrow schemas).
  *
+ * Fast paths (schemas.enable=true): consecutive messages nearly always carry
+ * the same schema text byte for byte. json_scan.c finds the spans of the
+ * "schema" and "payload" values without parsing; when the schema span equals
+ * the raw text of a schema seen before (RAW_SLOTS texts remembered, length +
+ * memcmp), its interned ks_schema_t is reused and only the payload is read:
+ * by json_payload.c straight into the value for the common shapes, else by
+ * jansson on the payload span alone. Anything the scanner does not recognise
+ * exactly, an unknown schema text, or a payload jansson rejects takes the
+ * full path below, so values and errors are those of the full path
+ * (tests/0104 and tests/fuzz/json.c compare the paths: json_converter.h).
+ *
  * schemas.enable=false: schemaless values. Deviation from Java, by design:
  * a JSON object becomes a schemaless STRUCT whose field names are in
  * u.st.names (Java builds a Map); integers become INT64, other numbers
  * FLOAT64, arrays ARRAY, strings STRING, booleans BOOLEAN.
  */
+#include "json_converter.h"
+
 #include "converter_impl.h"
+#include "json_payload.h"
+#include "json_scan.h"
 #include "value_json.h"
 
 #include "../config/config.h"
 #include "../lib/log.h"
 
 #include <jansson.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKETS 64
+#define NBUCKETS  64
+#define RAW_SLOTS 8
+/* Deeper payloads take the full path: jansson's own depth limit counts the
+ * envelope too, and its error must stay the one the user sees. */
+#define FAST_MAX_DEPTH 1000
 
 typedef struct sc_ent {
 	char *key;
@@ -30,8 +50,20 @@ typedef struct sc_ent {
 	struct sc_ent *next;
 } sc_ent_t;
 
+/* A schema text exactly as it appeared in a message, and its interned schema
+ * (borrowed from the buckets). */
+typedef struct raw_ent {
+	char *text;
+	size_t len;
+	const ks_schema_t *schema;
+} raw_ent_t;
+
 typedef struct json_conv {
 	int schemas_enable;
+	int fast;   /* a KS_JSON_PATH_* (tests compare them) */
+	int direct; /* payloads read by json_payload.c (jansson's strtod locale) */
+	raw_ent_t raw[RAW_SLOTS];
+	int raw_last, raw_next; /* last hit; next slot to replace */
 	sc_ent_t *buckets[NBUCKETS];
 	size_t nschemas;
 	long cache_size; /* schemas.cache.size: a warning threshold, see intern() */
@@ -262,6 +294,55 @@ static ks_err_t intern(json_conv_t *jc, const json_t *j, const ks_schema_t **out
 	return KS_OK;
 }
 
+/* ks_json_known_fn over the remembered schema texts, the last hit first. */
+static size_t raw_known(void *opaque, const char *p, size_t avail)
+{
+	json_conv_t *jc = opaque;
+
+	for (int k = 0; k < RAW_SLOTS; k++) {
+		int i = (jc->raw_last + k) % RAW_SLOTS;
+		const raw_ent_t *r = &jc->raw[i];
+		if (r->text && r->len <= avail && !memcmp(r->text, p, r->len)) {
+			jc->raw_last = i;
+			return r->len;
+		}
+	}
+	return 0;
+}
+
+/* Remembers the text of schema span sp for schema (borrowed, interned). An
+ * allocation failure only costs the fast path, so it is not an error. */
+static void raw_remember(json_conv_t *jc, const ks_json_span_t *sp, const ks_schema_t *schema)
+{
+	raw_ent_t *r = &jc->raw[jc->raw_next];
+	char *t = malloc(sp->len);
+
+	if (!t)
+		return;
+	memcpy(t, sp->ptr, sp->len);
+	free(r->text);
+	r->text = t;
+	r->len = sp->len;
+	r->schema = schema;
+	jc->raw_last = jc->raw_next;
+	jc->raw_next = (jc->raw_next + 1) % RAW_SLOTS;
+}
+
+/* The value of payload (not NULL) for an interned schema. */
+static ks_err_t payload_value(json_conv_t *jc, const ks_schema_t *schema, const json_t *payload,
+                              ks_arena_t *arena, ks_value_t **value, char *errstr, size_t errlen)
+{
+	if (json_is_null(payload) && (!schema->default_value || !jc->replace_null_with_default)) {
+		/* a null payload is a null value (Java: SchemaAndValue(schema, null)) */
+		if (!schema->optional)
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+			                 "JSON payload is null but the schema is not optional");
+		return KS_OK;
+	}
+	return ks_value_from_json_opts(schema, payload, jc->replace_null_with_default, arena, value,
+	                               errstr, errlen);
+}
+
 static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void *data, size_t len,
                                 ks_arena_t *arena, const ks_schema_t **schema, ks_value_t **value,
                                 char *errstr, size_t errlen)
@@ -269,9 +350,35 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	json_conv_t *jc = c->impl;
 	json_error_t jerr;
 	json_t *root, *js, *payload;
+	ks_json_span_t ss, ps;
+	int scanned = 0;
 	ks_err_t err;
 
 	(void)topic;
+	if (jc->schemas_enable && jc->fast &&
+	    !ks_json_scan_envelope(data, len, raw_known, jc, FAST_MAX_DEPTH, &ss, &ps)) {
+		const raw_ent_t *r = &jc->raw[jc->raw_last];
+		int known = r->text && r->len == ss.len && !memcmp(r->text, ss.ptr, ss.len);
+		scanned = 1;
+		if (known && jc->fast == KS_JSON_PATH_DIRECT && jc->direct &&
+		    ks_json_payload_read(r->schema, ps.ptr, ps.len, jc->replace_null_with_default,
+		                         arena, value)) {
+			*schema = r->schema;
+			return KS_OK;
+		}
+		/* what json_payload.c leaves: jansson on the payload alone */
+		if (known && (payload = json_loadb(ps.ptr, ps.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		                                   &jerr))) {
+			*schema = r->schema;
+			err = payload_value(jc, r->schema, payload, arena, value, errstr, errlen);
+			json_decref(payload);
+			if (err)
+				*value = NULL;
+			return err;
+		}
+		/* an unknown schema text, or a payload jansson rejects: the full
+		 * path below parses everything and reports the error as before */
+	}
 	root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!root)
 		return ks_seterr(
@@ -298,23 +405,27 @@ static ks_err_t json_to_connect(ks_converter_t *c, const char *topic, const void
 	if (json_is_null(js)) {
 		err = ks_value_from_json_schemaless(payload, arena, value, errstr, errlen);
 	} else if (!(err = intern(jc, js, schema, errstr, errlen))) {
-		if (json_is_null(payload) &&
-		    (!(*schema)->default_value || !jc->replace_null_with_default)) {
-			/* a null payload is a null value (Java: SchemaAndValue(schema, null)) */
-			if (!(*schema)->optional)
-				err = ks_seterr(
-				        errstr, errlen, KS_ERR_RECORD,
-				        "JSON payload is null but the schema is not optional");
-		} else {
-			err = ks_value_from_json_opts(*schema, payload,
-			                              jc->replace_null_with_default, arena, value,
-			                              errstr, errlen);
-		}
+		const raw_ent_t *r = &jc->raw[jc->raw_last];
+		if (scanned && !(r->text && r->len == ss.len && !memcmp(r->text, ss.ptr, ss.len)))
+			raw_remember(jc, &ss, *schema);
+		err = payload_value(jc, *schema, payload, arena, value, errstr, errlen);
 	}
 	json_decref(root);
 	if (err)
 		*value = NULL;
 	return err;
+}
+
+int ks_json_converter_set_path(ks_converter_t *c, int path)
+{
+	json_conv_t *jc;
+
+	if (!c || c->to_connect != json_to_connect || path < KS_JSON_PATH_FULL ||
+	    path > KS_JSON_PATH_DIRECT)
+		return -1;
+	jc = c->impl;
+	jc->fast = path;
+	return 0;
 }
 
 static void json_destroy(ks_converter_t *c)
@@ -332,6 +443,8 @@ static void json_destroy(ks_converter_t *c)
 			free(e);
 		}
 	}
+	for (int i = 0; i < RAW_SLOTS; i++)
+		free(jc->raw[i].text);
 	free(jc);
 }
 
@@ -395,6 +508,10 @@ int ks_json_converter_init(ks_converter_t *c, const ks_props_t *props, char *err
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	}
 	jc->schemas_enable = ks_config_bool(cfg, "schemas.enable");
+	jc->fast = KS_JSON_PATH_DIRECT;
+	/* jansson reads reals with strtod after swapping '.' for the locale's
+	 * decimal point; json_payload.c only matches it in a '.' locale */
+	jc->direct = !strcmp(localeconv()->decimal_point, ".");
 	jc->cache_size = ks_config_int(cfg, "schemas.cache.size");
 	jc->replace_null_with_default = ks_config_bool(cfg, "replace.null.with.default");
 	ks_config_destroy(cfg);
