@@ -107,8 +107,9 @@ static ks_target_t target_of(const char *s)
 
 static ks_state_t state_of(const char *s)
 {
-	static const ks_state_t all[] = {KS_STATE_UNASSIGNED, KS_STATE_RUNNING, KS_STATE_PAUSED,
-	                                 KS_STATE_STOPPED,    KS_STATE_FAILED,  KS_STATE_RESTARTING};
+	static const ks_state_t all[] = {KS_STATE_UNASSIGNED, KS_STATE_RUNNING,
+	                                 KS_STATE_PAUSED,     KS_STATE_STOPPED,
+	                                 KS_STATE_FAILED,     KS_STATE_RESTARTING};
 	for (size_t i = 0; s && i < KS_ARRAY_SIZE(all); i++)
 		if (!strcmp(s, ks_state_name(all[i])))
 			return all[i];
@@ -177,7 +178,8 @@ static int topic_create(ks_cluster_t *cl, const char *topic, int partitions, con
 	rd_kafka_CreateTopics(cl->status_prod, &nt, 1, opt, q);
 	ev = rd_kafka_queue_poll(q, CL_ADMIN_TIMEOUT_MS + 5000);
 	if (!ev) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster", topic);
+		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster",
+		          topic);
 	} else if (rd_kafka_event_error(ev)) {
 		ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
 		          rd_kafka_event_error_string(ev));
@@ -261,15 +263,16 @@ static int topics_setup(ks_cluster_t *cl, char *errstr, size_t errlen)
 
 	if (topic_create(cl, cl->config_topic, 1, "config.storage.replication.factor", 1, errstr,
 	                 errlen) ||
-	    topic_create(cl, cl->status_topic, cl->status_parts, "status.storage.replication.factor",
-	                 1, errstr, errlen) ||
+	    topic_create(cl, cl->status_topic, cl->status_parts,
+	                 "status.storage.replication.factor", 1, errstr, errlen) ||
 	    topic_create(cl, cl->slots_topic, cl->nslots, "offset.storage.replication.factor", 1,
 	                 errstr, errlen))
 		return -1;
 	if ((n = topic_partitions(cl->status_prod, cl->config_topic)) != 1)
-		return ks_seterr(errstr, errlen, -1,
-		                 "config.storage.topic %s has %d partitions; it must have exactly 1",
-		                 cl->config_topic, n);
+		return ks_seterr(
+		        errstr, errlen, -1,
+		        "config.storage.topic %s has %d partitions; it must have exactly 1",
+		        cl->config_topic, n);
 	topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
 	if (!strstr(policy, "compact"))
 		return ks_seterr(errstr, errlen, -1,
@@ -432,8 +435,8 @@ static void *tail_main(void *arg)
 			char msg[KS_ERRSTR_SIZE];
 			if (err)
 				snprintf(msg, sizeof(msg),
-				         "the config topic %s cannot be reached: %s", cl->config_topic,
-				         rd_kafka_err2str(err));
+				         "the config topic %s cannot be reached: %s",
+				         cl->config_topic, rd_kafka_err2str(err));
 			else
 				snprintf(msg, sizeof(msg), "ok");
 			set_health(cl, !err, msg);
@@ -451,7 +454,7 @@ static int tail_catch_up(ks_cluster_t *cl, char *errstr, size_t errlen)
 	int done = 0;
 
 	while ((err = rd_kafka_query_watermark_offsets(cl->tail, cl->config_topic, 0, &lo, &hi,
-	                                                5000))) {
+	                                               5000))) {
 		if (ks_now_ms() > deadline)
 			return ks_seterr(errstr, errlen, -1, "config.storage.topic %s: %s",
 			                 cl->config_topic, rd_kafka_err2str(err));
@@ -586,8 +589,7 @@ static ks_err_t txn_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 	return KS_OK;
 
 txn_error:
-	fatal = rd_kafka_error_is_fatal(e) ||
-	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
+	fatal = rd_kafka_error_is_fatal(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
 	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
 	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 	ks_seterr(errstr, errlen, fatal ? KS_ERR_CONFLICT : KS_ERR_RETRIABLE,
@@ -632,8 +634,9 @@ static void leader_drop(ks_cluster_t *cl)
 static int leader_take(ks_cluster_t *cl)
 {
 	char errstr[KS_ERRSTR_SIZE], tmo[32];
-	const char *kv[] = {"transactional.id", cl->txn_id, "transaction.timeout.ms", tmo,
-	                    "client.id",        "ksink-cluster-leader", NULL};
+	const char *kv[] = {
+	        "transactional.id",     cl->txn_id, "transaction.timeout.ms", tmo, "client.id",
+	        "ksink-cluster-leader", NULL};
 	rd_kafka_error_t *e;
 	json_t *ann;
 	const char *key = "ksink-leader";
@@ -705,12 +708,13 @@ static void member_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	memset(cl->owned, 0, (size_t)cl->nslots);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		for (int i = 0; i < parts->cnt; i++)
-			if (parts->elems[i].partition >= 0 && parts->elems[i].partition < cl->nslots)
+			if (parts->elems[i].partition >= 0 &&
+			    parts->elems[i].partition < cl->nslots)
 				cl->owned[parts->elems[i].partition] = 1;
 		cl->generation++;
 		cl->assign_pending = 1;
-		KS_INFO(LOGCTX, "assigned %d of %d slots (generation %lld)", parts->cnt,
-		        cl->nslots, (long long)cl->generation);
+		KS_INFO(LOGCTX, "assigned %d of %d slots (generation %lld)", parts->cnt, cl->nslots,
+		        (long long)cl->generation);
 	} else {
 		cl->revoked = 1;
 		KS_INFO(LOGCTX, "slots revoked%s", rd_kafka_assignment_lost(rk) ? " (lost)" : "");
