@@ -716,8 +716,8 @@ static void member_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		KS_INFO(LOGCTX, "assigned %d of %d slots (generation %lld)", parts->cnt, cl->nslots,
 		        (long long)cl->generation);
 	} else {
-		cl->revoked = 1;
-		KS_INFO(LOGCTX, "slots revoked%s", rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+		cl->revoked = rd_kafka_assignment_lost(rk) ? 2 : 1;
+		KS_INFO(LOGCTX, "slots revoked%s", cl->revoked == 2 ? " (lost)" : "");
 	}
 	pthread_mutex_unlock(&cl->lock);
 	rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? parts : NULL);
@@ -784,23 +784,28 @@ static void *member_main(void *arg)
 
 	while (!atomic_load(&cl->stop)) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->member, 100);
-		int assigned, revoked;
+		int assigned, lost, leading;
 		if (m)
 			rd_kafka_message_destroy(m); /* nothing is ever written to the slots */
 		pthread_mutex_lock(&cl->lock);
 		assigned = cl->assign_pending;
-		revoked = cl->revoked;
+		lost = cl->revoked == 2;
 		cl->assign_pending = cl->revoked = 0;
 		want_leader = cl->owned[0];
+		leading = cl->is_leader;
 		pthread_mutex_unlock(&cl->lock);
-		if (revoked && !want_leader) {
+		/* A revoke alone keeps the leadership: the eager protocol revokes
+		 * every slot before each assignment, and slot 0 usually comes back.
+		 * Should another worker get it, its init_transactions fences this
+		 * one's producer, so there is never a second writer. */
+		if (leading && (lost || (assigned && !want_leader))) {
 			pthread_mutex_lock(&cl->wlock);
 			leader_drop(cl);
 			pthread_mutex_unlock(&cl->wlock);
 		}
 		if (assigned && cl->hooks.assignment_changed)
 			cl->hooks.assignment_changed(cl->hooks.opaque);
-		if (want_leader && !cl->is_leader && !atomic_load(&cl->stop))
+		if (want_leader && !leading && !atomic_load(&cl->stop))
 			leader_take(cl); /* retried next round on failure */
 		if (ks_now_ms() >= next_pub) {
 			publish_status(cl);
