@@ -151,6 +151,20 @@ static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char
 	return rk;
 }
 
+/* Waits on cond for at most ms (lock held). */
+static void cond_wait_ms(ks_cluster_t *cl, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += ms * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+}
+
 /* ---------------- topics ---------------- */
 
 /* Creates topic (compacted when compact) unless it exists. 0 ok. */
@@ -461,14 +475,7 @@ static int tail_catch_up(ks_cluster_t *cl, char *errstr, size_t errlen)
 	}
 	pthread_mutex_lock(&cl->lock);
 	while (!(done = hi <= lo || cl->eof_seen || cl->applied >= hi) && ks_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+		cond_wait_ms(cl, 100);
 	}
 	pthread_mutex_unlock(&cl->lock);
 	if (!done)
@@ -571,14 +578,7 @@ static ks_err_t txn_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 	deadline = ks_now_ms() + CL_WRITE_TIMEOUT_MS;
 	pthread_mutex_lock(&cl->lock);
 	while (cl->applied <= cl->dr_offset && ks_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+		cond_wait_ms(cl, 50);
 	}
 	deadline = cl->applied > cl->dr_offset;
 	pthread_mutex_unlock(&cl->lock);

@@ -214,10 +214,7 @@ static void reconcile(ks_herder_t *h, conn_t *c)
 		}
 	}
 	pthread_mutex_unlock(&h->lock);
-	for (int i = 0; i < ngone; i++)
-		ks_task_request_stop(gone[i]);
-	for (int i = 0; i < ngone; i++)
-		ks_task_stop_destroy(gone[i], h->wc->shutdown_timeout_ms);
+	ks_herder_stop_list(h, gone, ngone);
 	free(gone);
 	/* 2. the tasks that came */
 	resolved = ks_providers_resolve(h->wc->providers, c->config);

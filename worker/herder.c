@@ -100,11 +100,16 @@ void ks_herder_stop_tasks(ks_herder_t *h, conn_t *c)
 	c->tasks = NULL;
 	c->ntasks = 0;
 	pthread_mutex_unlock(&h->lock);
+	ks_herder_stop_list(h, tasks, n);
+	free(tasks);
+}
+
+void ks_herder_stop_list(ks_herder_t *h, ks_task_t **tasks, int n)
+{
 	for (int i = 0; i < n; i++)
 		ks_task_request_stop(tasks[i]);
 	for (int i = 0; i < n; i++)
 		ks_task_stop_destroy(tasks[i], h->wc->shutdown_timeout_ms);
-	free(tasks);
 }
 
 void ks_herder_set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
