@@ -223,20 +223,30 @@ static int topic_create(ks_cluster_t *cl, const char *topic, int partitions, con
 	return rc;
 }
 
-/* The partition count of topic (-1 when unknown). */
+/* The partition count of topic (-1 when unknown). A topic another worker
+ * has just created may take a moment to show in the metadata: asked again
+ * for up to 30 s. */
 static int topic_partitions(rd_kafka_t *rk, const char *topic)
 {
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-	const struct rd_kafka_metadata *md = NULL;
+	int64_t deadline = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;
 	int n = -1;
 
 	if (!rkt)
 		return -1;
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (md->topic_cnt == 1 && !md->topics[0].err)
-			n = md->topics[0].partition_cnt;
-		rd_kafka_metadata_destroy(md);
-	}
+	do {
+		const struct rd_kafka_metadata *md = NULL;
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (md->topic_cnt == 1 && !md->topics[0].err)
+				n = md->topics[0].partition_cnt;
+			rd_kafka_metadata_destroy(md);
+		}
+		if (n < 1) {
+			n = -1;
+			struct timespec ts = {0, 200 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	} while (n < 1 && ks_now_ms() < deadline);
 	rd_kafka_topic_destroy(rkt);
 	return n;
 }
