@@ -297,7 +297,13 @@ static int topics_setup(ks_cluster_t *cl, char *errstr, size_t errlen)
 		        errstr, errlen, -1,
 		        "config.storage.topic %s has %d partitions; it must have exactly 1",
 		        cl->config_topic, n);
-	topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
+	for (int64_t end = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;;) { /* as above: may lag */
+		struct timespec ts = {0, 200 * 1000000L};
+		topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
+		if (*policy || ks_now_ms() > end)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	if (!strstr(policy, "compact"))
 		return ks_seterr(errstr, errlen, -1,
 		                 "config.storage.topic %s has cleanup.policy=%s; it must be "
