@@ -88,9 +88,14 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static int slot_of(const ks_cluster_t *cl, const char *name, int task)
+/* Task t of a connector of ntasks sits on slot base + t: consecutive slots,
+ * which the round-robin assignor hands to different workers, and never
+ * wrapping past the last slot (slot S-1 and slot 0 may well be one
+ * worker's when S is not a multiple of the worker count). */
+static int slot_of(const ks_cluster_t *cl, const char *name, int task, int ntasks)
 {
-	return (int)((name_hash(name) + (uint32_t)task) % (uint32_t)cl->nslots);
+	uint32_t span = ntasks < cl->nslots ? (uint32_t)(cl->nslots - ntasks + 1) : 1;
+	return (int)((name_hash(name) % span + (uint32_t)task) % (uint32_t)cl->nslots);
 }
 
 static const char *target_text(ks_target_t t)
@@ -1013,11 +1018,11 @@ void ks_cluster_destroy(ks_cluster_t *cl)
 	free(cl);
 }
 
-int ks_cluster_owns(ks_cluster_t *cl, const char *name, int task)
+int ks_cluster_owns(ks_cluster_t *cl, const char *name, int task, int ntasks)
 {
 	int own;
 	pthread_mutex_lock(&cl->lock);
-	own = cl->owned[slot_of(cl, name, task)];
+	own = cl->owned[slot_of(cl, name, task, ntasks)];
 	pthread_mutex_unlock(&cl->lock);
 	return own;
 }
@@ -1119,6 +1124,15 @@ int ks_cluster_healthy(ks_cluster_t *cl, char *msg, size_t len)
 	pthread_mutex_lock(&cl->lock);
 	ok = cl->healthy;
 	snprintf(msg, len, "%s", cl->health_msg);
+	if (ok && !cl->generation) {
+		ok = 0;
+		snprintf(msg, len, "Worker is still joining the cluster %s.", cl->group);
+	} else if (ok && !cl->is_leader &&
+	           !(cl->leader_id && strcmp(cl->leader_id, cl->wc->worker_id))) {
+		ok = 0;
+		snprintf(msg, len, "Worker is waiting for the cluster %s to have a leader.",
+		         cl->group);
+	}
 	pthread_mutex_unlock(&cl->lock);
 	return ok;
 }

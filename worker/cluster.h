@@ -87,8 +87,9 @@ void ks_cluster_leave(ks_cluster_t *cl);
 /* ks_cluster_leave() and frees everything. Accepts NULL. */
 void ks_cluster_destroy(ks_cluster_t *cl);
 
-/* 1 when this worker owns the slot of task `task` of connector name. */
-int ks_cluster_owns(ks_cluster_t *cl, const char *name, int task);
+/* 1 when this worker owns the slot of task `task` of connector name, which
+ * has ntasks tasks (tasks.max). */
+int ks_cluster_owns(ks_cluster_t *cl, const char *name, int task, int ntasks);
 
 /* Where a config change goes: 1 = this worker is the leader, 0 = the
  * leader's REST URL into url, -1 = no leader known. */
@@ -118,7 +119,8 @@ ks_err_t ks_cluster_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 int ks_cluster_remote_status(ks_cluster_t *cl, const char *name, int task, ks_state_t *state,
                              char **worker_id, char **trace);
 
-/* 1 when the config topic answered recently; else 0 and a message. */
+/* 1 when this worker has joined the cluster (its first slots came), a
+ * leader is known and the config topic answered recently; else 0 and why. */
 int ks_cluster_healthy(ks_cluster_t *cl, char *msg, size_t len);
 
 #endif

@@ -192,7 +192,7 @@ static void reconcile(ks_herder_t *h, conn_t *c)
 	if (c->target == KS_TARGET_STOPPED || c->failed || !h->started)
 		return;
 	for (int i = 0; i < n; i++)
-		moved += ks_cluster_owns(h->cluster, c->name, i) != (local_slot(c, i) >= 0);
+		moved += ks_cluster_owns(h->cluster, c->name, i, n) != (local_slot(c, i) >= 0);
 	if (!moved)
 		return;
 	gone = calloc((size_t)n + 1, sizeof(*gone));
@@ -204,7 +204,7 @@ static void reconcile(ks_herder_t *h, conn_t *c)
 	/* 1. the tasks that left: out of the list, stopped together */
 	pthread_mutex_lock(&h->lock);
 	for (int i = 0; i < c->ntasks;) {
-		if (!ks_cluster_owns(h->cluster, c->name, ks_task_id(c->tasks[i]))) {
+		if (!ks_cluster_owns(h->cluster, c->name, ks_task_id(c->tasks[i]), n)) {
 			gone[ngone++] = c->tasks[i];
 			memmove(&c->tasks[i], &c->tasks[i + 1],
 			        (size_t)(c->ntasks - i - 1) * sizeof(c->tasks[0]));
@@ -220,7 +220,7 @@ static void reconcile(ks_herder_t *h, conn_t *c)
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
 	for (int i = 0; resolved && i < n; i++) {
 		ks_task_t *t;
-		if (!ks_cluster_owns(h->cluster, c->name, i) || local_slot(c, i) >= 0)
+		if (!ks_cluster_owns(h->cluster, c->name, i, n) || local_slot(c, i) >= 0)
 			continue;
 		if ((t = ks_herder_start_task(h, c, resolved, i))) {
 			pthread_mutex_lock(&h->lock);
@@ -249,7 +249,7 @@ static void hook_collect_status(void *opaque, void (*put)(void *arg, const ks_cl
 
 	pthread_mutex_lock(&h->lock);
 	for (conn_t *c = h->conns; c; c = c->next) {
-		if (ks_cluster_owns(h->cluster, c->name, 0)) {
+		if (ks_cluster_owns(h->cluster, c->name, 0, ks_herder_tasks_max(c->config))) {
 			ks_cluster_status_t st = {c->name, -1, ks_herder_conn_state(h, c),
 			                          c->failed ? c->trace : NULL};
 			put(arg, &st);
@@ -519,7 +519,7 @@ ks_err_t ks_dist_status_of(ks_herder_t *h, conn_t *c, ks_conn_status_t *o)
 	memset(o, 0, sizeof(*o));
 	o->state = cs;
 	o->type = ks_herder_conn_type(c);
-	if (!ks_cluster_owns(h->cluster, c->name, 0) &&
+	if (!ks_cluster_owns(h->cluster, c->name, 0, ks_herder_tasks_max(c->config)) &&
 	    !ks_cluster_remote_status(h->cluster, c->name, -1, &rs, &rw, &rt) && *rw) {
 		o->worker_id = rw;
 		rw = NULL;

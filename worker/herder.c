@@ -174,7 +174,7 @@ void ks_herder_start_conn(ks_herder_t *h, conn_t *c)
 	/* distributed mode: only the tasks whose slots this worker owns */
 	int want = 0, m = 0;
 	for (int i = 0; i < n; i++)
-		if (!h->cluster || ks_cluster_owns(h->cluster, c->name, i)) {
+		if (!h->cluster || ks_cluster_owns(h->cluster, c->name, i, n)) {
 			want++;
 			tasks[i] = ks_herder_start_task(h, c, resolved, i);
 		}
