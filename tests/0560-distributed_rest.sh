@@ -17,7 +17,7 @@ c_init
 
 T=t0560_$$
 w_kafka "$T:6"
-check "3 workers healthy" c_start_all 3
+c_start_all_ok "3 workers healthy" 3
 c_all_healthy 1 2 3 || finish
 
 for i in 1 2 3; do
@@ -108,7 +108,7 @@ check "dup2 PAUSED on worker 3" wait_for 30 state_on 3 dup2 PAUSED
 
 # every worker killed; one started alone
 for i in 1 2 3; do c_kill "$i"; done
-check "worker 2 alone starts again" c_start 2
+c_start_ok "worker 2 alone starts again" 2
 api_on 2 GET /connectors
 check_eq "after kill -9 of all: GET /connectors" "$(jq -c 'sort' <<<"$BODY")" '["dup1","dup2","dup3","m1"]'
 api_on 2 GET /connectors/m1/config

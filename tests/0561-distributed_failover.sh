@@ -20,7 +20,7 @@ w_kafka "$T:12"
 f_init # the record schema ($W/rec.avsc)
 psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'fo'" \
 	>/dev/null 2>&1
-check "3 workers healthy" c_start_all 3 \
+c_start_all_ok "3 workers healthy" 3 \
 	"value.converter=io.confluent.connect.avro.AvroConverter" \
 	"value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
 c_all_healthy 1 2 3 || finish

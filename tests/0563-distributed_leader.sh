@@ -21,7 +21,7 @@ w_kafka "$T:12"
 f_init
 psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'rr'" \
 	>/dev/null 2>&1
-check "3 workers healthy" c_start_all 3 \
+c_start_all_ok "3 workers healthy" 3 \
 	"value.converter=io.confluent.connect.avro.AvroConverter" \
 	"value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
 c_all_healthy 1 2 3 || finish
@@ -58,7 +58,7 @@ L2=$(c_leader) || L2=""
 check "a live worker became the new leader" test -n "$L2" -a "$L2" != "$L"
 cfg_on() { api_on "$1" GET /connectors/lw/config && [ "$(jq -r '."batch.size"' <<<"$BODY")" = "$2" ]; }
 check "the new config on worker $B" wait_for 20 cfg_on "$B" 222
-check "the old leader starts again" c_start "$L"
+c_start_ok "the old leader starts again" "$L"
 api_on "$L" PUT /connectors/lw/config "$(f_jdbc lw "$T" tasks.max=1 batch.size=333 | jq -c .config)"
 check_eq "a write on the old leader, now a follower" "$CODE" 200
 check "that config on worker $A" wait_for 20 cfg_on "$A" 333
@@ -82,7 +82,7 @@ for i in 1 2 3; do
 	j=$((i % 3 + 1))
 	progressed() { [ "$(f_rows "$T")" -gt "$before" ]; }
 	check "rolling: rows written while worker $i is down" wait_for 30 progressed
-	check "rolling: worker $i starts again" c_start "$i"
+	c_start_ok "rolling: worker $i starts again" "$i"
 	check "rolling: 3 tasks RUNNING after worker $i's restart" wait_for 60 c_tasks_in "$j" rr RUNNING 3
 	echo "# rolling: worker $i restarted, $(f_rows "$T") rows; tasks on: $(c_task_ids "$j" rr | tr '\n' ' ')"
 done

@@ -15,6 +15,9 @@
 #   c_start I                   start worker I (c_props first), wait until its
 #                               /health is 200; 1 when it does not come up
 #   c_start_all N [k=v ...]     c_props + start of workers 1..N, in parallel
+#   c_start_ok NAME I / c_start_all_ok NAME N [k=v ...]  the same as checks
+#                               (`check` would run them in a subshell, which
+#                               loses the pids and ports)
 #   c_stop I [SIGNAL] [SECS]    signal it (TERM), wait SECS (30) for its end,
 #                               then kill -9; $KRC = exit status or "timeout"
 #   c_kill I                    kill -9 and reap
@@ -125,13 +128,21 @@ c_launch() {
 	C_PID[$1]=$!
 }
 
+# c_up I: healthy within 60 s, and not dead meanwhile; C_WHY says why not
+c_up_or_dead() { c_healthy "$1" || ! c_alive "$1"; }
+c_up() {
+	C_WHY=""
+	wait_for 60 c_up_or_dead "$1" && c_healthy "$1" && return 0
+	C_WHY="worker $1 did not become healthy ($(c_alive "$1" && echo running || echo exited)): $(tail -3 "$W/c$1.log" | tr '\n' ' ' | cut -c1-400)"
+	echo "$C_WHY" >&2
+	return 1
+}
+
 c_start() {
 	local i=$1
 	[ -f "$W/c$i.properties" ] || c_props "$i" || return 1
 	c_launch "$i"
-	wait_for 60 c_healthy "$i" && return 0
-	echo "worker $i did not become healthy: $(tail -3 "$W/c$i.log" | tr '\n' ' ')" >&2
-	return 1
+	c_up "$i"
 }
 
 c_start_all() {
@@ -141,10 +152,16 @@ c_start_all() {
 		c_props "$i" "$@" || return 1
 		c_launch "$i"
 	done
-	for ((i = 1; i <= n; i++)); do
-		wait_for 60 c_healthy "$i" ||
-			{ echo "worker $i did not become healthy: $(tail -3 "$W/c$i.log" | tr '\n' ' ')" >&2; return 1; }
-	done
+	for ((i = 1; i <= n; i++)); do c_up "$i" || return 1; done
+}
+
+c_start_ok() {
+	if c_start "$2"; then ok "$1"; else not_ok "$1" "$C_WHY"; return 1; fi
+}
+c_start_all_ok() {
+	local name=$1
+	shift
+	if c_start_all "$@"; then ok "$name"; else not_ok "$name" "$C_WHY"; return 1; fi
 }
 
 c_stop() {
