@@ -33,7 +33,8 @@
 #   c_task_ids I NAME           the worker_id of each task of NAME, one a line
 #   c_tasks_off I NAME STATE N DEAD  N tasks in STATE, none on worker DEAD
 #   c_leader                    the I of the live worker that logged "became the
-#                               leader" last (fails when no live worker did)
+#                               leader" last, and not "no longer the leader" or
+#                               "fenced as the leader" since (fails when none)
 #   c_metric I METRIC [CONN]    sum of a /metrics series on worker I (over the
 #                               tasks of connector CONN when given)
 #   c_no_task_failed            no worker logged "task failed"
@@ -221,11 +222,15 @@ c_tasks_off() {
 }
 
 c_leader() {
-	local i ts best="" who=""
+	local i ts line best="" who=""
 	for i in "${!C_PORT[@]}"; do
 		c_alive "$i" || continue
-		ts=$(grep 'became the leader' "$W/c$i.log" 2>/dev/null | tail -1 | cut -d' ' -f1)
-		[ -n "$ts" ] || continue
+		# the last leadership line of the worker's current run
+		line=$(awk '/^=== .* start$/ { l = "" }
+			/became the leader|no longer the leader|fenced as the leader/ { l = $0 }
+			END { print l }' "$W/c$i.log" 2>/dev/null)
+		[[ $line == *"became the leader"* ]] || continue
+		ts=${line%% *}
 		if [ -z "$best" ] || [[ $ts > $best ]]; then best=$ts who=$i; fi
 	done
 	[ -n "$who" ] && echo "$who"
