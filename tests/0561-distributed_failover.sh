@@ -34,7 +34,7 @@ echo "# tasks on: $(echo $ids)"
 check "tasks on >= 2 workers" test "$(sort -u <<<"$ids" | wc -l)" -ge 2
 
 # the stream: 2000 records every ~0.3 s
-f_trickle "$T" 1 "$N" 2000 0.3 &
+c_trickle "$T" 1 "$N" 2000 0.3 &
 prod=$!
 check "records stream in (15 000 in the table)" wait_for 90 f_has_rows "$T" 15000
 

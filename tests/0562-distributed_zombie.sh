@@ -29,7 +29,7 @@ api_on 1 POST /connectors "$(f_jdbc zb "$T" tasks.max=3 batch.size=500)"
 check_eq "connector created" "$CODE" 201
 check "3 tasks RUNNING" wait_for 60 c_tasks_in 1 zb RUNNING 3
 check "each task was assigned partitions" wait_for 60 c_group_settled zb 3
-f_produce "$T" 1 3000
+c_produce "$T" 1 3000
 check "3000 rows written" wait_for 60 f_has_rows "$T" 3000
 
 # the lock: a psql session fed through a fifo, holding it until COMMIT
@@ -40,7 +40,7 @@ exec 7>"$W/lock.fifo"
 echo "BEGIN; LOCK TABLE \"$T\" IN EXCLUSIVE MODE; SELECT 'locked';" >&7
 locked() { grep -q locked "$W/lock.log"; }
 check "the table is locked" wait_for 20 locked
-f_produce "$T" 3001 4200
+c_produce "$T" 3001 4200
 # the backends of the tasks' data transactions, waiting for the lock
 waiting() {
 	[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
@@ -70,7 +70,7 @@ check "the frozen worker holds an open transaction with its batch" test -n "$zpi
 moved() { c_tasks_off "$S" zb RUNNING 3 "$V"; }
 check "the frozen worker's task RUNNING on a live worker" wait_for 60 moved
 check "its records written by the new owner (4200 rows)" wait_for 60 f_has_rows "$T" 4200
-f_produce "$T" 4201 5000
+c_produce "$T" 4201 5000
 check "new rows after the move (5000 rows)" wait_for 60 f_has_rows "$T" 5000
 c_thaw "$V"
 echo "# SIGCONT worker $V"
@@ -87,7 +87,7 @@ check "the thawed worker is healthy" wait_for 60 c_healthy "$V"
 check "3 tasks RUNNING after the thaw" wait_for 60 c_tasks_in "$S" zb RUNNING 3
 f1=$(c_metric "$V" ksink_worker_fenced_total)
 echo "# worker $V: ksink_worker_fenced_total $f0 -> $f1, ksink_task_fenced_total $(c_metric "$V" ksink_task_fenced_total zb)"
-f_produce "$T" 5001 6000
+c_produce "$T" 5001 6000
 check "6000 rows" wait_for 60 f_has_rows "$T" 6000
 offsets_done() { [ "$(f_offsets_sum zb)" = 6000 ]; }
 check "offsets table: next offsets add up to 6000" wait_for 30 offsets_done

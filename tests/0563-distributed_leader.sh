@@ -72,7 +72,7 @@ psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE conne
 api_on 2 POST /connectors "$(f_jdbc rr "$T" tasks.max=3 batch.size=1000)"
 check_eq "connector rr created" "$CODE" 201
 check "rr: 3 tasks RUNNING" wait_for 60 c_tasks_in 1 rr RUNNING 3
-f_trickle "$T" 1 "$N" 1000 0.5 &
+c_trickle "$T" 1 "$N" 1000 0.5 &
 prod=$!
 check "records stream in" wait_for 60 f_has_rows "$T" 1000
 for i in 1 2 3; do

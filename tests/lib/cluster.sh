@@ -37,6 +37,10 @@
 #                               "fenced as the leader" since (fails when none)
 #   c_metric I METRIC [CONN]    sum of a /metrics series on worker I (over the
 #                               tasks of connector CONN when given)
+#   c_produce TOPIC FROM TO     f_produce with records spread over every
+#                               partition (no sticky partitioning of null keys,
+#                               which puts a whole slice on one partition)
+#   c_trickle TOPIC FROM TO STEP PAUSE  the same in slices (f_trickle)
 #   c_no_task_failed            no worker logged "task failed"
 #   c_group_settled NAME N      each of the N tasks of NAME was assigned
 #                               partitions (in whichever worker's log)
@@ -257,5 +261,14 @@ c_group_settled() {
 	local i
 	for ((i = 0; i < $2; i++)); do
 		cat "$W"/c*.log 2>/dev/null | grep -q "task|$1-$i\] assigned " || return 1
+	done
+}
+
+c_produce() { f_produce "$1" "$2" "$3" -X sticky.partitioning.linger.ms=0; }
+c_trickle() {
+	local topic=$1 from=$2 to=$3 step=$4 pause=$5 a
+	for ((a = from; a <= to; a += step)); do
+		c_produce "$topic" "$a" $((a + step - 1 > to ? to : a + step - 1)) || return 1
+		sleep "$pause"
 	done
 }
