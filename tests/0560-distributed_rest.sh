@@ -27,7 +27,7 @@ for i in 1 2 3; do
 done
 
 # created on worker 1, visible everywhere
-api_on 1 POST /connectors "$(memsink m1 "$T" tasks.max=3)"
+api_on_retry 1 POST /connectors "$(memsink m1 "$T" tasks.max=3)"
 check_eq "m1 created on worker 1" "$CODE" 201
 has_m1() { api_on "$1" GET /connectors/m1 && [ "$CODE" = 200 ] && [ "$(jq -r .config.topics <<<"$BODY")" = "$T" ]; }
 for i in 2 3; do check "m1 visible on worker $i" wait_for 20 has_m1 "$i"; done
@@ -76,13 +76,15 @@ for i in 1 2 3; do check "m1 RUNNING again on worker $i" wait_for 30 c_tasks_in 
 
 # the same name created at the same moment on two workers: one 201, one 409
 race() { # NAME A B
-	local n=$1 a=$2 b=$3 ra rb ca cb winner cfg
+	local n=$1 a=$2 b=$3 ra rb ca cb winner cfg pa pb
 	ra=$W/race-$n-a rb=$W/race-$n-b
 	curl -s -o "$ra" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 		--data-binary "$(memsink "$n" "$T" tasks.max=1)" "$(c_url "$a")/connectors" >"$ra.code" &
+	pa=$!
 	curl -s -o "$rb" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 		--data-binary "$(memsink "$n" "$T" tasks.max=2)" "$(c_url "$b")/connectors" >"$rb.code" &
-	wait
+	pb=$!
+	wait "$pa" "$pb" # not the workers, which are children too
 	ca=$(cat "$ra.code") cb=$(cat "$rb.code")
 	echo "# race $n: worker $a answered $ca, worker $b answered $cb"
 	check_eq "race $n: one 201 and one 409" "$(printf '%s\n' "$ca" "$cb" | sort | tr '\n' ' ')" "201 409 "

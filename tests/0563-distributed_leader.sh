@@ -29,7 +29,7 @@ c_all_healthy 1 2 3 || finish
 # --- 1. the leader killed
 check "a leader is known (a worker logged \"became the leader\")" wait_for 30 c_leader
 L=$(c_leader) || L=1
-api_on "$L" POST /connectors "$(f_jdbc lw "$T" tasks.max=1 batch.size=100)"
+api_on_retry "$L" POST /connectors "$(f_jdbc lw "$T" tasks.max=1 batch.size=100)"
 check_eq "a connector created on the leader" "$CODE" 201
 A=$((L % 3 + 1)) B=$(((L + 1) % 3 + 1))
 echo "# leader: worker $L ($(c_id "$L")); kill -9; writes on worker $A"
@@ -69,7 +69,7 @@ for i in 1 2 3; do check "lw gone on worker $i" wait_for 20 gone "$i"; done
 psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'lw'" >/dev/null 2>&1
 
 # --- 2. rolling restart while records stream
-api_on 2 POST /connectors "$(f_jdbc rr "$T" tasks.max=3 batch.size=1000)"
+api_on_retry 2 POST /connectors "$(f_jdbc rr "$T" tasks.max=3 batch.size=1000)"
 check_eq "connector rr created" "$CODE" 201
 check "rr: 3 tasks RUNNING" wait_for 60 c_tasks_in 1 rr RUNNING 3
 c_trickle "$T" 1 "$N" 1000 0.5 &
