@@ -4,7 +4,8 @@
 # follower forwards a PUT of its config to the leader; pause on one worker
 # is seen on all; two creates of one name at the same moment on two workers
 # give exactly one 201 and one 409 "already exists" (three times, on three
-# pairs of workers); GET / on each; the status names the worker of each task
+# pairs of workers); GET / on each; /admin/loggers acts on the worker asked;
+# the status names the worker of each task
 # and a tasks.max=3 connector spreads over >= 2 workers. Then every worker
 # is killed with kill -9 and one is started alone: every connector, its
 # config and its target state (RUNNING, PAUSED, STOPPED) come back from the
@@ -25,6 +26,17 @@ for i in 1 2 3; do
 	check_eq "GET / on worker $i" "$CODE" 200
 	check_jq "GET / on worker $i: a version" '.version | type == "string"'
 done
+
+# a worker-specific endpoint acts on the worker asked
+api_on 2 PUT /admin/loggers/task '{"level":"DEBUG"}'
+check_eq "PUT /admin/loggers/task on worker 2" "$CODE" 200
+api_on 2 GET /admin/loggers/task
+check_jq "worker 2's task logger is DEBUG" '.level == "DEBUG"'
+for i in 1 3; do
+	api_on "$i" GET /admin/loggers/task
+	check_jq "worker $i's task logger is not DEBUG" '.level != "DEBUG"'
+done
+api_on 2 PUT /admin/loggers/task '{"level":"INFO"}'
 
 # created on worker 1, visible everywhere
 api_on_retry 1 POST /connectors "$(memsink m1 "$T" tasks.max=3)"

@@ -7,8 +7,10 @@
 #    write on the old leader, started again, succeeds.
 # 2. a JDBC sink (tasks.max=3, 12 partitions, insert mode without a key)
 #    while 30 000 records stream in: each worker in turn is stopped with
-#    SIGTERM and started again. The sink keeps writing during every step
-#    (no stall), and at the end every record is in the table exactly once.
+#    SIGTERM and started again. Its tasks run elsewhere before a session
+#    timeout (a clean stop leaves the groups at once), the sink keeps writing
+#    during every step (no stall), and at the end every record is in the
+#    table exactly once.
 # kafka-tiers: real (distributed mode: tests/run.sh runs it on the real broker only)
 source "$(dirname "$0")/lib/worker_test.sh"
 source "$(dirname "$0")/lib/cluster.sh"
@@ -78,9 +80,20 @@ prod=$!
 check "records stream in" wait_for 60 f_has_rows "$T" 1000
 for i in 1 2 3; do
 	before=$(f_rows "$T")
+	j=$((i % 3 + 1))
+	t0=$(date +%s.%N)
 	c_stop "$i"
 	check_eq "rolling: worker $i exits cleanly on SIGTERM" "$KRC" 0
-	j=$((i % 3 + 1))
+	# a clean SIGTERM leaves the groups at once: its tasks run elsewhere
+	# before a session timeout could have passed
+	if wait_for 60 c_tasks_off "$j" rr RUNNING 3 "$i"; then
+		h=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		echo "# rolling: worker $i's tasks RUNNING elsewhere $h s after its SIGTERM"
+		check "rolling: handover after SIGTERM faster than session.timeout.ms ($h s)" \
+			awk -v f="$h" -v s="$C_SESSION_MS" 'BEGIN { exit !(f < s / 1000) }'
+	else
+		not_ok "rolling: worker $i's tasks RUNNING elsewhere after its SIGTERM" "$(c_status "$j" rr | head -c 300)"
+	fi
 	progressed() { [ "$(f_rows "$T")" -gt "$before" ]; }
 	check "rolling: rows written while worker $i is down" wait_for 30 progressed
 	c_start_ok "rolling: worker $i starts again" "$i"
