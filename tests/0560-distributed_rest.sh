@@ -113,7 +113,7 @@ race dup3 3 1
 
 # target states to come back: dup1 STOPPED, dup2 PAUSED, m1 and dup3 RUNNING
 api_on 2 PUT /connectors/dup1/stop
-check_eq "stop dup1 on worker 2" "$CODE" 202
+check_eq "stop dup1 on worker 2 (204 as Connect)" "$CODE" 204
 api_on 1 PUT /connectors/dup2/pause
 check_eq "pause dup2 on worker 1" "$CODE" 202
 state_on() { [ "$(c_status "$1" "$2" | jq -r '.connector.state')" = "$3" ]; }
