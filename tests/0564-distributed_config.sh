@@ -4,7 +4,8 @@
 # topics) or a bad value ends the worker with status 1 and a message naming
 # the key; the worker creates its three topics when they are missing (the
 # config topic with 1 partition and compacted, the offsets and status topics
-# with offset.storage.partitions / status.storage.partitions); it refuses a
+# with offset.storage.partitions / status.storage.partitions), also when three
+# workers start at the same moment; it refuses a
 # config topic with more than one partition or one that is not compacted
 # (status 1, a message naming the topic).
 # kafka-tiers: real (distributed mode: tests/run.sh runs it on the real broker only)
@@ -55,6 +56,21 @@ echo "# status topic: $(echo $d)"
 check_eq "status topic: status.storage.partitions=3 partitions" "$(grep -m1 '^partitions=' <<<"$d")" partitions=3
 c_stop 1
 check_eq "clean exit on SIGTERM" "$KRC" 0
+
+# three workers started at the same moment on missing topics (as a compose
+# file or a deploy starts them): all three come up, three times
+for r in 1 2 3; do
+	C_GROUP=$G0-together$r
+	C_PORT=()
+	rm -f "$W"/c[123].properties
+	if c_start_together 3; then
+		ok "3 workers started together on missing topics come up (round $r)"
+	else
+		not_ok "3 workers started together on missing topics come up (round $r)" "$C_WHY"
+	fi
+	for i in 1 2 3; do c_stop "$i" TERM 30; done
+done
+C_PORT=()
 
 # a config topic with 2 partitions, then one that is not compacted: refused
 C_GROUP=$G0-two

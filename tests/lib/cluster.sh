@@ -14,7 +14,9 @@
 #                               are added to (and so override) the defaults
 #   c_start I                   start worker I (c_props first), wait until its
 #                               /health is 200; 1 when it does not come up
-#   c_start_all N [k=v ...]     c_props + start of workers 1..N, in parallel
+#   c_start_all N [k=v ...]     c_props + start of workers 1..N: worker 1 first
+#                               (it creates the topics), then the others at once
+#   c_start_together N [k=v ...]  the same, all N at once on missing topics
 #   c_start_ok NAME I / c_start_all_ok NAME N [k=v ...]  the same as checks
 #                               (`check` would run them in a subshell, which
 #                               loses the pids and ports)
@@ -155,7 +157,22 @@ c_start() {
 	c_up "$i"
 }
 
+# c_start_all N [k=v ...]: worker 1 first (it creates the topics), then the
+# others at once; c_start_together N: all at once (0564 tries that alone)
 c_start_all() {
+	local n=$1 i
+	shift
+	c_props 1 "$@" || return 1
+	c_launch 1
+	c_up 1 || return 1
+	for ((i = 2; i <= n; i++)); do
+		c_props "$i" "$@" || return 1
+		c_launch "$i"
+	done
+	for ((i = 2; i <= n; i++)); do c_up "$i" || return 1; done
+}
+
+c_start_together() {
 	local n=$1 i
 	shift
 	for ((i = 1; i <= n; i++)); do
