@@ -56,9 +56,11 @@ check_eq "every task's worker_id is a worker's host:port" "$known" 3
 api_on 2 GET /connectors/m1/status
 check_jq "the connector's worker_id is a worker's host:port" \
 	".connector.worker_id as \$w | [\"$(c_id 1)\", \"$(c_id 2)\", \"$(c_id 3)\"] | any(.[]; . == \$w)"
-distinct=$(sort -u <<<"$ids" | wc -l)
-echo "# m1: tasks on $distinct distinct workers"
-check "tasks.max=3: tasks on >= 2 workers" test "$distinct" -ge 2
+# the tasks spread once the three workers are in the group
+spread() { [ "$(c_task_ids 2 m1 | sort -u | wc -l)" -ge 2 ] && c_tasks_in 2 m1 RUNNING 3; }
+check "tasks.max=3: tasks RUNNING on >= 2 workers" wait_for 30 spread
+ids=$(c_task_ids 2 m1)
+echo "# m1: tasks on $(sort -u <<<"$ids" | wc -l) distinct workers: $(echo $ids)"
 same_view() { # every worker answers the same task placement
 	local a b c
 	a=$(c_task_ids 1 m1 | tr '\n' ' ') b=$(c_task_ids 2 m1 | tr '\n' ' ') c=$(c_task_ids 3 m1 | tr '\n' ' ')
@@ -68,6 +70,7 @@ check "the three workers show the same task placement" wait_for 20 same_view
 
 # a follower forwards a PUT of the config
 check "a leader is known (a worker logged \"became the leader\")" wait_for 30 c_leader
+check "every worker names that leader (\"leader is\")" wait_for 30 c_leader_agreed
 L=$(c_leader) || L=1
 F=$((L % 3 + 1))
 echo "# leader: worker $L ($(c_id "$L")); PUT config on follower $F"

@@ -30,7 +30,9 @@ c_all_healthy 1 2 3 || finish
 
 # --- 1. the leader killed
 check "a leader is known (a worker logged \"became the leader\")" wait_for 30 c_leader
+check "every worker names that leader (\"leader is\")" wait_for 30 c_leader_agreed
 L=$(c_leader) || L=1
+echo "# leader per worker: self-declared $(c_leader), views: $(for i in 1 2 3; do printf '%s ' "$(c_leader_view "$i")"; done)"
 api_on_retry "$L" POST /connectors "$(f_jdbc lw "$T" tasks.max=1 batch.size=100)"
 check_eq "a connector created on the leader" "$CODE" 201
 A=$((L % 3 + 1)) B=$(((L + 1) % 3 + 1))

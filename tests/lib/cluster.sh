@@ -42,6 +42,9 @@
 #   c_leader                    the I of the live worker that logged "became the
 #                               leader" last, and not "no longer the leader" or
 #                               "fenced as the leader" since (fails when none)
+#   c_leader_view I             the I of the leader worker I last read of
+#                               ("leader is ID" in its log)
+#   c_leader_agreed             c_leader is named by every live worker's view
 #   c_metric I METRIC [CONN]    sum of a /metrics series on worker I (over the
 #                               tasks of connector CONN when given)
 #   c_produce TOPIC FROM TO     f_produce with records spread over every
@@ -274,6 +277,26 @@ c_leader() {
 	done
 	[ -n "$who" ] && echo "$who"
 	[ -n "$who" ]
+}
+
+# c_leader_view I: the I of the leader worker I last read about ("leader is
+# ID" in its current run's log)
+c_leader_view() {
+	local id
+	id=$(awk '/^=== .* start$/ { l = "" } /\[cluster\] leader is / { l = $NF } END { print l }' \
+		"$W/c$1.log" 2>/dev/null)
+	[ -n "$id" ] && c_index "$id"
+}
+
+# c_leader_agreed: one live worker says it became the leader and every live
+# worker's view names it
+c_leader_agreed() {
+	local l i
+	l=$(c_leader) || return 1
+	for i in "${!C_PORT[@]}"; do
+		c_alive "$i" || continue
+		[ "$(c_leader_view "$i")" = "$l" ] || return 1
+	done
 }
 
 c_metric() {
