@@ -19,7 +19,8 @@ c_init
 
 N=30000
 T=t0563_rr_$$
-w_kafka "$T:12"
+LT=${T}_lw # the leader part's connector reads its own topic
+w_kafka "$T:12" "$LT:1"
 f_init
 psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'rr'" \
 	>/dev/null 2>&1
@@ -33,7 +34,7 @@ check "a leader is known (a worker logged \"became the leader\")" wait_for 30 c_
 check "every worker names that leader (\"leader is\")" wait_for 30 c_leader_agreed
 L=$(c_leader) || L=1
 echo "# leader per worker: self-declared $(c_leader), views: $(for i in 1 2 3; do printf '%s ' "$(c_leader_view "$i")"; done)"
-api_on_retry "$L" POST /connectors "$(f_jdbc lw "$T" tasks.max=1 batch.size=100)"
+api_on_retry "$L" POST /connectors "$(f_jdbc lw "$LT" tasks.max=1 batch.size=100)"
 check_eq "a connector created on the leader" "$CODE" 201
 A=$((L % 3 + 1)) B=$(((L + 1) % 3 + 1))
 echo "# leader: worker $L ($(c_id "$L")); kill -9; writes on worker $A"
@@ -42,7 +43,7 @@ c_kill "$L"
 codes=() bad=""
 deadline=$((SECONDS + 90))
 while [ $SECONDS -lt $deadline ]; do
-	api_on "$A" PUT /connectors/lw/config "$(f_jdbc lw "$T" tasks.max=1 batch.size=222 | jq -c .config)"
+	api_on "$A" PUT /connectors/lw/config "$(f_jdbc lw "$LT" tasks.max=1 batch.size=222 | jq -c .config)"
 	codes+=("$CODE")
 	[ "$CODE" = 200 ] && break
 	[ "$CODE" = 409 ] || [ -n "$bad" ] || bad="$CODE $BODY"
@@ -63,15 +64,15 @@ check "a live worker became the new leader" test -n "$L2" -a "$L2" != "$L"
 cfg_on() { api_on "$1" GET /connectors/lw/config && [ "$(jq -r '."batch.size"' <<<"$BODY")" = "$2" ]; }
 check "the new config on worker $B" wait_for 20 cfg_on "$B" 222
 c_start_ok "the old leader starts again" "$L"
-api_on_retry "$L" PUT /connectors/lw/config "$(f_jdbc lw "$T" tasks.max=1 batch.size=333 | jq -c .config)"
+api_on_retry "$L" PUT /connectors/lw/config "$(f_jdbc lw "$LT" tasks.max=1 batch.size=333 | jq -c .config)"
 check_eq "a write on the restarted old leader" "$CODE" 200
 echo "# after the old leader's restart the leader is worker $(c_leader || echo "(none)")"
 check "that config on worker $A" wait_for 20 cfg_on "$A" 333
-api_on "$A" DELETE /connectors/lw
+api_on_retry "$A" DELETE /connectors/lw
 check_eq "lw deleted" "$CODE" 204
 gone() { api_on "$1" GET /connectors/lw && [ "$CODE" = 404 ]; }
 for i in 1 2 3; do check "lw gone on worker $i" wait_for 20 gone "$i"; done
-psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'lw'" >/dev/null 2>&1
+psql_q "DROP TABLE IF EXISTS \"$LT\"; DELETE FROM \"__ksink_offsets\" WHERE connector = 'lw'" >/dev/null 2>&1
 
 # --- 2. rolling restart while records stream
 api_on_retry 2 POST /connectors "$(f_jdbc rr "$T" tasks.max=3 batch.size=1000)"

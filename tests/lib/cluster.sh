@@ -32,9 +32,11 @@
 #   api_on I METHOD PATH [JSON] the REST client `api` on worker I: $CODE, $BODY
 #   api_on_retry I METHOD PATH [JSON]  api_on, again every 0.2 s for 30 s
 #                               while it answers Connect's transient 409
-#                               ("Cannot complete request momentarily ...": a
-#                               worker is healthy before its group has formed;
-#                               what a Connect client does); $C_RETRIED = s
+#                               ("Cannot complete request momentarily ...", "...
+#                               no longer the leader": a worker is healthy
+#                               before its group has formed, a rejoining worker
+#                               moves the leadership; what a Connect client
+#                               does); $C_RETRIED = s
 #   c_status I NAME             GET /connectors/NAME/status on worker I
 #   c_tasks_in I NAME STATE N   worker I sees N tasks of NAME, all in STATE
 #   c_task_ids I NAME           the worker_id of each task of NAME, one a line
@@ -237,12 +239,13 @@ api_on_retry() {
 	local t0=$SECONDS
 	while :; do
 		api_on "$@"
-		[ "$CODE" = 409 ] && [[ $BODY == *momentarily* || $BODY == *"no known leader"* ]] &&
+		[ "$CODE" = 409 ] && [[ $BODY == *momentarily* || $BODY == *"no known leader"* ||
+			$BODY == *"no longer the leader"* ]] &&
 			[ $SECONDS -lt $((t0 + 30)) ] || break
 		sleep 0.2
 	done
 	C_RETRIED=$((SECONDS - t0))
-	[ "$C_RETRIED" -gt 0 ] && echo "# $2 $3 on worker $1: 409 (\"Cannot complete request momentarily\") for ${C_RETRIED} s before $CODE"
+	[ "$C_RETRIED" -gt 0 ] && echo "# $2 $3 on worker $1: a transient 409 for ${C_RETRIED} s before $CODE"
 	return 0
 }
 
