@@ -24,7 +24,7 @@
 
 /* Connect's answer while the cluster has no leader to take a change */
 #define NO_LEADER                                                                                  \
-	"Cannot complete request momentarily due to no known leader URL, likely because a "       \
+	"Cannot complete request momentarily due to no known leader URL, likely because a "        \
 	"rebalance was underway."
 #define FORWARD_TIMEOUT_S 90 /* Connect's REST request timeout */
 
@@ -145,10 +145,10 @@ static void forward(const char *base, req_t *rq, int first_hop, resp_t *rs)
 		ks_rest_error(rs, 409, NO_LEADER);
 	} else {
 		rs->status = (int)code;
-		rs->text = ks_buf_steal(&o.body);
-		if (!rs->text)
-			rs->text = ks_strdup("");
-		rs->ctype = o.json ? "application/json" : "text/plain; charset=utf-8";
+		if (o.body.len) { /* else no body, as the leader answered */
+			rs->text = ks_strndup(o.body.data, o.body.len);
+			rs->ctype = o.json ? "application/json" : "text/plain; charset=utf-8";
+		}
 		rs->location = o.location;
 		o.location = NULL;
 		KS_DEBUG(LOGCTX, "forwarded %s to the leader %s: %ld", in->method, base, code);

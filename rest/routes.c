@@ -627,13 +627,13 @@ static void connector_route(ks_rest_t *r, int mb, char **seg, int n, req_t *rq, 
 		return ks_rest_error(rs, 404, "HTTP 404 Not Found");
 	if (!strcmp(seg[4], "status")) {
 		hr = ks_herder_task_status(r->h, name, task, &ts, errstr, sizeof(errstr));
-		ks_rest_answer(rs, hr, 200,
-		               hr == KS_OK ? ks_view_task_state(&ts, ts.worker_id
-		                                                             ? ts.worker_id
-		                                                             : ks_herder_worker(r->h)
-		                                                                       ->worker_id)
-		                           : NULL,
-		               errstr);
+		ks_rest_answer(
+		        rs, hr, 200,
+		        hr == KS_OK ? ks_view_task_state(
+		                              &ts, ts.worker_id ? ts.worker_id
+		                                                : ks_herder_worker(r->h)->worker_id)
+		                    : NULL,
+		        errstr);
 		free(ts.trace);
 		free(ts.worker_id);
 		return;

@@ -107,8 +107,9 @@ static ks_target_t target_of(const char *s)
 
 static ks_state_t state_of(const char *s)
 {
-	static const ks_state_t all[] = {KS_STATE_UNASSIGNED, KS_STATE_RUNNING, KS_STATE_PAUSED,
-	                                 KS_STATE_STOPPED,    KS_STATE_FAILED,  KS_STATE_RESTARTING};
+	static const ks_state_t all[] = {KS_STATE_UNASSIGNED, KS_STATE_RUNNING,
+	                                 KS_STATE_PAUSED,     KS_STATE_STOPPED,
+	                                 KS_STATE_FAILED,     KS_STATE_RESTARTING};
 	for (size_t i = 0; s && i < KS_ARRAY_SIZE(all); i++)
 		if (!strcmp(s, ks_state_name(all[i])))
 			return all[i];
@@ -150,6 +151,20 @@ static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char
 	return rk;
 }
 
+/* Waits on cond for at most ms (lock held). */
+static void cond_wait_ms(ks_cluster_t *cl, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += ms * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+}
+
 /* ---------------- topics ---------------- */
 
 /* Creates topic (compacted when compact) unless it exists. 0 ok. */
@@ -177,7 +192,8 @@ static int topic_create(ks_cluster_t *cl, const char *topic, int partitions, con
 	rd_kafka_CreateTopics(cl->status_prod, &nt, 1, opt, q);
 	ev = rd_kafka_queue_poll(q, CL_ADMIN_TIMEOUT_MS + 5000);
 	if (!ev) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster", topic);
+		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster",
+		          topic);
 	} else if (rd_kafka_event_error(ev)) {
 		ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
 		          rd_kafka_event_error_string(ev));
@@ -207,20 +223,30 @@ static int topic_create(ks_cluster_t *cl, const char *topic, int partitions, con
 	return rc;
 }
 
-/* The partition count of topic (-1 when unknown). */
+/* The partition count of topic (-1 when unknown). A topic another worker
+ * has just created may take a moment to show in the metadata: asked again
+ * for up to 30 s. */
 static int topic_partitions(rd_kafka_t *rk, const char *topic)
 {
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-	const struct rd_kafka_metadata *md = NULL;
+	int64_t deadline = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;
 	int n = -1;
 
 	if (!rkt)
 		return -1;
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (md->topic_cnt == 1 && !md->topics[0].err)
-			n = md->topics[0].partition_cnt;
-		rd_kafka_metadata_destroy(md);
-	}
+	do {
+		const struct rd_kafka_metadata *md = NULL;
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (md->topic_cnt == 1 && !md->topics[0].err)
+				n = md->topics[0].partition_cnt;
+			rd_kafka_metadata_destroy(md);
+		}
+		if (n < 1) {
+			n = -1;
+			struct timespec ts = {0, 200 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	} while (n < 1 && ks_now_ms() < deadline);
 	rd_kafka_topic_destroy(rkt);
 	return n;
 }
@@ -261,16 +287,23 @@ static int topics_setup(ks_cluster_t *cl, char *errstr, size_t errlen)
 
 	if (topic_create(cl, cl->config_topic, 1, "config.storage.replication.factor", 1, errstr,
 	                 errlen) ||
-	    topic_create(cl, cl->status_topic, cl->status_parts, "status.storage.replication.factor",
-	                 1, errstr, errlen) ||
+	    topic_create(cl, cl->status_topic, cl->status_parts,
+	                 "status.storage.replication.factor", 1, errstr, errlen) ||
 	    topic_create(cl, cl->slots_topic, cl->nslots, "offset.storage.replication.factor", 1,
 	                 errstr, errlen))
 		return -1;
 	if ((n = topic_partitions(cl->status_prod, cl->config_topic)) != 1)
-		return ks_seterr(errstr, errlen, -1,
-		                 "config.storage.topic %s has %d partitions; it must have exactly 1",
-		                 cl->config_topic, n);
-	topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
+		return ks_seterr(
+		        errstr, errlen, -1,
+		        "config.storage.topic %s has %d partitions; it must have exactly 1",
+		        cl->config_topic, n);
+	for (int64_t end = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;;) { /* as above: may lag */
+		struct timespec ts = {0, 200 * 1000000L};
+		topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
+		if (*policy || ks_now_ms() > end)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	if (!strstr(policy, "compact"))
 		return ks_seterr(errstr, errlen, -1,
 		                 "config.storage.topic %s has cleanup.policy=%s; it must be "
@@ -432,8 +465,8 @@ static void *tail_main(void *arg)
 			char msg[KS_ERRSTR_SIZE];
 			if (err)
 				snprintf(msg, sizeof(msg),
-				         "the config topic %s cannot be reached: %s", cl->config_topic,
-				         rd_kafka_err2str(err));
+				         "the config topic %s cannot be reached: %s",
+				         cl->config_topic, rd_kafka_err2str(err));
 			else
 				snprintf(msg, sizeof(msg), "ok");
 			set_health(cl, !err, msg);
@@ -451,21 +484,14 @@ static int tail_catch_up(ks_cluster_t *cl, char *errstr, size_t errlen)
 	int done = 0;
 
 	while ((err = rd_kafka_query_watermark_offsets(cl->tail, cl->config_topic, 0, &lo, &hi,
-	                                                5000))) {
+	                                               5000))) {
 		if (ks_now_ms() > deadline)
 			return ks_seterr(errstr, errlen, -1, "config.storage.topic %s: %s",
 			                 cl->config_topic, rd_kafka_err2str(err));
 	}
 	pthread_mutex_lock(&cl->lock);
 	while (!(done = hi <= lo || cl->eof_seen || cl->applied >= hi) && ks_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+		cond_wait_ms(cl, 100);
 	}
 	pthread_mutex_unlock(&cl->lock);
 	if (!done)
@@ -568,14 +594,7 @@ static ks_err_t txn_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 	deadline = ks_now_ms() + CL_WRITE_TIMEOUT_MS;
 	pthread_mutex_lock(&cl->lock);
 	while (cl->applied <= cl->dr_offset && ks_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
+		cond_wait_ms(cl, 50);
 	}
 	deadline = cl->applied > cl->dr_offset;
 	pthread_mutex_unlock(&cl->lock);
@@ -586,8 +605,7 @@ static ks_err_t txn_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 	return KS_OK;
 
 txn_error:
-	fatal = rd_kafka_error_is_fatal(e) ||
-	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
+	fatal = rd_kafka_error_is_fatal(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
 	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
 	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 	ks_seterr(errstr, errlen, fatal ? KS_ERR_CONFLICT : KS_ERR_RETRIABLE,
@@ -632,8 +650,9 @@ static void leader_drop(ks_cluster_t *cl)
 static int leader_take(ks_cluster_t *cl)
 {
 	char errstr[KS_ERRSTR_SIZE], tmo[32];
-	const char *kv[] = {"transactional.id", cl->txn_id, "transaction.timeout.ms", tmo,
-	                    "client.id",        "ksink-cluster-leader", NULL};
+	const char *kv[] = {
+	        "transactional.id",     cl->txn_id, "transaction.timeout.ms", tmo, "client.id",
+	        "ksink-cluster-leader", NULL};
 	rd_kafka_error_t *e;
 	json_t *ann;
 	const char *key = "ksink-leader";
@@ -705,15 +724,16 @@ static void member_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	memset(cl->owned, 0, (size_t)cl->nslots);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		for (int i = 0; i < parts->cnt; i++)
-			if (parts->elems[i].partition >= 0 && parts->elems[i].partition < cl->nslots)
+			if (parts->elems[i].partition >= 0 &&
+			    parts->elems[i].partition < cl->nslots)
 				cl->owned[parts->elems[i].partition] = 1;
 		cl->generation++;
 		cl->assign_pending = 1;
-		KS_INFO(LOGCTX, "assigned %d of %d slots (generation %lld)", parts->cnt,
-		        cl->nslots, (long long)cl->generation);
+		KS_INFO(LOGCTX, "assigned %d of %d slots (generation %lld)", parts->cnt, cl->nslots,
+		        (long long)cl->generation);
 	} else {
-		cl->revoked = 1;
-		KS_INFO(LOGCTX, "slots revoked%s", rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+		cl->revoked = rd_kafka_assignment_lost(rk) ? 2 : 1;
+		KS_INFO(LOGCTX, "slots revoked%s", cl->revoked == 2 ? " (lost)" : "");
 	}
 	pthread_mutex_unlock(&cl->lock);
 	rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? parts : NULL);
@@ -780,23 +800,28 @@ static void *member_main(void *arg)
 
 	while (!atomic_load(&cl->stop)) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->member, 100);
-		int assigned, revoked;
+		int assigned, lost, leading;
 		if (m)
 			rd_kafka_message_destroy(m); /* nothing is ever written to the slots */
 		pthread_mutex_lock(&cl->lock);
 		assigned = cl->assign_pending;
-		revoked = cl->revoked;
+		lost = cl->revoked == 2;
 		cl->assign_pending = cl->revoked = 0;
 		want_leader = cl->owned[0];
+		leading = cl->is_leader;
 		pthread_mutex_unlock(&cl->lock);
-		if (revoked && !want_leader) {
+		/* A revoke alone keeps the leadership: the eager protocol revokes
+		 * every slot before each assignment, and slot 0 usually comes back.
+		 * Should another worker get it, its init_transactions fences this
+		 * one's producer, so there is never a second writer. */
+		if (leading && (lost || (assigned && !want_leader))) {
 			pthread_mutex_lock(&cl->wlock);
 			leader_drop(cl);
 			pthread_mutex_unlock(&cl->wlock);
 		}
 		if (assigned && cl->hooks.assignment_changed)
 			cl->hooks.assignment_changed(cl->hooks.opaque);
-		if (want_leader && !cl->is_leader && !atomic_load(&cl->stop))
+		if (want_leader && !leading && !atomic_load(&cl->stop))
 			leader_take(cl); /* retried next round on failure */
 		if (ks_now_ms() >= next_pub) {
 			publish_status(cl);

@@ -173,33 +173,63 @@ static void hook_restart(void *opaque, const char *name, int task, int include_t
 		int n = c->ntasks;
 		for (i = 0; i < n && i < c->ntasks; i++)
 			if (!only_failed || ks_task_state(c->tasks[i], NULL) == KS_STATE_FAILED) {
-				KS_INFO(LOGCTX, "restarting task %s-%d", name, ks_task_id(c->tasks[i]));
+				KS_INFO(LOGCTX, "restarting task %s-%d", name,
+				        ks_task_id(c->tasks[i]));
 				ks_herder_restart_slot(h, c, i);
 			}
 	}
 	pthread_mutex_unlock(&h->ops);
 }
 
-/* Starts the tasks whose slots came here, stops those that left. */
+/* Starts the tasks whose slots came here and stops those that left; the
+ * others run on undisturbed. Caller holds ops. */
 static void reconcile(ks_herder_t *h, conn_t *c)
 {
-	int n = ks_herder_tasks_max(c->config), have = 0;
+	int n = ks_herder_tasks_max(c->config), ngone = 0, moved = 0;
+	ks_task_t **gone;
+	ks_props_t *resolved;
 
 	if (c->target == KS_TARGET_STOPPED || c->failed || !h->started)
 		return;
-	for (int i = 0; i < n; i++) {
-		int own = ks_cluster_owns(h->cluster, c->name, i), slot = local_slot(c, i);
-		if ((own && slot < 0) || (!own && slot >= 0))
-			break;
-		have++;
+	for (int i = 0; i < n; i++)
+		moved += ks_cluster_owns(h->cluster, c->name, i) != (local_slot(c, i) >= 0);
+	if (!moved)
+		return;
+	gone = calloc((size_t)n + 1, sizeof(*gone));
+	if (!gone || (!c->tasks && !(c->tasks = calloc((size_t)n, sizeof(*c->tasks))))) {
+		free(gone);
+		KS_ERROR(LOGCTX, "connector %s: out of memory moving tasks", c->name);
+		return;
 	}
-	if (have == n)
-		return; /* nothing moved for this connector */
-	/* Moves are rare and a task restart is cheap: restart this worker's
-	 * share as a whole (tasks that stay keep their partitions: they rejoin
-	 * the connector's group with the same ids). */
-	ks_herder_stop_tasks(h, c);
-	ks_herder_start_conn(h, c);
+	/* 1. the tasks that left: out of the list, stopped together */
+	pthread_mutex_lock(&h->lock);
+	for (int i = 0; i < c->ntasks;) {
+		if (!ks_cluster_owns(h->cluster, c->name, ks_task_id(c->tasks[i]))) {
+			gone[ngone++] = c->tasks[i];
+			memmove(&c->tasks[i], &c->tasks[i + 1],
+			        (size_t)(c->ntasks - i - 1) * sizeof(c->tasks[0]));
+			c->ntasks--;
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	ks_herder_stop_list(h, gone, ngone);
+	free(gone);
+	/* 2. the tasks that came */
+	resolved = ks_providers_resolve(h->wc->providers, c->config);
+	for (int i = 0; resolved && i < n; i++) {
+		ks_task_t *t;
+		if (!ks_cluster_owns(h->cluster, c->name, i) || local_slot(c, i) >= 0)
+			continue;
+		if ((t = ks_herder_start_task(h, c, resolved, i))) {
+			pthread_mutex_lock(&h->lock);
+			c->tasks[c->ntasks++] = t;
+			pthread_mutex_unlock(&h->lock);
+		}
+	}
+	ks_props_destroy(resolved);
+	KS_INFO(LOGCTX, "connector %s: %d task(s) here after the slots moved", c->name, c->ntasks);
 }
 
 static void hook_assignment_changed(void *opaque)
@@ -212,8 +242,8 @@ static void hook_assignment_changed(void *opaque)
 	pthread_mutex_unlock(&h->ops);
 }
 
-static void hook_collect_status(void *opaque,
-                                void (*put)(void *arg, const ks_cluster_status_t *st), void *arg)
+static void hook_collect_status(void *opaque, void (*put)(void *arg, const ks_cluster_status_t *st),
+                                void *arg)
 {
 	ks_herder_t *h = opaque;
 
@@ -287,7 +317,8 @@ ks_err_t ks_dist_put(ks_herder_t *h, const char *name, const ks_props_t *props, 
                      size_t errlen)
 {
 	char *kc = key_of("connector-", name), *kt = key_of("target-state-", name);
-	json_t *vc = json_pack("{s:o*}", "properties", props_json(props)), *vt = target_json(initial);
+	json_t *vc = json_pack("{s:o*}", "properties", props_json(props)),
+	       *vt = target_json(initial);
 	const char *keys[2];
 	json_t *vals[2];
 	ks_err_t r;
@@ -358,7 +389,8 @@ ks_err_t ks_dist_set_target(ks_herder_t *h, const char *name, ks_target_t target
 	} else {
 		ks_cluster_write_lock(h->cluster);
 		if (!view_has(h, name))
-			r = ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Unknown connector %s", name);
+			r = ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Unknown connector %s",
+			              name);
 		else
 			r = write_locked(h, keys, &vt, 1, errstr, errlen);
 		ks_cluster_write_unlock(h->cluster);
@@ -372,8 +404,8 @@ ks_err_t ks_dist_restart(ks_herder_t *h, const char *name, int include_tasks, in
                          ks_conn_status_t *status, char *errstr, size_t errlen)
 {
 	char *k = key_of("restart-connector-", name);
-	json_t *v = json_pack("{s:b, s:b}", "include-tasks", include_tasks, "only-failed",
-	                      only_failed);
+	json_t *v =
+	        json_pack("{s:b, s:b}", "include-tasks", include_tasks, "only-failed", only_failed);
 	ks_conn_status_t st = {0};
 	const char *keys[1] = {k};
 	ks_err_t r;
@@ -431,7 +463,8 @@ ks_err_t ks_dist_restart_task(ks_herder_t *h, const char *name, int task, char *
 	}
 	if (task >= n) {
 		json_decref(v);
-		return ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Unknown task: %s-%d", name, task);
+		return ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Unknown task: %s-%d", name,
+		                 task);
 	}
 	if (!v || asprintf(&k, "restart-task-%s-%d", name, task) < 0) {
 		json_decref(v);

@@ -100,11 +100,16 @@ void ks_herder_stop_tasks(ks_herder_t *h, conn_t *c)
 	c->tasks = NULL;
 	c->ntasks = 0;
 	pthread_mutex_unlock(&h->lock);
+	ks_herder_stop_list(h, tasks, n);
+	free(tasks);
+}
+
+void ks_herder_stop_list(ks_herder_t *h, ks_task_t **tasks, int n)
+{
 	for (int i = 0; i < n; i++)
 		ks_task_request_stop(tasks[i]);
 	for (int i = 0; i < n; i++)
 		ks_task_stop_destroy(tasks[i], h->wc->shutdown_timeout_ms);
-	free(tasks);
 }
 
 void ks_herder_set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
@@ -123,7 +128,7 @@ void ks_herder_set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
 }
 
 /* Starts one task of c (caller holds ops). */
-static ks_task_t *start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id)
+ks_task_t *ks_herder_start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id)
 {
 	char errstr[KS_ERRSTR_SIZE];
 	ks_task_t *t =
@@ -150,10 +155,11 @@ void ks_herder_start_conn(ks_herder_t *h, conn_t *c)
 		return;
 	c->plugin = ks_connector_find(ks_props_get(c->config, "connector.class"));
 	if (!c->plugin) {
-		ks_herder_set_failed(h, c,
-		           "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
-		           "class that implements Connector and which name matches %s",
-		           ks_props_get(c->config, "connector.class"));
+		ks_herder_set_failed(
+		        h, c,
+		        "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
+		        "class that implements Connector and which name matches %s",
+		        ks_props_get(c->config, "connector.class"));
 		return;
 	}
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
@@ -170,7 +176,7 @@ void ks_herder_start_conn(ks_herder_t *h, conn_t *c)
 	for (int i = 0; i < n; i++)
 		if (!h->cluster || ks_cluster_owns(h->cluster, c->name, i)) {
 			want++;
-			tasks[i] = start_task(h, c, resolved, i);
+			tasks[i] = ks_herder_start_task(h, c, resolved, i);
 		}
 	ks_props_destroy(resolved);
 	/* a task that could not even get a thread is dropped from the list */
@@ -378,8 +384,8 @@ ks_err_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *confi
 	if (h->cluster) {
 		r = ks_herder_check_config(h, props, NULL, errstr, errlen);
 		if (r == KS_OK)
-			r = ks_dist_put(h, name, props, allow_update, initial, info, created, errstr,
-			                errlen);
+			r = ks_dist_put(h, name, props, allow_update, initial, info, created,
+			                errstr, errlen);
 		ks_props_destroy(props);
 		return r;
 	}
@@ -551,7 +557,7 @@ void ks_herder_restart_slot(ks_herder_t *h, conn_t *c, int i)
 	id = ks_task_id(old);
 	ks_task_stop_destroy(old, h->wc->shutdown_timeout_ms);
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
-	nt = resolved ? start_task(h, c, resolved, id) : NULL;
+	nt = resolved ? ks_herder_start_task(h, c, resolved, id) : NULL;
 	ks_props_destroy(resolved);
 	pthread_mutex_lock(&h->lock);
 	if (nt) {

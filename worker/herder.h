@@ -62,9 +62,9 @@ typedef struct ks_task_status {
 typedef struct ks_conn_status {
 	char *name;
 	ks_state_t state;
-	char *trace;           /* NULL unless FAILED with a reason */
-	const char *type;      /* "sink" or "unknown" (static) */
-	char *worker_id;       /* the worker running the connector */
+	char *trace;      /* NULL unless FAILED with a reason */
+	const char *type; /* "sink" or "unknown" (static) */
+	char *worker_id;  /* the worker running the connector */
 	ks_task_status_t *tasks;
 	size_t ntasks;
 } ks_conn_status_t;

@@ -48,7 +48,11 @@ void ks_herder_conn_free(conn_t *c);
  * slot i of c->tasks. Caller holds ops (not lock). */
 void ks_herder_start_conn(ks_herder_t *h, conn_t *c);
 void ks_herder_stop_tasks(ks_herder_t *h, conn_t *c);
+/* Stops and frees n tasks, all asked at once (one timeout, not n). */
+void ks_herder_stop_list(ks_herder_t *h, ks_task_t **tasks, int n);
 void ks_herder_restart_slot(ks_herder_t *h, conn_t *c, int i);
+/* Starts task id of c with the resolved config; NULL (logged) on failure. */
+ks_task_t *ks_herder_start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id);
 /* Marks c FAILED with the reason. */
 void ks_herder_set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...) KS_PRINTF(3, 4);
 /* Moves c to target (pause/resume tasks, stop them, start them). 1 when it

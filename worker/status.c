@@ -171,11 +171,11 @@ ks_err_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, ks_ta
 	if (h->cluster) {
 		ks_err_t r = ks_dist_task_status(h, c, task, out);
 		pthread_mutex_unlock(&h->lock);
-		return r == KS_ERR_NOTFOUND ? ks_seterr(errstr, errlen, r,
-		                                        "No status found for task %s-%d", name,
-		                                        task)
-		       : r                  ? ks_seterr(errstr, errlen, r, "out of memory")
-		                            : KS_OK;
+		return r == KS_ERR_NOTFOUND
+		               ? ks_seterr(errstr, errlen, r, "No status found for task %s-%d",
+		                           name, task)
+		       : r ? ks_seterr(errstr, errlen, r, "out of memory")
+		           : KS_OK;
 	}
 	for (int i = 0; i < c->ntasks; i++)
 		if (ks_task_id(c->tasks[i]) == task) {

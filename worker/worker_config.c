@@ -33,9 +33,12 @@ static const char *const client_auths[] = {"none", "requested", "required", NULL
 
 #define G_DIST "Distributed mode"
 #define DIST_RF(key)                                                                               \
-	{.name = key, .type = KS_CFG_INT, .default_value = "3", .has_min = 1, .min = -1,       \
-	 .group = G_DIST, .doc = "Replication factor when ksink creates the topic (-1: the broker's " \
-	                         "default)."}
+	{                                                                                          \
+		.name = key, .type = KS_CFG_INT, .default_value = "3", .has_min = 1, .min = -1,    \
+		.group = G_DIST,                                                                   \
+		.doc = "Replication factor when ksink creates the topic (-1: the broker's "        \
+		       "default)."                                                                 \
+	}
 #define G_SSL "REST TLS (ssl.* or, all or nothing, listeners.https.ssl.*)"
 
 const ks_cfg_def_t ks_worker_defs[] = {
