@@ -47,6 +47,8 @@
 #   c_leader_view I             the I of the leader worker I last read of
 #                               ("leader is ID" in its log)
 #   c_leader_agreed             c_leader is named by every live worker's view
+#   c_leader_settled SECS       c_leader_agreed on one worker for 3 s in a row;
+#                               $C_LEADER (run it outside `check`)
 #   c_metric I METRIC [CONN]    sum of a /metrics series on worker I (over the
 #                               tasks of connector CONN when given)
 #   c_produce TOPIC FROM TO     f_produce with records spread over every
@@ -300,6 +302,24 @@ c_leader_agreed() {
 		c_alive "$i" || continue
 		[ "$(c_leader_view "$i")" = "$l" ] || return 1
 	done
+}
+
+# c_leader_settled SECS: waits up to SECS until c_leader_agreed has named the
+# same worker for 3 s in a row (the group's first rebalances are over); sets
+# C_LEADER (empty when it never settled)
+c_leader_settled() {
+	local deadline=$((SECONDS + $1)) l since="" prev=""
+	C_LEADER=""
+	while [ $SECONDS -lt "$deadline" ]; do
+		if c_leader_agreed && l=$(c_leader); then
+			[ "$l" != "$prev" ] && since=$SECONDS prev=$l
+			[ $((SECONDS - since)) -ge 3 ] && { C_LEADER=$l; return 0; }
+		else
+			prev="" since=""
+		fi
+		sleep 0.2
+	done
+	return 1
 }
 
 c_metric() {
