@@ -19,7 +19,7 @@ c_init
 T=t0560_$$
 w_kafka "$T:6"
 c_start_all_ok "3 workers healthy" 3
-c_all_healthy 1 2 3 || finish
+check "all healthy" wait_for 60 c_all_healthy 1 2 3; [ "$KS_FAILED" = 0 ] || finish
 
 for i in 1 2 3; do
 	api_on "$i" GET /

@@ -23,7 +23,7 @@ psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE conne
 c_start_all_ok "3 workers healthy" 3 \
 	"value.converter=io.confluent.connect.avro.AvroConverter" \
 	"value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
-c_all_healthy 1 2 3 || finish
+check "all healthy" wait_for 60 c_all_healthy 1 2 3; [ "$KS_FAILED" = 0 ] || finish
 
 api_on_retry 1 POST /connectors "$(f_jdbc fo "$T" tasks.max=3 batch.size=1000)"
 check_eq "connector created on worker 1" "$CODE" 201

@@ -27,7 +27,7 @@ psql_q "DROP TABLE IF EXISTS \"$T\"; DELETE FROM \"__ksink_offsets\" WHERE conne
 c_start_all_ok "3 workers healthy" 3 \
 	"value.converter=io.confluent.connect.avro.AvroConverter" \
 	"value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
-c_all_healthy 1 2 3 || finish
+check "all healthy" wait_for 60 c_all_healthy 1 2 3; [ "$KS_FAILED" = 0 ] || finish
 
 # --- 1. the leader killed
 if c_leader_settled 60; then

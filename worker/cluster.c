@@ -68,6 +68,7 @@ struct ks_cluster {
 	int64_t generation; /* bumped on each assignment */
 	int assign_pending, revoked;
 	int is_leader;
+	int ready; /* joined and a leader known once: start-up is over */
 	/* health (lock) */
 	int healthy;
 	char health_msg[KS_ERRSTR_SIZE];
@@ -814,6 +815,9 @@ static void *member_main(void *arg)
 		cl->assign_pending = cl->revoked = 0;
 		want_leader = cl->owned[0];
 		leading = cl->is_leader;
+		if (cl->generation &&
+		    (leading || (cl->leader_id && strcmp(cl->leader_id, cl->wc->worker_id))))
+			cl->ready = 1;
 		pthread_mutex_unlock(&cl->lock);
 		/* A revoke alone keeps the leadership: the eager protocol revokes
 		 * every slot before each assignment, and slot 0 usually comes back.
@@ -1124,14 +1128,18 @@ int ks_cluster_healthy(ks_cluster_t *cl, char *msg, size_t len)
 	pthread_mutex_lock(&cl->lock);
 	ok = cl->healthy;
 	snprintf(msg, len, "%s", cl->health_msg);
-	if (ok && !cl->generation) {
+	/* start-up only: once ready, a rebalance does not turn /health red
+	 * (a load balancer would take every worker out at once) */
+	if (ok && !cl->ready && !cl->generation) {
 		ok = 0;
 		snprintf(msg, len, "Worker is still joining the cluster %s.", cl->group);
-	} else if (ok && !cl->is_leader &&
+	} else if (ok && !cl->ready && !cl->is_leader &&
 	           !(cl->leader_id && strcmp(cl->leader_id, cl->wc->worker_id))) {
 		ok = 0;
 		snprintf(msg, len, "Worker is waiting for the cluster %s to have a leader.",
 		         cl->group);
+	} else if (ok) {
+		cl->ready = 1;
 	}
 	pthread_mutex_unlock(&cl->lock);
 	return ok;
