@@ -170,7 +170,9 @@ int ks_rest_forward_change(ks_rest_t *r, req_t *rq, resp_t *rs)
 
 	if (lr == 1)
 		return 0; /* this worker makes the change */
-	if (lr < 0 || (hop && !strcasecmp(hop, "false")))
+	if (lr < 0 && ks_herder_started(r->h) && !ks_herder_healthy(r->h, url, sizeof(url)))
+		ks_rest_error(rs, 500, url); /* no leader because Kafka cannot be reached */
+	else if (lr < 0 || (hop && !strcasecmp(hop, "false")))
 		ks_rest_error(rs, 409, NO_LEADER);
 	else
 		forward(url, rq, !hop, rs);

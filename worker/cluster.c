@@ -125,7 +125,9 @@ static ks_state_t state_of(const char *s)
 /* A librdkafka handle from the worker's consumer (or producer) settings
  * with the cluster's own overrides (key, value pairs, NULL-ended). */
 static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char *what,
-                              const char *const *kv, char *errstr, size_t errlen)
+                              const char *const *kv,
+                              void (*error_cb)(rd_kafka_t *, int, const char *, void *),
+                              char *errstr, size_t errlen)
 {
 	ks_props_t *p = type == RD_KAFKA_CONSUMER
 	                        ? ks_worker_consumer_props(cl->wc, NULL, "__ksink_cluster", 0)
@@ -149,6 +151,8 @@ static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char
 	if (!conf)
 		return NULL;
 	rd_kafka_conf_set_opaque(conf, cl);
+	if (error_cb)
+		rd_kafka_conf_set_error_cb(conf, error_cb);
 	rk = rd_kafka_new(type, conf, kerr, sizeof(kerr));
 	if (!rk) {
 		rd_kafka_conf_destroy(conf);
@@ -442,6 +446,45 @@ static void set_health(ks_cluster_t *cl, int ok, const char *msg)
 	pthread_mutex_unlock(&cl->lock);
 }
 
+/* Asks the cluster for the config topic's metadata (a bounded wait: a
+ * watermark query can hang well past its timeout with every broker down). */
+static void health_probe(ks_cluster_t *cl)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(cl->tail, cl->config_topic, NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err =
+	        rkt ? rd_kafka_metadata(cl->tail, 0, rkt, &md, 2000) : RD_KAFKA_RESP_ERR__NOENT;
+	char msg[KS_ERRSTR_SIZE];
+
+	if (!err && md)
+		err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (rkt)
+		rd_kafka_topic_destroy(rkt);
+	if (err)
+		snprintf(msg, sizeof(msg), "the config topic %s cannot be reached: %s",
+		         cl->config_topic, rd_kafka_err2str(err));
+	else
+		snprintf(msg, sizeof(msg), "ok");
+	set_health(cl, !err, msg);
+}
+
+/* Every broker down (the tail's error callback): unhealthy at once; the
+ * probe turns it back. */
+static void tail_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	ks_cluster_t *cl = opaque;
+	char msg[KS_ERRSTR_SIZE];
+
+	(void)rk;
+	if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		return;
+	snprintf(msg, sizeof(msg), "the config topic %s cannot be reached: %s", cl->config_topic,
+	         reason);
+	set_health(cl, 0, msg);
+}
+
 static void *tail_main(void *arg)
 {
 	ks_cluster_t *cl = arg;
@@ -465,17 +508,7 @@ static void *tail_main(void *arg)
 			rd_kafka_message_destroy(m);
 		}
 		if (ks_now_ms() >= next_check) {
-			int64_t lo, hi;
-			rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-			        cl->tail, cl->config_topic, 0, &lo, &hi, 2000);
-			char msg[KS_ERRSTR_SIZE];
-			if (err)
-				snprintf(msg, sizeof(msg),
-				         "the config topic %s cannot be reached: %s",
-				         cl->config_topic, rd_kafka_err2str(err));
-			else
-				snprintf(msg, sizeof(msg), "ok");
-			set_health(cl, !err, msg);
+			health_probe(cl);
 			next_check = ks_now_ms() + CL_HEALTH_EVERY_MS;
 		}
 	}
@@ -528,7 +561,8 @@ static int tail_start(ks_cluster_t *cl, char *errstr, size_t errlen)
 	rd_kafka_resp_err_t err;
 
 	snprintf(gid, sizeof(gid), "ksink-tail-%s", cl->wc->worker_id);
-	if (!(cl->tail = client_new(cl, RD_KAFKA_CONSUMER, "cluster tail", kv, errstr, errlen)))
+	if (!(cl->tail = client_new(cl, RD_KAFKA_CONSUMER, "cluster tail", kv, tail_error, errstr,
+	                            errlen)))
 		return -1;
 	tp = rd_kafka_topic_partition_list_new(1 + cl->status_parts);
 	rd_kafka_topic_partition_list_add(tp, cl->config_topic, 0)->offset =
@@ -946,8 +980,8 @@ ks_cluster_t *ks_cluster_new(const ks_worker_config_t *wc, const ks_cluster_hook
 		scheme = "https";
 	snprintf(cl->url, sizeof(cl->url), "%s://%s", scheme, wc->worker_id);
 	snprintf(cl->txn_id, sizeof(cl->txn_id), "ksink-cluster-%s", cl->group);
-	if (!(cl->status_prod =
-	              client_new(cl, RD_KAFKA_PRODUCER, "status producer", kv, errstr, errlen)))
+	if (!(cl->status_prod = client_new(cl, RD_KAFKA_PRODUCER, "status producer", kv, NULL,
+	                                   errstr, errlen)))
 		goto fail;
 	if (topics_setup(cl, errstr, errlen))
 		goto fail;
