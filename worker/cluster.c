@@ -835,7 +835,7 @@ static void publish_status(ks_cluster_t *cl)
 static void *member_main(void *arg)
 {
 	ks_cluster_t *cl = arg;
-	int64_t next_pub = 0;
+	int64_t next_pub = 0, next_take = 0;
 	int want_leader = 0;
 
 	while (!atomic_load(&cl->stop)) {
@@ -864,8 +864,9 @@ static void *member_main(void *arg)
 		}
 		if (assigned && cl->hooks.assignment_changed)
 			cl->hooks.assignment_changed(cl->hooks.opaque);
-		if (want_leader && !leading && !atomic_load(&cl->stop))
-			leader_take(cl); /* retried next round on failure */
+		if (want_leader && !leading && !atomic_load(&cl->stop) &&
+		    ks_now_ms() >= next_take && leader_take(cl))
+			next_take = ks_now_ms() + 1000; /* tried again in a second */
 		if (ks_now_ms() >= next_pub) {
 			publish_status(cl);
 			next_pub = ks_now_ms() + CL_STATUS_EVERY_MS;
