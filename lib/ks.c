@@ -31,6 +31,8 @@ const char *ks_err_name(ks_err_t err)
 		return "FORBIDDEN";
 	case KS_ERR_FENCED:
 		return "FENCED";
+	case KS_ERR_CONFLICT:
+		return "CONFLICT";
 	}
 	return "UNKNOWN";
 }

@@ -25,6 +25,7 @@ typedef enum ks_err {
 	KS_ERR_EXISTS = 6,    /* it exists already (409) */
 	KS_ERR_FORBIDDEN = 7, /* turned off by the worker config (403) */
 	KS_ERR_FENCED = 8,    /* another task owns the partition now: drop it, no retry */
+	KS_ERR_CONFLICT = 9,  /* distributed mode: no leader now, try again (409) */
 } ks_err_t;
 
 #define KS_WUR           __attribute__((warn_unused_result))

@@ -93,6 +93,14 @@ void ks_rest_route(ks_rest_t *r, const char *method, char **seg, int n, req_t *r
 /* /admin/loggers (name NULL) and /admin/loggers/{name}, GET or PUT. */
 void ks_rest_loggers(const char *method, const char *name, req_t *rq, resp_t *rs);
 
+/* ---------------- forward.c ---------------- */
+
+/* Distributed mode: a change (POST/PUT/PATCH/DELETE of /connectors...) is
+ * made by the leader. 0 when this worker is the one to make it; 1 when the
+ * answer is in rs (the leader's, forwarded, or 409 when no leader is
+ * known). */
+int ks_rest_forward_change(ks_rest_t *r, req_t *rq, resp_t *rs);
+
 /* ---------------- views.c ---------------- */
 
 /* {"error_code":status,"message":msg}; bytes of msg that are not UTF-8

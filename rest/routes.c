@@ -75,14 +75,15 @@ static void h_root(ks_rest_t *r, resp_t *rs)
 
 static void h_health(ks_rest_t *r, resp_t *rs)
 {
-	int ok = ks_herder_started(r->h);
+	char msg[KS_ERRSTR_SIZE];
+	int ok = ks_herder_healthy(r->h, msg, sizeof(msg));
 	rs->status = ok ? 200 : 503;
 	rs->json = json_object();
-	json_object_set_new(rs->json, "status", json_string(ok ? "healthy" : "starting"));
-	json_object_set_new(rs->json, "message",
-	                    json_string(ok ? "Worker has completed startup and is ready to handle "
-	                                     "requests."
-	                                   : "Worker is still starting up."));
+	json_object_set_new(rs->json, "status",
+	                    json_string(ok                        ? "healthy"
+	                                : ks_herder_started(r->h) ? "unhealthy"
+	                                                          : "starting"));
+	json_object_set_new(rs->json, "message", json_string(msg));
 }
 
 static void h_create(ks_rest_t *r, req_t *rq, resp_t *rs)
@@ -626,12 +627,15 @@ static void connector_route(ks_rest_t *r, int mb, char **seg, int n, req_t *rq, 
 		return ks_rest_error(rs, 404, "HTTP 404 Not Found");
 	if (!strcmp(seg[4], "status")) {
 		hr = ks_herder_task_status(r->h, name, task, &ts, errstr, sizeof(errstr));
-		ks_rest_answer(rs, hr, 200,
-		               hr == KS_OK
-		                       ? ks_view_task_state(&ts, ks_herder_worker(r->h)->worker_id)
-		                       : NULL,
-		               errstr);
+		ks_rest_answer(
+		        rs, hr, 200,
+		        hr == KS_OK ? ks_view_task_state(
+		                              &ts, ts.worker_id ? ts.worker_id
+		                                                : ks_herder_worker(r->h)->worker_id)
+		                    : NULL,
+		        errstr);
 		free(ts.trace);
+		free(ts.worker_id);
 		return;
 	}
 	hr = ks_herder_restart_task(r->h, name, task, errstr, sizeof(errstr));
@@ -657,6 +661,11 @@ void ks_rest_route(ks_rest_t *r, const char *method, char **seg, int n, req_t *r
 		ks_rest_error(rs, 405, "HTTP 405 Method Not Allowed");
 		return;
 	}
+	/* changes of connectors are the leader's (distributed mode); the
+	 * active topics' reset is this worker's own */
+	if (mb != M_GET && n >= 1 && !strcmp(seg[0], "connectors") &&
+	    !(n == 4 && !strcmp(seg[2], "topics")) && ks_rest_forward_change(r, rq, rs))
+		return;
 	if (n == 0)
 		return h_root(r, rs);
 	if (!strcmp(seg[0], "health"))

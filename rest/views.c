@@ -29,6 +29,7 @@ int ks_rest_status_of(ks_err_t err, int ok_status)
 	case KS_ERR_NOTFOUND:
 		return 404;
 	case KS_ERR_EXISTS:
+	case KS_ERR_CONFLICT:
 		return 409;
 	case KS_ERR_RETRIABLE:
 	case KS_ERR_FATAL:
@@ -116,7 +117,10 @@ json_t *ks_view_status(const ks_conn_status_t *s)
 	json_object_set_new(o, "name", json_string(s->name));
 	json_object_set_new(o, "connector", state_json(s->state, s->trace, -1, s->worker_id));
 	for (size_t i = 0; i < s->ntasks; i++)
-		json_array_append_new(tasks, ks_view_task_state(&s->tasks[i], s->worker_id));
+		json_array_append_new(
+		        tasks, ks_view_task_state(&s->tasks[i], s->tasks[i].worker_id
+		                                                        ? s->tasks[i].worker_id
+		                                                        : s->worker_id));
 	json_object_set_new(o, "tasks", tasks);
 	json_object_set_new(o, "type", json_string(s->type));
 	return o;

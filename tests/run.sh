@@ -16,11 +16,14 @@
 # gets the stack. So `tests/run.sh 0001` starts nothing and takes seconds.
 # tests/README.md describes the numbering and how to run one test.
 #
-# Two Kafka tiers. Every test runs in the mock tier (librdkafka's mock
-# cluster). The tests whose meaning depends on the broker carry a line
-# "kafka-tiers: mock real" and run a second time, as "[real] NAME", against a
-# second stack with a real Apache Kafka broker (tests/stack.sh --kafka real:
-# its own Postgres, registry and broker, so tables and topics start empty).
+# Two Kafka tiers. A test runs in the tiers its line "kafka-tiers: ..."
+# names, and in the mock tier (librdkafka's mock cluster) when it has none.
+# The tests whose meaning depends on the broker carry "kafka-tiers: mock real"
+# and run a second time, as "[real] NAME", against a second stack with a real
+# Apache Kafka broker (tests/stack.sh --kafka real: its own Postgres, registry
+# and broker, so tables and topics start empty); a test that the mock cannot
+# serve at all (distributed mode: 0560-0569) carries "kafka-tiers: real" and
+# runs in the real tier only.
 # KSINK_KAFKA_TIERS=mock (or real) runs one tier only; a skipped tier is said
 # in the line before the totals. Under CI=true both tiers always run: a real
 # broker that cannot be fetched or started is a failure, never a skip.
@@ -71,6 +74,14 @@ stack_up() {
 	. "$OUT/stack-$kind.env"
 }
 
+# test_tiers FILE: the Kafka tiers a test runs in, from its line
+# "kafka-tiers: ..." ("mock" when it has none)
+test_tiers() {
+	local line
+	line=$(grep -m1 -o 'kafka-tiers:[a-z ]*' "$1")
+	if [ -n "$line" ]; then echo " ${line#kafka-tiers:} "; else echo " mock "; fi
+}
+
 # run_tier KIND: runs the tier's tests in number order, C and shell tests
 # interleaved, with the tier's stack started before the first that needs it
 run_tier() {
@@ -82,7 +93,7 @@ run_tier() {
 		[ -e "$t" ] || continue
 		name=$(basename "$t")
 		[ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue
-		[ "$kind" = real ] && ! grep -q 'kafka-tiers:.*real' "$t" && continue
+		[[ $(test_tiers "$t") == *" $kind "* ]] || continue
 		tests+=("$t")
 	done
 	[ ${#tests[@]} -eq 0 ] && return 0

@@ -44,7 +44,7 @@ conn_t *ks_herder_find(ks_herder_t *h, const char *name)
 	return NULL;
 }
 
-static void conn_free(conn_t *c)
+void ks_herder_conn_free(conn_t *c)
 {
 	if (!c)
 		return;
@@ -89,7 +89,7 @@ static void save_store(ks_herder_t *h)
 }
 
 /* Stops and frees the tasks of c (all in parallel). Caller holds ops, not lock. */
-static void stop_tasks(ks_herder_t *h, conn_t *c)
+void ks_herder_stop_tasks(ks_herder_t *h, conn_t *c)
 {
 	ks_task_t **tasks;
 	int n;
@@ -100,15 +100,19 @@ static void stop_tasks(ks_herder_t *h, conn_t *c)
 	c->tasks = NULL;
 	c->ntasks = 0;
 	pthread_mutex_unlock(&h->lock);
+	ks_herder_stop_list(h, tasks, n);
+	free(tasks);
+}
+
+void ks_herder_stop_list(ks_herder_t *h, ks_task_t **tasks, int n)
+{
 	for (int i = 0; i < n; i++)
 		ks_task_request_stop(tasks[i]);
 	for (int i = 0; i < n; i++)
 		ks_task_stop_destroy(tasks[i], h->wc->shutdown_timeout_ms);
-	free(tasks);
 }
 
-static void set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...) KS_PRINTF(3, 4);
-static void set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
+void ks_herder_set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -124,7 +128,7 @@ static void set_failed(ks_herder_t *h, conn_t *c, const char *fmt, ...)
 }
 
 /* Starts one task of c (caller holds ops). */
-static ks_task_t *start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id)
+ks_task_t *ks_herder_start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolved, int id)
 {
 	char errstr[KS_ERRSTR_SIZE];
 	ks_task_t *t =
@@ -136,7 +140,7 @@ static ks_task_t *start_task(ks_herder_t *h, conn_t *c, const ks_props_t *resolv
 }
 
 /* Starts the tasks of c per its target state (caller holds ops). */
-static void start_conn(ks_herder_t *h, conn_t *c)
+void ks_herder_start_conn(ks_herder_t *h, conn_t *c)
 {
 	ks_props_t *resolved;
 	ks_task_t **tasks;
@@ -151,10 +155,11 @@ static void start_conn(ks_herder_t *h, conn_t *c)
 		return;
 	c->plugin = ks_connector_find(ks_props_get(c->config, "connector.class"));
 	if (!c->plugin) {
-		set_failed(h, c,
-		           "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
-		           "class that implements Connector and which name matches %s",
-		           ks_props_get(c->config, "connector.class"));
+		ks_herder_set_failed(
+		        h, c,
+		        "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
+		        "class that implements Connector and which name matches %s",
+		        ks_props_get(c->config, "connector.class"));
 		return;
 	}
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
@@ -163,19 +168,23 @@ static void start_conn(ks_herder_t *h, conn_t *c)
 	if (!resolved || !tasks) {
 		ks_props_destroy(resolved);
 		free(tasks);
-		set_failed(h, c, "out of memory");
+		ks_herder_set_failed(h, c, "out of memory");
 		return;
 	}
+	/* distributed mode: only the tasks whose slots this worker owns */
+	int want = 0, m = 0;
 	for (int i = 0; i < n; i++)
-		tasks[i] = start_task(h, c, resolved, i);
+		if (!h->cluster || ks_cluster_owns(h->cluster, c->name, i, n)) {
+			want++;
+			tasks[i] = ks_herder_start_task(h, c, resolved, i);
+		}
 	ks_props_destroy(resolved);
 	/* a task that could not even get a thread is dropped from the list */
-	int m = 0;
 	for (int i = 0; i < n; i++)
 		if (tasks[i])
 			tasks[m++] = tasks[i];
-	if (m < n)
-		set_failed(h, c, "could only start %d of %d tasks", m, n);
+	if (m < want)
+		ks_herder_set_failed(h, c, "could only start %d of %d tasks", m, want);
 	pthread_mutex_lock(&h->lock);
 	c->tasks = tasks;
 	c->ntasks = m;
@@ -221,6 +230,8 @@ ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen)
 	pthread_mutex_init(&h->ops, NULL);
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->meta_lock, NULL);
+	if (wc->distributed) /* the connectors come from the config topic */
+		return h;
 	if (ks_store_load(wc->store_path, &doc, errstr, errlen)) {
 		ks_herder_destroy(h);
 		return NULL;
@@ -233,7 +244,7 @@ ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen)
 		char perr[KS_ERRSTR_SIZE];
 		if (!c || !(c->name = ks_strdup(name)) || !(c->config = ks_props_new()) ||
 		    !(c->shared = ks_conn_shared_new())) {
-			conn_free(c);
+			ks_herder_conn_free(c);
 			ks_seterr(errstr, errlen, -1, "out of memory");
 			goto fail;
 		}
@@ -241,7 +252,7 @@ ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen)
 		                        sizeof(perr))) {
 			ks_seterr(errstr, errlen, -1, "%s: connector %s: %s", wc->store_path, name,
 			          perr);
-			conn_free(c);
+			ks_herder_conn_free(c);
 			goto fail;
 		}
 		c->target = ts && !strcmp(ts, "PAUSED")    ? KS_TARGET_PAUSED
@@ -267,12 +278,15 @@ void ks_herder_start(ks_herder_t *h)
 	h->started = 1;
 	pthread_mutex_unlock(&h->lock);
 	for (conn_t *c = h->conns; c; c = c->next)
-		start_conn(h, c);
+		ks_herder_start_conn(h, c);
 	pthread_mutex_unlock(&h->ops);
 }
 
 void ks_herder_stop(ks_herder_t *h)
 {
+	/* distributed: leave the cluster first, so no hook starts a task while
+	 * the tasks stop */
+	ks_cluster_leave(h->cluster);
 	pthread_mutex_lock(&h->ops);
 	/* ask all tasks at once so the shutdown takes one timeout, not one each */
 	pthread_mutex_lock(&h->lock);
@@ -281,7 +295,7 @@ void ks_herder_stop(ks_herder_t *h)
 			ks_task_request_stop(c->tasks[i]);
 	pthread_mutex_unlock(&h->lock);
 	for (conn_t *c = h->conns; c; c = c->next)
-		stop_tasks(h, c);
+		ks_herder_stop_tasks(h, c);
 	pthread_mutex_unlock(&h->ops);
 }
 
@@ -294,13 +308,41 @@ void ks_herder_destroy(ks_herder_t *h)
 		h->conns = c->next;
 		for (int i = 0; i < c->ntasks; i++)
 			ks_task_stop_destroy(c->tasks[i], h->wc->shutdown_timeout_ms);
-		conn_free(c);
+		ks_herder_conn_free(c);
 	}
+	ks_cluster_destroy(h->cluster);
 	free(h->cluster_id);
 	pthread_mutex_destroy(&h->ops);
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->meta_lock);
 	free(h);
+}
+
+int ks_herder_attach(ks_herder_t *h, char *errstr, size_t errlen)
+{
+	return h->wc->distributed ? ks_dist_attach(h, errstr, errlen) : 0;
+}
+
+int ks_herder_join(ks_herder_t *h, char *errstr, size_t errlen)
+{
+	return h->cluster ? ks_dist_join(h, errstr, errlen) : 0;
+}
+
+int ks_herder_leader(ks_herder_t *h, char *url, size_t len)
+{
+	return h->cluster ? ks_cluster_leader(h->cluster, url, len) : 1;
+}
+
+int ks_herder_healthy(ks_herder_t *h, char *msg, size_t len)
+{
+	if (!ks_herder_started(h)) {
+		snprintf(msg, len, "Worker is still starting up.");
+		return 0;
+	}
+	if (h->cluster && !ks_cluster_healthy(h->cluster, msg, len))
+		return 0;
+	snprintf(msg, len, "Worker has completed startup and is ready to handle requests.");
+	return 1;
 }
 
 int ks_herder_started(ks_herder_t *h)
@@ -339,6 +381,14 @@ ks_err_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *confi
 		ks_props_destroy(props);
 		return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 	}
+	if (h->cluster) {
+		r = ks_herder_check_config(h, props, NULL, errstr, errlen);
+		if (r == KS_OK)
+			r = ks_dist_put(h, name, props, allow_update, initial, info, created,
+			                errstr, errlen);
+		ks_props_destroy(props);
+		return r;
+	}
 	pthread_mutex_lock(&h->ops);
 	r = ks_herder_check_config(h, props, NULL, errstr, errlen);
 	if (r != KS_OK)
@@ -349,7 +399,7 @@ ks_err_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *confi
 		goto out;
 	}
 	if (c) {
-		stop_tasks(h, c);
+		ks_herder_stop_tasks(h, c);
 		pthread_mutex_lock(&h->lock);
 		ks_props_destroy(c->config);
 		c->config = props;
@@ -359,7 +409,7 @@ ks_err_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *confi
 	} else {
 		c = calloc(1, sizeof(*c));
 		if (!c || !(c->name = ks_strdup(name)) || !(c->shared = ks_conn_shared_new())) {
-			conn_free(c);
+			ks_herder_conn_free(c);
 			r = ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
 			goto out;
 		}
@@ -373,7 +423,7 @@ ks_err_t ks_herder_put(ks_herder_t *h, const char *name, const ks_props_t *confi
 		is_new = 1;
 		KS_INFO(LOGCTX, "connector %s created (%s)", name, ks_target_name(initial));
 	}
-	start_conn(h, c);
+	ks_herder_start_conn(h, c);
 	save_store(h);
 	r = KS_OK;
 	if (info) {
@@ -424,6 +474,8 @@ ks_err_t ks_herder_delete(ks_herder_t *h, const char *name, char *errstr, size_t
 {
 	conn_t **pp, *c = NULL;
 
+	if (h->cluster)
+		return ks_dist_delete(h, name, errstr, errlen);
 	pthread_mutex_lock(&h->ops);
 	pthread_mutex_lock(&h->lock);
 	for (pp = &h->conns; *pp; pp = &(*pp)->next)
@@ -437,54 +489,62 @@ ks_err_t ks_herder_delete(ks_herder_t *h, const char *name, char *errstr, size_t
 		pthread_mutex_unlock(&h->ops);
 		return ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Connector %s not found", name);
 	}
-	stop_tasks(h, c);
+	ks_herder_stop_tasks(h, c);
 	save_store(h);
 	pthread_mutex_unlock(&h->ops);
 	KS_INFO(LOGCTX, "connector %s deleted", name);
-	conn_free(c);
+	ks_herder_conn_free(c);
 	return KS_OK;
+}
+
+int ks_herder_apply_target(ks_herder_t *h, conn_t *c, ks_target_t target)
+{
+	ks_target_t old = c->target;
+
+	pthread_mutex_lock(&h->lock);
+	c->target = target;
+	pthread_mutex_unlock(&h->lock);
+	if (old == target)
+		return 0;
+	KS_INFO(LOGCTX, "connector %s: %s -> %s", c->name, ks_target_name(old),
+	        ks_target_name(target));
+	if (target == KS_TARGET_STOPPED) {
+		ks_herder_stop_tasks(h, c);
+		pthread_mutex_lock(&h->lock);
+		c->failed = 0;
+		pthread_mutex_unlock(&h->lock);
+	} else if (old == KS_TARGET_STOPPED || !c->ntasks) {
+		ks_herder_start_conn(h, c);
+	} else {
+		pthread_mutex_lock(&h->lock);
+		for (int i = 0; i < c->ntasks; i++)
+			ks_task_set_paused(c->tasks[i], target == KS_TARGET_PAUSED);
+		pthread_mutex_unlock(&h->lock);
+	}
+	return 1;
 }
 
 ks_err_t ks_herder_set_target(ks_herder_t *h, const char *name, ks_target_t target, char *errstr,
                               size_t errlen)
 {
 	conn_t *c;
-	ks_target_t old;
 
+	if (h->cluster)
+		return ks_dist_set_target(h, name, target, errstr, errlen);
 	pthread_mutex_lock(&h->ops);
 	c = ks_herder_find(h, name);
 	if (!c) {
 		pthread_mutex_unlock(&h->ops);
 		return ks_seterr(errstr, errlen, KS_ERR_NOTFOUND, "Unknown connector %s", name);
 	}
-	old = c->target;
-	pthread_mutex_lock(&h->lock);
-	c->target = target;
-	pthread_mutex_unlock(&h->lock);
-	if (old != target) {
-		KS_INFO(LOGCTX, "connector %s: %s -> %s", name, ks_target_name(old),
-		        ks_target_name(target));
-		if (target == KS_TARGET_STOPPED) {
-			stop_tasks(h, c);
-			pthread_mutex_lock(&h->lock);
-			c->failed = 0;
-			pthread_mutex_unlock(&h->lock);
-		} else if (old == KS_TARGET_STOPPED || !c->ntasks) {
-			start_conn(h, c);
-		} else {
-			pthread_mutex_lock(&h->lock);
-			for (int i = 0; i < c->ntasks; i++)
-				ks_task_set_paused(c->tasks[i], target == KS_TARGET_PAUSED);
-			pthread_mutex_unlock(&h->lock);
-		}
+	if (ks_herder_apply_target(h, c, target))
 		save_store(h);
-	}
 	pthread_mutex_unlock(&h->ops);
 	return KS_OK;
 }
 
 /* Restarts task slot i of c (caller holds ops). */
-static void restart_slot(ks_herder_t *h, conn_t *c, int i)
+void ks_herder_restart_slot(ks_herder_t *h, conn_t *c, int i)
 {
 	ks_task_t *old, *nt;
 	ks_props_t *resolved;
@@ -497,7 +557,7 @@ static void restart_slot(ks_herder_t *h, conn_t *c, int i)
 	id = ks_task_id(old);
 	ks_task_stop_destroy(old, h->wc->shutdown_timeout_ms);
 	resolved = ks_providers_resolve(h->wc->providers, c->config);
-	nt = resolved ? start_task(h, c, resolved, id) : NULL;
+	nt = resolved ? ks_herder_start_task(h, c, resolved, id) : NULL;
 	ks_props_destroy(resolved);
 	pthread_mutex_lock(&h->lock);
 	if (nt) {
@@ -516,6 +576,8 @@ ks_err_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks, 
 	conn_t *c;
 	int *marks = NULL, restart_conn_inst;
 
+	if (h->cluster)
+		return ks_dist_restart(h, name, include_tasks, only_failed, status, errstr, errlen);
 	pthread_mutex_lock(&h->ops);
 	c = ks_herder_find(h, name);
 	if (!c) {
@@ -544,13 +606,13 @@ ks_err_t ks_herder_restart(ks_herder_t *h, const char *name, int include_tasks, 
 	        include_tasks, only_failed);
 	if (restart_conn_inst && c->failed) {
 		/* the connector itself failed to start: start it all again */
-		stop_tasks(h, c);
-		start_conn(h, c);
+		ks_herder_stop_tasks(h, c);
+		ks_herder_start_conn(h, c);
 	} else {
 		int n = c->ntasks;
 		for (int i = 0; i < n && i < c->ntasks; i++)
 			if (marks[1 + i])
-				restart_slot(h, c, i);
+				ks_herder_restart_slot(h, c, i);
 	}
 	free(marks);
 	pthread_mutex_unlock(&h->ops);
@@ -563,6 +625,8 @@ ks_err_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, char
 	conn_t *c;
 	int slot = -1;
 
+	if (h->cluster)
+		return ks_dist_restart_task(h, name, task, errstr, errlen);
 	pthread_mutex_lock(&h->ops);
 	c = ks_herder_find(h, name);
 	for (int i = 0; c && i < c->ntasks; i++)
@@ -577,7 +641,7 @@ ks_err_t ks_herder_restart_task(ks_herder_t *h, const char *name, int task, char
 		                 task);
 	}
 	KS_INFO(LOGCTX, "restarting task %s-%d", name, task);
-	restart_slot(h, c, slot);
+	ks_herder_restart_slot(h, c, slot);
 	pthread_mutex_unlock(&h->ops);
 	return KS_OK;
 }

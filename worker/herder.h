@@ -54,6 +54,7 @@ typedef struct ks_task_status {
 	int id;
 	ks_state_t state;
 	char *trace;
+	char *worker_id; /* NULL: the connector's (or this) worker; else owned */
 } ks_task_status_t;
 
 /* A connector's state and its tasks' (ConnectorStateInfo). Strings owned
@@ -61,9 +62,9 @@ typedef struct ks_task_status {
 typedef struct ks_conn_status {
 	char *name;
 	ks_state_t state;
-	char *trace;           /* NULL unless FAILED with a reason */
-	const char *type;      /* "sink" or "unknown" (static) */
-	const char *worker_id; /* borrowed from the worker config */
+	char *trace;      /* NULL unless FAILED with a reason */
+	const char *type; /* "sink" or "unknown" (static) */
+	char *worker_id;  /* the worker running the connector */
 	ks_task_status_t *tasks;
 	size_t ntasks;
 } ks_conn_status_t;
@@ -84,6 +85,20 @@ void ks_conn_info_clear(ks_conn_info_t *i);
 
 /* Creates the herder: loads the config store; does not start tasks yet. */
 ks_herder_t *ks_herder_new(ks_worker_config_t *wc, char *errstr, size_t errlen) KS_WUR;
+/* Distributed mode (wc->distributed): joins the cluster's view — creates
+ * the topics when missing, reads the config topic to its end (the
+ * connectors into the herder). Before the REST server starts. 0 ok. */
+int ks_herder_attach(ks_herder_t *h, char *errstr, size_t errlen) KS_WUR;
+/* Distributed mode: joins the cluster's group (after ks_herder_start), so
+ * this worker gets tasks and may lead. 0 ok. */
+int ks_herder_join(ks_herder_t *h, char *errstr, size_t errlen) KS_WUR;
+/* Where a change must be made: 1 here (standalone, or this worker leads),
+ * 0 at the leader whose REST URL is put into url, -1 nowhere now (no
+ * leader known: 409). */
+int ks_herder_leader(ks_herder_t *h, char *url, size_t len);
+/* 1 when the worker is started and (distributed) its config topic
+ * answers; else 0 and why into msg. */
+int ks_herder_healthy(ks_herder_t *h, char *msg, size_t len);
 /* Starts the tasks of every loaded connector (after the REST server is up). */
 void ks_herder_start(ks_herder_t *h);
 /* Stops every task (graceful, bounded by task.shutdown.graceful.timeout.ms). */

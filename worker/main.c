@@ -2,12 +2,16 @@
  * main.c — the ksink command line, the only place that exits:
  *
  *   ksink standalone WORKER.properties [CONNECTOR.json|CONNECTOR.properties ...]
+ *   ksink distributed WORKER.properties
  *   ksink --version | --help
  *
  * Start-up: load the worker config (bad key -> exit 1 naming it), load the
  * connector files, create the herder (which reads the config store), open the
  * REST listener, start the stored connectors, create/update the connectors
- * given on the command line, then wait for SIGTERM/SIGINT. Shutdown: stop
+ * given on the command line, then wait for SIGTERM/SIGINT. Distributed mode
+ * (worker/cluster.h) reads the connectors from the config topic instead of
+ * the store, before the REST listener opens, and joins the cluster once the
+ * herder has started. Shutdown: stop
  * accepting REST requests, stop every task (each finishes or abandons its
  * batch, commits and leaves its group) within
  * task.shutdown.graceful.timeout.ms, exit 0.
@@ -31,6 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ksink standalone WORKER.properties [CONNECTOR.json|CONNECTOR.properties "
 	           "...]\n"
+	           "       ksink distributed WORKER.properties\n"
 	           "       ksink --version\n"
 	           "       ksink --help\n"
 	           "\n"
@@ -40,6 +45,8 @@ static void usage(FILE *f)
 	           "where connectors created over REST are kept across restarts.\n"
 	           "A connector file is JSON ({\"name\":..,\"config\":{..}} or a flat config map)\n"
 	           "or .properties with name=...; it is created, or updated when it exists.\n"
+	           "Distributed mode: workers with one group.id share the connectors through\n"
+	           "Kafka (config.storage.topic, status.storage.topic, offset.storage.topic).\n"
 	           "SIGTERM/SIGINT stop the worker cleanly (exit 0).\n");
 }
 
@@ -98,7 +105,7 @@ static int load_connector_file(const char *path, char **name, ks_props_t **props
 	return *name ? 0 : ks_seterr(errstr, errlen, -1, "out of memory");
 }
 
-static int run_standalone(int argc, char **argv)
+static int run(int distributed, int argc, char **argv)
 {
 	char errstr[KS_ERRSTR_SIZE];
 	ks_worker_config_t *wc;
@@ -123,7 +130,7 @@ static int run_standalone(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	wc = ks_worker_config_load(argv[0], errstr, sizeof(errstr));
-	if (!wc) {
+	if (!wc || (distributed && ks_worker_config_distributed(wc, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "ksink: %s: %s\n", argv[0], errstr);
 		goto out;
 	}
@@ -134,10 +141,15 @@ static int run_standalone(int argc, char **argv)
 			goto out;
 		}
 	KS_INFO(LOGCTX, "ksink %s starting (librdkafka %s), worker id %s, connectors in %s",
-	        KSINK_VERSION, rd_kafka_version_str(), wc->worker_id, wc->store_path);
+	        KSINK_VERSION, rd_kafka_version_str(), wc->worker_id,
+	        distributed ? ks_config_string(wc->cfg, "config.storage.topic") : wc->store_path);
 	h = ks_herder_new(wc, errstr, sizeof(errstr));
 	if (!h) {
 		fprintf(stderr, "ksink: config.storage.file: %s\n", errstr);
+		goto out;
+	}
+	if (ks_herder_attach(h, errstr, sizeof(errstr))) {
+		fprintf(stderr, "ksink: distributed mode: %s\n", errstr);
 		goto out;
 	}
 	rest = ks_rest_start(h, errstr, sizeof(errstr));
@@ -146,6 +158,10 @@ static int run_standalone(int argc, char **argv)
 		goto out;
 	}
 	ks_herder_start(h);
+	if (ks_herder_join(h, errstr, sizeof(errstr))) {
+		fprintf(stderr, "ksink: distributed mode: %s\n", errstr);
+		goto out;
+	}
 	for (int i = 0; i < nconn; i++) {
 		if (ks_herder_put(h, names[i], props[i], 1, KS_TARGET_STARTED, NULL, NULL, errstr,
 		                  sizeof(errstr)) != KS_OK) {
@@ -191,7 +207,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "standalone"))
-		exit(run_standalone(argc - 2, argv + 2));
+		exit(run(0, argc - 2, argv + 2));
+	if (argc == 3 && !strcmp(argv[1], "distributed"))
+		exit(run(1, argc - 2, argv + 2));
 	usage(stderr);
 	return 2;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* "sink" when the connector's class is known. */
-static const char *conn_type(const conn_t *c)
+const char *ks_herder_conn_type(const conn_t *c)
 {
 	return c->plugin || ks_connector_find(ks_props_get(c->config, "connector.class"))
 	               ? "sink"
@@ -26,8 +26,11 @@ void ks_conn_status_clear(ks_conn_status_t *s)
 		return;
 	free(s->name);
 	free(s->trace);
-	for (size_t i = 0; i < s->ntasks; i++)
+	free(s->worker_id);
+	for (size_t i = 0; i < s->ntasks; i++) {
 		free(s->tasks[i].trace);
+		free(s->tasks[i].worker_id);
+	}
 	free(s->tasks);
 	memset(s, 0, sizeof(*s));
 }
@@ -48,11 +51,12 @@ ks_err_t ks_herder_status_of(ks_herder_t *h, conn_t *c, const int *restarting, k
 {
 	ks_state_t cs = ks_herder_conn_state(h, c);
 
+	if (h->cluster)
+		return ks_dist_status_of(h, c, o);
 	memset(o, 0, sizeof(*o));
 	o->state = restarting && restarting[0] ? KS_STATE_RESTARTING : cs;
-	o->type = conn_type(c);
-	o->worker_id = h->wc->worker_id;
-	if (!(o->name = ks_strdup(c->name)) ||
+	o->type = ks_herder_conn_type(c);
+	if (!(o->worker_id = ks_strdup(h->wc->worker_id)) || !(o->name = ks_strdup(c->name)) ||
 	    (cs == KS_STATE_FAILED && c->trace && !(o->trace = ks_strdup(c->trace))) ||
 	    (c->ntasks && !(o->tasks = calloc((size_t)c->ntasks, sizeof(*o->tasks))))) {
 		ks_conn_status_clear(o);
@@ -164,6 +168,15 @@ ks_err_t ks_herder_task_status(ks_herder_t *h, const char *name, int task, ks_ta
 {
 	conn_t *c;
 	READ_CONN(h, name, c, errstr, errlen, "No status found for connector %s");
+	if (h->cluster) {
+		ks_err_t r = ks_dist_task_status(h, c, task, out);
+		pthread_mutex_unlock(&h->lock);
+		return r == KS_ERR_NOTFOUND
+		               ? ks_seterr(errstr, errlen, r, "No status found for task %s-%d",
+		                           name, task)
+		       : r ? ks_seterr(errstr, errlen, r, "out of memory")
+		           : KS_OK;
+	}
 	for (int i = 0; i < c->ntasks; i++)
 		if (ks_task_id(c->tasks[i]) == task) {
 			out->id = task;

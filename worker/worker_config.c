@@ -31,6 +31,14 @@ static int validate_listeners(const ks_cfg_def_t *def, const char *value, char *
 static const char *const override_policies[] = {"All", "None", "Principal", NULL};
 static const char *const client_auths[] = {"none", "requested", "required", NULL};
 
+#define G_DIST "Distributed mode"
+#define DIST_RF(key)                                                                               \
+	{                                                                                          \
+		.name = key, .type = KS_CFG_INT, .default_value = "3", .has_min = 1, .min = -1,    \
+		.group = G_DIST,                                                                   \
+		.doc = "Replication factor when ksink creates the topic (-1: the broker's "        \
+		       "default)."                                                                 \
+	}
 #define G_SSL "REST TLS (ssl.* or, all or nothing, listeners.https.ssl.*)"
 
 const ks_cfg_def_t ks_worker_defs[] = {
@@ -209,6 +217,75 @@ const ks_cfg_def_t ks_worker_defs[] = {
         {.name = "topic.tracking.enable", .type = KS_CFG_BOOLEAN, .default_value = "true"},
         {.name = "topic.tracking.allow.reset", .type = KS_CFG_BOOLEAN, .default_value = "true"},
         {.name = "config.providers", .type = KS_CFG_LIST, .default_value = ""},
+        /* distributed mode (`ksink distributed`, worker/cluster.c); required
+         * there, unused in standalone mode */
+        {.name = "group.id",
+         .type = KS_CFG_STRING,
+         .group = G_DIST,
+         .importance = KS_IMP_HIGH,
+         .doc = "The cluster's name: workers with one group.id share the connectors."},
+        {.name = "config.storage.topic",
+         .type = KS_CFG_STRING,
+         .group = G_DIST,
+         .importance = KS_IMP_HIGH,
+         .doc = "Connector configs and target states (1 partition, compacted; created when "
+                "missing)."},
+        {.name = "status.storage.topic",
+         .type = KS_CFG_STRING,
+         .group = G_DIST,
+         .importance = KS_IMP_HIGH,
+         .doc = "Connector and task states (compacted; created when missing)."},
+        {.name = "offset.storage.topic",
+         .type = KS_CFG_STRING,
+         .group = G_DIST,
+         .importance = KS_IMP_HIGH,
+         .doc = "Required as in Connect. Sink offsets stay in Postgres and the consumer "
+                "group; ksink uses this topic's partitions as the cluster's placement slots "
+                "(nothing is written to it)."},
+        DIST_RF("config.storage.replication.factor"),
+        DIST_RF("status.storage.replication.factor"),
+        DIST_RF("offset.storage.replication.factor"),
+        {.name = "offset.storage.partitions",
+         .type = KS_CFG_INT,
+         .default_value = "25",
+         .has_min = 1,
+         .min = 1,
+         .has_max = 1,
+         .max = 10000,
+         .group = G_DIST,
+         .doc = "Partitions of offset.storage.topic when ksink creates it: the placement "
+                "slots (an existing topic's count wins)."},
+        {.name = "status.storage.partitions",
+         .type = KS_CFG_INT,
+         .default_value = "5",
+         .has_min = 1,
+         .min = 1,
+         .has_max = 1,
+         .max = 10000,
+         .group = G_DIST,
+         .doc = "Partitions of status.storage.topic when ksink creates it."},
+        {.name = "session.timeout.ms",
+         .type = KS_CFG_INT,
+         .default_value = "10000",
+         .has_min = 1,
+         .min = 1000,
+         .group = G_DIST,
+         .doc = "A worker not heard from for this long is out of the cluster: its tasks "
+                "move. Also the default session.timeout.ms of the tasks' consumers."},
+        {.name = "heartbeat.interval.ms",
+         .type = KS_CFG_INT,
+         .default_value = "3000",
+         .has_min = 1,
+         .min = 100,
+         .group = G_DIST,
+         .doc = "Heartbeats to the cluster's group coordinator."},
+        {.name = "rebalance.timeout.ms",
+         .type = KS_CFG_INT,
+         .default_value = "60000",
+         .has_min = 1,
+         .min = 1000,
+         .group = G_DIST,
+         .doc = "How long a rebalance of the cluster may take."},
         KS_CFG_END,
 };
 
@@ -416,6 +493,22 @@ fail:
 	return NULL;
 }
 
+int ks_worker_config_distributed(ks_worker_config_t *wc, char *errstr, size_t errlen)
+{
+	static const char *const required[] = {"group.id", "config.storage.topic",
+	                                       "status.storage.topic", "offset.storage.topic"};
+
+	for (size_t i = 0; i < KS_ARRAY_SIZE(required); i++) {
+		const char *v = ks_config_string(wc->cfg, required[i]);
+		if (!v || !*v)
+			return ks_seterr(errstr, errlen, -1,
+			                 "invalid worker config: %s: required in distributed mode",
+			                 required[i]);
+	}
+	wc->distributed = 1;
+	return 0;
+}
+
 ks_worker_config_t *ks_worker_config_load(const char *path, char *errstr, size_t errlen)
 {
 	ks_props_t *props = ks_props_new();
@@ -557,6 +650,15 @@ ks_props_t *ks_worker_consumer_props(const ks_worker_config_t *wc, const ks_prop
 	rc |= set_default(out, "queued.max.messages.kbytes", "16384");
 	rc |= set_default(out, "fetch.max.bytes", "8388608");
 	rc |= set_default(out, "topic.metadata.refresh.interval.ms", "5000");
+	/* distributed mode: a task moves as fast as the worker that runs it
+	 * (unless consumer.session.timeout.ms says otherwise) */
+	if (wc->distributed) {
+		char v[32];
+		snprintf(v, sizeof(v), "%d", ks_config_int(wc->cfg, "session.timeout.ms"));
+		rc |= set_default(out, "session.timeout.ms", v);
+		snprintf(v, sizeof(v), "%d", ks_config_int(wc->cfg, "heartbeat.interval.ms"));
+		rc |= set_default(out, "heartbeat.interval.ms", v);
+	}
 	/* never let librdkafka commit or store behind our back */
 	rc |= ks_props_set(out, "enable.auto.commit", "false");
 	rc |= ks_props_set(out, "enable.auto.offset.store", "false");

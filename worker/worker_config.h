@@ -39,6 +39,7 @@ typedef struct ks_worker_config {
 	char *store_path; /* config.storage.file */
 	int64_t flush_interval_ms;
 	int64_t shutdown_timeout_ms;
+	int distributed; /* `ksink distributed`: ks_worker_config_distributed() */
 } ks_worker_config_t;
 
 extern const ks_cfg_def_t ks_worker_defs[];
@@ -50,5 +51,9 @@ ks_worker_config_t *ks_worker_config_load(const char *path, char *errstr, size_t
 ks_worker_config_t *ks_worker_config_new(const ks_props_t *props, const char *base_dir,
                                          char *errstr, size_t errlen) KS_WUR;
 void ks_worker_config_destroy(ks_worker_config_t *wc);
+/* Switches wc to distributed mode: checks that group.id and the three
+ * storage topics are set (as Connect requires). 0 ok, else -1 + errstr
+ * naming the key. */
+int ks_worker_config_distributed(ks_worker_config_t *wc, char *errstr, size_t errlen) KS_WUR;
 
 #endif
