@@ -487,21 +487,11 @@ int ks_consumer_new(ks_task_t *t, char *errstr, size_t errlen)
 {
 	ks_props_t *cp = ks_worker_consumer_props(t->wc, t->config, t->connector, t->id);
 	rd_kafka_conf_t *conf;
-	const char *v;
 	char reset[32], kerr[512];
 	size_t len = sizeof(reset);
 
 	if (!cp)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
-	/* records per transaction: in Connect one poll (max.poll.records) is
-	 * one transaction and batch.size only cuts it into statements; we take
-	 * the larger of the two (bigger transactions are cheaper per row) */
-	t->batch_max = t->set.batch_size;
-	if ((v = ks_props_get(cp, "max.poll.records")) &&
-	    (size_t)strtoull(v, NULL, 10) > t->batch_max)
-		t->batch_max = (size_t)strtoull(v, NULL, 10);
-	if (!t->batch_max)
-		t->batch_max = BATCH_DEFAULT;
 	conf = ks_worker_kafka_conf(cp, t->ctx, "consumer", errstr, errlen);
 	ks_props_destroy(cp);
 	if (!conf)
