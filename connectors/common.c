@@ -217,6 +217,41 @@ const ks_cfg_def_t ks_connector_common_defs[] = {
                 "milliseconds or ISO-8601 with a zone) are not written; the task holds "
                 "there until the key is changed or removed, then goes on from that record. "
                 "Empty: no stop."},
+        /* the task's transactions (worker/task.c): sized by the backlog */
+        {.name = "ksink.transaction.max.records",
+         .type = KS_CFG_INT,
+         .default_value = "50000",
+         .has_min = 1,
+         .min = 1,
+         .importance = KS_IMP_LOW,
+         .group = "Transactions",
+         .display_name = "Records per transaction (max)",
+         .doc = "A task commits its transaction (the rows and their offsets) as soon as the "
+                "consumer has nothing more queued, so a caught-up task writes small, "
+                "immediate transactions; while records are waiting it keeps streaming them "
+                "into the same transaction up to this many records (or the bytes or time "
+                "bound below). batch.size only sizes the statements inside it."},
+        {.name = "ksink.transaction.max.bytes",
+         .type = KS_CFG_LONG,
+         .default_value = "8388608",
+         .has_min = 1,
+         .min = 65536,
+         .importance = KS_IMP_LOW,
+         .group = "Transactions",
+         .display_name = "Bytes per transaction (max)",
+         .doc = "Bounds the memory a task holds for its open transaction: the records "
+                "read and not yet committed (raw and decoded). The transaction commits when "
+                "they reach this size."},
+        {.name = "ksink.transaction.max.ms",
+         .type = KS_CFG_LONG,
+         .default_value = "1000",
+         .has_min = 1,
+         .min = 1,
+         .importance = KS_IMP_LOW,
+         .group = "Transactions",
+         .display_name = "Transaction time (max ms)",
+         .doc = "A transaction commits at the latest this many milliseconds after its first "
+                "record was read, even while more records are waiting."},
         KS_CFG_END,
 };
 

@@ -130,10 +130,12 @@ void ks_consumer_commit(ks_task_t *t, const ks_tp_offset_t *offs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		rd_kafka_topic_partition_list_add(l, offs[i].topic, offs[i].partition)->offset =
 		        offs[i].offset;
-	err = rd_kafka_commit(t->rk, l, 0);
+	/* asynchronous: the connector's own offsets are the source of truth and
+	 * Kafka's a mirror for tools, so the next batch need not wait for the
+	 * coordinator's answer (a round trip per transaction: latency); a
+	 * failure is logged by on_offset_commit */
+	err = rd_kafka_commit(t->rk, l, 1);
 	if (err)
-		/* the connector's own offsets are the source of truth; Kafka's are a
-		 * mirror for tools, so this is not fatal */
 		KS_WARN(t->ctx, "Kafka offset commit failed: %s", rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_destroy(l);
 	pthread_mutex_lock(&t->lock);
@@ -474,6 +476,21 @@ void ks_consumer_probe(ks_task_t *t)
 	}
 }
 
+/* The answer to an asynchronous offset commit (ks_consumer_commit), served
+ * by rd_kafka_consumer_poll on the task thread. A failure is not fatal: the
+ * mirror catches up with the next commit, and a task resumes from the
+ * connector's offsets, never from these. */
+static void on_offset_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	ks_task_t *t = opaque;
+
+	(void)rk;
+	(void)offsets;
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		KS_WARN(t->ctx, "Kafka offset commit failed: %s", rd_kafka_err2str(err));
+}
+
 /* An integer setting as librdkafka will use it (its default when unset). */
 static int64_t conf_int(rd_kafka_conf_t *conf, const char *name)
 {
@@ -487,21 +504,11 @@ int ks_consumer_new(ks_task_t *t, char *errstr, size_t errlen)
 {
 	ks_props_t *cp = ks_worker_consumer_props(t->wc, t->config, t->connector, t->id);
 	rd_kafka_conf_t *conf;
-	const char *v;
 	char reset[32], kerr[512];
 	size_t len = sizeof(reset);
 
 	if (!cp)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
-	/* records per transaction: in Connect one poll (max.poll.records) is
-	 * one transaction and batch.size only cuts it into statements; we take
-	 * the larger of the two (bigger transactions are cheaper per row) */
-	t->batch_max = t->set.batch_size;
-	if ((v = ks_props_get(cp, "max.poll.records")) &&
-	    (size_t)strtoull(v, NULL, 10) > t->batch_max)
-		t->batch_max = (size_t)strtoull(v, NULL, 10);
-	if (!t->batch_max)
-		t->batch_max = BATCH_DEFAULT;
 	conf = ks_worker_kafka_conf(cp, t->ctx, "consumer", errstr, errlen);
 	ks_props_destroy(cp);
 	if (!conf)
@@ -515,6 +522,7 @@ int ks_consumer_new(ks_task_t *t, char *errstr, size_t errlen)
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_rebalance_cb(conf, handle_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_kafka_error);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_offset_commit);
 	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
 	if (!t->rk) {
 		rd_kafka_conf_destroy(conf);

@@ -5,7 +5,7 @@
  *     -> key / value converter -> transforms / predicates
  *     -> errors.tolerance: a bad record fails the task (none) or is logged,
  *        counted and queued for the dead letter queue (all)
- *     -> the batch: put() every PUT_CHUNK records, then on delivery put()
+ *     -> the batch: put() every batch.size records, then on delivery put()
  *        the rest -> DLQ flush -> connector commit(offsets: last + 1 per
  *        partition) -> the same offsets to Kafka -> arena reset
  *
@@ -222,7 +222,7 @@ void ks_pipeline_reset(ks_task_t *t)
 }
 
 /*
- * Hands the records not yet put to the connector. Called every PUT_CHUNK
+ * Hands the records not yet put to the connector. Called every batch.size
  * records while a batch fills, so a connector can start writing before the
  * batch is complete (the JDBC sink streams its COPY), and before commit.
  */

@@ -5,9 +5,16 @@
  *
  *   apply a pause / resume request; retry a pending open()
  *   poll a message -> the record pipeline (pipeline.c: convert, transform,
- *     errors.tolerance) into the batch; put() every PUT_CHUNK records
- *   when the batch is full (count, bytes) or BATCH_LINGER_MS old:
- *     deliver it (put -> DLQ -> connector commit -> Kafka offsets)
+ *     errors.tolerance) into the batch; put() every batch.size records (the
+ *     JDBC sink streams them into its open transaction)
+ *   when nothing more is queued, or the batch reached a bound
+ *     (ksink.transaction.max.records / .bytes / .ms): deliver it (put ->
+ *     DLQ -> connector commit -> Kafka offsets)
+ *
+ * So a transaction is sized by the backlog: a task that keeps up commits
+ * each small arrival at once (latency), one that is behind streams
+ * everything waiting into one big transaction (throughput), and the bytes
+ * bound caps the memory the open batch holds.
  *
  * Outages (Postgres, registry, Kafka) are waited out by ks_task_retry_wait
  * (partitions paused, membership kept, capped exponential back-off) up to
@@ -337,11 +344,15 @@ int ks_task_settings_parse(const ks_props_t *config, const ks_cfg_def_t *plugin_
 	s->retry_delay_max_ms = ks_config_long(cfg, "errors.retry.delay.max.ms");
 	if (s->retry_delay_max_ms < BACKOFF_MIN_MS)
 		s->retry_delay_max_ms = BACKOFF_MIN_MS;
-	/* set explicitly: with max.poll.records it sizes a transaction (consumer.c) */
-	s->batch_size = has_batch && ks_config_is_set(cfg, "batch.size") &&
-	                                ks_config_int(cfg, "batch.size") > 0
-	                        ? (size_t)ks_config_int(cfg, "batch.size")
-	                        : 0;
+	/* batch.size keeps Connect's meaning, rows per statement: here also the
+	 * rows per put(); it no longer bounds a transaction */
+	s->put_chunk = has_batch && ks_config_is_set(cfg, "batch.size") &&
+	                               ks_config_int(cfg, "batch.size") > 0
+	                       ? (size_t)ks_config_int(cfg, "batch.size")
+	                       : PUT_CHUNK;
+	s->tx_max_records = (size_t)ks_config_int(cfg, "ksink.transaction.max.records");
+	s->tx_max_bytes = (size_t)ks_config_long(cfg, "ksink.transaction.max.bytes");
+	s->tx_max_ms = ks_config_long(cfg, "ksink.transaction.max.ms");
 	s->apply_delay_ms = ks_config_long(cfg, "ksink.apply.delay.ms");
 	s->apply_until_ms = -1;
 	v = ks_config_string(cfg, "ksink.apply.until");
@@ -403,29 +414,33 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	return subscribe(t, errstr, errlen);
 }
 
-/* The next message: what is queued first, without waiting (a poll that may
- * wait reads the clock four times inside librdkafka: profile), then a wait
- * bounded by the batch's linger; an empty poll kicks a parked fetcher. */
-static rd_kafka_message_t *poll_next(ks_task_t *t, int64_t first_ms)
+/* The next message. With a batch open: only what is queued already, never
+ * waiting; NULL means the task has caught up with what the fetcher brought,
+ * and the batch commits now (a small, immediate transaction). Without one:
+ * what is queued first (a poll that may wait reads the clock four times
+ * inside librdkafka: profile), then a short wait. An empty poll kicks a
+ * parked fetcher (consumer.c), so it refills the queue during the commit. */
+static rd_kafka_message_t *poll_next(ks_task_t *t)
 {
 	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(t->rk, 0);
-	int timeout;
+	int timeout = t->fetch_parked ? 1 : 100; /* parked: an empty queue is no news */
 
 	if (rkm)
 		return rkm;
 	if (!t->has_batch)
-		timeout = 100;
-	else {
-		int64_t left = first_ms + BATCH_LINGER_MS - ks_now_ms();
-		timeout = left <= 0 ? 0 : left > 20 ? 20 : (int)left;
-	}
-	if (t->fetch_parked && timeout > 1)
-		timeout = 1; /* an empty queue now means a parked fetcher */
-	if (timeout)
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 	if (!rkm)
 		ks_consumer_kick(t);
 	return rkm;
+}
+
+/* Whether the open transaction may take more records: below
+ * ksink.transaction.max.records and .bytes, and (the clock is read every
+ * 64 records: it showed in profiles) younger than .ms. */
+static int tx_has_room(ks_task_t *t, int64_t first_ms)
+{
+	return t->nrecs < t->set.tx_max_records && ks_arena_used(t->arena) < t->set.tx_max_bytes &&
+	       ((t->seen_msgs & 63) || ks_now_ms() - first_ms < t->set.tx_max_ms);
 }
 
 /* The task thread's loop (the file header tells it top to bottom). */
@@ -460,7 +475,7 @@ static void run_loop(ks_task_t *t)
 		}
 		if (t->kafka_down_since)
 			ks_consumer_probe(t);
-		rkm = poll_next(t, first_ms);
+		rkm = poll_next(t);
 		if (!rkm || !(t->seen_msgs & 63)) { /* the clock: not every record */
 			ks_hold_tick(t);
 			ks_hold_refresh_lag(t);
@@ -477,14 +492,13 @@ static void run_loop(ks_task_t *t)
 				break;
 			if (was_empty && t->has_batch)
 				first_ms = ks_now_ms();
-			if (t->nrecs - t->nput >= PUT_CHUNK && ks_pipeline_put_pending(t) != KS_OK)
+			if (t->nrecs - t->nput >= t->set.put_chunk &&
+			    ks_pipeline_put_pending(t) != KS_OK)
 				break;
-			/* the clock is read every 64 records (it showed in profiles) */
-			if (t->has_batch && t->nrecs < t->batch_max &&
-			    ks_arena_used(t->arena) < BATCH_MAX_BYTES &&
-			    ((t->nrecs & 63) || ks_now_ms() - first_ms < BATCH_LINGER_MS))
-				continue;
+			if (t->has_batch && tx_has_room(t, first_ms))
+				continue; /* more is queued: the same transaction */
 		}
+		/* caught up (nothing queued), or the transaction is full */
 		if (t->has_batch && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
 			break;
 	}

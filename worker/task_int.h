@@ -27,13 +27,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define BATCH_MAX_BYTES (16u << 20)
-#define PUT_CHUNK       1000 /* records handed to put() while the batch fills */
-#define BATCH_LINGER_MS 500
-#define BACKOFF_MIN_MS  100 /* first back-off; also the floor of errors.retry.delay.max.ms */
-#define DLQ_FLUSH_MS    30000
-#define LAG_REFRESH_MS  2000 /* watermark queries for ksink_partition_lag (hold.c) */
-#define BATCH_DEFAULT   3000 /* records per transaction without batch.size / max.poll.records */
+#define PUT_CHUNK      1000 /* records handed to put() at once without batch.size */
+#define BACKOFF_MIN_MS 100  /* first back-off; also the floor of errors.retry.delay.max.ms */
+#define DLQ_FLUSH_MS   30000
+#define LAG_REFRESH_MS 2000 /* watermark queries for ksink_partition_lag (hold.c) */
 
 /* The task's settings from the connector config, parsed once against the
  * config tables (connectors/common.c: errors.*; the connector's own table:
@@ -44,9 +41,14 @@ typedef struct ks_task_settings {
 	int log_messages;           /* errors.log.include.messages */
 	int64_t retry_timeout_ms;   /* errors.retry.timeout; <= 0: wait forever */
 	int64_t retry_delay_max_ms; /* errors.retry.delay.max.ms (>= BACKOFF_MIN_MS) */
-	size_t batch_size;          /* the connector's batch.size when set; else 0 */
-	int64_t apply_delay_ms;     /* ksink.apply.delay.ms; 0 none (hold.c) */
-	int64_t apply_until_ms;     /* ksink.apply.until as epoch ms; -1 none (hold.c) */
+	size_t put_chunk;           /* records per put(): batch.size when set, else PUT_CHUNK */
+	/* a transaction (the batch) commits when the consumer has nothing more
+	 * queued, or at the first of these bounds (ksink.transaction.max.*) */
+	size_t tx_max_records;
+	size_t tx_max_bytes;    /* the batch arena: records read, raw and decoded */
+	int64_t tx_max_ms;      /* since the batch's first record */
+	int64_t apply_delay_ms; /* ksink.apply.delay.ms; 0 none (hold.c) */
+	int64_t apply_until_ms; /* ksink.apply.until as epoch ms; -1 none (hold.c) */
 } ks_task_settings_t;
 
 /* Parses config against ks_connector_common_defs plus plugin_defs (may be
@@ -127,7 +129,6 @@ struct ks_task {
 	int64_t kafka_down_since; /* a consumer error is shown in the status; 0 none */
 	int64_t kafka_checked;    /* last probe of the cluster while kafka_down_since */
 	int reset_earliest;       /* auto.offset.reset is earliest */
-	size_t batch_max;
 	/* prefetch queue watch (ks_consumer_kick) */
 	rd_kafka_queue_t *cq;
 	int64_t q_min, q_bytes; /* queued.min.messages, queued.max.messages.kbytes */
