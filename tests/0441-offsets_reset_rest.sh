@@ -19,7 +19,7 @@ N=200
 api POST /connectors "$(f_jdbc off "$T")"
 check_eq "connector created" "$CODE" 201
 check "task RUNNING" wait_for 30 all_tasks off RUNNING 1
-f_produce "$T" 1 "$N"
+f_produce "$T" 1 "$N" -X sticky.partitioning.linger.ms=0 # both partitions get records
 check_eq "$N records produced" "$?" 0
 check "all $N records written" wait_for 60 f_has_rows "$T" "$N"
 sum_is() { [ "$(curl -s "$URL/connectors/off/offsets" | jq '[.offsets[].offset.kafka_offset] | add')" = "$1" ]; }
