@@ -1,7 +1,8 @@
 /*
  * cluster.c — distributed mode's shared state in Kafka: the config and
- * status topics tailed into a view, the worker's membership and slots, the
- * leader's fenced writer and the status publisher. The design is in
+ * status topics tailed into a view, the worker's membership and slots and
+ * the status publisher; the topics' set-up is in cluster_topics.c, the
+ * leader's fenced writer in cluster_leader.c (cluster_int.h). The design is in
  * cluster.h and README "Distributed mode"; the herder (herder.c) turns the
  * view into running tasks.
  *
@@ -17,67 +18,13 @@
  * `lock` guards the view and the slots; `wlock` serializes the leader's
  * writes (and the change of leadership itself).
  */
-#include "cluster.h"
-
-#include "../lib/log.h"
-#include "worker.h"
+#include "cluster_int.h"
 
 #include <errno.h>
-#include <librdkafka/rdkafka.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define LOGCTX "cluster"
-
-#define CL_ADMIN_TIMEOUT_MS 30000
-#define CL_WRITE_TIMEOUT_MS 15000
-#define CL_HEALTH_EVERY_MS  3000
-#define CL_STATUS_EVERY_MS  1000
-
-struct ks_cluster {
-	const ks_worker_config_t *wc;
-	ks_cluster_hooks_t hooks;
-	char *group;
-	char *config_topic, *status_topic, *slots_topic;
-	int nslots, status_parts;
-	char url[600]; /* this worker's advertised REST URL */
-	char txn_id[512];
-
-	rd_kafka_t *tail, *member, *status_prod;
-	rd_kafka_t *leader_prod; /* transactional; only while leading (wlock) */
-	pthread_t tail_thr, member_thr;
-	int tail_started, member_started;
-	atomic_int stop;
-
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* view (lock) */
-	json_t *configs;  /* name -> properties object */
-	json_t *targets;  /* name -> "STARTED" | "PAUSED" | "STOPPED" */
-	json_t *statuses; /* status topic key -> value object */
-	int64_t applied;  /* next config offset to apply */
-	int eof_seen;     /* the tail reached the config topic's end */
-	int joined;       /* restart requests count from now on */
-	char *leader_url, *leader_id;
-	/* slots (lock) */
-	unsigned char *owned;
-	int64_t generation; /* bumped on each assignment */
-	int assign_pending, revoked;
-	int is_leader;
-	int ready; /* joined and a leader known once: start-up is over */
-	/* health (lock) */
-	int healthy;
-	char health_msg[KS_ERRSTR_SIZE];
-
-	pthread_mutex_t wlock;
-	int64_t dr_offset; /* highest offset acknowledged by the leader's producer */
-	rd_kafka_resp_err_t dr_err;
-	json_t *published; /* status key -> last value text (member thread) */
-};
 
 /* ---------------- small helpers ---------------- */
 
@@ -162,7 +109,7 @@ static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char
 }
 
 /* Waits on cond for at most ms (lock held). */
-static void cond_wait_ms(ks_cluster_t *cl, long ms)
+void ks_cluster_cond_wait_ms(ks_cluster_t *cl, long ms)
 {
 	struct timespec ts;
 
@@ -173,158 +120,6 @@ static void cond_wait_ms(ks_cluster_t *cl, long ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
-}
-
-/* ---------------- topics ---------------- */
-
-/* Creates topic (compacted when compact) unless it exists. 0 ok. */
-static int topic_create(ks_cluster_t *cl, const char *topic, int partitions, const char *rf_key,
-                        int compact, char *errstr, size_t errlen)
-{
-	int rf = ks_config_int(cl->wc->cfg, rf_key);
-	rd_kafka_NewTopic_t *nt;
-	rd_kafka_queue_t *q;
-	rd_kafka_AdminOptions_t *opt;
-	rd_kafka_event_t *ev;
-	char kerr[512];
-	int rc = -1;
-
-	nt = rd_kafka_NewTopic_new(topic, partitions, rf, kerr, sizeof(kerr));
-	if (!nt)
-		return ks_seterr(errstr, errlen, -1, "topic %s: %s", topic, kerr);
-	if (compact && rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact")) {
-		rd_kafka_NewTopic_destroy(nt);
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	}
-	q = rd_kafka_queue_new(cl->status_prod);
-	opt = rd_kafka_AdminOptions_new(cl->status_prod, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, CL_ADMIN_TIMEOUT_MS, kerr, sizeof(kerr));
-	rd_kafka_CreateTopics(cl->status_prod, &nt, 1, opt, q);
-	ev = rd_kafka_queue_poll(q, CL_ADMIN_TIMEOUT_MS + 5000);
-	if (!ev) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster",
-		          topic);
-	} else if (rd_kafka_event_error(ev)) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
-		          rd_kafka_event_error_string(ev));
-	} else {
-		size_t n = 0;
-		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
-		        rd_kafka_event_CreateTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			KS_INFO(LOGCTX, "created topic %s (%d partitions%s)", topic, partitions,
-			        compact ? ", compacted" : "");
-			rc = 0;
-		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			rc = 0;
-		} else {
-			const char *m = n == 1 ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-			ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
-			          m ? m : rd_kafka_err2str(err));
-		}
-	}
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-	return rc;
-}
-
-/* The partition count of topic (-1 when unknown). A topic another worker
- * has just created may take a moment to show in the metadata: asked again
- * for up to 30 s. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic)
-{
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-	int64_t deadline = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;
-	int n = -1;
-
-	if (!rkt)
-		return -1;
-	do {
-		const struct rd_kafka_metadata *md = NULL;
-		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			if (md->topic_cnt == 1 && !md->topics[0].err)
-				n = md->topics[0].partition_cnt;
-			rd_kafka_metadata_destroy(md);
-		}
-		if (n < 1) {
-			n = -1;
-			struct timespec ts = {0, 200 * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-	} while (n < 1 && ks_now_ms() < deadline);
-	rd_kafka_topic_destroy(rkt);
-	return n;
-}
-
-/* The cleanup.policy of topic into out ("" when it cannot be read). */
-static void topic_cleanup_policy(ks_cluster_t *cl, const char *topic, char *out, size_t len)
-{
-	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(cl->status_prod);
-	rd_kafka_event_t *ev;
-
-	*out = '\0';
-	rd_kafka_DescribeConfigs(cl->status_prod, &cr, 1, NULL, q);
-	ev = rd_kafka_queue_poll(q, CL_ADMIN_TIMEOUT_MS);
-	if (ev && !rd_kafka_event_error(ev)) {
-		size_t n = 0, ne = 0;
-		const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(
-		        rd_kafka_event_DescribeConfigs_result(ev), &n);
-		const rd_kafka_ConfigEntry_t **es =
-		        n == 1 ? rd_kafka_ConfigResource_configs(rs[0], &ne) : NULL;
-		for (size_t i = 0; i < ne; i++)
-			if (!strcmp(rd_kafka_ConfigEntry_name(es[i]), "cleanup.policy") &&
-			    rd_kafka_ConfigEntry_value(es[i]))
-				snprintf(out, len, "%s", rd_kafka_ConfigEntry_value(es[i]));
-	}
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_ConfigResource_destroy(cr);
-}
-
-/* Creates the three topics when missing; refuses a config topic that is not
- * one compacted partition (as Connect, KAFKA-9216). 0 ok. */
-static int topics_setup(ks_cluster_t *cl, char *errstr, size_t errlen)
-{
-	char policy[128];
-	int n;
-
-	if (topic_create(cl, cl->config_topic, 1, "config.storage.replication.factor", 1, errstr,
-	                 errlen) ||
-	    topic_create(cl, cl->status_topic, cl->status_parts,
-	                 "status.storage.replication.factor", 1, errstr, errlen) ||
-	    topic_create(cl, cl->slots_topic, cl->nslots, "offset.storage.replication.factor", 1,
-	                 errstr, errlen))
-		return -1;
-	if ((n = topic_partitions(cl->status_prod, cl->config_topic)) != 1)
-		return ks_seterr(
-		        errstr, errlen, -1,
-		        "config.storage.topic %s has %d partitions; it must have exactly 1",
-		        cl->config_topic, n);
-	for (int64_t end = ks_now_ms() + CL_ADMIN_TIMEOUT_MS;;) { /* as above: may lag */
-		struct timespec ts = {0, 200 * 1000000L};
-		topic_cleanup_policy(cl, cl->config_topic, policy, sizeof(policy));
-		if (*policy || ks_now_ms() > end)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	if (!strstr(policy, "compact"))
-		return ks_seterr(errstr, errlen, -1,
-		                 "config.storage.topic %s has cleanup.policy=%s; it must be "
-		                 "compact, or connector configs are deleted with old segments",
-		                 cl->config_topic, *policy ? policy : "(unknown)");
-	if ((n = topic_partitions(cl->status_prod, cl->status_topic)) < 1 ||
-	    (cl->status_parts = n, (n = topic_partitions(cl->status_prod, cl->slots_topic)) < 1))
-		return ks_seterr(errstr, errlen, -1, "cannot read the metadata of %s / %s",
-		                 cl->status_topic, cl->slots_topic);
-	cl->nslots = n; /* an existing topic decides */
-	return 0;
 }
 
 /* ---------------- the tail: config and status topics -> view ---------------- */
@@ -530,7 +325,7 @@ static int tail_catch_up(ks_cluster_t *cl, char *errstr, size_t errlen)
 	}
 	pthread_mutex_lock(&cl->lock);
 	while (!(done = hi <= lo || cl->eof_seen || cl->applied >= hi) && ks_now_ms() < deadline) {
-		cond_wait_ms(cl, 100);
+		ks_cluster_cond_wait_ms(cl, 100);
 	}
 	pthread_mutex_unlock(&cl->lock);
 	if (!done)
@@ -579,178 +374,6 @@ static int tail_start(ks_cluster_t *cl, char *errstr, size_t errlen)
 		return ks_seterr(errstr, errlen, -1, "cannot start a thread");
 	cl->tail_started = 1;
 	return 0;
-}
-
-/* ---------------- the leader's writer ---------------- */
-
-static void leader_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	ks_cluster_t *cl = opaque;
-	(void)rk;
-	if (m->err)
-		cl->dr_err = m->err;
-	else if (m->offset > cl->dr_offset)
-		cl->dr_offset = m->offset;
-}
-
-/* Writes the records in one transaction and waits until the view applied
- * them. Caller holds wlock and cl->leader_prod is set. */
-static ks_err_t txn_write(ks_cluster_t *cl, const char *const *keys, json_t *const *values,
-                          size_t n, char *errstr, size_t errlen)
-{
-	rd_kafka_t *rk = cl->leader_prod;
-	rd_kafka_error_t *e;
-	int64_t deadline;
-	int fatal = 0;
-
-	cl->dr_offset = -1;
-	cl->dr_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-	if ((e = rd_kafka_begin_transaction(rk)))
-		goto txn_error;
-	for (size_t i = 0; i < n; i++) {
-		char *text = values[i] ? json_dumps(values[i], JSON_COMPACT) : NULL;
-		rd_kafka_resp_err_t err;
-		if (values[i] && !text)
-			return ks_seterr(errstr, errlen, KS_ERR_FATAL, "out of memory");
-		err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(cl->config_topic),
-		                        RD_KAFKA_V_PARTITION(0),
-		                        RD_KAFKA_V_KEY(keys[i], strlen(keys[i])),
-		                        RD_KAFKA_V_VALUE(text, text ? strlen(text) : 0),
-		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-		free(text);
-		if (err) {
-			e = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
-			goto txn_error;
-		}
-	}
-	rd_kafka_flush(rk, CL_WRITE_TIMEOUT_MS); /* serves the delivery reports */
-	if ((e = rd_kafka_commit_transaction(rk, CL_WRITE_TIMEOUT_MS)))
-		goto txn_error;
-	if (cl->dr_err || cl->dr_offset < 0)
-		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-		                 "Failed to write to the config topic %s: %s", cl->config_topic,
-		                 rd_kafka_err2str(cl->dr_err ? cl->dr_err
-		                                             : RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
-	deadline = ks_now_ms() + CL_WRITE_TIMEOUT_MS;
-	pthread_mutex_lock(&cl->lock);
-	while (cl->applied <= cl->dr_offset && ks_now_ms() < deadline) {
-		cond_wait_ms(cl, 50);
-	}
-	deadline = cl->applied > cl->dr_offset;
-	pthread_mutex_unlock(&cl->lock);
-	if (!deadline)
-		return ks_seterr(errstr, errlen, KS_ERR_RETRIABLE,
-		                 "The write to the config topic %s was not read back within %d ms",
-		                 cl->config_topic, CL_WRITE_TIMEOUT_MS);
-	return KS_OK;
-
-txn_error:
-	fatal = rd_kafka_error_is_fatal(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
-	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-	        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
-	ks_seterr(errstr, errlen, fatal ? KS_ERR_CONFLICT : KS_ERR_RETRIABLE,
-	          fatal ? "Cannot complete request because this worker is no longer the leader "
-	                  "(%s)"
-	                : "Failed to write to the config topic: %s",
-	          rd_kafka_error_string(e));
-	if (!fatal && rd_kafka_error_txn_requires_abort(e)) {
-		rd_kafka_error_t *a = rd_kafka_abort_transaction(rk, CL_WRITE_TIMEOUT_MS);
-		if (a)
-			rd_kafka_error_destroy(a);
-	}
-	rd_kafka_error_destroy(e);
-	if (fatal) {
-		KS_WARN(LOGCTX, "fenced as the leader: %s", errstr);
-		pthread_mutex_lock(&cl->lock);
-		cl->is_leader = 0;
-		pthread_mutex_unlock(&cl->lock);
-		rd_kafka_destroy(cl->leader_prod);
-		cl->leader_prod = NULL;
-		return KS_ERR_CONFLICT;
-	}
-	return KS_ERR_RETRIABLE;
-}
-
-/* Drops the leadership (wlock held). */
-static void leader_drop(ks_cluster_t *cl)
-{
-	pthread_mutex_lock(&cl->lock);
-	if (cl->is_leader)
-		KS_INFO(LOGCTX, "no longer the leader");
-	cl->is_leader = 0;
-	pthread_mutex_unlock(&cl->lock);
-	if (cl->leader_prod) {
-		rd_kafka_destroy(cl->leader_prod);
-		cl->leader_prod = NULL;
-	}
-}
-
-/* Takes the transactional id (fencing the previous leader), announces this
- * worker and waits until the view has caught up with it. 0 ok. */
-static int leader_take(ks_cluster_t *cl)
-{
-	char errstr[KS_ERRSTR_SIZE], tmo[32];
-	const char *kv[] = {
-	        "transactional.id",     cl->txn_id, "transaction.timeout.ms", tmo, "client.id",
-	        "ksink-cluster-leader", NULL};
-	rd_kafka_error_t *e;
-	json_t *ann;
-	const char *key = "ksink-leader";
-	ks_err_t r;
-
-	snprintf(tmo, sizeof(tmo), "%d", 60000);
-	pthread_mutex_lock(&cl->wlock);
-	if (!cl->leader_prod) {
-		ks_props_t *p = ks_worker_producer_props(cl->wc, NULL, "__ksink_cluster", 0);
-		rd_kafka_conf_t *conf;
-		char kerr[512];
-		for (size_t i = 0; p && kv[i]; i += 2)
-			if (ks_props_set(p, kv[i], kv[i + 1])) {
-				ks_props_destroy(p);
-				p = NULL;
-			}
-		conf = p ? ks_worker_kafka_conf(p, LOGCTX, "leader producer", errstr,
-		                                sizeof(errstr))
-		         : NULL;
-		ks_props_destroy(p);
-		if (!conf) {
-			pthread_mutex_unlock(&cl->wlock);
-			KS_ERROR(LOGCTX, "leader producer: %s", p ? errstr : "out of memory");
-			return -1;
-		}
-		rd_kafka_conf_set_opaque(conf, cl);
-		rd_kafka_conf_set_dr_msg_cb(conf, leader_dr);
-		cl->leader_prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
-		if (!cl->leader_prod) {
-			rd_kafka_conf_destroy(conf);
-			pthread_mutex_unlock(&cl->wlock);
-			KS_ERROR(LOGCTX, "leader producer: %s", kerr);
-			return -1;
-		}
-		if ((e = rd_kafka_init_transactions(cl->leader_prod, CL_ADMIN_TIMEOUT_MS))) {
-			KS_WARN(LOGCTX, "taking the transactional id %s: %s", cl->txn_id,
-			        rd_kafka_error_string(e));
-			rd_kafka_error_destroy(e);
-			rd_kafka_destroy(cl->leader_prod);
-			cl->leader_prod = NULL;
-			pthread_mutex_unlock(&cl->wlock);
-			return -1;
-		}
-	}
-	ann = json_pack("{s:s, s:s, s:I}", "url", cl->url, "worker_id", cl->wc->worker_id,
-	                "generation", (json_int_t)cl->generation);
-	r = ann ? txn_write(cl, &key, &ann, 1, errstr, sizeof(errstr)) : KS_ERR_FATAL;
-	json_decref(ann);
-	if (r == KS_OK) {
-		pthread_mutex_lock(&cl->lock);
-		cl->is_leader = 1;
-		pthread_mutex_unlock(&cl->lock);
-		KS_INFO(LOGCTX, "became the leader (%s)", cl->url);
-	} else {
-		KS_WARN(LOGCTX, "announcing the leader: %s", errstr);
-	}
-	pthread_mutex_unlock(&cl->wlock);
-	return r == KS_OK ? 0 : -1;
 }
 
 /* ---------------- the member: slots, leadership, status ---------------- */
@@ -859,13 +482,13 @@ static void *member_main(void *arg)
 		 * one's producer, so there is never a second writer. */
 		if (leading && (lost || (assigned && !want_leader))) {
 			pthread_mutex_lock(&cl->wlock);
-			leader_drop(cl);
+			ks_cluster_leader_drop(cl);
 			pthread_mutex_unlock(&cl->wlock);
 		}
 		if (assigned && cl->hooks.assignment_changed)
 			cl->hooks.assignment_changed(cl->hooks.opaque);
 		if (want_leader && !leading && !atomic_load(&cl->stop) &&
-		    ks_now_ms() >= next_take && leader_take(cl))
+		    ks_now_ms() >= next_take && ks_cluster_leader_take(cl))
 			next_take = ks_now_ms() + 1000; /* tried again in a second */
 		if (ks_now_ms() >= next_pub) {
 			publish_status(cl);
@@ -876,7 +499,7 @@ static void *member_main(void *arg)
 	 * timeout) */
 	rd_kafka_consumer_close(cl->member);
 	pthread_mutex_lock(&cl->wlock);
-	leader_drop(cl);
+	ks_cluster_leader_drop(cl);
 	pthread_mutex_unlock(&cl->wlock);
 	return NULL;
 }
@@ -984,7 +607,7 @@ ks_cluster_t *ks_cluster_new(const ks_worker_config_t *wc, const ks_cluster_hook
 	if (!(cl->status_prod = client_new(cl, RD_KAFKA_PRODUCER, "status producer", kv, NULL,
 	                                   errstr, errlen)))
 		goto fail;
-	if (topics_setup(cl, errstr, errlen))
+	if (ks_cluster_topics_setup(cl, errstr, errlen))
 		goto fail;
 	if (!(cl->owned = calloc((size_t)cl->nslots, 1))) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
@@ -1128,7 +751,7 @@ ks_err_t ks_cluster_write(ks_cluster_t *cl, const char *const *keys, json_t *con
 		return ks_seterr(errstr, errlen, KS_ERR_CONFLICT,
 		                 "Cannot complete request momentarily due to no known leader URL, "
 		                 "likely because a rebalance was underway.");
-	return txn_write(cl, keys, values, n, errstr, errlen);
+	return ks_cluster_txn_write(cl, keys, values, n, errstr, errlen);
 }
 
 int ks_cluster_remote_status(ks_cluster_t *cl, const char *name, int task, ks_state_t *state,
