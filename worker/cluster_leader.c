@@ -28,7 +28,7 @@ static void leader_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 /* Writes the records in one transaction and waits until the view applied
  * them. Caller holds wlock and cl->leader_prod is set. */
 ks_err_t ks_cluster_txn_write(ks_cluster_t *cl, const char *const *keys, json_t *const *values,
-                          size_t n, char *errstr, size_t errlen)
+                              size_t n, char *errstr, size_t errlen)
 {
 	rd_kafka_t *rk = cl->leader_prod;
 	rd_kafka_error_t *e;
