@@ -46,11 +46,6 @@ static int slot_of(const ks_cluster_t *cl, const char *name, int task, int ntask
 	return (int)((name_hash(name) % span + (uint32_t)task) % (uint32_t)cl->nslots);
 }
 
-static const char *target_text(ks_target_t t)
-{
-	return ks_target_name(t);
-}
-
 static ks_target_t target_of(const char *s)
 {
 	return s && !strcmp(s, "PAUSED")    ? KS_TARGET_PAUSED
@@ -161,7 +156,8 @@ static void apply_config(ks_cluster_t *cl, const char *key, json_t *v, char **ch
 		if (!s)
 			s = json_string_value(json_object_get(v, "state"));
 		if (v && s)
-			json_object_set_new(cl->targets, p, json_string(target_text(target_of(s))));
+			json_object_set_new(cl->targets, p,
+			                    json_string(ks_target_name(target_of(s))));
 		else
 			json_object_del(cl->targets, p);
 		*changed = ks_strdup(p);

@@ -35,17 +35,6 @@ static int props_equal(const ks_props_t *a, const ks_props_t *b)
 	return 1;
 }
 
-static json_t *props_json(const ks_props_t *p)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; o && i < ks_props_count(p); i++)
-		if (json_object_set_new(o, ks_props_key(p, i), json_string(ks_props_value(p, i)))) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
-}
-
 /* Connect's target-state value: STOPPED is written as PAUSED for readers
  * that predate it, with state.v2 saying STOPPED. */
 static json_t *target_json(ks_target_t t)
@@ -317,7 +306,7 @@ ks_err_t ks_dist_put(ks_herder_t *h, const char *name, const ks_props_t *props, 
                      size_t errlen)
 {
 	char *kc = key_of("connector-", name), *kt = key_of("target-state-", name);
-	json_t *vc = json_pack("{s:o*}", "properties", props_json(props)),
+	json_t *vc = json_pack("{s:o*}", "properties", ks_herder_props_json(props)),
 	       *vt = target_json(initial);
 	const char *keys[2];
 	json_t *vals[2];

@@ -28,11 +28,14 @@
 
 /* ---------------- helpers ---------------- */
 
-static json_t *props_json(const ks_props_t *p)
+json_t *ks_herder_props_json(const ks_props_t *p)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; o && i < ks_props_count(p); i++)
-		json_object_set_new(o, ks_props_key(p, i), json_string(ks_props_value(p, i)));
+		if (json_object_set_new(o, ks_props_key(p, i), json_string(ks_props_value(p, i)))) {
+			json_decref(o);
+			return NULL;
+		}
 	return o;
 }
 
@@ -77,7 +80,7 @@ static void save_store(ks_herder_t *h)
 	pthread_mutex_lock(&h->lock);
 	for (conn_t *c = h->conns; c; c = c->next) {
 		json_t *e = json_object();
-		json_object_set_new(e, "config", props_json(c->config));
+		json_object_set_new(e, "config", ks_herder_props_json(c->config));
 		json_object_set_new(e, "target_state", json_string(ks_target_name(c->target)));
 		json_object_set_new(conns, c->name, e);
 	}

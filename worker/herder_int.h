@@ -42,6 +42,9 @@ struct ks_herder {
 
 /* ---- herder.c, for distributed.c ---- */
 
+/* A config as a JSON object of strings (new; NULL when out of memory). */
+json_t *ks_herder_props_json(const ks_props_t *p);
+
 void ks_herder_conn_free(conn_t *c);
 /* Starts c's tasks per its target state (in distributed mode only those
  * whose slots this worker owns); stops and frees them; restarts the task in
