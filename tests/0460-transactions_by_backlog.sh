@@ -7,6 +7,7 @@
 #   1. a backlog (records in Kafka before the connector starts) is written
 #      in transactions bounded by ksink.transaction.max.records, and far
 #      larger than batch.size (which only sizes the statements now);
+#      The first transaction is at most batch.size rows (slow start).
 #   2. a steady trickle (a record every ~5 ms) is committed as it comes,
 #      in transactions of a few records: a task that has caught up commits
 #      at once instead of waiting for more (the old loop filled each batch
@@ -42,6 +43,12 @@ read -r ntx biggest <<<"$(psql_q "SELECT count(*), max(c) FROM (SELECT count(*) 
 echo "# backlog of $N: $ntx transactions, the largest $biggest rows (max.records $MAXREC, batch.size $CHUNK)"
 check "no transaction above ksink.transaction.max.records ($biggest <= $MAXREC)" test "${biggest:-0}" -le "$MAXREC"
 check "transactions span many put() chunks of batch.size ($biggest > $((4 * CHUNK)))" test "${biggest:-0}" -gt $((4 * CHUNK))
+# slow start: the first transaction takes at most batch.size rows, so the
+# first rows are visible soon after start; the bound doubles from there
+first=$(psql_q "SELECT count(*) FROM \"$T\" WHERE tx = (SELECT min(tx) FROM \"$T\")")
+echo "# the first transaction: $first rows"
+check "slow start: the first transaction holds at most batch.size rows ($first <= $CHUNK)" \
+	test "${first:-0}" -ge 1 -a "${first:-0}" -le "$CHUNK"
 offsets_at() { [ "$(f_offsets_sum tx)" = "$1" ]; }
 check "offsets reach $N" wait_for 30 offsets_at "$N"
 

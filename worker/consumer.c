@@ -202,6 +202,16 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		in[i].topic = parts->elems[i].topic;
 		in[i].partition = parts->elems[i].partition;
 		in[i].offset = -1;
+		/* Create the topic's local handle now, so its partitions have
+		 * joined their leaders by the time assign() starts them. Created
+		 * at assign(), an offset query of a partition that has not yet
+		 * (a few ms later) waits for librdkafka's 500 ms retry timer. */
+		if (i == 0 || strcmp(parts->elems[i].topic, parts->elems[i - 1].topic)) {
+			rd_kafka_topic_t *rkt =
+			        rd_kafka_topic_new(t->rk, parts->elems[i].topic, NULL);
+			if (rkt)
+				rd_kafka_topic_destroy(rkt); /* librdkafka keeps the topic */
+		}
 	}
 	t->open_pending = 0;
 	if (t->st && !t->failed) {
@@ -222,7 +232,8 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 	/* Where the group left off, for partitions the connector has no offset
 	 * for: we want our own position for every partition (see ks_consumer_resume). */
 	rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
-	if (rd_kafka_committed(t->rk, committed, 10000))
+	int known = !rd_kafka_committed(t->rk, committed, 10000);
+	if (!known)
 		KS_WARN(t->ctx, "could not read the group's committed offsets");
 	pthread_mutex_lock(&t->lock);
 	for (int i = 0; i < parts->cnt; i++) {
@@ -235,7 +246,16 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 					off = out[j].offset;
 		if (off < 0 && committed->elems[i].offset >= 0 && !committed->elems[i].err)
 			off = committed->elems[i].offset;
-		p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_INVALID;
+		/* Nothing stored and nothing committed, with earliest: assign
+		 * from the beginning ourselves. Left INVALID, librdkafka 2.0.2
+		 * fetches the committed offsets again and then resets with a
+		 * 100 ms back-off (seen as ~90 ms before the first fetch). */
+		p->offset = off >= 0 ? off
+		            : known && !committed->elems[i].err &&
+		                            committed->elems[i].offset == RD_KAFKA_OFFSET_INVALID &&
+		                            t->reset_earliest
+		                    ? RD_KAFKA_OFFSET_BEGINNING
+		                    : RD_KAFKA_OFFSET_INVALID;
 		np[i].topic = ks_strdup(p->topic);
 		np[i].partition = p->partition;
 		np[i].position = off;
@@ -257,20 +277,26 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		if (parts->elems[i].offset >= 0)
 			KS_INFO(t->ctx, "assigned %s[%d] from offset %lld", parts->elems[i].topic,
 			        (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
+		else if (parts->elems[i].offset == RD_KAFKA_OFFSET_BEGINNING)
+			KS_INFO(t->ctx, "assigned %s[%d] from the beginning (nothing committed)",
+			        parts->elems[i].topic, (int)parts->elems[i].partition);
 		else
 			KS_INFO(t->ctx, "assigned %s[%d] from the group's committed offset",
 			        parts->elems[i].topic, (int)parts->elems[i].partition);
 	}
+	/* librdkafka keeps a partition paused across unassign and assign: one
+	 * held paused when it was revoked (an outage's back-off) would never
+	 * be fetched again. Resumed before assign(): a resume after it makes
+	 * the offset queries assign() sent outdated, and they are retried only
+	 * by a 500 ms timer (librdkafka 2.0.2). */
+	int hold = t->paused_applied || t->failed || t->open_pending;
+	if (!hold)
+		rd_kafka_resume_partitions(t->rk, parts);
 	if (rd_kafka_assign(t->rk, parts))
 		KS_ERROR(t->ctx, "assign failed");
-	if (t->paused_applied || t->failed || t->open_pending) {
+	if (hold) {
 		rd_kafka_pause_partitions(t->rk, parts);
 		t->partitions_paused = 1;
-	} else {
-		/* librdkafka keeps a partition paused across unassign and assign:
-		 * one held paused when it was revoked (an outage's back-off) would
-		 * never be fetched again */
-		rd_kafka_resume_partitions(t->rk, parts);
 	}
 }
 

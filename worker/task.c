@@ -14,7 +14,9 @@
  * So a transaction is sized by the backlog: a task that keeps up commits
  * each small arrival at once (latency), one that is behind streams
  * everything waiting into one big transaction (throughput), and the bytes
- * bound caps the memory the open batch holds.
+ * bound caps the memory the open batch holds. The row bound starts at
+ * put_chunk and doubles with each transaction that fills it (tx_cap), so
+ * the first rows after a start are visible at once.
  *
  * Outages (Postgres, registry, Kafka) are waited out by ks_task_retry_wait
  * (partitions paused, membership kept, capped exponential back-off) up to
@@ -392,6 +394,7 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	pthread_mutex_lock(&t->lock); /* the metrics read the apply delay */
 	t->set = set;
 	pthread_mutex_unlock(&t->lock);
+	t->tx_cap = set.put_chunk < set.tx_max_records ? set.put_chunk : set.tx_max_records;
 	if (converter_new(t, 1, &t->kconv, &t->kconv_class, errstr, errlen) ||
 	    converter_new(t, 0, &t->vconv, &t->vconv_class, errstr, errlen))
 		return -1;
@@ -434,12 +437,12 @@ static rd_kafka_message_t *poll_next(ks_task_t *t)
 	return rkm;
 }
 
-/* Whether the open transaction may take more records: below
- * ksink.transaction.max.records and .bytes, and (the clock is read every
- * 64 records: it showed in profiles) younger than .ms. */
+/* Whether the open transaction may take more records: below its row bound
+ * (tx_cap, at most ksink.transaction.max.records) and .bytes, and (the
+ * clock is read every 64 records: it showed in profiles) younger than .ms. */
 static int tx_has_room(ks_task_t *t, int64_t first_ms)
 {
-	return t->nrecs < t->set.tx_max_records && ks_arena_used(t->arena) < t->set.tx_max_bytes &&
+	return t->nrecs < t->tx_cap && ks_arena_used(t->arena) < t->set.tx_max_bytes &&
 	       ((t->seen_msgs & 63) || ks_now_ms() - first_ms < t->set.tx_max_ms);
 }
 
@@ -499,6 +502,9 @@ static void run_loop(ks_task_t *t)
 				continue; /* more is queued: the same transaction */
 		}
 		/* caught up (nothing queued), or the transaction is full */
+		if (t->nrecs >= t->tx_cap) /* slow start: the next one may be larger */
+			t->tx_cap = t->tx_cap * 2 < t->set.tx_max_records ? t->tx_cap * 2
+			                                                  : t->set.tx_max_records;
 		if (t->has_batch && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
 			break;
 	}

@@ -115,6 +115,11 @@ struct ks_task {
 	ks_record_t **recs;
 	size_t nrecs, caprecs;
 	size_t nput; /* recs[0, nput) were handed to put() */
+	/* The open transaction's row bound (slow start): put_chunk at the
+	 * task's start, doubled each time a transaction fills it, up to
+	 * tx_max_records, so the first rows are visible soon after start
+	 * and a backlog still reaches full-size transactions within a few. */
+	size_t tx_cap;
 	uint64_t batch_gen;
 	int has_batch; /* records or skipped offsets pending */
 	part_t *parts; /* assigned partitions (lock for writes) */
