@@ -497,6 +497,15 @@ static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, con
  * The walk. chain may be NULL (validation only). Returns 0, or -1 on
  * allocation failure; problems go to r (r->count).
  */
+/* 1 when the class has replace.null.with.default (RNWD_DEF). */
+static int has_rnwd(const ks_tf_class_t *tc)
+{
+	for (const ks_cfg_def_t *d = tc->defs; d && d->name; d++)
+		if (!strcmp(d->name, "replace.null.with.default"))
+			return 1;
+	return 0;
+}
+
 static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *chain)
 {
 	size_t ntf = 0, npred = 0;
@@ -624,6 +633,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 			tf->key = tc->key;
 			tf->pred = pred;
 			tf->negate = negate;
+			tf->rnwd = has_rnwd(tc) && ks_config_bool(cfg, "replace.null.with.default");
 			if (tc->init && tc->init(tf, cfg, &bad, why, sizeof(why))) {
 				char bk[600];
 				snprintf(bk, sizeof(bk), "transforms.%s.%s", alias,

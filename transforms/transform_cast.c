@@ -138,7 +138,6 @@ typedef struct cast {
 	int whole; /* one spec without a field: the whole key/value */
 	cast_spec_t *specs;
 	size_t n;
-	int rnwd;
 } cast_t;
 
 static const ks_cfg_def_t cast_defs[] = {
@@ -179,7 +178,6 @@ static int cast_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	*bad = "spec";
@@ -242,14 +240,6 @@ static void cast_destroy(ks_tf_t *tf)
 		free(s->specs[i].field);
 	free(s->specs);
 	free(s);
-}
-
-static const cast_spec_t *cast_for(const cast_t *s, const char *field)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->specs[i].field && !strcmp(s->specs[i].field, field))
-			return &s->specs[i];
-	return NULL;
 }
 
 /* Values.dateFormatFor(date).format(date) */
@@ -441,79 +431,23 @@ static ks_err_t cast_schema(const ks_schema_t *src, ks_type_t target, int basics
 	return KS_OK;
 }
 
-static ks_err_t cast_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
-                         ks_value_t **out, char *errstr, size_t errlen)
+static const char *cast_target(const ks_tf_t *tf, size_t t)
 {
-	cast_t *st = tf->state;
-	ks_value_t *ov = ks_tf_map_copy(a, v, st->n);
-	ks_err_t err;
-	int found;
+	const cast_t *st = tf->state;
 
-	(void)rec;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
-	for (size_t i = 0; i < st->n; i++) {
-		size_t k = ks_tf_map_slot(ov, st->specs[i].field, &found);
-		/* Java puts the field even when absent (as null) */
-		if ((err = cast_value(NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL,
-		                      st->specs[i].type, a, &ov->u.st.fields[k], errstr, errlen)))
-			return err;
-	}
-	*out = ov;
-	return KS_OK;
+	return t < st->n ? st->specs[t].field : NULL;
 }
 
-static ks_err_t cast_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
-                                   ks_schema_t **out, char *errstr, size_t errlen)
+static ks_err_t cast_field_schema(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
+                                  ks_schema_t **out, char *errstr, size_t errlen)
 {
-	cast_t *st = tf->state;
-	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs = NULL;
-	ks_err_t err;
-
-	if (!os)
-		return KS_TF_OOM(errstr, errlen);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
-		if (!sp) {
-			if (ks_tf_add_field_ref(os, s->fields[i].name, s->fields[i].schema)) {
-				ks_schema_unref(os);
-				return KS_TF_OOM(errstr, errlen);
-			}
-			continue;
-		}
-		if ((err = cast_schema(s->fields[i].schema, sp->type, 0, a, &fs, errstr, errlen))) {
-			ks_schema_unref(os);
-			return err;
-		}
-		if (ks_schema_add_field(os, s->fields[i].name, fs)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
-		}
-	}
-	*out = os;
-	return KS_OK;
+	return cast_schema(fs, ((cast_t *)tf->state)->specs[t].type, 0, a, out, errstr, errlen);
 }
 
-static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
-                            ks_arena_t *a, char *errstr, size_t errlen)
+static ks_err_t cast_field_value(ks_tf_t *tf, size_t t, const ks_schema_t *fs, const ks_value_t *fv,
+                                 ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
 {
-	cast_t *st = tf->state;
-	ks_err_t err;
-
-	(void)rec, (void)os;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
-		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
-		if (!sp) {
-			ov->u.st.fields[i] = *fv;
-			continue;
-		}
-		if ((err = cast_value(s->fields[i].schema, fv, sp->type, a, &ov->u.st.fields[i],
-		                      errstr, errlen)))
-			return err;
-	}
-	return KS_OK;
+	return cast_value(fs, fv, ((cast_t *)tf->state)->specs[t].type, a, out, errstr, errlen);
 }
 
 static ks_err_t cast_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
@@ -539,12 +473,15 @@ static ks_err_t cast_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t
 
 static const ks_tf_ops_t cast_ops = {
         .purpose = "cast types",
-        .map = cast_map,
-        .schema = cast_struct_schema,
-        .value = cast_struct,
+        .map = ks_tf_fields_map,
+        .schema = ks_tf_fields_schema,
+        .value = ks_tf_fields_value,
         .whole = cast_whole,
         .convert = cast_convert,
         .whole_schema = cast_whole_schema,
+        .target = cast_target,
+        .field_schema = cast_field_schema,
+        .field_value = cast_field_value,
 };
 
 KS_TF_KEY_VALUE(ks_tf_cast, "org.apache.kafka.connect.transforms.Cast", .defs = cast_defs,

@@ -22,7 +22,6 @@
 
 typedef struct v2k {
 	ks_tf_strlist_t fields;
-	int rnwd;
 } v2k_t;
 
 static const ks_cfg_def_t v2k_defs[] = {
@@ -45,7 +44,6 @@ static int v2k_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char 
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	if (ks_tf_strlist_load(&s->fields, cfg, "fields"))
@@ -109,7 +107,7 @@ static ks_err_t v2k_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *dro
 		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < ks->nfields; i++)
 		ks_tf_copy_or_null(&key->u.st.fields[i],
-		                   ks_tf_get(vs, v, ks->fields[i].name, st->rnwd),
+		                   ks_tf_get(vs, v, ks->fields[i].name, tf->rnwd),
 		                   ks->fields[i].schema->type);
 	rec->key_schema = ks;
 	rec->key = key;
@@ -130,7 +128,6 @@ typedef struct extract {
 	char *field; /* as configured, for messages */
 	char **path; /* V1: the field name; V2: the dotted path's segments */
 	size_t npath;
-	int rnwd;
 } extract_t;
 
 static const ks_cfg_def_t extract_defs[] = {
@@ -201,7 +198,6 @@ static int extract_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (!(s->field = ks_strdup(f)))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	if (syn && ks_strcaseeq(syn, "V2")) {
@@ -256,7 +252,7 @@ static ks_err_t extract_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int 
 			return ks_seterr(errstr, errlen, KS_ERR_RECORD, "Unknown field: %s",
 			                 st->field);
 		if (v) {
-			v = ks_tf_get(s, v, st->path[i], st->rnwd);
+			v = ks_tf_get(s, v, st->path[i], tf->rnwd);
 			if (v && v->is_null)
 				v = NULL;
 		}
@@ -275,7 +271,6 @@ KS_TF_KEY_VALUE(ks_tf_extract_field, "org.apache.kafka.connect.transforms.Extrac
 typedef struct replace {
 	ks_tf_strlist_t exclude, include;
 	ks_tf_strlist_t from, to; /* renames */
-	int rnwd;
 } replace_t;
 
 static const ks_cfg_def_t replace_defs[] = {
@@ -316,7 +311,6 @@ static int replace_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	/* the deprecated names apply when the new ones are not given */
@@ -441,7 +435,7 @@ static ks_err_t replace_value(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 	for (size_t i = 0; i < s->nfields; i++)
 		if (replace_keep(st, s->fields[i].name))
 			ks_tf_copy_or_null(&ov->u.st.fields[n++],
-			                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
+			                   ks_tf_get(s, v, s->fields[i].name, tf->rnwd),
 			                   s->fields[i].schema->type);
 	return KS_OK;
 }
@@ -465,7 +459,6 @@ typedef struct insert {
 	char *name[INS__N]; /* NULL = not inserted */
 	int optional[INS__N];
 	char *static_value;
-	int rnwd;
 } insert_t;
 
 static const char *const ins_keys[INS__N] = {"topic.field", "partition.field", "offset.field",
@@ -515,7 +508,6 @@ static int insert_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, ch
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	for (int i = 0; i < INS__N; i++) {
@@ -649,7 +641,7 @@ static ks_err_t insert_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 
 	for (size_t i = 0; i < s->nfields; i++)
 		ks_tf_copy_or_null(&ov->u.st.fields[i],
-		                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
+		                   ks_tf_get(s, v, s->fields[i].name, tf->rnwd),
 		                   s->fields[i].schema->type);
 	for (int i = 0; i < INS__N; i++) {
 		ks_value_t *iv;

@@ -81,6 +81,7 @@ struct ks_tf {
 	ks_tf_cache_t cache;
 	ks_pred_t *pred; /* borrowed from the chain; NULL = always */
 	int negate;
+	int rnwd; /* replace.null.with.default, for the SMTs that have it (RNWD_DEF) */
 };
 
 typedef struct ks_pred_class {
@@ -160,6 +161,18 @@ struct ks_tf_ops {
 	                    ks_value_t **out, char *errstr, size_t errlen);
 	ks_err_t (*whole_schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 	                         ks_schema_t **out, char *errstr, size_t errlen);
+	/* An SMT that converts some fields in place and keeps the others
+	 * (Cast, TimestampConverter) sets map, schema and value to
+	 * ks_tf_fields_*, names the fields (target: the t-th, NULL past the
+	 * last; a field converts by its first target) and converts one:
+	 * field_schema the schema fs of target t (*out a new reference),
+	 * field_value the value fv of target t (NULL or null: a null; fs NULL
+	 * when schemaless) into out. */
+	const char *(*target)(const ks_tf_t *tf, size_t t);
+	ks_err_t (*field_schema)(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
+	                         ks_schema_t **out, char *errstr, size_t errlen);
+	ks_err_t (*field_value)(ks_tf_t *tf, size_t t, const ks_schema_t *fs, const ks_value_t *fv,
+	                        ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen);
 };
 
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
@@ -169,6 +182,14 @@ ks_err_t ks_tf_cached_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
                              ks_err_t (*build)(ks_tf_t *, const ks_schema_t *, ks_arena_t *,
                                                ks_schema_t **, char *, size_t),
                              const ks_schema_t **out, char *errstr, size_t errlen);
+/* map, schema and value of an SMT that converts fields in place (ops->target). */
+ks_err_t ks_tf_fields_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
+                          ks_value_t **out, char *errstr, size_t errlen);
+ks_err_t ks_tf_fields_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                             char *errstr, size_t errlen);
+ks_err_t ks_tf_fields_value(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
+                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                            ks_arena_t *a, char *errstr, size_t errlen);
 /* Stores the transformed part; a null result is a null key / tombstone. */
 void ks_tf_put_result(const ks_tf_t *tf, ks_record_t *rec, const ks_schema_t *s, ks_value_t *v);
 
