@@ -32,27 +32,22 @@ static const char *upper_type(ks_type_t t)
 
 /* ---------------- numbers ---------------- */
 
-/* Java's double -> long / int conversion: saturating, NaN is 0. */
-static int64_t d2l(double d)
+/* Java's double -> long / int conversion: saturating at [min, max], NaN
+ * is 0. ((double)INT64_MAX rounds up to 2^63, which Java also saturates.) */
+static int64_t d2int(double d, int64_t min, int64_t max)
 {
 	if (isnan(d))
 		return 0;
-	if (d >= 9223372036854775807.0)
-		return INT64_MAX;
-	if (d <= -9223372036854775808.0)
-		return INT64_MIN;
+	if (d >= (double)max)
+		return max;
+	if (d <= (double)min)
+		return min;
 	return (int64_t)d;
 }
 
 static int32_t d2i(double d)
 {
-	if (isnan(d))
-		return 0;
-	if (d >= 2147483647.0)
-		return INT32_MAX;
-	if (d <= -2147483648.0)
-		return INT32_MIN;
-	return (int32_t)d;
+	return (int32_t)d2int(d, INT32_MIN, INT32_MAX);
 }
 
 /* A Decimal's unscaled bytes as an integer (up to 16 bytes). */
@@ -301,7 +296,8 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 			break;
 		case KS_TYPE_FLOAT32:
 		case KS_TYPE_FLOAT64:
-			is_num = 1, is_float = 1, d = v->u.d, l = d2l(v->u.d);
+			is_num = 1, is_float = 1, d = v->u.d,
+			l = d2int(v->u.d, INT64_MIN, INT64_MAX);
 			break;
 		case KS_TYPE_BOOLEAN:
 			is_bool = 1, l = v->u.i ? 1 : 0, d = (double)l;
@@ -332,14 +328,7 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 			ks_buf_puts(&b, num);
 		} else
 			ks_buf_printf(&b, "%lld", (long long)l);
-		if (ks_buf_failed(&b) ||
-		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
-			ks_buf_free(&b);
-			return KS_TF_OOM(errstr, errlen);
-		}
-		out->u.s.len = b.len;
-		ks_buf_free(&b);
-		return KS_OK;
+		return ks_tf_str_take(&b, a, out, errstr, errlen);
 	}
 	if (!is_num && !is_bool && !is_str)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
@@ -461,23 +450,9 @@ static int cast_whole(const ks_tf_t *tf)
 	return ((const cast_t *)tf->state)->whole;
 }
 
-static ks_err_t cast_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
-                             ks_value_t **out, char *errstr, size_t errlen)
-{
-	ks_type_t target = ((cast_t *)tf->state)->specs[0].type;
-
-	if (!(*out = ks_value_new(a, target)))
-		return KS_TF_OOM(errstr, errlen);
-	return cast_value(s, v, target, a, *out, errstr, errlen);
-}
-
 static const ks_tf_ops_t cast_ops = {
         .purpose = "cast types",
-        .map = ks_tf_fields_map,
-        .schema = ks_tf_fields_schema,
-        .value = ks_tf_fields_value,
         .whole = cast_whole,
-        .convert = cast_convert,
         .whole_schema = cast_whole_schema,
         .target = cast_target,
         .field_schema = cast_field_schema,

@@ -152,22 +152,18 @@ struct ks_tf_ops {
 	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
 	                  const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov, ks_arena_t *a,
 	                  char *errstr, size_t errlen);
-	/* Optional: when whole(tf) says so (Cast with one type,
-	 * TimestampConverter without a field) the key/value itself is
-	 * converted: convert() gives the value (s may be NULL), whole_schema
-	 * the output schema (cached like schema). */
+	/* Instead of map, schema and value: an SMT that converts some fields
+	 * in place and keeps the others (Cast, TimestampConverter) names them
+	 * (target: the t-th field, NULL past the last; a field converts by its
+	 * first target) and converts one: field_schema the schema fs of target
+	 * t (*out a new reference), field_value the value fv of target t (NULL
+	 * or null: a null; fs NULL when schemaless) into out. When whole(tf)
+	 * says so (Cast with one type, TimestampConverter without a field) the
+	 * key/value itself is converted as target 0 by field_value, its schema
+	 * by whole_schema (cached like schema). */
 	int (*whole)(const ks_tf_t *tf);
-	ks_err_t (*convert)(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
-	                    ks_value_t **out, char *errstr, size_t errlen);
 	ks_err_t (*whole_schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 	                         ks_schema_t **out, char *errstr, size_t errlen);
-	/* An SMT that converts some fields in place and keeps the others
-	 * (Cast, TimestampConverter) sets map, schema and value to
-	 * ks_tf_fields_*, names the fields (target: the t-th, NULL past the
-	 * last; a field converts by its first target) and converts one:
-	 * field_schema the schema fs of target t (*out a new reference),
-	 * field_value the value fv of target t (NULL or null: a null; fs NULL
-	 * when schemaless) into out. */
 	const char *(*target)(const ks_tf_t *tf, size_t t);
 	ks_err_t (*field_schema)(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
 	                         ks_schema_t **out, char *errstr, size_t errlen);
@@ -182,14 +178,6 @@ ks_err_t ks_tf_cached_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
                              ks_err_t (*build)(ks_tf_t *, const ks_schema_t *, ks_arena_t *,
                                                ks_schema_t **, char *, size_t),
                              const ks_schema_t **out, char *errstr, size_t errlen);
-/* map, schema and value of an SMT that converts fields in place (ops->target). */
-ks_err_t ks_tf_fields_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
-                          ks_value_t **out, char *errstr, size_t errlen);
-ks_err_t ks_tf_fields_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
-                             char *errstr, size_t errlen);
-ks_err_t ks_tf_fields_value(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
-                            ks_arena_t *a, char *errstr, size_t errlen);
 /* Stores the transformed part; a null result is a null key / tombstone. */
 void ks_tf_put_result(const ks_tf_t *tf, ks_record_t *rec, const ks_schema_t *s, ks_value_t *v);
 
@@ -248,6 +236,9 @@ const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const cha
                             int use_default);
 ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len);
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i);
+/* Makes out a STRING with b's text copied into the arena; frees b (also on
+ * failure). KS_ERR_FATAL when b failed or on OOM. */
+ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen);
 
 /* The Java class Connect would report for a value ("java.lang.String",
  * "org.apache.kafka.connect.data.Struct", "java.util.HashMap", "null"). */

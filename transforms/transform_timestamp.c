@@ -214,15 +214,7 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 	case TS_STRING: {
 		ks_buf_t b = KS_BUF_INIT;
 		ks_javadate_format(st->format, ms, &b);
-		out->type = KS_TYPE_STRING;
-		if (ks_buf_failed(&b) ||
-		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
-			ks_buf_free(&b);
-			return KS_TF_OOM(errstr, errlen);
-		}
-		out->u.s.len = b.len;
-		ks_buf_free(&b);
-		break;
+		return ks_tf_str_take(&b, a, out, errstr, errlen);
 	}
 	case TS_UNIX:
 		out->type = KS_TYPE_INT64;
@@ -279,21 +271,9 @@ static int tsconv_whole(const ks_tf_t *tf)
 	return !*((const tsconv_t *)tf->state)->field;
 }
 
-static ks_err_t tsconv_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v,
-                               ks_arena_t *a, ks_value_t **out, char *errstr, size_t errlen)
-{
-	if (!(*out = ks_value_new(a, KS_TYPE_INT64)))
-		return KS_TF_OOM(errstr, errlen);
-	return ts_convert(tf->state, s, v, a, *out, errstr, errlen);
-}
-
 static const ks_tf_ops_t tsconv_ops = {
         .purpose = "converting timestamp formats",
-        .map = ks_tf_fields_map,
-        .schema = ks_tf_fields_schema,
-        .value = ks_tf_fields_value,
         .whole = tsconv_whole,
-        .convert = tsconv_convert,
         .whole_schema = tsconv_whole_schema,
         .target = tsconv_target,
         .field_schema = tsconv_field_schema,

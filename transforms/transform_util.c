@@ -183,6 +183,20 @@ ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len)
 	return v;
 }
 
+ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
+{
+	ks_err_t err = KS_OK;
+
+	out->type = KS_TYPE_STRING;
+	if (ks_buf_failed(b) ||
+	    !(out->u.s.ptr = ks_arena_memdup(a, b->data ? b->data : "", b->len)))
+		err = KS_TF_OOM(errstr, errlen);
+	else
+		out->u.s.len = b->len;
+	ks_buf_free(b);
+	return err;
+}
+
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i)
 {
 	ks_value_t *v = ks_value_new(a, type);
