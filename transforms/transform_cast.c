@@ -67,6 +67,12 @@ static int decimal_unscaled(const ks_value_t *v, __int128 *out)
 	return 0;
 }
 
+/* [min, max] of INT8 .. INT64 (ks_type_t order). */
+static const int64_t int_range[][2] = {{INT8_MIN, INT8_MAX},
+                                       {INT16_MIN, INT16_MAX},
+                                       {INT32_MIN, INT32_MAX},
+                                       {INT64_MIN, INT64_MAX}};
+
 /* Java Long.parseLong-like: optional sign, digits only, in [min, max]. */
 static int parse_java_int(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
@@ -338,16 +344,11 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 		int bad = 0;
 		switch (target) {
 		case KS_TYPE_INT8:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT8_MIN, INT8_MAX, &l);
-			break;
 		case KS_TYPE_INT16:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT16_MIN, INT16_MAX, &l);
-			break;
 		case KS_TYPE_INT32:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT32_MIN, INT32_MAX, &l);
-			break;
 		case KS_TYPE_INT64:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT64_MIN, INT64_MAX, &l);
+			bad = parse_java_int(v->u.s.ptr, v->u.s.len, int_range[target][0],
+			                     int_range[target][1], &l);
 			break;
 		case KS_TYPE_FLOAT32:
 		case KS_TYPE_FLOAT64:

@@ -236,6 +236,9 @@ const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const cha
                             int use_default);
 ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len);
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i);
+/* out = the Decimal of text txt at scale (ks_decimal_parse; bytes in the
+ * arena). 0, -1 when txt is not such a decimal (up to 64 bytes), -2 OOM. */
+int ks_tf_decimal(ks_arena_t *a, const char *txt, int scale, int lenient, ks_value_t *out);
 /* Makes out a STRING with b's text copied into the arena; frees b (also on
  * failure). KS_ERR_FATAL when b failed or on OOM. */
 ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen);

@@ -129,48 +129,6 @@ static void mask_destroy(ks_tf_t *tf)
 	free(s);
 }
 
-/* Decimal text -> unscaled big-endian two's complement at scale (arena). */
-static int decimal_from_text(const char *txt, int scale, ks_arena_t *a, ks_value_t *out)
-{
-	__int128 u = 0;
-	int neg = 0, frac = -1, digits = 0;
-	unsigned char be[16];
-	size_t n = 16;
-	char *p;
-
-	if (*txt == '-' || *txt == '+')
-		neg = *txt++ == '-';
-	for (; *txt; txt++) {
-		if (*txt == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (*txt < '0' || *txt > '9' || ++digits > 36)
-			return -1;
-		if (frac >= 0 && ++frac > scale)
-			return -1;
-		u = u * 10 + (*txt - '0');
-	}
-	if (!digits)
-		return -1;
-	for (int i = frac < 0 ? 0 : frac; i < scale; i++)
-		u *= 10;
-	if (neg)
-		u = -u;
-	for (int i = 15; i >= 0; i--, u >>= 8)
-		be[i] = (unsigned char)(u & 0xff);
-	while (n > 1 && ((be[16 - n] == 0 && !(be[17 - n] & 0x80)) ||
-	                 (be[16 - n] == 0xff && (be[17 - n] & 0x80))))
-		n--;
-	if (!(p = ks_arena_memdup(a, be + 16 - n, n)))
-		return -2;
-	out->type = KS_TYPE_BYTES;
-	out->is_null = 0;
-	out->u.s.ptr = p;
-	out->u.s.len = n;
-	return 0;
-}
-
 /* MaskField.masked: the replacement for one value. */
 static ks_err_t mask_value(const mask_t *st, const ks_schema_t *fs, const ks_value_t *v,
                            ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
@@ -183,7 +141,7 @@ static ks_err_t mask_value(const mask_t *st, const ks_schema_t *fs, const ks_val
 		return KS_OK;
 	out->u.i = 0;
 	if (fs && fs->logical == KS_LOGICAL_DECIMAL) {
-		int rc = decimal_from_text(r ? r : "0", fs->scale, a, out);
+		int rc = ks_tf_decimal(a, r ? r : "0", fs->scale, 0, out);
 		if (rc == -2)
 			return KS_TF_OOM(errstr, errlen);
 		if (rc)

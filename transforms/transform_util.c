@@ -1,10 +1,13 @@
 /*
  * transform_util.c — helpers the transforms share (transform_impl.h): the
  * per-transform schema cache, schema/value construction in Connect's style,
- * Java-compatible error texts and number formatting. (Java regexes and
+ * Java-compatible error texts and number formatting, Decimal values from
+ * text (the parsing is lib/decimal.c). (Java regexes and
  * SimpleDateFormat patterns are lib/javaregex.c and lib/javadate.c.)
  */
 #include "transform_impl.h"
+
+#include "../lib/decimal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -195,6 +198,23 @@ ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errst
 		out->u.s.len = b->len;
 	ks_buf_free(b);
 	return err;
+}
+
+int ks_tf_decimal(ks_arena_t *a, const char *txt, int scale, int lenient, ks_value_t *out)
+{
+	unsigned char b[64];
+	int n = ks_decimal_parse(txt, scale, lenient, b, sizeof(b));
+	char *p;
+
+	if (n < 0)
+		return -1;
+	if (!(p = ks_arena_memdup(a, b, (size_t)n)))
+		return -2;
+	out->type = KS_TYPE_BYTES;
+	out->is_null = 0;
+	out->u.s.ptr = p;
+	out->u.s.len = (size_t)n;
+	return 0;
 }
 
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i)
