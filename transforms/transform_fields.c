@@ -401,23 +401,19 @@ static ks_err_t replace_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 {
 	replace_t *st = tf->state;
 	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT);
+	ks_err_t err;
 
 	(void)a;
 	if (!os)
 		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < s->nfields; i++) {
-		const char *to = replace_name(st, s->fields[i].name);
 		if (!replace_keep(st, s->fields[i].name))
 			continue;
-		if (ks_schema_field(os, to)) {
+		if ((err = ks_tf_add_new_field(os, replace_name(st, s->fields[i].name),
+		                               ks_schema_ref(s->fields[i].schema), errstr,
+		                               errlen))) {
 			ks_schema_unref(os);
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Cannot create field because of field name duplication %s",
-			                 to);
-		}
-		if (ks_tf_add_field_ref(os, to, s->fields[i].schema)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
+			return err;
 		}
 	}
 	*out = os;
@@ -600,6 +596,7 @@ static ks_err_t insert_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, 
 {
 	insert_t *st = tf->state;
 	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT);
+	ks_err_t err;
 
 	(void)a;
 	if (!os)
@@ -610,21 +607,14 @@ static ks_err_t insert_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, 
 			return KS_TF_OOM(errstr, errlen);
 		}
 	for (int i = 0; i < INS__N; i++) {
-		ks_schema_t *fs;
+		ks_logical_t lg = i == INS_TIMESTAMP ? KS_LOGICAL_TIMESTAMP : KS_LOGICAL_NONE;
 		if (!st->name[i])
 			continue;
-		if (ks_schema_field(os, st->name[i])) {
+		if ((err = ks_tf_add_new_field(os, st->name[i],
+		                               ks_tf_schema_prim(ins_types[i], lg, st->optional[i]),
+		                               errstr, errlen))) {
 			ks_schema_unref(os);
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Cannot create field because of field name duplication %s",
-			                 st->name[i]);
-		}
-		fs = ks_tf_schema_prim(ins_types[i],
-		                       i == INS_TIMESTAMP ? KS_LOGICAL_TIMESTAMP : KS_LOGICAL_NONE,
-		                       st->optional[i]);
-		if (!fs || ks_schema_add_field(os, st->name[i], fs)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
+			return err;
 		}
 	}
 	*out = os;

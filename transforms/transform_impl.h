@@ -218,6 +218,11 @@ ks_schema_t *ks_tf_schema_optional(const ks_schema_t *src, int optional);
 ks_schema_t *ks_tf_schema_prim(ks_type_t type, ks_logical_t logical, int optional);
 /* Adds a field whose schema is referenced (not taken over). -1 on OOM. */
 int ks_tf_add_field_ref(ks_schema_t *s, const char *name, const ks_schema_t *fs);
+/* Adds field name with schema fs (taken over, also on failure; NULL: an
+ * allocation failed) unless s has a field of that name already
+ * (KS_ERR_RECORD, Connect's "field name duplication"). KS_ERR_FATAL on OOM. */
+ks_err_t ks_tf_add_new_field(ks_schema_t *s, const char *name, ks_schema_t *fs, char *errstr,
+                             size_t errlen);
 
 /* --- values --- */
 

@@ -380,7 +380,6 @@ static ks_err_t flatten_schema(ks_schema_t *os, const ks_schema_t *s, const char
 		const ks_schema_t *fs = s->fields[i].schema;
 		int fopt = optional || fs->optional;
 		char *name = join_name(&b, prefix, delim, s->fields[i].name), *copy;
-		ks_schema_t *ns;
 
 		if (!name) {
 			err = KS_TF_OOM(errstr, errlen);
@@ -395,14 +394,8 @@ static ks_err_t flatten_schema(ks_schema_t *os, const ks_schema_t *s, const char
 			free(copy);
 			continue;
 		}
-		if (ks_schema_field(os, name)) {
-			err = ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                "Cannot create field because of field name duplication %s",
-			                name);
-			break;
-		}
-		if (!(ns = ks_tf_schema_optional(fs, fopt)) || ks_schema_add_field(os, name, ns))
-			err = KS_TF_OOM(errstr, errlen);
+		err = ks_tf_add_new_field(os, name, ks_tf_schema_optional(fs, fopt), errstr,
+		                          errlen);
 	}
 	ks_buf_free(&b);
 	return err;

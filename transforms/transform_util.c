@@ -147,6 +147,19 @@ int ks_tf_add_field_ref(ks_schema_t *s, const char *name, const ks_schema_t *fs)
 	return ks_schema_add_field(s, name, ks_schema_ref((ks_schema_t *)fs));
 }
 
+ks_err_t ks_tf_add_new_field(ks_schema_t *s, const char *name, ks_schema_t *fs, char *errstr,
+                             size_t errlen)
+{
+	if (fs && ks_schema_field(s, name)) {
+		ks_schema_unref(fs);
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+		                 "Cannot create field because of field name duplication %s", name);
+	}
+	if (!fs || ks_schema_add_field(s, name, fs))
+		return KS_TF_OOM(errstr, errlen);
+	return KS_OK;
+}
+
 /* ---------------- values ---------------- */
 
 ks_value_t *ks_tf_struct_new(ks_arena_t *a, size_t n, int named)
