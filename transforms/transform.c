@@ -493,10 +493,6 @@ static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, con
 	return 0;
 }
 
-/*
- * The walk. chain may be NULL (validation only). Returns 0, or -1 on
- * allocation failure; problems go to r (r->count).
- */
 /* 1 when the class has replace.null.with.default (RNWD_DEF). */
 static int has_rnwd(const ks_tf_class_t *tc)
 {
@@ -506,6 +502,26 @@ static int has_rnwd(const ks_tf_class_t *tc)
 	return 0;
 }
 
+/* Reports a class's init failure (why) under <list>.<alias>.<bad>, or
+ * .type when init named no key. */
+static void report_init(reporter_t *r, const char *list, const char *alias, const ks_config_t *cfg,
+                        const char *bad, const char *why)
+{
+	const char *val = bad ? ks_config_string(cfg, bad) : NULL;
+	char bk[600];
+
+	snprintf(bk, sizeof(bk), "%s.%s.%s", list, alias, bad ? bad : "type");
+	if (bad)
+		report(r, bk, "Invalid value %s for configuration %s: %s", val ? val : "null", bk,
+		       why);
+	else
+		report(r, bk, "%s", why);
+}
+
+/*
+ * The walk. chain may be NULL (validation only). Returns 0, or -1 on
+ * allocation failure; problems go to r (r->count).
+ */
 static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *chain)
 {
 	size_t ntf = 0, npred = 0;
@@ -557,14 +573,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 			}
 			p->cls = pc;
 			if (pc->init && pc->init(p, cfg, &bad, why, sizeof(why))) {
-				char bk[600];
-				snprintf(bk, sizeof(bk), "predicates.%s.%s", alias,
-				         bad ? bad : "type");
-				report(r, bk, "Invalid value %s for configuration %s: %s",
-				       bad && ks_config_string(cfg, bad)
-				               ? ks_config_string(cfg, bad)
-				               : "",
-				       bk, why);
+				report_init(r, "predicates", alias, cfg, bad, why);
 				pred_free(p);
 			} else if (chain) {
 				chain->preds[chain->npreds++] = p;
@@ -635,17 +644,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 			tf->negate = negate;
 			tf->rnwd = has_rnwd(tc) && ks_config_bool(cfg, "replace.null.with.default");
 			if (tc->init && tc->init(tf, cfg, &bad, why, sizeof(why))) {
-				char bk[600];
-				snprintf(bk, sizeof(bk), "transforms.%s.%s", alias,
-				         bad ? bad : "type");
-				if (bad)
-					report(r, bk, "Invalid value %s for configuration %s: %s",
-					       ks_config_string(cfg, bad)
-					               ? ks_config_string(cfg, bad)
-					               : "null",
-					       bk, why);
-				else
-					report(r, bk, "%s", why);
+				report_init(r, "transforms", alias, cfg, bad, why);
 				tf_free(tf);
 			} else if (chain && (!has_pred || pred)) {
 				chain->tfs[chain->n++] = tf;
