@@ -58,15 +58,41 @@ static void v2k_destroy(ks_tf_t *tf)
 	free(s);
 }
 
+/* The key schema: the value schema vs's fields named in fields. */
+static ks_err_t v2k_schema(ks_tf_t *tf, const ks_schema_t *vs, ks_arena_t *a, ks_schema_t **out,
+                           char *errstr, size_t errlen)
+{
+	v2k_t *st = tf->state;
+	ks_schema_t *ks = ks_schema_new(KS_TYPE_STRUCT);
+
+	(void)a;
+	if (!ks)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < st->fields.n; i++) {
+		const ks_field_t *f = ks_schema_field(vs, st->fields.v[i]);
+		if (!f) {
+			ks_schema_unref(ks);
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD, "Field does not exist: %s",
+			                 st->fields.v[i]);
+		}
+		if (ks_tf_add_field_ref(ks, f->name, f->schema)) {
+			ks_schema_unref(ks);
+			return KS_TF_OOM(errstr, errlen);
+		}
+	}
+	*out = ks;
+	return KS_OK;
+}
+
 static ks_err_t v2k_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                           size_t errlen)
 {
 	static const char purpose[] = "copying fields from value to key";
 	v2k_t *st = tf->state;
-	const ks_schema_t *vs = rec->value_schema;
+	const ks_schema_t *vs = rec->value_schema, *ks;
 	const ks_value_t *v = rec->value;
-	ks_schema_t *ks;
 	ks_value_t *key;
+	ks_err_t err;
 
 	(void)drop;
 	if (!vs) {
@@ -85,24 +111,8 @@ static ks_err_t v2k_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *dro
 	}
 	if (vs->type != KS_TYPE_STRUCT || !v || v->is_null || v->type != KS_TYPE_STRUCT)
 		return ks_tf_need_struct(vs, v, purpose, errstr, errlen);
-	if (!(ks = ks_tf_cache_get(&tf->cache, vs, NULL, 0))) {
-		if (!(ks = ks_schema_new(KS_TYPE_STRUCT)))
-			return KS_TF_OOM(errstr, errlen);
-		for (size_t i = 0; i < st->fields.n; i++) {
-			const ks_field_t *f = ks_schema_field(vs, st->fields.v[i]);
-			if (!f) {
-				ks_schema_unref(ks);
-				return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				                 "Field does not exist: %s", st->fields.v[i]);
-			}
-			if (ks_tf_add_field_ref(ks, f->name, f->schema)) {
-				ks_schema_unref(ks);
-				return KS_TF_OOM(errstr, errlen);
-			}
-		}
-		if (!(ks = ks_tf_cache_put(&tf->cache, vs, NULL, 0, ks)))
-			return KS_TF_OOM(errstr, errlen);
-	}
+	if ((err = ks_tf_cached_schema(tf, vs, a, v2k_schema, &ks, errstr, errlen)))
+		return err;
 	if (!(key = ks_tf_struct_new(a, ks->nfields, 0)))
 		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < ks->nfields; i++)

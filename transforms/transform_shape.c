@@ -40,13 +40,25 @@ static void free_state(ks_tf_t *tf)
 	free(tf->state);
 }
 
+static ks_err_t hoist_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                             char *errstr, size_t errlen)
+{
+	(void)a;
+	if (!(*out = ks_schema_new(KS_TYPE_STRUCT)))
+		return KS_TF_OOM(errstr, errlen);
+	if (ks_tf_add_field_ref(*out, tf->state, s)) {
+		ks_schema_unref(*out);
+		return KS_TF_OOM(errstr, errlen);
+	}
+	return KS_OK;
+}
+
 static ks_err_t hoist_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                             size_t errlen)
 {
 	const char *field = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
+	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os;
 	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_schema_t *os;
 	ks_value_t *ov;
 	ks_err_t err;
 
@@ -61,13 +73,8 @@ static ks_err_t hoist_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *d
 	}
 	if ((err = ks_tf_check_required(s, v, field, errstr, errlen)))
 		return err;
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_schema_new(KS_TYPE_STRUCT)))
-			return KS_TF_OOM(errstr, errlen);
-		if (ks_tf_add_field_ref(os, field, s) ||
-		    !(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return KS_TF_OOM(errstr, errlen);
-	}
+	if ((err = ks_tf_cached_schema(tf, s, a, hoist_schema, &os, errstr, errlen)))
+		return err;
 	if (!(ov = ks_tf_struct_new(a, 1, 0)))
 		return KS_TF_OOM(errstr, errlen);
 	ks_tf_copy_or_null(&ov->u.st.fields[0], v, s->type);
@@ -310,28 +317,33 @@ static void setmeta_destroy(ks_tf_t *tf)
 	free(s);
 }
 
+static ks_err_t setmeta_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                               char *errstr, size_t errlen)
+{
+	setmeta_t *st = tf->state;
+
+	(void)a;
+	if (!(*out = ks_tf_schema_copy(s)))
+		return KS_TF_OOM(errstr, errlen);
+	if (st->name && ks_schema_set_name(*out, st->name)) {
+		ks_schema_unref(*out);
+		return KS_TF_OOM(errstr, errlen);
+	}
+	if (st->has_version)
+		(*out)->version = st->version;
+	return KS_OK;
+}
+
 static ks_err_t setmeta_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                               size_t errlen)
 {
-	setmeta_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
-	ks_schema_t *os;
+	const ks_schema_t **s = ks_tf_schema_slot(tf, rec);
 
-	(void)a, (void)drop;
-	if (!s)
+	(void)drop;
+	if (!*s)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 		                 "Schema required for [updating schema metadata]");
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_tf_schema_copy(s)))
-			return KS_TF_OOM(errstr, errlen);
-		if ((st->name && ks_schema_set_name(os, st->name)) ||
-		    !(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return KS_TF_OOM(errstr, errlen);
-		if (st->has_version)
-			os->version = st->version;
-	}
-	*ks_tf_schema_slot(tf, rec) = os;
-	return KS_OK;
+	return ks_tf_cached_schema(tf, *s, a, setmeta_schema, s, errstr, errlen);
 }
 
 KS_TF_KEY_VALUE(ks_tf_set_schema, "org.apache.kafka.connect.transforms.SetSchemaMetadata",
