@@ -183,13 +183,12 @@ static const struct {
         {KS_LOGICAL_TIMESTAMP_MICROS, KS_TYPE_INT64, KS_TIMESTAMP_MICROS_NAME},
         {KS_LOGICAL_UUID, KS_TYPE_STRING, KS_UUID_NAME},
 };
-#define NLOGICAL (sizeof(logical_names) / sizeof(logical_names[0]))
 
 ks_schema_t *ks_schema_logical(ks_logical_t logical)
 {
 	ks_schema_t *s;
 
-	for (size_t i = 0; i < NLOGICAL; i++) {
+	for (size_t i = 0; i < KS_ARRAY_SIZE(logical_names); i++) {
 		if (logical_names[i].logical != logical || logical == KS_LOGICAL_DECIMAL)
 			continue;
 		if (!(s = ks_schema_new(logical_names[i].type)))
@@ -206,7 +205,7 @@ ks_schema_t *ks_schema_logical(ks_logical_t logical)
 
 int ks_is_logical_name(const char *name)
 {
-	for (size_t i = 0; name && i < NLOGICAL; i++)
+	for (size_t i = 0; name && i < KS_ARRAY_SIZE(logical_names); i++)
 		if (!strcmp(name, logical_names[i].name))
 			return 1;
 	return 0;
@@ -214,7 +213,7 @@ int ks_is_logical_name(const char *name)
 
 void ks_schema_logical_from_name(ks_schema_t *s)
 {
-	for (size_t i = 0; s->name && i < NLOGICAL; i++) {
+	for (size_t i = 0; s->name && i < KS_ARRAY_SIZE(logical_names); i++) {
 		if (strcmp(s->name, logical_names[i].name) || s->type != logical_names[i].type)
 			continue;
 		s->logical = logical_names[i].logical;
