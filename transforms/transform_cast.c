@@ -302,8 +302,8 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 			break;
 		case KS_TYPE_FLOAT32:
 		case KS_TYPE_FLOAT64:
-			is_num = 1, is_float = 1, d = v->u.d,
-			l = d2int(v->u.d, INT64_MIN, INT64_MAX);
+			is_num = 1, is_float = 1, d = v->u.d;
+			l = d2int(d, INT64_MIN, INT64_MAX);
 			break;
 		case KS_TYPE_BOOLEAN:
 			is_bool = 1, l = v->u.i ? 1 : 0, d = (double)l;
