@@ -31,6 +31,20 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The 4 hex digits at s (before e) of a \uXXXX escape, or -1. */
+static long hex4(const char *s, const char *e)
+{
+	long cp = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = s + i < e ? hexval(s[i]) : -1;
+		if (h < 0)
+			return -1;
+		cp = cp * 16 + h;
+	}
+	return cp;
+}
+
 static void put_utf8(ks_buf_t *b, unsigned cp)
 {
 	char u[4];
@@ -88,33 +102,20 @@ static const char *unescape(const char *s, const char *e, int key_mode, ks_buf_t
 			ks_buf_putc(out, '\f');
 			break;
 		case 'u': {
-			unsigned cp = 0;
-			for (int i = 0; i < 4; i++) {
-				int h = s + i < e ? hexval(s[i]) : -1;
-				if (h < 0) {
-					*err = ks_seterr(errstr, errlen, -1,
-					                 "line %d: malformed \\uXXXX escape", line);
-					return e;
-				}
-				cp = cp * 16 + (unsigned)h;
+			long cp = hex4(s, e), lo;
+			if (cp < 0) {
+				*err = ks_seterr(errstr, errlen, -1,
+				                 "line %d: malformed \\uXXXX escape", line);
+				return e;
 			}
 			s += 4;
 			/* surrogate pair \uD83D\uDE00 */
 			if (cp >= 0xD800 && cp <= 0xDBFF && e - s >= 6 && s[0] == '\\' &&
-			    s[1] == 'u') {
-				unsigned lo = 0;
-				int okp = 1;
-				for (int i = 0; i < 4; i++) {
-					int h = hexval(s[2 + i]);
-					okp &= h >= 0;
-					lo = lo * 16 + (unsigned)(h < 0 ? 0 : h);
-				}
-				if (okp && lo >= 0xDC00 && lo <= 0xDFFF) {
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-					s += 6;
-				}
+			    s[1] == 'u' && (lo = hex4(s + 2, e)) >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				s += 6;
 			}
-			put_utf8(out, cp);
+			put_utf8(out, (unsigned)cp);
 			break;
 		}
 		default:

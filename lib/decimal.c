@@ -4,7 +4,8 @@
  * columns, COPY numeric, JSON), value_json.c and the Cast transform.
  * Linear-ish and bounded: the digit count is estimated from the length and
  * checked against the caller's limits before any arithmetic, then 32-bit
- * words are folded into base-1e9 limbs. Unit tests: tests/0001-lib.c,
+ * words are folded into base-1e9 limbs. And the way back, text to the
+ * unscaled bytes (ks_decimal_parse: MaskField, Script). Unit tests: tests/0001-lib.c,
  * tests/0300-jdbc_units.c (decimal_text).
  */
 #include "decimal.h"
@@ -188,4 +189,70 @@ int ks_decimal_java_string(ks_buf_t *b, const unsigned char *p, size_t len, int 
 	}
 	free(dg);
 	return 0;
+}
+
+/* mag (big-endian, n bytes) = mag * 10 + digit: 0, or -1 when it overflows. */
+static int mul10_add(unsigned char *mag, size_t n, int digit)
+{
+	int carry = digit;
+
+	for (size_t i = n; i-- > 0;) {
+		int v = mag[i] * 10 + carry;
+		mag[i] = (unsigned char)v;
+		carry = v >> 8;
+	}
+	return carry ? -1 : 0;
+}
+
+int ks_decimal_parse(const char *txt, int scale, int lenient, unsigned char *out, size_t cap)
+{
+	int neg = 0, frac = -1, any = 0;
+	size_t n = cap;
+
+	memset(out, 0, cap);
+	while (lenient && *txt == ' ')
+		txt++;
+	if (*txt == '-' || *txt == '+')
+		neg = *txt++ == '-';
+	for (; *txt; txt++) {
+		if (*txt == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*txt < '0' || *txt > '9')
+			break;
+		if (frac >= 0 && frac >= scale) {
+			if (!lenient || *txt != '0')
+				return -1;
+			continue;
+		}
+		if (frac >= 0)
+			frac++;
+		any = 1;
+		if (mul10_add(out, cap, *txt - '0'))
+			return -1;
+	}
+	while (lenient && *txt == ' ')
+		txt++;
+	if (*txt || !any)
+		return -1;
+	for (int k = frac < 0 ? 0 : frac; k < scale; k++) /* pad to the scale */
+		if (mul10_add(out, cap, 0))
+			return -1;
+	if (out[0] & 0x80) /* no room for the sign bit */
+		return -1;
+	if (neg) {
+		int carry = 1;
+		for (size_t i = cap; i-- > 0;) {
+			int v = (unsigned char)~out[i] + carry;
+			out[i] = (unsigned char)v;
+			carry = v >> 8;
+		}
+	}
+	/* minimal two's complement: drop sign-extension bytes */
+	while (n > 1 && ((out[cap - n] == 0x00 && !(out[cap - n + 1] & 0x80)) ||
+	                 (out[cap - n] == 0xff && (out[cap - n + 1] & 0x80))))
+		n--;
+	memmove(out, out + cap - n, n);
+	return (int)n;
 }

@@ -1,6 +1,6 @@
 /*
  * decimal.h — Connect Decimal values (unscaled big-endian two's-complement
- * integer + scale) as text, linear in the length and bounded by limits
+ * integer + scale) as text and back from text, linear in the length and bounded by limits
  * checked before any arithmetic.
  */
 #ifndef KS_DECIMAL_H
@@ -32,5 +32,14 @@ int ks_decimal_text(ks_buf_t *b, const unsigned char *p, size_t len, int scale,
 /* Appends BigDecimal.toString (scientific notation when the exponent is
  * below -6 or the scale negative: "1.2E+3"). -1 on allocation failure. */
 int ks_decimal_java_string(ks_buf_t *b, const unsigned char *p, size_t len, int scale) KS_WUR;
+
+/*
+ * Decimal text ("-12.50") at scale -> the minimal unscaled big-endian
+ * two's-complement bytes Connect stores, at the start of out (cap bytes of
+ * room). lenient: blanks around the number and zeros past the scale are
+ * accepted. The byte count, or -1 when txt is not a decimal number, has
+ * more fraction digits than scale or does not fit in cap bytes.
+ */
+int ks_decimal_parse(const char *txt, int scale, int lenient, unsigned char *out, size_t cap);
 
 #endif

@@ -14,6 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bracket-expression members of Java's \d \w \s (ASCII, as Java's),
+ * or NULL. */
+static const char *java_class(char e)
+{
+	switch (e) {
+	case 'd':
+		return "0-9";
+	case 'w':
+		return "A-Za-z0-9_";
+	case 's':
+		return " \t\n\r\f\v";
+	default:
+		return NULL;
+	}
+}
+
+/* The character Java's \t \n \r stand for, or 0. */
+static char java_control(char e)
+{
+	return e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : 0;
+}
+
 /* Appends a bracket expression member set translated from Java; *pp points
  * after '['. Returns 0 or -1 (reason in errstr). */
 static int regex_bracket(const char **pp, ks_buf_t *out, char *errstr, size_t errlen)
@@ -45,25 +67,15 @@ static int regex_bracket(const char **pp, ks_buf_t *out, char *errstr, size_t er
 		if (*p == '\\') {
 			char c = p[1];
 			p += 2;
+			if (java_class(c)) {
+				ks_buf_puts(&rest, java_class(c));
+				continue;
+			}
+			if (java_control(c)) {
+				ks_buf_putc(&rest, java_control(c));
+				continue;
+			}
 			switch (c) {
-			case 'd':
-				ks_buf_puts(&rest, "0-9");
-				continue;
-			case 'w':
-				ks_buf_puts(&rest, "A-Za-z0-9_");
-				continue;
-			case 's':
-				ks_buf_puts(&rest, " \t\n\r\f\v");
-				continue;
-			case 't':
-				ks_buf_putc(&rest, '\t');
-				continue;
-			case 'n':
-				ks_buf_putc(&rest, '\n');
-				continue;
-			case 'r':
-				ks_buf_putc(&rest, '\r');
-				continue;
 			case ']':
 				rbracket = 1;
 				continue;
@@ -128,35 +140,18 @@ static int translate(ks_javaregex_t *rx, const char *java, ks_buf_t *b_, char *e
 		char c = *p;
 		if (c == '\\') {
 			char e = p[1];
+			const char *cls = java_class((char)tolower((unsigned char)e));
 			p += 2;
+			if (cls) { /* \D \W \S: the negations */
+				ks_buf_printf(&b, "[%s%s]", isupper((unsigned char)e) ? "^" : "",
+				              cls);
+				continue;
+			}
+			if (java_control(e)) {
+				ks_buf_putc(&b, java_control(e));
+				continue;
+			}
 			switch (e) {
-			case 'd':
-				ks_buf_puts(&b, "[0-9]");
-				break;
-			case 'D':
-				ks_buf_puts(&b, "[^0-9]");
-				break;
-			case 'w':
-				ks_buf_puts(&b, "[A-Za-z0-9_]");
-				break;
-			case 'W':
-				ks_buf_puts(&b, "[^A-Za-z0-9_]");
-				break;
-			case 's':
-				ks_buf_puts(&b, "[[:space:]]");
-				break;
-			case 'S':
-				ks_buf_puts(&b, "[^[:space:]]");
-				break;
-			case 't':
-				ks_buf_putc(&b, '\t');
-				break;
-			case 'n':
-				ks_buf_putc(&b, '\n');
-				break;
-			case 'r':
-				ks_buf_putc(&b, '\r');
-				break;
 			case 'Q': {
 				const char *end = strstr(p, "\\E");
 				size_t n = end ? (size_t)(end - p) : strlen(p);

@@ -196,14 +196,6 @@ int ks_av_set_default_value(ks_schema_t *s, const av_node_t *n, const json_t *j,
 	return rc;
 }
 
-static int is_logical_name(const char *name)
-{
-	return name && (!strcmp(name, KS_DECIMAL_NAME) || !strcmp(name, KS_DATE_NAME) ||
-	                !strcmp(name, KS_TIME_NAME) || !strcmp(name, KS_TIMESTAMP_NAME) ||
-	                !strcmp(name, KS_TIME_MICROS_NAME) ||
-	                !strcmp(name, KS_TIMESTAMP_MICROS_NAME) || !strcmp(name, KS_UUID_NAME));
-}
-
 /*
  * Applies the connect.* properties of obj (NULL = none) to s, then the
  * logical type implied by the resulting name.
@@ -218,7 +210,7 @@ int ks_av_finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 	const char *k;
 	json_t *v;
 
-	if (cname && (s->logical == KS_LOGICAL_NONE || is_logical_name(cname)) &&
+	if (cname && (s->logical == KS_LOGICAL_NONE || ks_is_logical_name(cname)) &&
 	    ks_schema_set_name(s, cname))
 		return ks_av_cerr_oom(cx);
 	if (s->name && !strncmp(s->name, "io.confluent.connect.avro.ConnectDefault", 40) &&
@@ -262,27 +254,8 @@ int ks_av_finish_schema(cctx_t *cx, ks_schema_t *s, const json_t *obj)
 			return ks_av_cerr_oom(cx);
 	}
 	/* logical types named by connect.name (Connect-written schemas) */
-	if (s->name && s->logical == KS_LOGICAL_NONE) {
-		if (!strcmp(s->name, KS_DECIMAL_NAME) && s->type == KS_TYPE_BYTES) {
-			const char *sc = ks_schema_param(s, "scale");
-			const char *pr = ks_schema_param(s, "connect.decimal.precision");
-			s->logical = KS_LOGICAL_DECIMAL;
-			s->scale = sc ? atoi(sc) : 0;
-			s->precision = pr ? atoi(pr) : -1;
-		} else if (!strcmp(s->name, KS_DATE_NAME) && s->type == KS_TYPE_INT32) {
-			s->logical = KS_LOGICAL_DATE;
-		} else if (!strcmp(s->name, KS_TIME_NAME) && s->type == KS_TYPE_INT32) {
-			s->logical = KS_LOGICAL_TIME;
-		} else if (!strcmp(s->name, KS_TIMESTAMP_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIMESTAMP;
-		} else if (!strcmp(s->name, KS_TIME_MICROS_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIME_MICROS;
-		} else if (!strcmp(s->name, KS_TIMESTAMP_MICROS_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIMESTAMP_MICROS;
-		} else if (!strcmp(s->name, KS_UUID_NAME) && s->type == KS_TYPE_STRING) {
-			s->logical = KS_LOGICAL_UUID;
-		}
-	}
+	if (s->logical == KS_LOGICAL_NONE)
+		ks_schema_logical_from_name(s);
 	if (cdef && !json_is_null(cdef)) {
 		ks_arena_t *a = ks_arena_new(4096);
 		ks_value_t *dv;

@@ -203,28 +203,7 @@ static ks_schema_t *schema_from_json(const json_t *j, const char *path, char *er
 	default:
 		break;
 	}
-	/* logical types by name */
-	if (name) {
-		if (!strcmp(name, KS_DECIMAL_NAME) && s->type == KS_TYPE_BYTES) {
-			const char *sc = ks_schema_param(s, "scale");
-			const char *pr = ks_schema_param(s, "connect.decimal.precision");
-			s->logical = KS_LOGICAL_DECIMAL;
-			s->scale = sc ? atoi(sc) : 0;
-			s->precision = pr ? atoi(pr) : -1;
-		} else if (!strcmp(name, KS_DATE_NAME) && s->type == KS_TYPE_INT32) {
-			s->logical = KS_LOGICAL_DATE;
-		} else if (!strcmp(name, KS_TIME_NAME) && s->type == KS_TYPE_INT32) {
-			s->logical = KS_LOGICAL_TIME;
-		} else if (!strcmp(name, KS_TIMESTAMP_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIMESTAMP;
-		} else if (!strcmp(name, KS_TIME_MICROS_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIME_MICROS;
-		} else if (!strcmp(name, KS_TIMESTAMP_MICROS_NAME) && s->type == KS_TYPE_INT64) {
-			s->logical = KS_LOGICAL_TIMESTAMP_MICROS;
-		} else if (!strcmp(name, KS_UUID_NAME) && s->type == KS_TYPE_STRING) {
-			s->logical = KS_LOGICAL_UUID;
-		}
-	}
+	ks_schema_logical_from_name(s); /* logical types by name */
 	def = json_object_get(j, "default");
 	if (def && !json_is_null(def)) {
 		ks_arena_t *a = ks_arena_new(0);

@@ -203,34 +203,47 @@ static int grow(pp_t *x, ks_value_t **items, size_t n, size_t *cap)
 	return 1;
 }
 
+/* At an object's { or an array's [ (close: its } or ]): 1 when members
+ * follow, 0 when it is empty (and consumed). */
+static int first_item(pp_t *x, char close)
+{
+	x->p++;
+	ws(x);
+	if (x->p < x->end && *x->p == close) {
+		x->p++;
+		return 0;
+	}
+	return 1;
+}
+
+/* After a member: 1 more follow, 0 done (close consumed), -1 give up. */
+static int next_item(pp_t *x, char close)
+{
+	ws(x);
+	if (x->p >= x->end)
+		return -1;
+	if (*x->p == close) {
+		x->p++;
+		return 0;
+	}
+	if (*x->p++ != ',')
+		return -1;
+	ws(x);
+	return 1;
+}
+
 static int array(pp_t *x, const ks_schema_t *es, ks_value_t **items, size_t *count, int depth)
 {
 	size_t n = 0, cap = 4;
+	int more;
 
 	if (!(*items = ks_arena_calloc(x->a, cap, sizeof(ks_value_t))))
 		return 0;
-	x->p++; /* [ */
-	ws(x);
-	if (x->p < x->end && *x->p == ']') {
-		x->p++;
-		*count = 0;
-		return 1;
-	}
-	for (;;) {
+	for (more = first_item(x, ']'); more > 0; more = next_item(x, ']'))
 		if (!grow(x, items, n, &cap) || !value(x, es, &(*items)[n++], depth))
 			return 0;
-		ws(x);
-		if (x->p >= x->end)
-			return 0;
-		if (*x->p == ']') {
-			x->p++;
-			*count = n;
-			return 1;
-		}
-		if (*x->p++ != ',')
-			return 0;
-		ws(x);
-	}
+	*count = n;
+	return more == 0;
 }
 
 /* An object key and its colon; the key is borrowed from the input. */
@@ -257,22 +270,6 @@ static int key(pp_t *x, const char **k, size_t *klen)
 	return 1;
 }
 
-/* After an object member: 1 more follow, 0 done, -1 give up. */
-static int next_member(pp_t *x)
-{
-	ws(x);
-	if (x->p >= x->end)
-		return -1;
-	if (*x->p == '}') {
-		x->p++;
-		return 0;
-	}
-	if (*x->p++ != ',')
-		return -1;
-	ws(x);
-	return 1;
-}
-
 static int structure(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 {
 	uint64_t seen = 0;
@@ -285,9 +282,7 @@ static int structure(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 	              ks_arena_calloc(x->a, s->nfields ? s->nfields : 1, sizeof(ks_value_t))))
 		return 0;
 	v->u.st.n = s->nfields;
-	x->p++; /* { */
-	ws(x);
-	more = x->p < x->end && *x->p == '}' ? (x->p++, 0) : 1;
+	more = first_item(x, '}');
 	while (more > 0) {
 		const char *k;
 		size_t klen, f = 0, i;
@@ -305,7 +300,7 @@ static int structure(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 		hint = f + 1;
 		if (!value(x, s->fields[f].schema, &v->u.st.fields[f], depth))
 			return 0;
-		if ((more = next_member(x)) < 0)
+		if ((more = next_item(x, '}')) < 0)
 			return 0;
 	}
 	for (size_t f = 0; f < s->nfields; f++)
@@ -327,9 +322,7 @@ static int string_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 	v->u.map.vals = ks_arena_calloc(x->a, cap, sizeof(ks_value_t));
 	if (!v->u.map.keys || !v->u.map.vals)
 		return 0;
-	x->p++; /* { */
-	ws(x);
-	more = x->p < x->end && *x->p == '}' ? (x->p++, 0) : 1;
+	more = first_item(x, '}');
 	while (more > 0) {
 		const char *k;
 		size_t klen, c2 = cap;
@@ -350,7 +343,7 @@ static int string_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 		if (!value(x, s->value_schema, &v->u.map.vals[n], depth))
 			return 0;
 		n++;
-		if ((more = next_member(x)) < 0)
+		if ((more = next_item(x, '}')) < 0)
 			return 0;
 	}
 	v->u.map.n = n;
@@ -360,19 +353,14 @@ static int string_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 static int pair_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 {
 	size_t n = 0, cap = 4, c2 = 4;
+	int more;
 
 	v->u.map.keys = ks_arena_calloc(x->a, cap, sizeof(ks_value_t));
 	v->u.map.vals = ks_arena_calloc(x->a, cap, sizeof(ks_value_t));
 	if (!v->u.map.keys || !v->u.map.vals)
 		return 0;
-	x->p++; /* [ */
-	ws(x);
-	if (x->p < x->end && *x->p == ']') {
-		x->p++;
-		return 1;
-	}
-	for (;;) {
-		if (x->p >= x->end || *x->p++ != '[')
+	for (more = first_item(x, ']'); more > 0; more = next_item(x, ']')) {
+		if (x->p >= x->end || *x->p++ != '[') /* one [key, value] pair */
 			return 0;
 		ws(x);
 		if (!grow(x, &v->u.map.keys, n, &cap) || !grow(x, &v->u.map.vals, n, &c2) ||
@@ -388,18 +376,9 @@ static int pair_map(pp_t *x, const ks_schema_t *s, ks_value_t *v, int depth)
 		ws(x);
 		if (x->p >= x->end || *x->p++ != ']')
 			return 0;
-		ws(x);
-		if (x->p >= x->end)
-			return 0;
-		if (*x->p == ']') {
-			x->p++;
-			v->u.map.n = n;
-			return 1;
-		}
-		if (*x->p++ != ',')
-			return 0;
-		ws(x);
 	}
+	v->u.map.n = n;
+	return more == 0;
 }
 
 /* One value at x->p (no leading whitespace) for schema s into v. */

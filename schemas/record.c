@@ -169,43 +169,62 @@ fail:
 	return NULL;
 }
 
+/* Connect's logical types: the name and the type it annotates. */
+static const struct {
+	ks_logical_t logical;
+	ks_type_t type;
+	const char *name;
+} logical_names[] = {
+        {KS_LOGICAL_DECIMAL, KS_TYPE_BYTES, KS_DECIMAL_NAME},
+        {KS_LOGICAL_DATE, KS_TYPE_INT32, KS_DATE_NAME},
+        {KS_LOGICAL_TIME, KS_TYPE_INT32, KS_TIME_NAME},
+        {KS_LOGICAL_TIMESTAMP, KS_TYPE_INT64, KS_TIMESTAMP_NAME},
+        {KS_LOGICAL_TIME_MICROS, KS_TYPE_INT64, KS_TIME_MICROS_NAME},
+        {KS_LOGICAL_TIMESTAMP_MICROS, KS_TYPE_INT64, KS_TIMESTAMP_MICROS_NAME},
+        {KS_LOGICAL_UUID, KS_TYPE_STRING, KS_UUID_NAME},
+};
+
 ks_schema_t *ks_schema_logical(ks_logical_t logical)
 {
-	ks_type_t t;
-	const char *name;
 	ks_schema_t *s;
 
-	switch (logical) {
-	case KS_LOGICAL_DATE:
-		t = KS_TYPE_INT32, name = KS_DATE_NAME;
-		break;
-	case KS_LOGICAL_TIME:
-		t = KS_TYPE_INT32, name = KS_TIME_NAME;
-		break;
-	case KS_LOGICAL_TIMESTAMP:
-		t = KS_TYPE_INT64, name = KS_TIMESTAMP_NAME;
-		break;
-	case KS_LOGICAL_TIME_MICROS:
-		t = KS_TYPE_INT64, name = KS_TIME_MICROS_NAME;
-		break;
-	case KS_LOGICAL_TIMESTAMP_MICROS:
-		t = KS_TYPE_INT64, name = KS_TIMESTAMP_MICROS_NAME;
-		break;
-	case KS_LOGICAL_UUID:
-		t = KS_TYPE_STRING, name = KS_UUID_NAME;
-		break;
-	default:
-		return NULL;
+	for (size_t i = 0; i < KS_ARRAY_SIZE(logical_names); i++) {
+		if (logical_names[i].logical != logical || logical == KS_LOGICAL_DECIMAL)
+			continue;
+		if (!(s = ks_schema_new(logical_names[i].type)))
+			return NULL;
+		s->logical = logical;
+		if (ks_schema_set_name(s, logical_names[i].name)) {
+			ks_schema_unref(s);
+			return NULL;
+		}
+		return s;
 	}
-	s = ks_schema_new(t);
-	if (!s)
-		return NULL;
-	s->logical = logical;
-	if (ks_schema_set_name(s, name)) {
-		ks_schema_unref(s);
-		return NULL;
+	return NULL;
+}
+
+int ks_is_logical_name(const char *name)
+{
+	for (size_t i = 0; name && i < KS_ARRAY_SIZE(logical_names); i++)
+		if (!strcmp(name, logical_names[i].name))
+			return 1;
+	return 0;
+}
+
+void ks_schema_logical_from_name(ks_schema_t *s)
+{
+	for (size_t i = 0; s->name && i < KS_ARRAY_SIZE(logical_names); i++) {
+		if (strcmp(s->name, logical_names[i].name) || s->type != logical_names[i].type)
+			continue;
+		s->logical = logical_names[i].logical;
+		if (s->logical == KS_LOGICAL_DECIMAL) {
+			const char *sc = ks_schema_param(s, "scale");
+			const char *pr = ks_schema_param(s, "connect.decimal.precision");
+			s->scale = sc ? atoi(sc) : 0;
+			s->precision = pr ? atoi(pr) : -1;
+		}
+		return;
 	}
-	return s;
 }
 
 /* Heap deep copy of a value (for schema defaults). */

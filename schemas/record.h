@@ -176,6 +176,13 @@ const ks_field_t *ks_schema_field(const ks_schema_t *s, const char *name);
 /* Logical-type constructors (Connect names and parameters set). */
 ks_schema_t *ks_schema_decimal(int precision, int scale) KS_WUR;
 ks_schema_t *ks_schema_logical(ks_logical_t logical) KS_WUR; /* not DECIMAL */
+/* 1 when name is one of Connect's logical type names (KS_*_NAME). */
+int ks_is_logical_name(const char *name);
+/* The converters' reading of a logical type: when s's name is a logical
+ * type's and s has the type it annotates, sets s->logical (a Decimal also
+ * its scale and precision from the "scale" and "connect.decimal.precision"
+ * parameters); else leaves s as it is. */
+void ks_schema_logical_from_name(ks_schema_t *s);
 /* Deep copy of a value into heap memory owned by the schema (default). */
 int ks_schema_set_default(ks_schema_t *s, const ks_value_t *v) KS_WUR;
 /* Connect type name: "int32", "string", "struct", ... */

@@ -8,81 +8,6 @@
  */
 #include "script_int.h"
 
-/* ---------------- decimals (Connect: unscaled big-endian two's complement) ---------------- */
-
-/* mag (big-endian, n bytes) = mag * 10 + digit: 0, or -1 when it overflows. */
-static int mul10_add(unsigned char *mag, size_t n, int digit)
-{
-	int carry = digit;
-
-	for (size_t i = n; i-- > 0;) {
-		int v = mag[i] * 10 + carry;
-		mag[i] = (unsigned char)v;
-		carry = v >> 8;
-	}
-	return carry ? -1 : 0;
-}
-
-/* Parses decimal text at scale into unscaled bytes (arena). 0 ok, -1 when
- * it is not a number or has more fraction digits than the scale. */
-static int decimal_parse(const char *t, int scale, ks_arena_t *a, ks_value_t *out)
-{
-	unsigned char mag[64] = {0};
-	int neg = 0, frac = -1, any = 0;
-	size_t n = sizeof(mag);
-	unsigned char *dst;
-
-	while (*t == ' ')
-		t++;
-	if (*t == '-' || *t == '+')
-		neg = *t++ == '-';
-	for (; *t; t++) {
-		if (*t == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (*t < '0' || *t > '9')
-			break;
-		if (frac >= 0 && frac >= scale) {
-			if (*t != '0')
-				return -1;
-			continue;
-		}
-		if (frac >= 0)
-			frac++;
-		any = 1;
-		if (mul10_add(mag, sizeof(mag), *t - '0'))
-			return -1;
-	}
-	while (*t == ' ')
-		t++;
-	if (*t || !any)
-		return -1;
-	for (int k = frac < 0 ? 0 : frac; k < scale; k++) /* pad to the scale */
-		if (mul10_add(mag, sizeof(mag), 0))
-			return -1;
-	if (neg) {
-		int carry = 1;
-		for (size_t i = sizeof(mag); i-- > 0;) {
-			int v = (unsigned char)~mag[i] + carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	/* minimal two's complement: drop sign-extension bytes */
-	while (n > 1 && ((mag[sizeof(mag) - n] == 0x00 && !(mag[sizeof(mag) - n + 1] & 0x80)) ||
-	                 (mag[sizeof(mag) - n] == 0xff && (mag[sizeof(mag) - n + 1] & 0x80))))
-		n--;
-	if (!(dst = ks_arena_alloc(a, n)))
-		return -2;
-	memcpy(dst, mag + sizeof(mag) - n, n);
-	out->type = KS_TYPE_BYTES;
-	out->is_null = 0;
-	out->u.s.ptr = (const char *)dst;
-	out->u.s.len = n;
-	return 0;
-}
-
 /* ---------------- Lua -> record ---------------- */
 
 static int is_null(lua_State *L, int idx)
@@ -170,7 +95,7 @@ static int to_value(call_t *c, lua_State *L, int idx, const ks_schema_t *fs, con
 			        t = num;
 		else
 			return bad_type(c, L, idx, p, "a decimal (string or number)");
-		if ((rc = decimal_parse(t, fs->scale, c->a, out)) == -2)
+		if ((rc = ks_tf_decimal(c->a, t, fs->scale, 1, out)) == -2)
 			return ks_script_oom(c);
 		if (rc) {
 			c->err = ks_seterr(c->errstr, c->errlen, KS_ERR_RECORD,

@@ -467,16 +467,24 @@ static int alias_usable(reporter_t *r, const char *list, char **aliases, size_t 
 }
 
 /*
- * Parses the alias' own keys (type; for a transform also predicate and
- * negate) against the table db_alias builds into *b. 0 with *out (destroy it
- * before db_free(b)), 1 when they are invalid (reported under key; *b freed),
- * -1 on allocation failure (*b freed).
+ * Checks alias i of its list (predicates when is_pred, else transforms): a
+ * usable alias (alias_usable) whose own keys (type; for a transform also
+ * predicate and negate) parse against the table db_alias builds into *b.
+ * 0 with *out (destroy it before db_free(b)) and *cls the class name (from
+ * props), 1 when it is not (reported; *b freed), -1 on allocation failure
+ * (*b freed).
  */
-static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, const char *alias,
-                        const char *key, defs_builder_t *b, ks_config_t **out)
+static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, char **aliases,
+                        size_t i, defs_builder_t *b, ks_config_t **out, const char **cls)
 {
+	const char *list = is_pred ? "predicates" : "transforms", *alias = aliases[i];
 	const ks_cfg_def_t *tables[2] = {NULL, NULL};
+	char key[600];
 
+	if (!alias_usable(r, list, aliases, i))
+		return 1;
+	snprintf(key, sizeof(key), "%s.%s.type", list, alias);
+	*cls = ks_props_get(props, key);
 	db_alias(b, is_pred, alias, props);
 	tables[0] = b->defs;
 	if (b->oom || !(*out = ks_config_new(tables, props))) {
@@ -491,6 +499,31 @@ static int alias_common(reporter_t *r, const ks_props_t *props, int is_pred, con
 		return 1;
 	}
 	return 0;
+}
+
+/* 1 when the class has replace.null.with.default (RNWD_DEF). */
+static int has_rnwd(const ks_tf_class_t *tc)
+{
+	for (const ks_cfg_def_t *d = tc->defs; d && d->name; d++)
+		if (!strcmp(d->name, "replace.null.with.default"))
+			return 1;
+	return 0;
+}
+
+/* Reports a class's init failure (why) under <list>.<alias>.<bad>, or
+ * .type when init named no key. */
+static void report_init(reporter_t *r, const char *list, const char *alias, const ks_config_t *cfg,
+                        const char *bad, const char *why)
+{
+	const char *val = bad ? ks_config_string(cfg, bad) : NULL;
+	char bk[600];
+
+	snprintf(bk, sizeof(bk), "%s.%s.%s", list, alias, bad ? bad : "type");
+	if (bad)
+		report(r, bk, "Invalid value %s for configuration %s: %s", val ? val : "null", bk,
+		       why);
+	else
+		report(r, bk, "%s", why);
 }
 
 /*
@@ -518,21 +551,17 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 
 	/* predicates first: transforms refer to them */
 	for (size_t i = 0; i < npred; i++) {
-		const char *alias = preds[i];
-		char key[600];
+		const char *alias = preds[i], *cls;
 		const ks_pred_class_t *pc;
 		defs_builder_t b = {0};
 		ks_config_t *cfgp, *cfg;
 		int crc;
 
-		if (!alias_usable(r, "predicates", preds, i))
-			continue;
-		snprintf(key, sizeof(key), "predicates.%s.type", alias);
-		pc = pred_find(ks_props_get(props, key));
-		if ((crc = alias_common(r, props, 1, alias, key, &b, &cfgp)) < 0)
+		if ((crc = alias_common(r, props, 1, preds, i, &b, &cfgp, &cls)) < 0)
 			goto out;
 		if (crc)
 			continue;
+		pc = pred_find(cls);
 		ks_config_destroy(cfgp);
 		db_free(&b);
 		if (!(cfg = alias_config(props, "predicates", alias, pc->defs)))
@@ -548,14 +577,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 			}
 			p->cls = pc;
 			if (pc->init && pc->init(p, cfg, &bad, why, sizeof(why))) {
-				char bk[600];
-				snprintf(bk, sizeof(bk), "predicates.%s.%s", alias,
-				         bad ? bad : "type");
-				report(r, bk, "Invalid value %s for configuration %s: %s",
-				       bad && ks_config_string(cfg, bad)
-				               ? ks_config_string(cfg, bad)
-				               : "",
-				       bk, why);
+				report_init(r, "predicates", alias, cfg, bad, why);
 				pred_free(p);
 			} else if (chain) {
 				chain->preds[chain->npreds++] = p;
@@ -567,8 +589,8 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 	}
 
 	for (size_t i = 0; i < ntf; i++) {
-		const char *alias = tfs[i];
-		char key[600], pkey[600], nkey[600];
+		const char *alias = tfs[i], *cls;
+		char pkey[600], nkey[600];
 		const ks_tf_class_t *tc;
 		defs_builder_t b = {0};
 		ks_config_t *cfgp, *cfg;
@@ -576,16 +598,13 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		int crc, negate, has_pred;
 		ks_pred_t *pred = NULL;
 
-		if (!alias_usable(r, "transforms", tfs, i))
-			continue;
-		snprintf(key, sizeof(key), "transforms.%s.type", alias);
-		snprintf(pkey, sizeof(pkey), "transforms.%s.predicate", alias);
-		snprintf(nkey, sizeof(nkey), "transforms.%s.negate", alias);
-		tc = tf_find(ks_props_get(props, key));
-		if ((crc = alias_common(r, props, 0, alias, key, &b, &cfgp)) < 0)
+		if ((crc = alias_common(r, props, 0, tfs, i, &b, &cfgp, &cls)) < 0)
 			goto out;
 		if (crc)
 			continue;
+		tc = tf_find(cls);
+		snprintf(pkey, sizeof(pkey), "transforms.%s.predicate", alias);
+		snprintf(nkey, sizeof(nkey), "transforms.%s.negate", alias);
 		palias = ks_config_string(cfgp, pkey);
 		negate = ks_config_bool(cfgp, nkey);
 		has_pred = palias && *palias;
@@ -624,18 +643,9 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 			tf->key = tc->key;
 			tf->pred = pred;
 			tf->negate = negate;
+			tf->rnwd = has_rnwd(tc) && ks_config_bool(cfg, "replace.null.with.default");
 			if (tc->init && tc->init(tf, cfg, &bad, why, sizeof(why))) {
-				char bk[600];
-				snprintf(bk, sizeof(bk), "transforms.%s.%s", alias,
-				         bad ? bad : "type");
-				if (bad)
-					report(r, bk, "Invalid value %s for configuration %s: %s",
-					       ks_config_string(cfg, bad)
-					               ? ks_config_string(cfg, bad)
-					               : "null",
-					       bk, why);
-				else
-					report(r, bk, "%s", why);
+				report_init(r, "transforms", alias, cfg, bad, why);
 				tf_free(tf);
 			} else if (chain && (!has_pred || pred)) {
 				chain->tfs[chain->n++] = tf;

@@ -3,9 +3,11 @@
  * value shares (transform_impl.h: ks_tf_apply_struct): key/value selection,
  * tombstone pass-through, Requirements.requireStruct / requireMap, the
  * schema-or-schemaless dispatch, the per-input-schema output cache and the
- * result store; plus the small record-copy helpers (map copy, map slot,
- * Struct.put's required check) and the settings helpers the SMTs share.
- * The SMTs (transform_fields.c, transform_shape.c, transform_cast.c,
+ * result store; the map / schema / value steps of an SMT that converts
+ * some fields in place (ops->target: Cast, TimestampConverter); plus the
+ * small record-copy helpers (map copy, map slot, Struct.put's required
+ * check) and the settings helpers the SMTs share. The SMTs
+ * (transform_fields.c, transform_shape.c, transform_cast.c,
  * transform_timestamp.c) only say what differs: ks_tf_ops_t.
  */
 #include "transform_impl.h"
@@ -37,12 +39,97 @@ ks_err_t ks_tf_cached_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 	return KS_OK;
 }
 
+/* --- the steps of an SMT that converts some fields in place (ops->target) --- */
+
+/* The first target named name, or -1. */
+static long target_of(const ks_tf_t *tf, const char *name)
+{
+	const char *t;
+
+	for (size_t i = 0; (t = tf->cls->ops->target(tf, i)); i++)
+		if (!strcmp(t, name))
+			return (long)i;
+	return -1;
+}
+
+static ks_err_t fields_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
+                           ks_value_t **out, char *errstr, size_t errlen)
+{
+	const ks_tf_ops_t *ops = tf->cls->ops;
+	size_t n = 0;
+	ks_value_t *ov;
+	ks_err_t err;
+	int found;
+
+	(void)rec;
+	while (ops->target(tf, n))
+		n++;
+	if (!(ov = ks_tf_map_copy(a, v, n)))
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t t = 0; t < n; t++) {
+		size_t k = ks_tf_map_slot(ov, ops->target(tf, t), &found);
+		/* Java puts the field even when absent (as null) */
+		if ((err = ops->field_value(tf, t, NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL,
+		                            a, &ov->u.st.fields[k], errstr, errlen)))
+			return err;
+	}
+	*out = ov;
+	return KS_OK;
+}
+
+static ks_err_t fields_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                              char *errstr, size_t errlen)
+{
+	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs;
+	ks_err_t err = KS_OK;
+
+	if (!os)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < s->nfields; i++) {
+		long t = target_of(tf, s->fields[i].name);
+		if (t < 0) {
+			fs = ks_schema_ref(s->fields[i].schema);
+		} else if ((err = tf->cls->ops->field_schema(tf, (size_t)t, s->fields[i].schema, a,
+		                                             &fs, errstr, errlen))) {
+			ks_schema_unref(os);
+			return err;
+		}
+		if (ks_schema_add_field(os, s->fields[i].name, fs)) {
+			ks_schema_unref(os);
+			return KS_TF_OOM(errstr, errlen);
+		}
+	}
+	*out = os;
+	return KS_OK;
+}
+
+static ks_err_t fields_value(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
+                             const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
+                             ks_arena_t *a, char *errstr, size_t errlen)
+{
+	ks_err_t err;
+
+	(void)rec, (void)os;
+	for (size_t i = 0; i < s->nfields; i++) {
+		long t = target_of(tf, s->fields[i].name);
+		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, tf->rnwd);
+		if (t < 0)
+			ov->u.st.fields[i] = *fv;
+		else if ((err = tf->cls->ops->field_value(tf, (size_t)t, s->fields[i].schema, fv, a,
+		                                          &ov->u.st.fields[i], errstr, errlen)))
+			return err;
+	}
+	return KS_OK;
+}
+
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
                             char *errstr, size_t errlen)
 {
 	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os = s;
 	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
 	ks_value_t *ov = NULL;
+	ks_err_t (*build)(ks_tf_t *, const ks_schema_t *, ks_arena_t *, ks_schema_t **, char *,
+	                  size_t);
 	ks_err_t err;
 
 	if (v && v->is_null)
@@ -50,7 +137,9 @@ ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *re
 	if (!v && (!s || !ops->null_schema))
 		return KS_OK; /* tombstones pass */
 	if (ops->whole && ops->whole(tf)) {
-		if ((err = ops->convert(tf, s, v, a, &ov, errstr, errlen)))
+		if (!(ov = ks_value_new(a, KS_TYPE_STRING)))
+			return KS_TF_OOM(errstr, errlen);
+		if ((err = ops->field_value(tf, 0, s, v, a, ov, errstr, errlen)))
 			return err;
 		if (s &&
 		    (err = ks_tf_cached_schema(tf, s, a, ops->whole_schema, &os, errstr, errlen)))
@@ -61,19 +150,22 @@ ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *re
 	if (!s) {
 		if (!ks_tf_is_map(v))
 			return ks_tf_need_map(s, v, ops->purpose, errstr, errlen);
-		if ((err = ops->map(tf, rec, v, a, &ov, errstr, errlen)))
+		if ((err = (ops->target ? fields_map : ops->map)(tf, rec, v, a, &ov, errstr,
+		                                                 errlen)))
 			return err;
 		ks_tf_put_result(tf, rec, NULL, ov);
 		return KS_OK;
 	}
 	if (s->type != KS_TYPE_STRUCT || (v && v->type != KS_TYPE_STRUCT))
 		return ks_tf_need_struct(s, v, ops->purpose, errstr, errlen);
-	if (ops->schema && (err = ks_tf_cached_schema(tf, s, a, ops->schema, &os, errstr, errlen)))
+	build = ops->target ? fields_schema : ops->schema;
+	if (build && (err = ks_tf_cached_schema(tf, s, a, build, &os, errstr, errlen)))
 		return err;
 	if (v) {
 		if (!(ov = ks_tf_struct_new(a, os->nfields, 0)))
 			return KS_TF_OOM(errstr, errlen);
-		if ((err = ops->value(tf, rec, s, v, os, ov, a, errstr, errlen)))
+		if ((err = (ops->target ? fields_value : ops->value)(tf, rec, s, v, os, ov, a,
+		                                                     errstr, errlen)))
 			return err;
 	}
 	ks_tf_put_result(tf, rec, os, ov);

@@ -32,27 +32,22 @@ static const char *upper_type(ks_type_t t)
 
 /* ---------------- numbers ---------------- */
 
-/* Java's double -> long / int conversion: saturating, NaN is 0. */
-static int64_t d2l(double d)
+/* Java's double -> long / int conversion: saturating at [min, max], NaN
+ * is 0. ((double)INT64_MAX rounds up to 2^63, which Java also saturates.) */
+static int64_t d2int(double d, int64_t min, int64_t max)
 {
 	if (isnan(d))
 		return 0;
-	if (d >= 9223372036854775807.0)
-		return INT64_MAX;
-	if (d <= -9223372036854775808.0)
-		return INT64_MIN;
+	if (d >= (double)max)
+		return max;
+	if (d <= (double)min)
+		return min;
 	return (int64_t)d;
 }
 
 static int32_t d2i(double d)
 {
-	if (isnan(d))
-		return 0;
-	if (d >= 2147483647.0)
-		return INT32_MAX;
-	if (d <= -2147483648.0)
-		return INT32_MIN;
-	return (int32_t)d;
+	return (int32_t)d2int(d, INT32_MIN, INT32_MAX);
 }
 
 /* A Decimal's unscaled bytes as an integer (up to 16 bytes). */
@@ -71,6 +66,12 @@ static int decimal_unscaled(const ks_value_t *v, __int128 *out)
 	*out = (__int128)u;
 	return 0;
 }
+
+/* [min, max] of INT8 .. INT64 (ks_type_t order). */
+static const int64_t int_range[][2] = {{INT8_MIN, INT8_MAX},
+                                       {INT16_MIN, INT16_MAX},
+                                       {INT32_MIN, INT32_MAX},
+                                       {INT64_MIN, INT64_MAX}};
 
 /* Java Long.parseLong-like: optional sign, digits only, in [min, max]. */
 static int parse_java_int(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
@@ -138,7 +139,6 @@ typedef struct cast {
 	int whole; /* one spec without a field: the whole key/value */
 	cast_spec_t *specs;
 	size_t n;
-	int rnwd;
 } cast_t;
 
 static const ks_cfg_def_t cast_defs[] = {
@@ -179,7 +179,6 @@ static int cast_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	*bad = "spec";
@@ -244,14 +243,6 @@ static void cast_destroy(ks_tf_t *tf)
 	free(s);
 }
 
-static const cast_spec_t *cast_for(const cast_t *s, const char *field)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->specs[i].field && !strcmp(s->specs[i].field, field))
-			return &s->specs[i];
-	return NULL;
-}
-
 /* Values.dateFormatFor(date).format(date) */
 static void date_text(int64_t ms, ks_buf_t *out)
 {
@@ -311,7 +302,8 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 			break;
 		case KS_TYPE_FLOAT32:
 		case KS_TYPE_FLOAT64:
-			is_num = 1, is_float = 1, d = v->u.d, l = d2l(v->u.d);
+			is_num = 1, is_float = 1, d = v->u.d;
+			l = d2int(d, INT64_MIN, INT64_MAX);
 			break;
 		case KS_TYPE_BOOLEAN:
 			is_bool = 1, l = v->u.i ? 1 : 0, d = (double)l;
@@ -342,14 +334,7 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 			ks_buf_puts(&b, num);
 		} else
 			ks_buf_printf(&b, "%lld", (long long)l);
-		if (ks_buf_failed(&b) ||
-		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
-			ks_buf_free(&b);
-			return KS_TF_OOM(errstr, errlen);
-		}
-		out->u.s.len = b.len;
-		ks_buf_free(&b);
-		return KS_OK;
+		return ks_tf_str_take(&b, a, out, errstr, errlen);
 	}
 	if (!is_num && !is_bool && !is_str)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
@@ -359,16 +344,11 @@ static ks_err_t cast_value(const ks_schema_t *s, const ks_value_t *v, ks_type_t 
 		int bad = 0;
 		switch (target) {
 		case KS_TYPE_INT8:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT8_MIN, INT8_MAX, &l);
-			break;
 		case KS_TYPE_INT16:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT16_MIN, INT16_MAX, &l);
-			break;
 		case KS_TYPE_INT32:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT32_MIN, INT32_MAX, &l);
-			break;
 		case KS_TYPE_INT64:
-			bad = parse_java_int(v->u.s.ptr, v->u.s.len, INT64_MIN, INT64_MAX, &l);
+			bad = parse_java_int(v->u.s.ptr, v->u.s.len, int_range[target][0],
+			                     int_range[target][1], &l);
 			break;
 		case KS_TYPE_FLOAT32:
 		case KS_TYPE_FLOAT64:
@@ -441,79 +421,23 @@ static ks_err_t cast_schema(const ks_schema_t *src, ks_type_t target, int basics
 	return KS_OK;
 }
 
-static ks_err_t cast_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
-                         ks_value_t **out, char *errstr, size_t errlen)
+static const char *cast_target(const ks_tf_t *tf, size_t t)
 {
-	cast_t *st = tf->state;
-	ks_value_t *ov = ks_tf_map_copy(a, v, st->n);
-	ks_err_t err;
-	int found;
+	const cast_t *st = tf->state;
 
-	(void)rec;
-	if (!ov)
-		return KS_TF_OOM(errstr, errlen);
-	for (size_t i = 0; i < st->n; i++) {
-		size_t k = ks_tf_map_slot(ov, st->specs[i].field, &found);
-		/* Java puts the field even when absent (as null) */
-		if ((err = cast_value(NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL,
-		                      st->specs[i].type, a, &ov->u.st.fields[k], errstr, errlen)))
-			return err;
-	}
-	*out = ov;
-	return KS_OK;
+	return t < st->n ? st->specs[t].field : NULL;
 }
 
-static ks_err_t cast_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
-                                   ks_schema_t **out, char *errstr, size_t errlen)
+static ks_err_t cast_field_schema(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
+                                  ks_schema_t **out, char *errstr, size_t errlen)
 {
-	cast_t *st = tf->state;
-	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT), *fs = NULL;
-	ks_err_t err;
-
-	if (!os)
-		return KS_TF_OOM(errstr, errlen);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
-		if (!sp) {
-			if (ks_tf_add_field_ref(os, s->fields[i].name, s->fields[i].schema)) {
-				ks_schema_unref(os);
-				return KS_TF_OOM(errstr, errlen);
-			}
-			continue;
-		}
-		if ((err = cast_schema(s->fields[i].schema, sp->type, 0, a, &fs, errstr, errlen))) {
-			ks_schema_unref(os);
-			return err;
-		}
-		if (ks_schema_add_field(os, s->fields[i].name, fs)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
-		}
-	}
-	*out = os;
-	return KS_OK;
+	return cast_schema(fs, ((cast_t *)tf->state)->specs[t].type, 0, a, out, errstr, errlen);
 }
 
-static ks_err_t cast_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                            const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
-                            ks_arena_t *a, char *errstr, size_t errlen)
+static ks_err_t cast_field_value(ks_tf_t *tf, size_t t, const ks_schema_t *fs, const ks_value_t *fv,
+                                 ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
 {
-	cast_t *st = tf->state;
-	ks_err_t err;
-
-	(void)rec, (void)os;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const cast_spec_t *sp = cast_for(st, s->fields[i].name);
-		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
-		if (!sp) {
-			ov->u.st.fields[i] = *fv;
-			continue;
-		}
-		if ((err = cast_value(s->fields[i].schema, fv, sp->type, a, &ov->u.st.fields[i],
-		                      errstr, errlen)))
-			return err;
-	}
-	return KS_OK;
+	return cast_value(fs, fv, ((cast_t *)tf->state)->specs[t].type, a, out, errstr, errlen);
 }
 
 static ks_err_t cast_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
@@ -527,24 +451,13 @@ static int cast_whole(const ks_tf_t *tf)
 	return ((const cast_t *)tf->state)->whole;
 }
 
-static ks_err_t cast_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
-                             ks_value_t **out, char *errstr, size_t errlen)
-{
-	ks_type_t target = ((cast_t *)tf->state)->specs[0].type;
-
-	if (!(*out = ks_value_new(a, target)))
-		return KS_TF_OOM(errstr, errlen);
-	return cast_value(s, v, target, a, *out, errstr, errlen);
-}
-
 static const ks_tf_ops_t cast_ops = {
         .purpose = "cast types",
-        .map = cast_map,
-        .schema = cast_struct_schema,
-        .value = cast_struct,
         .whole = cast_whole,
-        .convert = cast_convert,
         .whole_schema = cast_whole_schema,
+        .target = cast_target,
+        .field_schema = cast_field_schema,
+        .field_value = cast_field_value,
 };
 
 KS_TF_KEY_VALUE(ks_tf_cast, "org.apache.kafka.connect.transforms.Cast", .defs = cast_defs,

@@ -22,7 +22,6 @@
 
 typedef struct v2k {
 	ks_tf_strlist_t fields;
-	int rnwd;
 } v2k_t;
 
 static const ks_cfg_def_t v2k_defs[] = {
@@ -45,7 +44,6 @@ static int v2k_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char 
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	if (ks_tf_strlist_load(&s->fields, cfg, "fields"))
@@ -60,15 +58,41 @@ static void v2k_destroy(ks_tf_t *tf)
 	free(s);
 }
 
+/* The key schema: the value schema vs's fields named in fields. */
+static ks_err_t v2k_schema(ks_tf_t *tf, const ks_schema_t *vs, ks_arena_t *a, ks_schema_t **out,
+                           char *errstr, size_t errlen)
+{
+	v2k_t *st = tf->state;
+	ks_schema_t *ks = ks_schema_new(KS_TYPE_STRUCT);
+
+	(void)a;
+	if (!ks)
+		return KS_TF_OOM(errstr, errlen);
+	for (size_t i = 0; i < st->fields.n; i++) {
+		const ks_field_t *f = ks_schema_field(vs, st->fields.v[i]);
+		if (!f) {
+			ks_schema_unref(ks);
+			return ks_seterr(errstr, errlen, KS_ERR_RECORD, "Field does not exist: %s",
+			                 st->fields.v[i]);
+		}
+		if (ks_tf_add_field_ref(ks, f->name, f->schema)) {
+			ks_schema_unref(ks);
+			return KS_TF_OOM(errstr, errlen);
+		}
+	}
+	*out = ks;
+	return KS_OK;
+}
+
 static ks_err_t v2k_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                           size_t errlen)
 {
 	static const char purpose[] = "copying fields from value to key";
 	v2k_t *st = tf->state;
-	const ks_schema_t *vs = rec->value_schema;
+	const ks_schema_t *vs = rec->value_schema, *ks;
 	const ks_value_t *v = rec->value;
-	ks_schema_t *ks;
 	ks_value_t *key;
+	ks_err_t err;
 
 	(void)drop;
 	if (!vs) {
@@ -87,29 +111,13 @@ static ks_err_t v2k_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *dro
 	}
 	if (vs->type != KS_TYPE_STRUCT || !v || v->is_null || v->type != KS_TYPE_STRUCT)
 		return ks_tf_need_struct(vs, v, purpose, errstr, errlen);
-	if (!(ks = ks_tf_cache_get(&tf->cache, vs, NULL, 0))) {
-		if (!(ks = ks_schema_new(KS_TYPE_STRUCT)))
-			return KS_TF_OOM(errstr, errlen);
-		for (size_t i = 0; i < st->fields.n; i++) {
-			const ks_field_t *f = ks_schema_field(vs, st->fields.v[i]);
-			if (!f) {
-				ks_schema_unref(ks);
-				return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-				                 "Field does not exist: %s", st->fields.v[i]);
-			}
-			if (ks_tf_add_field_ref(ks, f->name, f->schema)) {
-				ks_schema_unref(ks);
-				return KS_TF_OOM(errstr, errlen);
-			}
-		}
-		if (!(ks = ks_tf_cache_put(&tf->cache, vs, NULL, 0, ks)))
-			return KS_TF_OOM(errstr, errlen);
-	}
+	if ((err = ks_tf_cached_schema(tf, vs, a, v2k_schema, &ks, errstr, errlen)))
+		return err;
 	if (!(key = ks_tf_struct_new(a, ks->nfields, 0)))
 		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < ks->nfields; i++)
 		ks_tf_copy_or_null(&key->u.st.fields[i],
-		                   ks_tf_get(vs, v, ks->fields[i].name, st->rnwd),
+		                   ks_tf_get(vs, v, ks->fields[i].name, tf->rnwd),
 		                   ks->fields[i].schema->type);
 	rec->key_schema = ks;
 	rec->key = key;
@@ -130,7 +138,6 @@ typedef struct extract {
 	char *field; /* as configured, for messages */
 	char **path; /* V1: the field name; V2: the dotted path's segments */
 	size_t npath;
-	int rnwd;
 } extract_t;
 
 static const ks_cfg_def_t extract_defs[] = {
@@ -201,7 +208,6 @@ static int extract_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (!(s->field = ks_strdup(f)))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	if (syn && ks_strcaseeq(syn, "V2")) {
@@ -256,7 +262,7 @@ static ks_err_t extract_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int 
 			return ks_seterr(errstr, errlen, KS_ERR_RECORD, "Unknown field: %s",
 			                 st->field);
 		if (v) {
-			v = ks_tf_get(s, v, st->path[i], st->rnwd);
+			v = ks_tf_get(s, v, st->path[i], tf->rnwd);
 			if (v && v->is_null)
 				v = NULL;
 		}
@@ -275,7 +281,6 @@ KS_TF_KEY_VALUE(ks_tf_extract_field, "org.apache.kafka.connect.transforms.Extrac
 typedef struct replace {
 	ks_tf_strlist_t exclude, include;
 	ks_tf_strlist_t from, to; /* renames */
-	int rnwd;
 } replace_t;
 
 static const ks_cfg_def_t replace_defs[] = {
@@ -316,7 +321,6 @@ static int replace_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	/* the deprecated names apply when the new ones are not given */
@@ -407,23 +411,19 @@ static ks_err_t replace_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 {
 	replace_t *st = tf->state;
 	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT);
+	ks_err_t err;
 
 	(void)a;
 	if (!os)
 		return KS_TF_OOM(errstr, errlen);
 	for (size_t i = 0; i < s->nfields; i++) {
-		const char *to = replace_name(st, s->fields[i].name);
 		if (!replace_keep(st, s->fields[i].name))
 			continue;
-		if (ks_schema_field(os, to)) {
+		if ((err = ks_tf_add_new_field(os, replace_name(st, s->fields[i].name),
+		                               ks_schema_ref(s->fields[i].schema), errstr,
+		                               errlen))) {
 			ks_schema_unref(os);
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Cannot create field because of field name duplication %s",
-			                 to);
-		}
-		if (ks_tf_add_field_ref(os, to, s->fields[i].schema)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
+			return err;
 		}
 	}
 	*out = os;
@@ -441,7 +441,7 @@ static ks_err_t replace_value(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 	for (size_t i = 0; i < s->nfields; i++)
 		if (replace_keep(st, s->fields[i].name))
 			ks_tf_copy_or_null(&ov->u.st.fields[n++],
-			                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
+			                   ks_tf_get(s, v, s->fields[i].name, tf->rnwd),
 			                   s->fields[i].schema->type);
 	return KS_OK;
 }
@@ -465,7 +465,6 @@ typedef struct insert {
 	char *name[INS__N]; /* NULL = not inserted */
 	int optional[INS__N];
 	char *static_value;
-	int rnwd;
 } insert_t;
 
 static const char *const ins_keys[INS__N] = {"topic.field", "partition.field", "offset.field",
@@ -515,7 +514,6 @@ static int insert_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, ch
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	for (int i = 0; i < INS__N; i++) {
@@ -608,6 +606,7 @@ static ks_err_t insert_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, 
 {
 	insert_t *st = tf->state;
 	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT);
+	ks_err_t err;
 
 	(void)a;
 	if (!os)
@@ -618,21 +617,14 @@ static ks_err_t insert_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, 
 			return KS_TF_OOM(errstr, errlen);
 		}
 	for (int i = 0; i < INS__N; i++) {
-		ks_schema_t *fs;
+		ks_logical_t lg = i == INS_TIMESTAMP ? KS_LOGICAL_TIMESTAMP : KS_LOGICAL_NONE;
 		if (!st->name[i])
 			continue;
-		if (ks_schema_field(os, st->name[i])) {
+		if ((err = ks_tf_add_new_field(os, st->name[i],
+		                               ks_tf_schema_prim(ins_types[i], lg, st->optional[i]),
+		                               errstr, errlen))) {
 			ks_schema_unref(os);
-			return ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                 "Cannot create field because of field name duplication %s",
-			                 st->name[i]);
-		}
-		fs = ks_tf_schema_prim(ins_types[i],
-		                       i == INS_TIMESTAMP ? KS_LOGICAL_TIMESTAMP : KS_LOGICAL_NONE,
-		                       st->optional[i]);
-		if (!fs || ks_schema_add_field(os, st->name[i], fs)) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
+			return err;
 		}
 	}
 	*out = os;
@@ -649,7 +641,7 @@ static ks_err_t insert_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_sche
 
 	for (size_t i = 0; i < s->nfields; i++)
 		ks_tf_copy_or_null(&ov->u.st.fields[i],
-		                   ks_tf_get(s, v, s->fields[i].name, st->rnwd),
+		                   ks_tf_get(s, v, s->fields[i].name, tf->rnwd),
 		                   s->fields[i].schema->type);
 	for (int i = 0; i < INS__N; i++) {
 		ks_value_t *iv;

@@ -81,6 +81,7 @@ struct ks_tf {
 	ks_tf_cache_t cache;
 	ks_pred_t *pred; /* borrowed from the chain; NULL = always */
 	int negate;
+	int rnwd; /* replace.null.with.default, for the SMTs that have it (RNWD_DEF) */
 };
 
 typedef struct ks_pred_class {
@@ -151,15 +152,23 @@ struct ks_tf_ops {
 	ks_err_t (*value)(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
 	                  const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov, ks_arena_t *a,
 	                  char *errstr, size_t errlen);
-	/* Optional: when whole(tf) says so (Cast with one type,
-	 * TimestampConverter without a field) the key/value itself is
-	 * converted: convert() gives the value (s may be NULL), whole_schema
-	 * the output schema (cached like schema). */
+	/* Instead of map, schema and value: an SMT that converts some fields
+	 * in place and keeps the others (Cast, TimestampConverter) names them
+	 * (target: the t-th field, NULL past the last; a field converts by its
+	 * first target) and converts one: field_schema the schema fs of target
+	 * t (*out a new reference), field_value the value fv of target t (NULL
+	 * or null: a null; fs NULL when schemaless) into out. When whole(tf)
+	 * says so (Cast with one type, TimestampConverter without a field) the
+	 * key/value itself is converted as target 0 by field_value, its schema
+	 * by whole_schema (cached like schema). */
 	int (*whole)(const ks_tf_t *tf);
-	ks_err_t (*convert)(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v, ks_arena_t *a,
-	                    ks_value_t **out, char *errstr, size_t errlen);
 	ks_err_t (*whole_schema)(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
 	                         ks_schema_t **out, char *errstr, size_t errlen);
+	const char *(*target)(const ks_tf_t *tf, size_t t);
+	ks_err_t (*field_schema)(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
+	                         ks_schema_t **out, char *errstr, size_t errlen);
+	ks_err_t (*field_value)(ks_tf_t *tf, size_t t, const ks_schema_t *fs, const ks_value_t *fv,
+	                        ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen);
 };
 
 ks_err_t ks_tf_apply_struct(ks_tf_t *tf, const ks_tf_ops_t *ops, ks_record_t *rec, ks_arena_t *a,
@@ -209,6 +218,11 @@ ks_schema_t *ks_tf_schema_optional(const ks_schema_t *src, int optional);
 ks_schema_t *ks_tf_schema_prim(ks_type_t type, ks_logical_t logical, int optional);
 /* Adds a field whose schema is referenced (not taken over). -1 on OOM. */
 int ks_tf_add_field_ref(ks_schema_t *s, const char *name, const ks_schema_t *fs);
+/* Adds field name with schema fs (taken over, also on failure; NULL: an
+ * allocation failed) unless s has a field of that name already
+ * (KS_ERR_RECORD, Connect's "field name duplication"). KS_ERR_FATAL on OOM. */
+ks_err_t ks_tf_add_new_field(ks_schema_t *s, const char *name, ks_schema_t *fs, char *errstr,
+                             size_t errlen);
 
 /* --- values --- */
 
@@ -227,6 +241,12 @@ const ks_value_t *ks_tf_get(const ks_schema_t *s, const ks_value_t *v, const cha
                             int use_default);
 ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len);
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i);
+/* out = the Decimal of text txt at scale (ks_decimal_parse; bytes in the
+ * arena). 0, -1 when txt is not such a decimal (up to 64 bytes), -2 OOM. */
+int ks_tf_decimal(ks_arena_t *a, const char *txt, int scale, int lenient, ks_value_t *out);
+/* Makes out a STRING with b's text copied into the arena; frees b (also on
+ * failure). KS_ERR_FATAL when b failed or on OOM. */
+ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen);
 
 /* The Java class Connect would report for a value ("java.lang.String",
  * "org.apache.kafka.connect.data.Struct", "java.util.HashMap", "null"). */

@@ -40,13 +40,25 @@ static void free_state(ks_tf_t *tf)
 	free(tf->state);
 }
 
+static ks_err_t hoist_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                             char *errstr, size_t errlen)
+{
+	(void)a;
+	if (!(*out = ks_schema_new(KS_TYPE_STRUCT)))
+		return KS_TF_OOM(errstr, errlen);
+	if (ks_tf_add_field_ref(*out, tf->state, s)) {
+		ks_schema_unref(*out);
+		return KS_TF_OOM(errstr, errlen);
+	}
+	return KS_OK;
+}
+
 static ks_err_t hoist_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                             size_t errlen)
 {
 	const char *field = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
+	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec), *os;
 	const ks_value_t *v = *ks_tf_value_slot(tf, rec);
-	ks_schema_t *os;
 	ks_value_t *ov;
 	ks_err_t err;
 
@@ -61,13 +73,8 @@ static ks_err_t hoist_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *d
 	}
 	if ((err = ks_tf_check_required(s, v, field, errstr, errlen)))
 		return err;
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_schema_new(KS_TYPE_STRUCT)))
-			return KS_TF_OOM(errstr, errlen);
-		if (ks_tf_add_field_ref(os, field, s) ||
-		    !(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return KS_TF_OOM(errstr, errlen);
-	}
+	if ((err = ks_tf_cached_schema(tf, s, a, hoist_schema, &os, errstr, errlen)))
+		return err;
 	if (!(ov = ks_tf_struct_new(a, 1, 0)))
 		return KS_TF_OOM(errstr, errlen);
 	ks_tf_copy_or_null(&ov->u.st.fields[0], v, s->type);
@@ -129,48 +136,6 @@ static void mask_destroy(ks_tf_t *tf)
 	free(s);
 }
 
-/* Decimal text -> unscaled big-endian two's complement at scale (arena). */
-static int decimal_from_text(const char *txt, int scale, ks_arena_t *a, ks_value_t *out)
-{
-	__int128 u = 0;
-	int neg = 0, frac = -1, digits = 0;
-	unsigned char be[16];
-	size_t n = 16;
-	char *p;
-
-	if (*txt == '-' || *txt == '+')
-		neg = *txt++ == '-';
-	for (; *txt; txt++) {
-		if (*txt == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (*txt < '0' || *txt > '9' || ++digits > 36)
-			return -1;
-		if (frac >= 0 && ++frac > scale)
-			return -1;
-		u = u * 10 + (*txt - '0');
-	}
-	if (!digits)
-		return -1;
-	for (int i = frac < 0 ? 0 : frac; i < scale; i++)
-		u *= 10;
-	if (neg)
-		u = -u;
-	for (int i = 15; i >= 0; i--, u >>= 8)
-		be[i] = (unsigned char)(u & 0xff);
-	while (n > 1 && ((be[16 - n] == 0 && !(be[17 - n] & 0x80)) ||
-	                 (be[16 - n] == 0xff && (be[17 - n] & 0x80))))
-		n--;
-	if (!(p = ks_arena_memdup(a, be + 16 - n, n)))
-		return -2;
-	out->type = KS_TYPE_BYTES;
-	out->is_null = 0;
-	out->u.s.ptr = p;
-	out->u.s.len = n;
-	return 0;
-}
-
 /* MaskField.masked: the replacement for one value. */
 static ks_err_t mask_value(const mask_t *st, const ks_schema_t *fs, const ks_value_t *v,
                            ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
@@ -183,7 +148,7 @@ static ks_err_t mask_value(const mask_t *st, const ks_schema_t *fs, const ks_val
 		return KS_OK;
 	out->u.i = 0;
 	if (fs && fs->logical == KS_LOGICAL_DECIMAL) {
-		int rc = decimal_from_text(r ? r : "0", fs->scale, a, out);
+		int rc = ks_tf_decimal(a, r ? r : "0", fs->scale, 0, out);
 		if (rc == -2)
 			return KS_TF_OOM(errstr, errlen);
 		if (rc)
@@ -352,28 +317,33 @@ static void setmeta_destroy(ks_tf_t *tf)
 	free(s);
 }
 
+static ks_err_t setmeta_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a, ks_schema_t **out,
+                               char *errstr, size_t errlen)
+{
+	setmeta_t *st = tf->state;
+
+	(void)a;
+	if (!(*out = ks_tf_schema_copy(s)))
+		return KS_TF_OOM(errstr, errlen);
+	if (st->name && ks_schema_set_name(*out, st->name)) {
+		ks_schema_unref(*out);
+		return KS_TF_OOM(errstr, errlen);
+	}
+	if (st->has_version)
+		(*out)->version = st->version;
+	return KS_OK;
+}
+
 static ks_err_t setmeta_apply(ks_tf_t *tf, ks_record_t *rec, ks_arena_t *a, int *drop, char *errstr,
                               size_t errlen)
 {
-	setmeta_t *st = tf->state;
-	const ks_schema_t *s = *ks_tf_schema_slot(tf, rec);
-	ks_schema_t *os;
+	const ks_schema_t **s = ks_tf_schema_slot(tf, rec);
 
-	(void)a, (void)drop;
-	if (!s)
+	(void)drop;
+	if (!*s)
 		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
 		                 "Schema required for [updating schema metadata]");
-	if (!(os = ks_tf_cache_get(&tf->cache, s, NULL, 0))) {
-		if (!(os = ks_tf_schema_copy(s)))
-			return KS_TF_OOM(errstr, errlen);
-		if ((st->name && ks_schema_set_name(os, st->name)) ||
-		    !(os = ks_tf_cache_put(&tf->cache, s, NULL, 0, os)))
-			return KS_TF_OOM(errstr, errlen);
-		if (st->has_version)
-			os->version = st->version;
-	}
-	*ks_tf_schema_slot(tf, rec) = os;
-	return KS_OK;
+	return ks_tf_cached_schema(tf, *s, a, setmeta_schema, s, errstr, errlen);
 }
 
 KS_TF_KEY_VALUE(ks_tf_set_schema, "org.apache.kafka.connect.transforms.SetSchemaMetadata",
@@ -422,7 +392,6 @@ static ks_err_t flatten_schema(ks_schema_t *os, const ks_schema_t *s, const char
 		const ks_schema_t *fs = s->fields[i].schema;
 		int fopt = optional || fs->optional;
 		char *name = join_name(&b, prefix, delim, s->fields[i].name), *copy;
-		ks_schema_t *ns;
 
 		if (!name) {
 			err = KS_TF_OOM(errstr, errlen);
@@ -437,14 +406,8 @@ static ks_err_t flatten_schema(ks_schema_t *os, const ks_schema_t *s, const char
 			free(copy);
 			continue;
 		}
-		if (ks_schema_field(os, name)) {
-			err = ks_seterr(errstr, errlen, KS_ERR_RECORD,
-			                "Cannot create field because of field name duplication %s",
-			                name);
-			break;
-		}
-		if (!(ns = ks_tf_schema_optional(fs, fopt)) || ks_schema_add_field(os, name, ns))
-			err = KS_TF_OOM(errstr, errlen);
+		err = ks_tf_add_new_field(os, name, ks_tf_schema_optional(fs, fopt), errstr,
+		                          errlen);
 	}
 	ks_buf_free(&b);
 	return err;

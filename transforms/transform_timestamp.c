@@ -31,7 +31,6 @@ typedef struct tsconv {
 	int target;
 	char *format; /* NULL when not given */
 	int precision;
-	int rnwd;
 } tsconv_t;
 
 static const ks_cfg_def_t tsconv_defs[] = {
@@ -78,7 +77,6 @@ static int tsconv_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, ch
 	if (!s)
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	tf->state = s;
-	s->rnwd = ks_config_bool(cfg, "replace.null.with.default");
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	for (int i = 0; ts_types[i]; i++)
@@ -216,15 +214,7 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 	case TS_STRING: {
 		ks_buf_t b = KS_BUF_INIT;
 		ks_javadate_format(st->format, ms, &b);
-		out->type = KS_TYPE_STRING;
-		if (ks_buf_failed(&b) ||
-		    !(out->u.s.ptr = ks_arena_memdup(a, b.data ? b.data : "", b.len))) {
-			ks_buf_free(&b);
-			return KS_TF_OOM(errstr, errlen);
-		}
-		out->u.s.len = b.len;
-		ks_buf_free(&b);
-		break;
+		return ks_tf_str_take(&b, a, out, errstr, errlen);
 	}
 	case TS_UNIX:
 		out->type = KS_TYPE_INT64;
@@ -248,78 +238,32 @@ static ks_err_t ts_convert(const tsconv_t *st, const ks_schema_t *s, const ks_va
 	return KS_OK;
 }
 
-static ks_err_t tsconv_map(ks_tf_t *tf, const ks_record_t *rec, const ks_value_t *v, ks_arena_t *a,
-                           ks_value_t **out, char *errstr, size_t errlen)
+static const char *tsconv_target(const ks_tf_t *tf, size_t t)
 {
-	tsconv_t *st = tf->state;
-	ks_value_t *ov = ks_tf_map_copy(a, v, 1);
-	ks_err_t err;
-	size_t k;
-	int found;
+	return t ? NULL : ((const tsconv_t *)tf->state)->field;
+}
 
-	(void)rec;
-	if (!ov)
+static ks_err_t tsconv_field_schema(ks_tf_t *tf, size_t t, const ks_schema_t *fs, ks_arena_t *a,
+                                    ks_schema_t **out, char *errstr, size_t errlen)
+{
+	(void)t, (void)a;
+	if (!(*out = ts_schema(((tsconv_t *)tf->state)->target, fs->optional)))
 		return KS_TF_OOM(errstr, errlen);
-	k = ks_tf_map_slot(ov, st->field, &found);
-	if ((err = ts_convert(st, NULL, k < v->u.st.n ? &v->u.st.fields[k] : NULL, a,
-	                      &ov->u.st.fields[k], errstr, errlen)))
-		return err;
-	*out = ov;
 	return KS_OK;
 }
 
-static ks_err_t tsconv_struct_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
-                                     ks_schema_t **out, char *errstr, size_t errlen)
+static ks_err_t tsconv_field_value(ks_tf_t *tf, size_t t, const ks_schema_t *fs,
+                                   const ks_value_t *fv, ks_arena_t *a, ks_value_t *out,
+                                   char *errstr, size_t errlen)
 {
-	tsconv_t *st = tf->state;
-	ks_schema_t *os = ks_tf_schema_basics(s, KS_TYPE_STRUCT);
-
-	(void)a;
-	if (!os)
-		return KS_TF_OOM(errstr, errlen);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const ks_schema_t *fs = s->fields[i].schema;
-		int rc = strcmp(s->fields[i].name, st->field)
-		                 ? ks_tf_add_field_ref(os, s->fields[i].name, fs)
-		                 : ks_schema_add_field(os, s->fields[i].name,
-		                                       ts_schema(st->target, fs->optional));
-		if (rc) {
-			ks_schema_unref(os);
-			return KS_TF_OOM(errstr, errlen);
-		}
-	}
-	*out = os;
-	return KS_OK;
-}
-
-static ks_err_t tsconv_struct(ks_tf_t *tf, const ks_record_t *rec, const ks_schema_t *s,
-                              const ks_value_t *v, const ks_schema_t *os, ks_value_t *ov,
-                              ks_arena_t *a, char *errstr, size_t errlen)
-{
-	tsconv_t *st = tf->state;
-	ks_err_t err;
-
-	(void)rec, (void)os;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const ks_value_t *fv = ks_tf_get(s, v, s->fields[i].name, st->rnwd);
-		if (strcmp(s->fields[i].name, st->field)) {
-			ov->u.st.fields[i] = *fv;
-			continue;
-		}
-		if ((err = ts_convert(st, s->fields[i].schema, fv, a, &ov->u.st.fields[i], errstr,
-		                      errlen)))
-			return err;
-	}
-	return KS_OK;
+	(void)t;
+	return ts_convert(tf->state, fs, fv, a, out, errstr, errlen);
 }
 
 static ks_err_t tsconv_whole_schema(ks_tf_t *tf, const ks_schema_t *s, ks_arena_t *a,
                                     ks_schema_t **out, char *errstr, size_t errlen)
 {
-	(void)a;
-	if (!(*out = ts_schema(((tsconv_t *)tf->state)->target, s->optional)))
-		return KS_TF_OOM(errstr, errlen);
-	return KS_OK;
+	return tsconv_field_schema(tf, 0, s, a, out, errstr, errlen);
 }
 
 static int tsconv_whole(const ks_tf_t *tf)
@@ -327,22 +271,13 @@ static int tsconv_whole(const ks_tf_t *tf)
 	return !*((const tsconv_t *)tf->state)->field;
 }
 
-static ks_err_t tsconv_convert(ks_tf_t *tf, const ks_schema_t *s, const ks_value_t *v,
-                               ks_arena_t *a, ks_value_t **out, char *errstr, size_t errlen)
-{
-	if (!(*out = ks_value_new(a, KS_TYPE_INT64)))
-		return KS_TF_OOM(errstr, errlen);
-	return ts_convert(tf->state, s, v, a, *out, errstr, errlen);
-}
-
 static const ks_tf_ops_t tsconv_ops = {
         .purpose = "converting timestamp formats",
-        .map = tsconv_map,
-        .schema = tsconv_struct_schema,
-        .value = tsconv_struct,
         .whole = tsconv_whole,
-        .convert = tsconv_convert,
         .whole_schema = tsconv_whole_schema,
+        .target = tsconv_target,
+        .field_schema = tsconv_field_schema,
+        .field_value = tsconv_field_value,
 };
 
 KS_TF_KEY_VALUE(ks_tf_ts_converter, "org.apache.kafka.connect.transforms.TimestampConverter",

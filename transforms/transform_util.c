@@ -1,10 +1,13 @@
 /*
  * transform_util.c — helpers the transforms share (transform_impl.h): the
  * per-transform schema cache, schema/value construction in Connect's style,
- * Java-compatible error texts and number formatting. (Java regexes and
+ * Java-compatible error texts and number formatting, Decimal values from
+ * text (the parsing is lib/decimal.c). (Java regexes and
  * SimpleDateFormat patterns are lib/javaregex.c and lib/javadate.c.)
  */
 #include "transform_impl.h"
+
+#include "../lib/decimal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -144,6 +147,19 @@ int ks_tf_add_field_ref(ks_schema_t *s, const char *name, const ks_schema_t *fs)
 	return ks_schema_add_field(s, name, ks_schema_ref((ks_schema_t *)fs));
 }
 
+ks_err_t ks_tf_add_new_field(ks_schema_t *s, const char *name, ks_schema_t *fs, char *errstr,
+                             size_t errlen)
+{
+	if (fs && ks_schema_field(s, name)) {
+		ks_schema_unref(fs);
+		return ks_seterr(errstr, errlen, KS_ERR_RECORD,
+		                 "Cannot create field because of field name duplication %s", name);
+	}
+	if (!fs || ks_schema_add_field(s, name, fs))
+		return KS_TF_OOM(errstr, errlen);
+	return KS_OK;
+}
+
 /* ---------------- values ---------------- */
 
 ks_value_t *ks_tf_struct_new(ks_arena_t *a, size_t n, int named)
@@ -181,6 +197,37 @@ ks_value_t *ks_tf_str(ks_arena_t *a, const char *s, size_t len)
 		return NULL;
 	v->u.s.len = len;
 	return v;
+}
+
+ks_err_t ks_tf_str_take(ks_buf_t *b, ks_arena_t *a, ks_value_t *out, char *errstr, size_t errlen)
+{
+	ks_err_t err = KS_OK;
+
+	out->type = KS_TYPE_STRING;
+	if (ks_buf_failed(b) ||
+	    !(out->u.s.ptr = ks_arena_memdup(a, b->data ? b->data : "", b->len)))
+		err = KS_TF_OOM(errstr, errlen);
+	else
+		out->u.s.len = b->len;
+	ks_buf_free(b);
+	return err;
+}
+
+int ks_tf_decimal(ks_arena_t *a, const char *txt, int scale, int lenient, ks_value_t *out)
+{
+	unsigned char b[64];
+	int n = ks_decimal_parse(txt, scale, lenient, b, sizeof(b));
+	char *p;
+
+	if (n < 0)
+		return -1;
+	if (!(p = ks_arena_memdup(a, b, (size_t)n)))
+		return -2;
+	out->type = KS_TYPE_BYTES;
+	out->is_null = 0;
+	out->u.s.ptr = p;
+	out->u.s.len = (size_t)n;
+	return 0;
 }
 
 ks_value_t *ks_tf_int(ks_arena_t *a, ks_type_t type, int64_t i)
