@@ -1,0 +1,90 @@
+/*
+ * kafka_admin.c — creating a topic and reading its partition count through
+ * librdkafka's Admin API and metadata; see kafka_admin.h.
+ */
+#include "kafka_admin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
+                          const char *const *configs, int nconfigs, int timeout_ms, char *errstr,
+                          size_t errlen)
+{
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_AdminOptions_t *opt;
+	rd_kafka_event_t *ev;
+	char kerr[512];
+	int rc = -1;
+
+	if (!(nt = rd_kafka_NewTopic_new(topic, partitions, rf, kerr, sizeof(kerr))))
+		return ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic, kerr);
+	for (int i = 0; i < nconfigs; i++) {
+		const char *eq = strchr(configs[i], '=');
+		char name[256];
+		if (!eq || (size_t)(eq - configs[i]) >= sizeof(name)) {
+			rd_kafka_NewTopic_destroy(nt);
+			return ks_seterr(errstr, errlen, -1,
+			                 "creating topic %s: config '%s' is not NAME=VALUE", topic,
+			                 configs[i]);
+		}
+		memcpy(name, configs[i], (size_t)(eq - configs[i]));
+		name[eq - configs[i]] = '\0';
+		if (rd_kafka_NewTopic_set_config(nt, name, eq + 1)) {
+			rd_kafka_NewTopic_destroy(nt);
+			return ks_seterr(errstr, errlen, -1, "creating topic %s: bad config %s",
+			                 topic, configs[i]);
+		}
+	}
+	q = rd_kafka_queue_new(rk);
+	opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, kerr, sizeof(kerr));
+	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
+	ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+	if (!ev) {
+		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster",
+		          topic);
+	} else if (rd_kafka_event_error(ev)) {
+		ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
+		          rd_kafka_event_error_string(ev));
+	} else {
+		size_t n = 0;
+		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
+		        rd_kafka_event_CreateTopics_result(ev), &n);
+		rd_kafka_resp_err_t err =
+		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rc = 0;
+		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+			rc = 1;
+		} else {
+			const char *m = n == 1 ? rd_kafka_topic_result_error_string(res[0]) : NULL;
+			ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
+			          m ? m : rd_kafka_err2str(err));
+		}
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	return rc;
+}
+
+int ks_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	int n = -1;
+
+	if (!rkt)
+		return -1;
+	if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (md->topic_cnt == 1 && !md->topics[0].err)
+			n = md->topics[0].partition_cnt;
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+	return n;
+}

@@ -1,0 +1,30 @@
+/*
+ * kafka_admin.h — the two Kafka admin requests more than one program makes
+ * through librdkafka: creating a topic (distributed mode's topics in
+ * worker/cluster_topics.c, the dead letter queue in worker/dlq.c,
+ * tools/kafka-admin.c) and reading a topic's partition count from the
+ * metadata. Both block the calling thread until the cluster answers.
+ */
+#ifndef KS_KAFKA_ADMIN_H
+#define KS_KAFKA_ADMIN_H
+
+#include "ks.h"
+
+#include <librdkafka/rdkafka.h>
+
+/*
+ * CreateTopics for topic with partitions and replication factor rf, and the
+ * configs given as "NAME=VALUE" strings (nconfigs of them, borrowed). Waits
+ * up to timeout_ms for the broker (and 5 s more for the answer). 0 created;
+ * 1 the topic exists already (its settings unchecked); -1 with
+ * "creating topic <topic>: <reason>" in errstr.
+ */
+int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
+                          const char *const *configs, int nconfigs, int timeout_ms, char *errstr,
+                          size_t errlen) KS_WUR;
+
+/* The partition count of topic from one metadata request; -1 when unknown
+ * (no answer within timeout_ms, or the broker does not know the topic). */
+int ks_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms);
+
+#endif
