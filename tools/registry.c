@@ -23,6 +23,7 @@
 #include "../lib/buf.h"
 #include "../lib/ks.h"
 #include "../lib/log.h"
+#include "../lib/stop_signal.h"
 #include "registry/api.h"
 #include "registry/store.h"
 
@@ -245,11 +246,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Block the stop signals in every thread; the main thread waits for them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ks_stop_signal_block(&set);
 
 	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	                     on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -265,8 +262,7 @@ int main(int argc, char **argv)
 	KS_INFO(LOGCTX, "schema registry on http://%s (%zu schemas, %zu subjects%s%s)", listen,
 	        reg.nschemas, reg.nsubjects, reg.data_path ? ", data " : "",
 	        reg.data_path ? reg.data_path : "");
-	while (sigwait(&set, &sig) != 0)
-		;
+	sig = ks_stop_signal_wait(&set);
 	KS_INFO(LOGCTX, "stopping on signal %d", sig);
 	MHD_stop_daemon(d);
 	reg_state_free();
