@@ -266,63 +266,41 @@ done
 # standalone / ConnectStandalone), over the preloaded topic bench_peer, into
 # its own copy of the table; prints "rows/s first_row_ms peak_rss_kB"
 peer_props() { # kind name table tasks topic
+	cat <<PROPS
+name=$2
+connection.url=$KSINK_PG_JDBC_URL
+connection.user=postgres
+topics=$5
+pk.fields=id
+tasks.max=$4
+PROPS
 	if [ "$1" != java ]; then
-		cat <<PROPS
-name=$2
-connector.class=io.confluent.connect.jdbc.JdbcSinkConnector
-connection.url=$KSINK_PG_JDBC_URL
-connection.user=postgres
-topics=$5
-table.name.format=$3
-insert.mode=upsert
-pk.mode=record_value
-pk.fields=id
-tasks.max=$4
-PROPS
+		echo "connector.class=io.confluent.connect.jdbc.JdbcSinkConnector"
+		echo "table.name.format=$3"
+		echo "insert.mode=upsert"
+		echo "pk.mode=record_value"
 	else
-		cat <<PROPS
-name=$2
-connector.class=io.ksink.bench.BenchJdbcSink
-connection.url=$KSINK_PG_JDBC_URL
-connection.user=postgres
-topics=$5
-table.name=$3
-pk.fields=id
-tasks.max=$4
-PROPS
+		echo "connector.class=io.ksink.bench.BenchJdbcSink"
+		echo "table.name=$3"
 	fi
 }
 # the worker files: the same converters for both (JsonConverter with schemas)
 peer_worker() { # kind name
-	local port=$(( 20000 + RANDOM % 20000 ))
+	echo "bootstrap.servers=$REAL_BOOTSTRAP"
+	echo "listeners=http://127.0.0.1:$(( 20000 + RANDOM % 20000 ))"
+	echo "key.converter=org.apache.kafka.connect.storage.StringConverter"
 	if [ "$1" = ksink-avro ]; then
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=$KSINK_REGISTRY_URL
-config.storage.file=$T/peer-$2.json
-PROPS
-	elif [ "$1" = ksink ]; then
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-config.storage.file=$T/peer-$2.json
-PROPS
+		echo "value.converter=io.confluent.connect.avro.AvroConverter"
+		echo "value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
 	else
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-offset.storage.file.filename=$T/peer-$2.offsets
-plugin.path=$CONNECT_HOME/plugins
-PROPS
+		echo "value.converter=org.apache.kafka.connect.json.JsonConverter"
+		echo "value.converter.schemas.enable=true"
+	fi
+	if [ "$1" != java ]; then
+		echo "config.storage.file=$T/peer-$2.json"
+	else
+		echo "offset.storage.file.filename=$T/peer-$2.offsets"
+		echo "plugin.path=$CONNECT_HOME/plugins"
 	fi
 }
 # start a worker with its connector; PEER_PID, PEER_T0 (exec time, s)
