@@ -24,16 +24,11 @@ POM=$ROOT/bench/connect/pom.xml
 SRC=$ROOT/bench/connect/BenchJdbcSink.java
 die() { echo "connect-fetch: error: $*" >&2; exit 1; }
 
-VERSION=$(sed -n 's:.*<connect.version>\(.*\)</connect.version>.*:\1:p' "$POM")
-[ -n "$VERSION" ] || die "no <connect.version> in $POM"
+VERSION=$(pom_version connect.version "$POM")
 [ "${1:-}" = --version ] && { echo "$VERSION"; exit 0; }
 
-CACHE=${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}
-HOME_DIR=$CACHE/connect-$VERSION
-
-command -v java >/dev/null || die "no java: run scripts/deps.sh (installs a JDK)"
-jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
-[ "${jv:-0}" -ge 17 ] || die "java $jv found, Kafka Connect $VERSION needs 17 or newer (run scripts/deps.sh)"
+HOME_DIR=$(jar_cache "connect-$VERSION")
+need_java "Kafka Connect $VERSION"
 
 maven_fetch "$POM" "$HOME_DIR" "connect-runtime-$VERSION.jar" "Apache Kafka Connect $VERSION"
 

@@ -17,20 +17,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 POM=$ROOT/tests/kafka/pom.xml
 die() { echo "kafka-fetch: error: $*" >&2; exit 1; }
 
-VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")
-[ -n "$VERSION" ] || die "no <kafka.version> in $POM"
+VERSION=$(pom_version kafka.version "$POM")
 [ "${1:-}" = --version ] && { echo "$VERSION"; exit 0; }
 
-CACHE=${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}
-HOME_DIR=$CACHE/kafka-$VERSION
+HOME_DIR=$(jar_cache "kafka-$VERSION")
 if [ -f "$HOME_DIR/.complete" ]; then
 	echo "$HOME_DIR"
 	exit 0
 fi
-
-command -v java >/dev/null || die "no java: run scripts/deps.sh (installs openjdk-17-jre-headless)"
-jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
-[ "${jv:-0}" -ge 17 ] || die "java $jv found, Kafka $VERSION needs 17 or newer (run scripts/deps.sh)"
+need_java "Kafka $VERSION"
 
 maven_fetch "$POM" "$HOME_DIR" "kafka_2.13-$VERSION.jar" "Apache Kafka $VERSION"
 echo "$HOME_DIR"

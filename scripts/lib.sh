@@ -1,10 +1,30 @@
 # shellcheck shell=bash
 # scripts/lib.sh — shell functions more than one script here would otherwise
-# write each: the Maven fetch into the jar cache (scripts/kafka-fetch.sh,
-# scripts/connect-fetch.sh), and for the scripts that run a ksink worker over
-# the test stack (bench/bench.sh, bench/profile.sh, demo/demo.sh) the
-# worker's properties, the bet table and the producer of bet rows.
+# write each: a pom's pinned version, the Java check and the Maven fetch into
+# the jar cache (scripts/kafka-fetch.sh, scripts/connect-fetch.sh), and for
+# the scripts that run a ksink worker over the test stack (bench/bench.sh,
+# bench/profile.sh, demo/demo.sh) the worker's properties, the bet table and
+# the producer of bet rows.
 # Sourced, never run; functions that fail call the caller's die (or exit).
+
+# pom_version PROPERTY POM: the <PROPERTY> POM pins (kafka.version, ...).
+pom_version() {
+	local v
+	v=$(sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$2")
+	[ -n "$v" ] || die "no <$1> in $2"
+	echo "$v"
+}
+
+# jar_cache NAME: NAME's folder in the jar cache outside the work tree.
+jar_cache() { echo "${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}/$1"; }
+
+# need_java WHAT: dies unless a Java >= 17 (what WHAT needs) is on PATH.
+need_java() {
+	local jv
+	command -v java >/dev/null || die "no java: run scripts/deps.sh (installs Java 17)"
+	jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+	[ "${jv:-0}" -ge 17 ] || die "java $jv found, $1 needs 17 or newer (run scripts/deps.sh)"
+}
 
 # maven_fetch POM DIR JAR WHAT: the runtime jars POM names into DIR/lib,
 # unless DIR/.complete says an earlier fetch finished; JAR (a file name in
