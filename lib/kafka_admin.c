@@ -1,6 +1,6 @@
 /*
- * kafka_admin.c — creating a topic and reading its partition count through
- * librdkafka's Admin API and metadata; see kafka_admin.h.
+ * kafka_admin.c — creating a topic, reading its configs and its partition
+ * count through librdkafka's Admin API and metadata; see kafka_admin.h.
  */
 #include "kafka_admin.h"
 
@@ -69,6 +69,51 @@ int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int
 	rd_kafka_AdminOptions_destroy(opt);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_NewTopic_destroy(nt);
+	return rc;
+}
+
+int ks_kafka_topic_configs(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                           void (*each)(const rd_kafka_ConfigEntry_t *entry, void *arg), void *arg,
+                           char *errstr, size_t errlen)
+{
+	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_event_t *ev;
+	char kerr[512];
+	int rc = -1;
+
+	rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, kerr, sizeof(kerr));
+	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
+	ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+	if (!ev) {
+		ks_seterr(errstr, errlen, -1, "describing topic %s: no answer from the cluster",
+		          topic);
+	} else if (rd_kafka_event_error(ev)) {
+		ks_seterr(errstr, errlen, -1, "describing topic %s: %s", topic,
+		          rd_kafka_event_error_string(ev));
+	} else {
+		size_t n = 0, ne = 0;
+		const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
+		        rd_kafka_event_DescribeConfigs_result(ev), &n);
+		if (n != 1 || rd_kafka_ConfigResource_error(res[0])) {
+			ks_seterr(errstr, errlen, -1, "describing topic %s: %s", topic,
+			          n == 1 ? rd_kafka_ConfigResource_error_string(res[0])
+			                 : "no result");
+		} else {
+			const rd_kafka_ConfigEntry_t **ents =
+			        rd_kafka_ConfigResource_configs(res[0], &ne);
+			for (size_t i = 0; i < ne; i++)
+				each(ents[i], arg);
+			rc = 0;
+		}
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_ConfigResource_destroy(cr);
 	return rc;
 }
 

@@ -149,49 +149,34 @@ static int cmd_delete(rd_kafka_t *rk, const char *topic)
 	return rc;
 }
 
+/* Prints a non-default config entry as NAME=VALUE (sensitive values hidden). */
+static void print_config(const rd_kafka_ConfigEntry_t *entry, void *arg)
+{
+	const char *v = rd_kafka_ConfigEntry_value(entry);
+
+	(void)arg;
+	if (rd_kafka_ConfigEntry_is_default(entry))
+		return;
+	printf("%s=%s\n", rd_kafka_ConfigEntry_name(entry),
+	       rd_kafka_ConfigEntry_is_sensitive(entry) ? "(sensitive)" : (v ? v : ""));
+}
+
 static int cmd_describe(rd_kafka_t *rk, const char *topic)
 {
 	char errstr[512];
-	int rc = 1;
 	int parts = ks_kafka_topic_partitions(rk, topic, 10000);
+
 	if (parts < 0) {
 		fprintf(stderr, "ksink-kafka-admin: no topic %s\n", topic);
 		return 1;
 	}
 	printf("partitions=%d\n", parts);
-	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt =
-	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-	rd_kafka_AdminOptions_set_request_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr));
-	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
-	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
-	if (ev) {
-		size_t n = 0;
-		const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
-		        rd_kafka_event_DescribeConfigs_result(ev), &n);
-		if (n == 1 && !rd_kafka_ConfigResource_error(res[0])) {
-			size_t cnt = 0;
-			const rd_kafka_ConfigEntry_t **ents =
-			        rd_kafka_ConfigResource_configs(res[0], &cnt);
-			for (size_t i = 0; i < cnt; i++) {
-				if (rd_kafka_ConfigEntry_is_default(ents[i]))
-					continue;
-				const char *v = rd_kafka_ConfigEntry_value(ents[i]);
-				printf("%s=%s\n", rd_kafka_ConfigEntry_name(ents[i]),
-				       rd_kafka_ConfigEntry_is_sensitive(ents[i]) ? "(sensitive)"
-				                                                  : (v ? v : ""));
-			}
-			rc = 0;
-		} else {
-			fprintf(stderr, "ksink-kafka-admin: describe %s failed\n", topic);
-		}
-		rd_kafka_event_destroy(ev);
+	if (ks_kafka_topic_configs(rk, topic, KS_ADMIN_TIMEOUT_MS, print_config, NULL, errstr,
+	                           sizeof(errstr))) {
+		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
+		return 1;
 	}
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_ConfigResource_destroy(cr);
-	return rc;
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -44,31 +44,31 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic)
 	return n < 1 ? -1 : n;
 }
 
+/* policy_of's state: where the topic's cleanup.policy goes. */
+typedef struct policy_out {
+	char *out;
+	size_t len;
+} policy_out_t;
+
+static void policy_of(const rd_kafka_ConfigEntry_t *entry, void *arg)
+{
+	policy_out_t *po = arg;
+
+	if (!strcmp(rd_kafka_ConfigEntry_name(entry), "cleanup.policy") &&
+	    rd_kafka_ConfigEntry_value(entry))
+		snprintf(po->out, po->len, "%s", rd_kafka_ConfigEntry_value(entry));
+}
+
 /* The cleanup.policy of topic into out ("" when it cannot be read). */
 static void topic_cleanup_policy(ks_cluster_t *cl, const char *topic, char *out, size_t len)
 {
-	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(cl->status_prod);
-	rd_kafka_event_t *ev;
+	policy_out_t po = {out, len};
+	char errstr[KS_ERRSTR_SIZE];
 
 	*out = '\0';
-	rd_kafka_DescribeConfigs(cl->status_prod, &cr, 1, NULL, q);
-	ev = rd_kafka_queue_poll(q, CL_ADMIN_TIMEOUT_MS);
-	if (ev && !rd_kafka_event_error(ev)) {
-		size_t n = 0, ne = 0;
-		const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(
-		        rd_kafka_event_DescribeConfigs_result(ev), &n);
-		const rd_kafka_ConfigEntry_t **es =
-		        n == 1 ? rd_kafka_ConfigResource_configs(rs[0], &ne) : NULL;
-		for (size_t i = 0; i < ne; i++)
-			if (!strcmp(rd_kafka_ConfigEntry_name(es[i]), "cleanup.policy") &&
-			    rd_kafka_ConfigEntry_value(es[i]))
-				snprintf(out, len, "%s", rd_kafka_ConfigEntry_value(es[i]));
-	}
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_ConfigResource_destroy(cr);
+	if (ks_kafka_topic_configs(cl->status_prod, topic, CL_ADMIN_TIMEOUT_MS, policy_of, &po,
+	                           errstr, sizeof(errstr)))
+		KS_DEBUG(LOGCTX, "%s", errstr);
 }
 
 /* Creates the three topics when missing; refuses a config topic that is not
