@@ -7,6 +7,25 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The answer on q to a request about topic (verb: "creating", ...), waited
+ * for up to timeout_ms; NULL with errstr when none came or it is an error. */
+static rd_kafka_event_t *answer(rd_kafka_queue_t *q, int timeout_ms, const char *verb,
+                                const char *topic, char *errstr, size_t errlen)
+{
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+
+	if (!ev) {
+		ks_seterr(errstr, errlen, -1, "%s topic %s: no answer from the cluster", verb,
+		          topic);
+	} else if (rd_kafka_event_error(ev)) {
+		ks_seterr(errstr, errlen, -1, "%s topic %s: %s", verb, topic,
+		          rd_kafka_event_error_string(ev));
+		rd_kafka_event_destroy(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
 int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
                           const char *const *configs, int nconfigs, int timeout_ms, char *errstr,
                           size_t errlen)
@@ -41,14 +60,7 @@ int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int
 	opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, kerr, sizeof(kerr));
 	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
-	ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
-	if (!ev) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: no answer from the cluster",
-		          topic);
-	} else if (rd_kafka_event_error(ev)) {
-		ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
-		          rd_kafka_event_error_string(ev));
-	} else {
+	if ((ev = answer(q, timeout_ms + 5000, "creating", topic, errstr, errlen))) {
 		size_t n = 0;
 		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
 		        rd_kafka_event_CreateTopics_result(ev), &n);
@@ -86,20 +98,13 @@ int ks_kafka_topic_configs(rd_kafka_t *rk, const char *topic, int timeout_ms,
 
 	rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, kerr, sizeof(kerr));
 	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
-	ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
-	if (!ev) {
-		ks_seterr(errstr, errlen, -1, "describing topic %s: no answer from the cluster",
-		          topic);
-	} else if (rd_kafka_event_error(ev)) {
-		ks_seterr(errstr, errlen, -1, "describing topic %s: %s", topic,
-		          rd_kafka_event_error_string(ev));
-	} else {
+	if ((ev = answer(q, timeout_ms + 5000, "describing", topic, errstr, errlen))) {
 		size_t n = 0, ne = 0;
 		const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
 		        rd_kafka_event_DescribeConfigs_result(ev), &n);
 		if (n != 1 || rd_kafka_ConfigResource_error(res[0])) {
 			ks_seterr(errstr, errlen, -1, "describing topic %s: %s", topic,
-			          n == 1 ? rd_kafka_ConfigResource_error_string(res[0])
+			          n == 1 ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0]))
 			                 : "no result");
 		} else {
 			const rd_kafka_ConfigEntry_t **ents =
