@@ -1,6 +1,7 @@
 /*
- * kafka_admin.c — creating a topic, reading its configs and its partition
- * count through librdkafka's Admin API and metadata; see kafka_admin.h.
+ * kafka_admin.c — creating and deleting a topic, reading its configs and its
+ * partition count through librdkafka's Admin API and metadata; see
+ * kafka_admin.h.
  */
 #include "kafka_admin.h"
 
@@ -81,6 +82,38 @@ int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int
 	rd_kafka_AdminOptions_destroy(opt);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_NewTopic_destroy(nt);
+	return rc;
+}
+
+int ks_kafka_topic_delete(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
+                          size_t errlen)
+{
+	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_AdminOptions_t *opt =
+	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+	rd_kafka_event_t *ev;
+	char kerr[512];
+	int rc = -1;
+
+	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, kerr, sizeof(kerr));
+	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
+	if ((ev = answer(q, timeout_ms + 5000, "deleting", topic, errstr, errlen))) {
+		size_t n = 0;
+		const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
+		        rd_kafka_event_DeleteTopics_result(ev), &n);
+		rd_kafka_resp_err_t err =
+		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		if (err)
+			ks_seterr(errstr, errlen, -1, "deleting topic %s: %s", topic,
+			          rd_kafka_err2str(err));
+		else
+			rc = 0;
+		rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_DeleteTopic_destroy(dt);
 	return rc;
 }
 

@@ -1,9 +1,10 @@
 /*
- * kafka_admin.h — the Kafka admin requests more than one program makes
- * through librdkafka: creating a topic (distributed mode's topics in
+ * kafka_admin.h — ksink's Kafka admin requests through librdkafka, in one
+ * place: creating a topic (distributed mode's topics in
  * worker/cluster_topics.c, the dead letter queue in worker/dlq.c,
- * tools/kafka-admin.c), reading a topic's configs, and its partition count
- * from the metadata. All block the calling thread until the cluster answers.
+ * tools/kafka-admin.c), deleting one, reading a topic's configs, and its
+ * partition count from the metadata. All block the calling thread until the
+ * cluster answers.
  */
 #ifndef KS_KAFKA_ADMIN_H
 #define KS_KAFKA_ADMIN_H
@@ -21,6 +22,11 @@
  */
 int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
                           const char *const *configs, int nconfigs, int timeout_ms, char *errstr,
+                          size_t errlen) KS_WUR;
+
+/* DeleteTopics for topic, waiting up to timeout_ms (and 5 s more for the
+ * answer). 0 deleted; -1 with "deleting topic <topic>: <reason>". */
+int ks_kafka_topic_delete(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
                           size_t errlen) KS_WUR;
 
 /*

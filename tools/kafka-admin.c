@@ -13,6 +13,9 @@
  *       NAME=VALUE a line
  *   ksink-kafka-admin -b BOOTSTRAP delete TOPIC
  *
+ * The requests themselves are lib/kafka_admin.c's (the worker makes the same
+ * ones); this file is the command line around them.
+ *
  * The mock cluster has no admin API (reference/perf.md §5): against it
  * `create` fails with the broker's error, which is what a test asking for the
  * real broker must see.
@@ -73,24 +76,6 @@ static int cmd_wait(rd_kafka_t *rk, int secs)
 	return 1;
 }
 
-/* Waits for the admin result of type evtype on q; NULL on timeout. */
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t evtype)
-{
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, KS_ADMIN_TIMEOUT_MS + 5000);
-	if (!ev) {
-		fprintf(stderr, "ksink-kafka-admin: no answer from the cluster\n");
-		return NULL;
-	}
-	if (rd_kafka_event_type(ev) != evtype || rd_kafka_event_error(ev)) {
-		fprintf(stderr, "ksink-kafka-admin: %s\n",
-		        rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
-		                                 : "unexpected event");
-		rd_kafka_event_destroy(ev);
-		return NULL;
-	}
-	return ev;
-}
-
 static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **configs, int nconf)
 {
 	char errstr[512];
@@ -121,32 +106,12 @@ static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **
 static int cmd_delete(rd_kafka_t *rk, const char *topic)
 {
 	char errstr[512];
-	int rc = 1;
-	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt =
-	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr,
-	                                            sizeof(errstr));
-	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
-	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
-	if (ev) {
-		size_t n = 0;
-		const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
-		        rd_kafka_event_DeleteTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err)
-			fprintf(stderr, "ksink-kafka-admin: delete %s: %s\n", topic,
-			        rd_kafka_err2str(err));
-		else
-			rc = 0;
-		rd_kafka_event_destroy(ev);
+
+	if (ks_kafka_topic_delete(rk, topic, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr))) {
+		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
+		return 1;
 	}
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_DeleteTopic_destroy(dt);
-	return rc;
+	return 0;
 }
 
 /* Prints a non-default config entry as NAME=VALUE (sensitive values hidden). */
