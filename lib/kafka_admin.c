@@ -27,6 +27,22 @@ static rd_kafka_event_t *answer(rd_kafka_queue_t *q, int timeout_ms, const char 
 	return ev;
 }
 
+/* The error of the one topic result in res (n of them): NO_ERROR, or the
+ * error with "<verb> topic <topic>: <reason>" in errstr. */
+static rd_kafka_resp_err_t topic_result(const rd_kafka_topic_result_t **res, size_t n,
+                                        const char *verb, const char *topic, char *errstr,
+                                        size_t errlen)
+{
+	rd_kafka_resp_err_t err =
+	        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+	const char *m = n == 1 ? rd_kafka_topic_result_error_string(res[0]) : NULL;
+
+	if (err)
+		ks_seterr(errstr, errlen, -1, "%s topic %s: %s", verb, topic,
+		          m ? m : rd_kafka_err2str(err));
+	return err;
+}
+
 int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
                           const char *const *configs, int nconfigs, int timeout_ms, char *errstr,
                           size_t errlen)
@@ -65,20 +81,10 @@ int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int
 		size_t n = 0;
 		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
 		        rd_kafka_event_CreateTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			rc = 0;
-		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			rc = 1;
-		} else {
-			const char *m = n == 1 ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-			ks_seterr(errstr, errlen, -1, "creating topic %s: %s", topic,
-			          m ? m : rd_kafka_err2str(err));
-		}
-	}
-	if (ev)
+		rd_kafka_resp_err_t err = topic_result(res, n, "creating", topic, errstr, errlen);
+		rc = !err ? 0 : err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS ? 1 : -1;
 		rd_kafka_event_destroy(ev);
+	}
 	rd_kafka_AdminOptions_destroy(opt);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_NewTopic_destroy(nt);
@@ -102,13 +108,7 @@ int ks_kafka_topic_delete(rd_kafka_t *rk, const char *topic, int timeout_ms, cha
 		size_t n = 0;
 		const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
 		        rd_kafka_event_DeleteTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err)
-			ks_seterr(errstr, errlen, -1, "deleting topic %s: %s", topic,
-			          rd_kafka_err2str(err));
-		else
-			rc = 0;
+		rc = topic_result(res, n, "deleting", topic, errstr, errlen) ? -1 : 0;
 		rd_kafka_event_destroy(ev);
 	}
 	rd_kafka_AdminOptions_destroy(opt);

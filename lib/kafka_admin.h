@@ -17,7 +17,7 @@
  * CreateTopics for topic with partitions and replication factor rf, and the
  * configs given as "NAME=VALUE" strings (nconfigs of them, borrowed). Waits
  * up to timeout_ms for the broker (and 5 s more for the answer). 0 created;
- * 1 the topic exists already (its settings unchecked); -1 with
+ * 1 the topic exists already (its settings unchecked; errstr says so); -1 with
  * "creating topic <topic>: <reason>" in errstr.
  */
 int ks_kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions, int rf,
