@@ -43,6 +43,8 @@
 # = ingested_at - placed_at (stamped by the generator when it emits the row).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 N=${BENCH_RECORDS:-1000000}
 PARTS=${BENCH_PARTITIONS:-32}
@@ -89,35 +91,18 @@ fi
 q() { psql "$KSINK_PG_CONNINFO" -qtAXc "$1"; }
 COLS="id, race_id, runner_id, amount, placed_at, channel, customer, odds"
 mktable() { # name
-	q "DROP TABLE IF EXISTS \"$1\"; CREATE TABLE \"$1\" (id BIGINT PRIMARY KEY, race_id INT NOT NULL,
-	   runner_id INT NOT NULL, amount DOUBLE PRECISION NOT NULL, placed_at TIMESTAMP NOT NULL,
-	   channel TEXT NOT NULL, customer TEXT NOT NULL, odds DOUBLE PRECISION NOT NULL,
-	   ingested_at TIMESTAMPTZ DEFAULT clock_timestamp())"
+	q "DROP TABLE IF EXISTS \"$1\"; $(bet_table "$1")"
 }
 count() { q "SELECT count(*) FROM \"$1\""; }
 
 log "generating $N rows"
 "$BUILD/ksink-bench-gen" --count "$N" --format csv >"$T/rows.csv"
 "$BUILD/ksink-bench-gen" --count "$N" --format csv --version 1 >"$T/rows_v1.csv"
-produce() { # topic gen-args...
-	local topic=$1; shift
-	"$BUILD/ksink-bench-gen" "$@" | "$BUILD/ksink-produce" --bootstrap "$KSINK_BOOTSTRAP" \
-		--registry "$KSINK_REGISTRY_URL" --topic "$topic" --value-schema "$ROOT/bench/bet.avsc" \
-		--key-field id 2>>"$T/produce.log"
-}
+produce() { produce_bets "$1" "$T/produce.log" "${@:2}"; } # topic gen-args...
 
 # --- ksink worker ---
 PORT=$(( 20000 + RANDOM % 20000 ))
-cat >"$T/worker.properties" <<PROPS
-bootstrap.servers=$KSINK_BOOTSTRAP
-listeners=http://127.0.0.1:$PORT
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=$KSINK_REGISTRY_URL
-config.storage.file=$T/connectors.json
-consumer.session.timeout.ms=6000
-consumer.heartbeat.interval.ms=500
-PROPS
+avro_worker_props "$PORT" "$T/connectors.json" >"$T/worker.properties"
 READY_MS=$("$BUILD/ksink-bench-ready" "$BUILD/ksink" "$T/worker.properties" "$PORT" | sed 's/ready_ms=//')
 log "REST ready in $READY_MS ms"
 "$BUILD/ksink" standalone "$T/worker.properties" >"$T/ksink.log" 2>&1 &
@@ -281,63 +266,41 @@ done
 # standalone / ConnectStandalone), over the preloaded topic bench_peer, into
 # its own copy of the table; prints "rows/s first_row_ms peak_rss_kB"
 peer_props() { # kind name table tasks topic
+	cat <<PROPS
+name=$2
+connection.url=$KSINK_PG_JDBC_URL
+connection.user=postgres
+topics=$5
+pk.fields=id
+tasks.max=$4
+PROPS
 	if [ "$1" != java ]; then
-		cat <<PROPS
-name=$2
-connector.class=io.confluent.connect.jdbc.JdbcSinkConnector
-connection.url=$KSINK_PG_JDBC_URL
-connection.user=postgres
-topics=$5
-table.name.format=$3
-insert.mode=upsert
-pk.mode=record_value
-pk.fields=id
-tasks.max=$4
-PROPS
+		echo "connector.class=io.confluent.connect.jdbc.JdbcSinkConnector"
+		echo "table.name.format=$3"
+		echo "insert.mode=upsert"
+		echo "pk.mode=record_value"
 	else
-		cat <<PROPS
-name=$2
-connector.class=io.ksink.bench.BenchJdbcSink
-connection.url=$KSINK_PG_JDBC_URL
-connection.user=postgres
-topics=$5
-table.name=$3
-pk.fields=id
-tasks.max=$4
-PROPS
+		echo "connector.class=io.ksink.bench.BenchJdbcSink"
+		echo "table.name=$3"
 	fi
 }
 # the worker files: the same converters for both (JsonConverter with schemas)
 peer_worker() { # kind name
-	local port=$(( 20000 + RANDOM % 20000 ))
+	echo "bootstrap.servers=$REAL_BOOTSTRAP"
+	echo "listeners=http://127.0.0.1:$(( 20000 + RANDOM % 20000 ))"
+	echo "key.converter=org.apache.kafka.connect.storage.StringConverter"
 	if [ "$1" = ksink-avro ]; then
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=$KSINK_REGISTRY_URL
-config.storage.file=$T/peer-$2.json
-PROPS
-	elif [ "$1" = ksink ]; then
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-config.storage.file=$T/peer-$2.json
-PROPS
+		echo "value.converter=io.confluent.connect.avro.AvroConverter"
+		echo "value.converter.schema.registry.url=$KSINK_REGISTRY_URL"
 	else
-		cat <<PROPS
-bootstrap.servers=$REAL_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-offset.storage.file.filename=$T/peer-$2.offsets
-plugin.path=$CONNECT_HOME/plugins
-PROPS
+		echo "value.converter=org.apache.kafka.connect.json.JsonConverter"
+		echo "value.converter.schemas.enable=true"
+	fi
+	if [ "$1" != java ]; then
+		echo "config.storage.file=$T/peer-$2.json"
+	else
+		echo "offset.storage.file.filename=$T/peer-$2.offsets"
+		echo "plugin.path=$CONNECT_HOME/plugins"
 	fi
 }
 # start a worker with its connector; PEER_PID, PEER_T0 (exec time, s)

@@ -16,26 +16,12 @@
  * placed_at a Connect Timestamp): the rows ksink and the Java peer both read.
  */
 #include "../lib/ks.h"
+#include "bet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char *channels[] = {"web", "app", "retail"};
-
-/* bet.avsc as a Connect schema, for JsonConverter's envelope */
-static const char connect_schema[] =
-        "{\"type\":\"struct\",\"name\":\"io.ksink.bench.Bet\",\"optional\":false,\"fields\":["
-        "{\"field\":\"id\",\"type\":\"int64\",\"optional\":false},"
-        "{\"field\":\"race_id\",\"type\":\"int32\",\"optional\":false},"
-        "{\"field\":\"runner_id\",\"type\":\"int32\",\"optional\":false},"
-        "{\"field\":\"amount\",\"type\":\"double\",\"optional\":false},"
-        "{\"field\":\"placed_at\",\"type\":\"int64\",\"optional\":false,"
-        "\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},"
-        "{\"field\":\"channel\",\"type\":\"string\",\"optional\":false},"
-        "{\"field\":\"customer\",\"type\":\"string\",\"optional\":false},"
-        "{\"field\":\"odds\",\"type\":\"double\",\"optional\":false}]}";
 
 int main(int argc, char **argv)
 {
@@ -65,10 +51,7 @@ int main(int argc, char **argv)
 	}
 	t0 = ks_now_us();
 	for (long k = 0; k < count; k++) {
-		long i = start + k;
-		double amount = (double)((i * 7 + version * 13) % 1000) / 4.0;
-		double odds = 1.0 + (double)((i + version) % 97) / 10.0;
-		int64_t placed = 1700000000000LL + i * 10;
+		bet_t b = bet_row(start + k, version);
 
 		if (rate > 0) {
 			int64_t due = t0 + k * 1000000 / rate;
@@ -79,30 +62,29 @@ int main(int argc, char **argv)
 				                      ((due - now) % 1000000) * 1000};
 				nanosleep(&ts, NULL);
 			}
-			placed = ks_wall_ms();
+			b.placed_at = ks_wall_ms();
 		}
 		if (csv) {
-			time_t secs = (time_t)(placed / 1000);
+			time_t secs = (time_t)(b.placed_at / 1000);
 			struct tm tm;
 			char ts[32];
 			gmtime_r(&secs, &tm);
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-			printf("%ld,%ld,%ld,%.2f,%s.%03d,%s,cust-%ld,%.1f\n", i, i % 50, i % 12 + 1,
-			       amount, ts, (int)(placed % 1000), channels[i % 3], (i * 31) % 100000,
-			       odds);
+			printf("%ld,%ld,%ld,%.2f,%s.%03d,%s,cust-%ld,%.1f\n", b.id, b.race_id,
+			       b.runner_id, b.amount, ts, (int)(b.placed_at % 1000), b.channel,
+			       b.customer, b.odds);
 		} else if (connect) {
-			printf("%ld\t{\"schema\":%s,\"payload\":{\"id\":%ld,\"race_id\":%ld,"
-			       "\"runner_id\":%ld,\"amount\":%.2f,\"placed_at\":%lld,\"channel\":"
-			       "\"%s\","
-			       "\"customer\":\"cust-%ld\",\"odds\":%.1f}}\n",
-			       i, connect_schema, i, i % 50, i % 12 + 1, amount, (long long)placed,
-			       channels[i % 3], (i * 31) % 100000, odds);
+			char env[2048];
+			int len = bet_connect_json(env, sizeof(env), &b);
+			if (len < 0 || (size_t)len >= sizeof(env))
+				return 1;
+			printf("%ld\t%s\n", b.id, env);
 		} else {
 			printf("{\"id\":%ld,\"race_id\":%ld,\"runner_id\":%ld,\"amount\":%.2f,"
 			       "\"placed_at\":%lld,\"channel\":\"%s\",\"customer\":\"cust-%ld\","
 			       "\"odds\":%.1f}\n",
-			       i, i % 50, i % 12 + 1, amount, (long long)placed, channels[i % 3],
-			       (i * 31) % 100000, odds);
+			       b.id, b.race_id, b.runner_id, b.amount, (long long)b.placed_at,
+			       b.channel, b.customer, b.odds);
 		}
 	}
 	return fflush(stdout) == 0 ? 0 : 1;

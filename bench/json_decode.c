@@ -19,25 +19,11 @@
 #include "../lib/ks.h"
 #include "../schemas/converter.h"
 #include "../schemas/json_converter.h"
+#include "bet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *channels[] = {"web", "app", "retail"};
-
-/* bench/gen.c's Connect schema for bet.avsc */
-static const char connect_schema[] =
-        "{\"type\":\"struct\",\"name\":\"io.ksink.bench.Bet\",\"optional\":false,\"fields\":["
-        "{\"field\":\"id\",\"type\":\"int64\",\"optional\":false},"
-        "{\"field\":\"race_id\",\"type\":\"int32\",\"optional\":false},"
-        "{\"field\":\"runner_id\",\"type\":\"int32\",\"optional\":false},"
-        "{\"field\":\"amount\",\"type\":\"double\",\"optional\":false},"
-        "{\"field\":\"placed_at\",\"type\":\"int64\",\"optional\":false,"
-        "\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},"
-        "{\"field\":\"channel\",\"type\":\"string\",\"optional\":false},"
-        "{\"field\":\"customer\",\"type\":\"string\",\"optional\":false},"
-        "{\"field\":\"odds\",\"type\":\"double\",\"optional\":false}]}";
 
 int main(int argc, char **argv)
 {
@@ -77,15 +63,8 @@ int main(int argc, char **argv)
 		return 2;
 	for (long i = 0; i < n; i++) {
 		char buf[2048];
-		double amount = (double)((i * 7) % 1000) / 4.0;
-		double odds = 1.0 + (double)(i % 97) / 10.0;
-		int len = snprintf(buf, sizeof(buf),
-		                   "{\"schema\":%s,\"payload\":{\"id\":%ld,\"race_id\":%ld,"
-		                   "\"runner_id\":%ld,\"amount\":%.2f,\"placed_at\":%lld,"
-		                   "\"channel\":\"%s\",\"customer\":\"cust-%ld\",\"odds\":%.1f}}",
-		                   connect_schema, i, i % 50, i % 12 + 1, amount,
-		                   (long long)(1700000000000LL + i * 10), channels[i % 3],
-		                   (i * 31) % 100000, odds);
+		bet_t b = bet_row(i, 0);
+		int len = bet_connect_json(buf, sizeof(buf), &b);
 		if (len < 0 || (size_t)len >= sizeof(buf) || !(msgs[i] = strdup(buf)))
 			return 1;
 		lens[i] = (size_t)len;

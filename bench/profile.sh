@@ -16,6 +16,8 @@
 #   JSON members, e.g. '"consumer.override.max.poll.records":"20000"').
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 BUILD=$(cd "${1:?build dir}" && pwd)
 MODE=${2:-insert}
 N=${PROFILE_RECORDS:-200000}
@@ -43,10 +45,7 @@ KSINK_KAFKA_TOPICS="prof:$PARTS" "$ROOT/tests/stack.sh" up --dir "$T/stack" >"$T
 # shellcheck disable=SC1091
 . "$T/env"
 q() { psql "$KSINK_PG_CONNINFO" -qtAXc "$1"; }
-q "CREATE TABLE prof (id BIGINT PRIMARY KEY, race_id INT NOT NULL, runner_id INT NOT NULL,
-   amount DOUBLE PRECISION NOT NULL, placed_at TIMESTAMP NOT NULL, channel TEXT NOT NULL,
-   customer TEXT NOT NULL, odds DOUBLE PRECISION NOT NULL,
-   ingested_at TIMESTAMPTZ DEFAULT clock_timestamp())"
+q "$(bet_table prof)"
 VERSION=0
 if [ "$MODE" = update ]; then
 	"$BUILD/ksink-bench-gen" --count "$N" --format csv >"$T/rows.csv"
@@ -54,21 +53,10 @@ if [ "$MODE" = update ]; then
 	VERSION=1
 fi
 log "producing $N rows"
-"$BUILD/ksink-bench-gen" --count "$N" --version "$VERSION" | "$BUILD/ksink-produce" \
-	--bootstrap "$KSINK_BOOTSTRAP" --registry "$KSINK_REGISTRY_URL" --topic prof \
-	--value-schema "$ROOT/bench/bet.avsc" --key-field id 2>"$T/produce.log"
+produce_bets prof "$T/produce.log" --count "$N" --version "$VERSION"
 
 PORT=$((20000 + RANDOM % 20000))
-cat >"$T/worker.properties" <<PROPS
-bootstrap.servers=$KSINK_BOOTSTRAP
-listeners=http://127.0.0.1:$PORT
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=$KSINK_REGISTRY_URL
-config.storage.file=$T/connectors.json
-consumer.session.timeout.ms=6000
-consumer.heartbeat.interval.ms=500
-PROPS
+avro_worker_props "$PORT" "$T/connectors.json" >"$T/worker.properties"
 case ${PROFILE:-} in
 callgrind)
 	valgrind --tool=callgrind --callgrind-out-file="$POUT/callgrind.ksink.$MODE" \

@@ -19,6 +19,8 @@
 # taken only when free, else a free port is used and printed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 RUN=${KSINK_DEMO_DIR:-$ROOT/.run/demo}
 BUILD=${KSINK_BUILD:-$ROOT/build}
 DATA=$ROOT/demo/data
@@ -98,18 +100,11 @@ start_ksink() {
 	fi
 	port=$(pick_port 8083)
 	echo "$port" >"$RUN/ksink.port"
-	cat >"$RUN/worker.properties" <<PROPS
-# written by demo/demo.sh
-bootstrap.servers=$KSINK_BOOTSTRAP
-listeners=http://127.0.0.1:$port
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=$KSINK_REGISTRY_URL
-config.storage.file=$RUN/connectors.json
-offset.flush.interval.ms=1000
-consumer.session.timeout.ms=6000
-consumer.heartbeat.interval.ms=500
-PROPS
+	{
+		echo "# written by demo/demo.sh"
+		avro_worker_props "$port" "$RUN/connectors.json"
+		echo "offset.flush.interval.ms=1000"
+	} >"$RUN/worker.properties"
 	setsid "$BUILD/ksink" standalone "$RUN/worker.properties" </dev/null >"$RUN/ksink.log" 2>&1 &
 	echo $! >"$RUN/ksink.pid"
 	wait_until 20 curl -fs "http://127.0.0.1:$port/" || { tail -20 "$RUN/ksink.log" >&2; die "ksink did not start"; }

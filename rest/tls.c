@@ -66,15 +66,6 @@ static void buf_wipe_free(ks_buf_t *b)
 	ks_buf_free(b);
 }
 
-static int read_all(const char *path, ks_buf_t *b, char *errstr, size_t errlen)
-{
-	if (ks_file_read(path, b, errstr, errlen))
-		return -1;
-	if (!b->len)
-		return ks_seterr(errstr, errlen, -1, "cannot read %s: empty file", path);
-	return 0;
-}
-
 static kind_t sniff(const ks_buf_t *b)
 {
 	const unsigned char *d = (const unsigned char *)b->data;
@@ -88,19 +79,25 @@ static kind_t sniff(const ks_buf_t *b)
 	return K_UNKNOWN;
 }
 
-/* The kind of store to read: the type key, checked against the content. */
-static int store_kind(const src_t *s, const char *which, const char *path, const ks_buf_t *b,
-                      kind_t *out, char *errstr, size_t errlen)
+/* Reads the key or trust store (which) at path into b and finds its kind:
+ * the type key, checked against the content. */
+static int read_store(const src_t *s, const char *which, const char *path, ks_buf_t *b, kind_t *out,
+                      char *errstr, size_t errlen)
 {
-	char tk[96], lk[96], key[64];
+	char tk[96], lk[96], key[64], why[KS_ERRSTR_SIZE];
 	const char *type;
-	kind_t k = sniff(b);
+	kind_t k;
 
 	snprintf(key, sizeof(key), "ssl.%s.type", which);
 	type = get_set(s, key);
 	kname(s, key, tk, sizeof(tk));
 	snprintf(key, sizeof(key), "ssl.%s.location", which);
 	kname(s, key, lk, sizeof(lk));
+	if (ks_file_read(path, b, why, sizeof(why)))
+		return ks_seterr(errstr, errlen, -1, "%s: %s", lk, why);
+	if (!b->len)
+		return ks_seterr(errstr, errlen, -1, "%s: cannot read %s: empty file", lk, path);
+	k = sniff(b);
 	if (k == K_JKS)
 		return ks_seterr(errstr, errlen, -1,
 		                 "%s: %s is a Java JKS/JCEKS key store, which ksink cannot read; "
@@ -321,7 +318,7 @@ static int p12_open(const ks_buf_t *b, const char *password, const char *pwkey,
 
 static int load_keystore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t errlen)
 {
-	char lk[96], pk[96], kk[96], why[KS_ERRSTR_SIZE];
+	char lk[96], pk[96], kk[96];
 	const char *loc = get_set(s, "ssl.keystore.location");
 	const char *inline_key = get_set(s, "ssl.keystore.key");
 	const char *inline_chain = get_set(s, "ssl.keystore.certificate.chain");
@@ -349,11 +346,7 @@ static int load_keystore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t 
 		return ks_seterr(errstr, errlen, -1,
 		                 "an https:// listener needs %s (a PEM or PKCS12 key store)", lk);
 	snprintf(t->source, sizeof(t->source), "%s", loc);
-	if (read_all(loc, &b, why, sizeof(why))) {
-		ks_seterr(errstr, errlen, -1, "%s: %s", lk, why);
-		goto out;
-	}
-	if (store_kind(s, "keystore", loc, &b, &kind, errstr, errlen))
+	if (read_store(s, "keystore", loc, &b, &kind, errstr, errlen))
 		goto out;
 	if (kind == K_PEM) {
 		rc = pem_keypair(t, b.data, b.len, b.data, b.len, key_pw, lk, kk, errstr, errlen);
@@ -405,7 +398,7 @@ out:
 
 static int load_truststore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_t errlen)
 {
-	char lk[96], pk[96], why[KS_ERRSTR_SIZE];
+	char lk[96], pk[96];
 	const char *loc = get_set(s, "ssl.truststore.location");
 	const char *inline_certs = get_set(s, "ssl.truststore.certificates");
 	const char *pw = get(s, "ssl.truststore.password");
@@ -423,13 +416,8 @@ static int load_truststore(const src_t *s, ks_rest_tls_t *t, char *errstr, size_
 		                 s->prefixed ? PREFIX : "");
 	if (inline_certs) {
 		ks_buf_puts(&b, inline_certs);
-	} else {
-		if (read_all(loc, &b, why, sizeof(why))) {
-			ks_seterr(errstr, errlen, -1, "%s: %s", lk, why);
-			goto out;
-		}
-		if (store_kind(s, "truststore", loc, &b, &kind, errstr, errlen))
-			goto out;
+	} else if (read_store(s, "truststore", loc, &b, &kind, errstr, errlen)) {
+		goto out;
 	}
 	if (kind == K_PEM) {
 		gnutls_datum_t d = {(unsigned char *)b.data, (unsigned)b.len};

@@ -18,36 +18,19 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 POM=$ROOT/bench/connect/pom.xml
 SRC=$ROOT/bench/connect/BenchJdbcSink.java
 die() { echo "connect-fetch: error: $*" >&2; exit 1; }
 
-VERSION=$(sed -n 's:.*<connect.version>\(.*\)</connect.version>.*:\1:p' "$POM")
-[ -n "$VERSION" ] || die "no <connect.version> in $POM"
+VERSION=$(pom_version connect.version "$POM")
 [ "${1:-}" = --version ] && { echo "$VERSION"; exit 0; }
 
-CACHE=${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}
-HOME_DIR=$CACHE/connect-$VERSION
+HOME_DIR=$(jar_cache "connect-$VERSION")
+need_java "Kafka Connect $VERSION"
 
-command -v java >/dev/null || die "no java: run scripts/deps.sh (installs a JDK)"
-jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
-[ "${jv:-0}" -ge 17 ] || die "java $jv found, Kafka Connect $VERSION needs 17 or newer (run scripts/deps.sh)"
-
-if [ ! -f "$HOME_DIR/.complete" ]; then
-	command -v mvn >/dev/null || die "no mvn: run scripts/deps.sh (installs maven)"
-	echo "connect-fetch: fetching Apache Kafka Connect $VERSION jars from Maven Central into $HOME_DIR" >&2
-	rm -rf "$HOME_DIR.tmp"
-	mkdir -p "$HOME_DIR.tmp"
-	if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-		-DoutputDirectory="$HOME_DIR.tmp/lib" >"$HOME_DIR.tmp/mvn.log" 2>&1; then
-		tail -20 "$HOME_DIR.tmp/mvn.log" >&2
-		die "mvn could not fetch Connect's jars (log above; retry with: scripts/connect-fetch.sh)"
-	fi
-	ls "$HOME_DIR.tmp/lib"/connect-runtime-"$VERSION".jar >/dev/null 2>&1 || die "connect-runtime-$VERSION.jar missing after the fetch"
-	touch "$HOME_DIR.tmp/.complete"
-	rm -rf "$HOME_DIR"
-	mv "$HOME_DIR.tmp" "$HOME_DIR"
-fi
+maven_fetch "$POM" "$HOME_DIR" "connect-runtime-$VERSION.jar" "Apache Kafka Connect $VERSION"
 
 JAR=$HOME_DIR/plugins/ksink-bench-sink/ksink-bench-sink.jar
 if [ ! -f "$JAR" ] || [ "$SRC" -nt "$JAR" ]; then

@@ -12,35 +12,20 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 POM=$ROOT/tests/kafka/pom.xml
 die() { echo "kafka-fetch: error: $*" >&2; exit 1; }
 
-VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")
-[ -n "$VERSION" ] || die "no <kafka.version> in $POM"
+VERSION=$(pom_version kafka.version "$POM")
 [ "${1:-}" = --version ] && { echo "$VERSION"; exit 0; }
 
-CACHE=${KSINK_CACHE:-${HOME:-/root}/.cache/ksink}
-HOME_DIR=$CACHE/kafka-$VERSION
+HOME_DIR=$(jar_cache "kafka-$VERSION")
 if [ -f "$HOME_DIR/.complete" ]; then
 	echo "$HOME_DIR"
 	exit 0
 fi
+need_java "Kafka $VERSION"
 
-command -v java >/dev/null || die "no java: run scripts/deps.sh (installs openjdk-17-jre-headless)"
-command -v mvn >/dev/null || die "no mvn: run scripts/deps.sh (installs maven)"
-jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
-[ "${jv:-0}" -ge 17 ] || die "java $jv found, Kafka $VERSION needs 17 or newer (run scripts/deps.sh)"
-
-echo "kafka-fetch: fetching Apache Kafka $VERSION jars from Maven Central into $HOME_DIR" >&2
-rm -rf "$HOME_DIR.tmp"
-mkdir -p "$HOME_DIR.tmp"
-if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-	-DoutputDirectory="$HOME_DIR.tmp/lib" >"$HOME_DIR.tmp/mvn.log" 2>&1; then
-	tail -20 "$HOME_DIR.tmp/mvn.log" >&2
-	die "mvn could not fetch the broker's jars (log above; retry with: scripts/kafka-fetch.sh)"
-fi
-ls "$HOME_DIR.tmp/lib"/kafka_2.13-"$VERSION".jar >/dev/null 2>&1 || die "kafka_2.13-$VERSION.jar missing after the fetch"
-touch "$HOME_DIR.tmp/.complete"
-rm -rf "$HOME_DIR"
-mv "$HOME_DIR.tmp" "$HOME_DIR"
+maven_fetch "$POM" "$HOME_DIR" "kafka_2.13-$VERSION.jar" "Apache Kafka $VERSION"
 echo "$HOME_DIR"

@@ -13,10 +13,15 @@
  *       NAME=VALUE a line
  *   ksink-kafka-admin -b BOOTSTRAP delete TOPIC
  *
+ * The requests themselves are lib/kafka_admin.c's (the worker makes the same
+ * ones); this file is the command line around them.
+ *
  * The mock cluster has no admin API (reference/perf.md §5): against it
  * `create` fails with the broker's error, which is what a test asking for the
  * real broker must see.
  */
+#include "../lib/kafka_admin.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <stdio.h>
@@ -54,23 +59,6 @@ static rd_kafka_t *admin_new(const char *bootstrap)
 	return rk;
 }
 
-/* Partition count of topic from a fresh metadata request; -1 when unknown. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
-{
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-	const struct rd_kafka_metadata *md = NULL;
-	int n = -1;
-	if (!rkt)
-		return -1;
-	if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (md->topic_cnt == 1 && !md->topics[0].err)
-			n = md->topics[0].partition_cnt;
-		rd_kafka_metadata_destroy(md);
-	}
-	rd_kafka_topic_destroy(rkt);
-	return n;
-}
-
 static int cmd_wait(rd_kafka_t *rk, int secs)
 {
 	time_t deadline = time(NULL) + secs;
@@ -88,160 +76,72 @@ static int cmd_wait(rd_kafka_t *rk, int secs)
 	return 1;
 }
 
-/* Waits for the admin result of type evtype on q; NULL on timeout. */
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t evtype)
-{
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, KS_ADMIN_TIMEOUT_MS + 5000);
-	if (!ev) {
-		fprintf(stderr, "ksink-kafka-admin: no answer from the cluster\n");
-		return NULL;
-	}
-	if (rd_kafka_event_type(ev) != evtype || rd_kafka_event_error(ev)) {
-		fprintf(stderr, "ksink-kafka-admin: %s\n",
-		        rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
-		                                 : "unexpected event");
-		rd_kafka_event_destroy(ev);
-		return NULL;
-	}
-	return ev;
-}
-
 static int cmd_create(rd_kafka_t *rk, const char *topic, int partitions, char **configs, int nconf)
 {
 	char errstr[512];
-	int rc = 1;
-	rd_kafka_NewTopic_t *nt =
-	        rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
-	if (!nt) {
+	int have;
+
+	for (int i = 0; i < nconf; i++)
+		if (!strchr(configs[i], '=')) { /* a usage error: exit 2 */
+			fprintf(stderr, "ksink-kafka-admin: config '%s' is not NAME=VALUE\n",
+			        configs[i]);
+			return 2;
+		}
+	switch (ks_kafka_topic_create(rk, topic, partitions, 1, (const char *const *)configs, nconf,
+	                              KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr))) {
+	case 0:
+		return 0;
+	case 1:
+		if ((have = ks_kafka_topic_partitions(rk, topic, 10000)) == partitions)
+			return 0;
+		fprintf(stderr, "ksink-kafka-admin: %s exists with %d partitions, not %d\n", topic,
+		        have, partitions);
+		return 1;
+	default:
 		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
 		return 1;
 	}
-	for (int i = 0; i < nconf; i++) {
-		char *eq = strchr(configs[i], '=');
-		if (!eq) {
-			fprintf(stderr, "ksink-kafka-admin: config '%s' is not NAME=VALUE\n",
-			        configs[i]);
-			rd_kafka_NewTopic_destroy(nt);
-			return 2;
-		}
-		*eq = '\0';
-		if (rd_kafka_NewTopic_set_config(nt, configs[i], eq + 1)) {
-			fprintf(stderr, "ksink-kafka-admin: bad config %s\n", configs[i]);
-			rd_kafka_NewTopic_destroy(nt);
-			return 2;
-		}
-	}
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt =
-	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr,
-	                                            sizeof(errstr));
-	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
-	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
-	if (ev) {
-		size_t n = 0;
-		const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
-		        rd_kafka_event_CreateTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			rc = 0;
-		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			int have = topic_partitions(rk, topic, 10000);
-			if (have == partitions) {
-				rc = 0;
-			} else {
-				fprintf(stderr,
-				        "ksink-kafka-admin: %s exists with %d partitions, not %d\n",
-				        topic, have, partitions);
-			}
-		} else {
-			const char *s = n == 1 ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-			fprintf(stderr, "ksink-kafka-admin: create %s: %s\n", topic,
-			        s ? s : rd_kafka_err2str(err));
-		}
-		rd_kafka_event_destroy(ev);
-	}
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-	return rc;
 }
 
 static int cmd_delete(rd_kafka_t *rk, const char *topic)
 {
 	char errstr[512];
-	int rc = 1;
-	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt =
-	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr,
-	                                            sizeof(errstr));
-	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
-	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
-	if (ev) {
-		size_t n = 0;
-		const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
-		        rd_kafka_event_DeleteTopics_result(ev), &n);
-		rd_kafka_resp_err_t err =
-		        n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
-		if (err)
-			fprintf(stderr, "ksink-kafka-admin: delete %s: %s\n", topic,
-			        rd_kafka_err2str(err));
-		else
-			rc = 0;
-		rd_kafka_event_destroy(ev);
+
+	if (ks_kafka_topic_delete(rk, topic, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr))) {
+		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
+		return 1;
 	}
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_DeleteTopic_destroy(dt);
-	return rc;
+	return 0;
+}
+
+/* Prints a non-default config entry as NAME=VALUE (sensitive values hidden). */
+static void print_config(const rd_kafka_ConfigEntry_t *entry, void *arg)
+{
+	const char *v = rd_kafka_ConfigEntry_value(entry);
+
+	(void)arg;
+	if (rd_kafka_ConfigEntry_is_default(entry))
+		return;
+	printf("%s=%s\n", rd_kafka_ConfigEntry_name(entry),
+	       rd_kafka_ConfigEntry_is_sensitive(entry) ? "(sensitive)" : (v ? v : ""));
 }
 
 static int cmd_describe(rd_kafka_t *rk, const char *topic)
 {
 	char errstr[512];
-	int rc = 1;
-	int parts = topic_partitions(rk, topic, 10000);
+	int parts = ks_kafka_topic_partitions(rk, topic, 10000);
+
 	if (parts < 0) {
 		fprintf(stderr, "ksink-kafka-admin: no topic %s\n", topic);
 		return 1;
 	}
 	printf("partitions=%d\n", parts);
-	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt =
-	        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-	rd_kafka_AdminOptions_set_request_timeout(opt, KS_ADMIN_TIMEOUT_MS, errstr, sizeof(errstr));
-	rd_kafka_DescribeConfigs(rk, &cr, 1, opt, q);
-	rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
-	if (ev) {
-		size_t n = 0;
-		const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
-		        rd_kafka_event_DescribeConfigs_result(ev), &n);
-		if (n == 1 && !rd_kafka_ConfigResource_error(res[0])) {
-			size_t cnt = 0;
-			const rd_kafka_ConfigEntry_t **ents =
-			        rd_kafka_ConfigResource_configs(res[0], &cnt);
-			for (size_t i = 0; i < cnt; i++) {
-				if (rd_kafka_ConfigEntry_is_default(ents[i]))
-					continue;
-				const char *v = rd_kafka_ConfigEntry_value(ents[i]);
-				printf("%s=%s\n", rd_kafka_ConfigEntry_name(ents[i]),
-				       rd_kafka_ConfigEntry_is_sensitive(ents[i]) ? "(sensitive)"
-				                                                  : (v ? v : ""));
-			}
-			rc = 0;
-		} else {
-			fprintf(stderr, "ksink-kafka-admin: describe %s failed\n", topic);
-		}
-		rd_kafka_event_destroy(ev);
+	if (ks_kafka_topic_configs(rk, topic, KS_ADMIN_TIMEOUT_MS, print_config, NULL, errstr,
+	                           sizeof(errstr))) {
+		fprintf(stderr, "ksink-kafka-admin: %s\n", errstr);
+		return 1;
 	}
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_ConfigResource_destroy(cr);
-	return rc;
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 {
 	const char *bootstrap_file = NULL, *control = NULL;
 	const char *topics[64];
-	int ntopics = 0, brokers = 1, watch_stdin, cfd = -1;
+	int ntopics = 0, brokers = 1, watch_stdin, cfd = -1, rc = 1;
 	char errstr[512];
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
@@ -507,13 +507,7 @@ int main(int argc, char **argv)
 		if (pfd[1].revents & POLLIN)
 			control_serve(mc, cfd);
 	}
-	if (cfd >= 0) {
-		close(cfd);
-		unlink(control);
-	}
-	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(rk);
-	return 0;
+	rc = 0;
 fail:
 	if (cfd >= 0) {
 		close(cfd);
@@ -521,5 +515,5 @@ fail:
 	}
 	rd_kafka_mock_cluster_destroy(mc);
 	rd_kafka_destroy(rk);
-	return 1;
+	return rc;
 }

@@ -64,12 +64,9 @@ static ks_state_t state_of(const char *s)
 	return KS_STATE_UNASSIGNED;
 }
 
-/* A librdkafka handle from the worker's consumer (or producer) settings
- * with the cluster's own overrides (key, value pairs, NULL-ended). */
-static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char *what,
-                              const char *const *kv,
-                              void (*error_cb)(rd_kafka_t *, int, const char *, void *),
-                              char *errstr, size_t errlen)
+rd_kafka_t *ks_cluster_client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char *what,
+                                  const char *const *kv, void (*setup)(rd_kafka_conf_t *conf),
+                                  char *errstr, size_t errlen)
 {
 	ks_props_t *p = type == RD_KAFKA_CONSUMER
 	                        ? ks_worker_consumer_props(cl->wc, NULL, "__ksink_cluster", 0)
@@ -93,8 +90,8 @@ static rd_kafka_t *client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char
 	if (!conf)
 		return NULL;
 	rd_kafka_conf_set_opaque(conf, cl);
-	if (error_cb)
-		rd_kafka_conf_set_error_cb(conf, error_cb);
+	if (setup)
+		setup(conf);
 	rk = rd_kafka_new(type, conf, kerr, sizeof(kerr));
 	if (!rk) {
 		rd_kafka_conf_destroy(conf);
@@ -276,6 +273,11 @@ static void tail_error(rd_kafka_t *rk, int err, const char *reason, void *opaque
 	set_health(cl, 0, msg);
 }
 
+static void tail_setup(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_error_cb(conf, tail_error);
+}
+
 static void *tail_main(void *arg)
 {
 	ks_cluster_t *cl = arg;
@@ -352,8 +354,8 @@ static int tail_start(ks_cluster_t *cl, char *errstr, size_t errlen)
 	rd_kafka_resp_err_t err;
 
 	snprintf(gid, sizeof(gid), "ksink-tail-%s", cl->wc->worker_id);
-	if (!(cl->tail = client_new(cl, RD_KAFKA_CONSUMER, "cluster tail", kv, tail_error, errstr,
-	                            errlen)))
+	if (!(cl->tail = ks_cluster_client_new(cl, RD_KAFKA_CONSUMER, "cluster tail", kv,
+	                                       tail_setup, errstr, errlen)))
 		return -1;
 	tp = rd_kafka_topic_partition_list_new(1 + cl->status_parts);
 	rd_kafka_topic_partition_list_add(tp, cl->config_topic, 0)->offset =
@@ -396,6 +398,11 @@ static void member_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 	pthread_mutex_unlock(&cl->lock);
 	rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? parts : NULL);
+}
+
+static void member_setup(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_rebalance_cb(conf, member_rebalance);
 }
 
 struct pub_ctx {
@@ -520,33 +527,14 @@ static int member_start(ks_cluster_t *cl, char *errstr, size_t errlen)
 	                    NULL};
 	rd_kafka_topic_partition_list_t *sub;
 	rd_kafka_resp_err_t err;
-	rd_kafka_conf_t *conf;
-	ks_props_t *p;
-	char kerr[512];
 
 	snprintf(sess, sizeof(sess), "%d", ks_config_int(cl->wc->cfg, "session.timeout.ms"));
 	snprintf(hb, sizeof(hb), "%d", ks_config_int(cl->wc->cfg, "heartbeat.interval.ms"));
 	snprintf(poll, sizeof(poll), "%d", ks_config_int(cl->wc->cfg, "rebalance.timeout.ms"));
 	snprintf(cid, sizeof(cid), "ksink-worker-%s", cl->wc->worker_id);
-	p = ks_worker_consumer_props(cl->wc, NULL, "__ksink_cluster", 0);
-	for (size_t i = 0; p && kv[i]; i += 2)
-		if (ks_props_set(p, kv[i], kv[i + 1])) {
-			ks_props_destroy(p);
-			p = NULL;
-		}
-	if (!p)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	conf = ks_worker_kafka_conf(p, LOGCTX, "cluster member", errstr, errlen);
-	ks_props_destroy(p);
-	if (!conf)
+	if (!(cl->member = ks_cluster_client_new(cl, RD_KAFKA_CONSUMER, "cluster member", kv,
+	                                         member_setup, errstr, errlen)))
 		return -1;
-	rd_kafka_conf_set_opaque(conf, cl);
-	rd_kafka_conf_set_rebalance_cb(conf, member_rebalance);
-	cl->member = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
-	if (!cl->member) {
-		rd_kafka_conf_destroy(conf);
-		return ks_seterr(errstr, errlen, -1, "cluster member: %s", kerr);
-	}
 	rd_kafka_poll_set_consumer(cl->member);
 	sub = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(sub, cl->slots_topic, RD_KAFKA_PARTITION_UA);
@@ -600,8 +588,8 @@ ks_cluster_t *ks_cluster_new(const ks_worker_config_t *wc, const ks_cluster_hook
 		scheme = "https";
 	snprintf(cl->url, sizeof(cl->url), "%s://%s", scheme, wc->worker_id);
 	snprintf(cl->txn_id, sizeof(cl->txn_id), "ksink-cluster-%s", cl->group);
-	if (!(cl->status_prod = client_new(cl, RD_KAFKA_PRODUCER, "status producer", kv, NULL,
-	                                   errstr, errlen)))
+	if (!(cl->status_prod = ks_cluster_client_new(cl, RD_KAFKA_PRODUCER, "status producer", kv,
+	                                              NULL, errstr, errlen)))
 		goto fail;
 	if (ks_cluster_topics_setup(cl, errstr, errlen))
 		goto fail;

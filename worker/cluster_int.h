@@ -70,6 +70,14 @@ struct ks_cluster {
 	json_t *published; /* status key -> last value text (member thread) */
 };
 
+/* A librdkafka handle from the worker's consumer (or producer) settings
+ * with the cluster's own overrides (key, value pairs, NULL-ended); its
+ * opaque is cl, and setup (may be NULL) sets its callbacks. NULL with
+ * "<what>: why" in errstr. cluster.c */
+rd_kafka_t *ks_cluster_client_new(ks_cluster_t *cl, rd_kafka_type_t type, const char *what,
+                                  const char *const *kv, void (*setup)(rd_kafka_conf_t *conf),
+                                  char *errstr, size_t errlen) KS_WUR;
+
 /* Waits on cond for at most ms (lock held). cluster.c */
 void ks_cluster_cond_wait_ms(ks_cluster_t *cl, long ms);
 

@@ -25,6 +25,11 @@ static void leader_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		cl->dr_offset = m->offset;
 }
 
+static void leader_setup(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_dr_msg_cb(conf, leader_dr);
+}
+
 /* Writes the records in one transaction and waits until the view applied
  * them. Caller holds wlock and cl->leader_prod is set. */
 ks_err_t ks_cluster_txn_write(ks_cluster_t *cl, const char *const *keys, json_t *const *values,
@@ -133,30 +138,11 @@ int ks_cluster_leader_take(ks_cluster_t *cl)
 	snprintf(tmo, sizeof(tmo), "%d", 60000);
 	pthread_mutex_lock(&cl->wlock);
 	if (!cl->leader_prod) {
-		ks_props_t *p = ks_worker_producer_props(cl->wc, NULL, "__ksink_cluster", 0);
-		rd_kafka_conf_t *conf;
-		char kerr[512];
-		for (size_t i = 0; p && kv[i]; i += 2)
-			if (ks_props_set(p, kv[i], kv[i + 1])) {
-				ks_props_destroy(p);
-				p = NULL;
-			}
-		conf = p ? ks_worker_kafka_conf(p, LOGCTX, "leader producer", errstr,
-		                                sizeof(errstr))
-		         : NULL;
-		ks_props_destroy(p);
-		if (!conf) {
-			pthread_mutex_unlock(&cl->wlock);
-			KS_ERROR(LOGCTX, "leader producer: %s", p ? errstr : "out of memory");
-			return -1;
-		}
-		rd_kafka_conf_set_opaque(conf, cl);
-		rd_kafka_conf_set_dr_msg_cb(conf, leader_dr);
-		cl->leader_prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
+		cl->leader_prod = ks_cluster_client_new(cl, RD_KAFKA_PRODUCER, "leader producer",
+		                                        kv, leader_setup, errstr, sizeof(errstr));
 		if (!cl->leader_prod) {
-			rd_kafka_conf_destroy(conf);
 			pthread_mutex_unlock(&cl->wlock);
-			KS_ERROR(LOGCTX, "leader producer: %s", kerr);
+			KS_ERROR(LOGCTX, "%s", errstr);
 			return -1;
 		}
 		if ((e = rd_kafka_init_transactions(cl->leader_prod, CL_ADMIN_TIMEOUT_MS))) {

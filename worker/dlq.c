@@ -16,6 +16,8 @@
  */
 #include "worker.h"
 
+#include "../lib/grow.h"
+#include "../lib/kafka_admin.h"
 #include "../lib/log.h"
 
 #include <librdkafka/rdkafka.h>
@@ -173,18 +175,13 @@ static int add_str_header(rd_kafka_headers_t *h, const char *name, const char *v
 
 int ks_dlq_add(ks_dlq_t *d, const ks_record_t *rec, const ks_dlq_error_t *e)
 {
-	item_t *it;
+	item_t *it, **items;
 	char num[32];
 	int rc = 0;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		item_t **n = realloc(d->items, cap * sizeof(*n));
-		if (!n)
-			return -1;
-		d->items = n;
-		d->cap = cap;
-	}
+	if (!(items = ks_grow(d->items, &d->cap, d->n, sizeof(*items), 16)))
+		return -1;
+	d->items = items;
 	if (rec->src) /* Connect reports the record as consumed, before transforms */
 		rec = rec->src;
 	it = calloc(1, sizeof(*it));
@@ -239,37 +236,16 @@ oom:
  * topics on first use (and on the mock cluster) the failure is harmless. */
 static void create_topic(ks_dlq_t *d)
 {
-	rd_kafka_NewTopic_t *nt;
-	rd_kafka_queue_t *q;
-	rd_kafka_event_t *ev;
-	char err[256];
+	char err[512];
+	int rc;
 
 	d->created = 1;
-	nt = rd_kafka_NewTopic_new(d->topic, 1, d->replication, err, sizeof(err));
-	if (!nt) {
-		KS_WARN(d->ctx, "cannot describe topic %s: %s", d->topic, err);
-		return;
-	}
-	q = rd_kafka_queue_new(d->rk);
-	rd_kafka_CreateTopics(d->rk, &nt, 1, NULL, q);
-	ev = rd_kafka_queue_poll(q, 10000);
-	if (ev) {
-		const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-		size_t cnt = 0;
-		const rd_kafka_topic_result_t **tr =
-		        res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
-		rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
-		if (!e && cnt)
-			e = rd_kafka_topic_result_error(tr[0]);
-		if (!e)
-			KS_INFO(d->ctx, "created dead letter queue topic %s", d->topic);
-		else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-			KS_DEBUG(d->ctx, "creating topic %s: %s (relying on auto-creation)",
-			         d->topic, rd_kafka_err2str(e));
-		rd_kafka_event_destroy(ev);
-	}
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
+	rc = ks_kafka_topic_create(d->rk, d->topic, 1, d->replication, NULL, 0, 5000, err,
+	                           sizeof(err));
+	if (rc == 0)
+		KS_INFO(d->ctx, "created dead letter queue topic %s", d->topic);
+	else if (rc < 0)
+		KS_DEBUG(d->ctx, "%s (relying on auto-creation)", err);
 }
 
 static int produce_one(ks_dlq_t *d, item_t *it, char *errstr, size_t errlen)

@@ -19,6 +19,7 @@
  * Exit codes: 0 clean shutdown, 1 start-up error, 2 usage.
  */
 #include "../lib/log.h"
+#include "../lib/stop_signal.h"
 #include "../rest/rest.h"
 #include "worker.h"
 
@@ -122,12 +123,7 @@ static int run(int distributed, int argc, char **argv)
 		free(props);
 		return 1;
 	}
-	/* signals are taken by sigwait below; every thread inherits the mask */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ks_stop_signal_block(&set); /* taken below; every thread inherits the mask */
 
 	wc = ks_worker_config_load(argv[0], errstr, sizeof(errstr));
 	if (!wc || (distributed && ks_worker_config_distributed(wc, errstr, sizeof(errstr)))) {
@@ -171,10 +167,7 @@ static int run(int distributed, int argc, char **argv)
 		}
 	}
 	KS_INFO(LOGCTX, "worker started");
-	for (;;) {
-		if (sigwait(&set, &sig) == 0)
-			break;
-	}
+	sig = ks_stop_signal_wait(&set);
 	KS_INFO(LOGCTX, "%s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:

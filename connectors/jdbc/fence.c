@@ -20,6 +20,7 @@
  * so they fence too. Tables from before fencing are migrated in place
  * (ADD COLUMN IF NOT EXISTS: the rows stay).
  */
+#include "../../lib/grow.h"
 #include "sink.h"
 
 #include <stdlib.h>
@@ -47,14 +48,9 @@ static int claim_set(ks_sink_task_t *t, const char *topic, int32_t partition, in
 		c->epoch = epoch;
 		return 0;
 	}
-	if (t->off.nclaims == t->off.capclaims) {
-		size_t nc = t->off.capclaims ? t->off.capclaims * 2 : 16;
-		jclaim_t *v = realloc(t->off.claims, nc * sizeof(*v));
-		if (!v)
-			goto oom;
-		t->off.claims = v;
-		t->off.capclaims = nc;
-	}
+	if (!(c = ks_grow(t->off.claims, &t->off.capclaims, t->off.nclaims, sizeof(*c), 16)))
+		goto oom;
+	t->off.claims = c;
 	c = &t->off.claims[t->off.nclaims];
 	if (!(c->topic = strdup(topic)))
 		goto oom;

@@ -5,6 +5,7 @@
  */
 #include "store.h"
 
+#include "../../lib/grow.h"
 #include "../../lib/ks.h"
 
 #include <errno.h>
@@ -53,14 +54,9 @@ reg_subject_t *reg_subject_add(const char *name)
 {
 	reg_subject_t *s;
 
-	if (reg.nsubjects == reg.subjects_cap) {
-		size_t cap = reg.subjects_cap ? reg.subjects_cap * 2 : 16;
-		reg_subject_t *n = realloc(reg.subjects, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		reg.subjects = n;
-		reg.subjects_cap = cap;
-	}
+	if (!(s = ks_grow(reg.subjects, &reg.subjects_cap, reg.nsubjects, sizeof(*s), 16)))
+		return NULL;
+	reg.subjects = s;
 	s = &reg.subjects[reg.nsubjects];
 	memset(s, 0, sizeof(*s));
 	if (!(s->name = ks_strdup(name)))
@@ -82,14 +78,11 @@ void reg_subject_remove(reg_subject_t *s)
 
 reg_version_t *reg_version_add(reg_subject_t *s, int version, int id, int deleted)
 {
-	if (s->nversions == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		reg_version_t *n = realloc(s->versions, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		s->versions = n;
-		s->cap = cap;
-	}
+	reg_version_t *v = ks_grow(s->versions, &s->cap, s->nversions, sizeof(*v), 4);
+
+	if (!v)
+		return NULL;
+	s->versions = v;
 	s->versions[s->nversions] = (reg_version_t){version, id, deleted};
 	return &s->versions[s->nversions++];
 }
@@ -98,14 +91,9 @@ reg_schema_t *reg_schema_add(int id, const char *schema, const char *canon)
 {
 	reg_schema_t *sc;
 
-	if (reg.nschemas == reg.schemas_cap) {
-		size_t cap = reg.schemas_cap ? reg.schemas_cap * 2 : 16;
-		reg_schema_t *n = realloc(reg.schemas, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		reg.schemas = n;
-		reg.schemas_cap = cap;
-	}
+	if (!(sc = ks_grow(reg.schemas, &reg.schemas_cap, reg.nschemas, sizeof(*sc), 16)))
+		return NULL;
+	reg.schemas = sc;
 	sc = &reg.schemas[reg.nschemas];
 	sc->id = id;
 	sc->schema = ks_strdup(schema);

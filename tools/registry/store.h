@@ -1,7 +1,8 @@
 /*
  * registry/store.h — the schema store of build/ksink-registry: schemas by
  * global id, subjects and their versions, the compatibility levels, and their
- * persistence in the --data file. tools/registry.c serves it over HTTP.
+ * persistence in the --data file. registry/routes.c reads and changes it;
+ * tools/registry.c serves it over HTTP.
  */
 #ifndef KSINK_TOOLS_REGISTRY_STORE_H
 #define KSINK_TOOLS_REGISTRY_STORE_H
