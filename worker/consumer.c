@@ -512,9 +512,16 @@ static void on_offset_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	ks_task_t *t = opaque;
 
 	(void)rk;
-	(void)offsets;
-	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
 		KS_WARN(t->ctx, "Kafka offset commit failed: %s", rd_kafka_err2str(err));
+		return;
+	}
+	/* the request may succeed while a partition's commit fails */
+	for (int i = 0; offsets && i < offsets->cnt; i++)
+		if (offsets->elems[i].err)
+			KS_WARN(t->ctx, "Kafka offset commit failed for %s[%d]: %s",
+			        offsets->elems[i].topic, (int)offsets->elems[i].partition,
+			        rd_kafka_err2str(offsets->elems[i].err));
 }
 
 /* An integer setting as librdkafka will use it (its default when unset). */
