@@ -14,12 +14,14 @@
 #     written again on a new session, once;
 #   - one key's update is refused (P0001): the failed merge in flight falls
 #     back to isolation, that record goes to the DLQ alone, the rest of
-#     its batch is written.
+#     its batch is written;
+#   - the worker is killed (kill -9) while another merge sleeps in flight:
+#     after the restart that batch is written once.
 # kafka-tiers: mock real (tests/run.sh: also run against the real broker)
 source "$(dirname "$0")/lib/worker_test.sh"
 [ -n "${KSINK_REGISTRY_URL:-}" ] || { not_ok "registry in the stack" "KSINK_REGISTRY_URL unset"; finish; }
 
-N=12000 MORE=300 BAD=9000 SLOW=$((N - 40)) MAXREC=2000
+N=12000 MORE=300 BAD=9000 SLOW=$((N - 40)) MAXREC=2000 K=2000 SLOW2=1990
 T=t0461_ov_$$ DLQ=t0461_dlq_$$
 w_kafka "$T:1" "$DLQ:1"
 f_init consumer.fetch.wait.max.ms=10
@@ -27,14 +29,14 @@ psql_q "DROP TABLE IF EXISTS \"$T\", \"${T}_w\", \"${T}_arm\";
 	DELETE FROM \"__ksink_offsets\" WHERE connector = 'ov'" >/dev/null 2>&1
 psql_q "CREATE TABLE \"$T\" (\"ID\" BIGINT PRIMARY KEY, \"PAYLOAD\" TEXT NOT NULL);
 	CREATE TABLE \"${T}_w\" (id BIGINT NOT NULL, op TEXT NOT NULL);
-	CREATE TABLE \"${T}_arm\" (armed BOOLEAN NOT NULL);
-	INSERT INTO \"${T}_arm\" VALUES (false);
+	CREATE TABLE \"${T}_arm\" (armed BOOLEAN NOT NULL, id BIGINT NOT NULL);
+	INSERT INTO \"${T}_arm\" VALUES (false, $SLOW);
 	CREATE FUNCTION ks0461_count() RETURNS trigger LANGUAGE plpgsql AS \$\$
 	BEGIN INSERT INTO \"${T}_w\" VALUES (NEW.\"ID\", TG_OP); RETURN NEW; END \$\$;
 	CREATE FUNCTION ks0461_upd() RETURNS trigger LANGUAGE plpgsql AS \$\$
 	BEGIN
 		IF NEW.\"ID\" = $BAD THEN RAISE EXCEPTION 'ks0461 refuses %', NEW.\"ID\"; END IF;
-		IF NEW.\"ID\" = $SLOW AND (SELECT armed FROM \"${T}_arm\") THEN
+		IF (SELECT armed AND id = NEW.\"ID\" FROM \"${T}_arm\") THEN
 			PERFORM pg_sleep(8);
 		END IF;
 		RETURN NEW;
@@ -79,33 +81,51 @@ m1=$(f_metric ov ksink_task_overlapped_records_total)
 still=$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid = $SLEEPER AND wait_event = 'PgSleep'")
 echo "# overlapped records: $m0 before the $MORE, $m1 after; backend $SLEEPER still asleep: $still"
 check_eq "... while the merge still sleeps" "$still" 1
-f_metric ov ksink_task_records_written_total >"$W/written_before"
 # disarm, then kill the backend in the middle of the commit
 psql_q "UPDATE \"${T}_arm\" SET armed = false" >/dev/null
 check_eq "backend terminated mid-commit" "$(psql_q "SELECT pg_terminate_backend($SLEEPER)")" t
 
 check "every record is written" wait_for 90 f_has_rows "$T" $((N + MORE))
 check "offsets reach $((2 * N + MORE))" wait_for 60 offsets_at $((2 * N + MORE))
+
+ov=$(f_metric ov ksink_task_overlapped_records_total)
+echo "# ksink_task_overlapped_records_total: $ov"
+check "records were decoded while commits were in flight ($ov > $MORE)" test "$ov" -gt "$MORE"
+
+# --- kill -9 while a merge is in flight ---
+psql_q "UPDATE \"${T}_arm\" SET armed = true, id = $SLOW2" >/dev/null
+f_produce "$T" 1 "$K"
+check_eq "$K more updates produced" "$?" 0
+check "the merge of key $SLOW2 sleeps in the database" wait_for 90 sleeper
+sleeper
+kill -9 "$KPID"
+wait "$KPID" 2>/dev/null
+KPID=""
+psql_q "UPDATE \"${T}_arm\" SET armed = false" >/dev/null
+psql_q "SELECT pg_terminate_backend($SLEEPER)" >/dev/null # the dead worker's session
+start_ok "worker restarts after kill -9" "$W/w.properties" || finish
+TOTAL=$((2 * N + MORE + K))
+check "offsets reach $TOTAL" wait_for 90 offsets_at $TOTAL
 dlq_count() { kcat -C -b "$BS" -t "$DLQ" -p 0 -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
 dlq_has() { [ "$(dlq_count)" -ge 1 ]; }
 check "the refused update in the DLQ" wait_for 30 dlq_has
 check_eq "the DLQ holds that record alone" "$(dlq_count)" 1
 r=$(psql_q "SELECT count(*) FILTER (WHERE op = 'INSERT'),
 	count(*) FILTER (WHERE op = 'UPDATE'),
-	(SELECT count(*) FROM (SELECT id FROM \"${T}_w\" GROUP BY id, op HAVING count(*) > 1) d),
+	(SELECT count(*) FROM (SELECT id FROM \"${T}_w\" GROUP BY id, op
+		HAVING count(*) > CASE WHEN op = 'UPDATE' AND id <= $K THEN 2 ELSE 1 END) d),
 	count(*) FILTER (WHERE op = 'UPDATE' AND id = $BAD),
-	count(*) FILTER (WHERE op = 'UPDATE' AND id = $SLOW) FROM \"${T}_w\"")
-IFS='|' read -r ins upd dups bad slow <<<"$r"
-echo "# committed writes: $ins inserts, $upd updates, $dups keys written twice by one op; key $BAD updated $bad, key $SLOW updated $slow"
+	count(*) FILTER (WHERE op = 'UPDATE' AND id = $SLOW),
+	count(*) FILTER (WHERE op = 'UPDATE' AND id = $SLOW2) FROM \"${T}_w\"")
+IFS='|' read -r ins upd dups bad slow slow2 <<<"$r"
+echo "# committed writes: $ins inserts, $upd updates, $dups keys written more than once a round; key $BAD updated $bad, key $SLOW updated $slow, key $SLOW2 $slow2"
 check_eq "exactly once: one insert per new key" "$ins" $((N + MORE))
-check_eq "exactly once: one update per key but the refused one" "$upd" $((N - 1))
-check_eq "exactly once: no key written twice" "$dups" 0
+check_eq "exactly once: one update per key but the refused one, two for keys 1..$K" "$upd" $((N - 1 + K))
+check_eq "exactly once: no key written twice in a round" "$dups" 0
 check_eq "the refused key is not updated" "$bad" 0
 check_eq "the key whose commit was killed is updated once" "$slow" 1
+check_eq "the key in flight at the kill -9 is updated twice (two rounds)" "$slow2" 2
 f_exactly "$T" $((N + MORE))
-ov=$(f_metric ov ksink_task_overlapped_records_total)
-echo "# ksink_task_overlapped_records_total: $ov"
-check "records were decoded while commits were in flight ($ov > $MORE)" test "$ov" -gt "$MORE"
 grep 'the merge in flight failed' "$W/ksink.log" | cut -c1-200 | sed 's/^/# /'
 check "the killed commit failed in flight" grep -q "merge in flight failed (RETRIABLE)" "$W/ksink.log"
 check "the killed commit was retried" grep -q "commit attempt 1 of" "$W/ksink.log"
