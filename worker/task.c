@@ -425,12 +425,13 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 #define FLIGHT_POLL_MS 2 /* poll wait while a commit is in flight */
 
 /* The next message. While a commit is in flight: what is queued, else a
- * short wait (FLIGHT_POLL_MS) between checks of the commit. With a batch open: only what is queued already, never
- * waiting; NULL means the task has caught up with what the fetcher brought,
- * and the batch commits now (a small, immediate transaction). Without one:
- * what is queued first (a poll that may wait reads the clock four times
- * inside librdkafka: profile), then a short wait. An empty poll kicks a
- * parked fetcher (consumer.c), so it refills the queue during the commit. */
+ * short wait (FLIGHT_POLL_MS) between checks of the commit. With a batch
+ * open: only what is queued already, never waiting; NULL means the task
+ * has caught up with what the fetcher brought, and the batch commits now (a
+ * small, immediate transaction). Without one: what is queued first (a poll
+ * that may wait reads the clock four times inside librdkafka: profile),
+ * then a short wait. An empty poll kicks a parked fetcher (consumer.c), so
+ * it refills the queue during the commit. */
 static rd_kafka_message_t *poll_next(ks_task_t *t)
 {
 	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(t->rk, 0);
@@ -472,10 +473,10 @@ static void run_loop(ks_task_t *t)
 			ks_consumer_idle_poll(t, 100); /* sought back on resume */
 			continue;
 		}
+		if (t->open_pending && ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
+			break; /* open() talks to the connector: nothing in flight */
 		if (t->open_pending) {
 			char errstr[KS_ERRSTR_SIZE];
-			if (ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
-				break;
 			ks_err_t err = ks_consumer_open_retry(t, errstr, sizeof(errstr));
 			if (err == KS_ERR_FATAL)
 				break;
