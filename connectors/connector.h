@@ -16,11 +16,13 @@
  *                                          errant-record reporter); then the
  *                                          worker commits the same offsets to
  *                                          Kafka
+ *   or commit_send(offsets) ... commit_wait  the same in two halves: the worker
+ *                                          decodes the next batch meanwhile
  *   close(partitions)                      drop staged records of revoked partitions
  *   task_destroy                           SinkTask.stop
  *
  * Records passed to put() stay valid (worker's batch arena) until commit()
- * returns KS_OK or close()/task_destroy() is called.
+ * (or commit_wait()) returns KS_OK or close()/task_destroy() is called.
  */
 #ifndef KS_CONNECTOR_H
 #define KS_CONNECTOR_H
@@ -139,6 +141,26 @@ typedef struct ks_connector_plugin {
 	 * retry. */
 	void (*commit)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
 	               ks_commit_result_t *res);
+	/* OPTIONAL, all three or none: commit() in two halves, so the worker
+	 * reads and decodes the next batch while the database finishes this
+	 * one (ksink's own, no Connect counterpart).
+	 * commit_send does what commit() does up to where only server-side
+	 * work is left (the JDBC sink: the merge from the stage, the offsets,
+	 * COMMIT), sends that without waiting and returns 1: in flight. It
+	 * returns 0 when it finished the commit itself (res filled exactly as
+	 * commit() fills it: the path that cannot overlap, an error).
+	 * commit_wait ends a commit in flight: res is exactly what commit()
+	 * would have returned (a failure of the part in flight is rolled
+	 * back and retried / isolated inside, as commit() does, reporting
+	 * records through the reporter). commit_ready: 1 when commit_wait will
+	 * not block (a cheap check, called every few records), else 0.
+	 * While a commit is in flight the worker calls nothing but
+	 * commit_ready and commit_wait, and keeps offsets and the records put
+	 * valid until commit_wait returns. */
+	int (*commit_send)(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
+	                   ks_commit_result_t *res);
+	void (*commit_wait)(ks_sink_task_t *t, ks_commit_result_t *res);
+	int (*commit_ready)(ks_sink_task_t *t);
 	/* Drops staged records of these partitions (revoked). With no partition
 	 * left open a connector may release its connection: a task without
 	 * partitions (tasks.max above the partition count) should hold none. */

@@ -260,6 +260,7 @@ static void on_assign(ks_task_t *t, rd_kafka_topic_partition_list_t *parts)
 		np[i].partition = p->partition;
 		np[i].position = off;
 		np[i].batch_next = -1;
+		np[i].other_next = -1;
 		np[i].committed = off;
 		np[i].hwm = -1;
 		np[i].kicked = -1;
@@ -345,13 +346,15 @@ ks_err_t ks_consumer_open_retry(ks_task_t *t, char *errstr, size_t errlen)
 
 static void on_revoke(ks_task_t *t)
 {
+	if (t->in_flight) /* settled first: its records and offsets go before */
+		(void)ks_pipeline_settle(t, 1);
 	if (t->has_batch && !t->failed && t->st) {
 		if (ks_pipeline_deliver(t, 1) != KS_OK)
 			KS_WARN(t->ctx, "revoke: dropping %zu unwritten records (re-read later)",
 			        t->nrecs);
 	}
 	close_all(t);
-	ks_pipeline_reset(t);
+	ks_pipeline_forget(t);
 	ks_dlq_clear(t->dlq); /* what the dropped batch queued is read again */
 	t->open_pending = 0;
 	rd_kafka_assign(t->rk, NULL);

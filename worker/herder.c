@@ -688,6 +688,8 @@ void ks_herder_metrics(ks_herder_t *h, ks_buf_t *out)
 	         "Offsets deleted by retention before they were read (skipped on resume)."},
 	        {"ksink_task_fenced_total", "counter",
 	         "Partitions dropped because another task claimed them (fenced)."},
+	        {"ksink_task_overlapped_records_total", "counter",
+	         "Records read and decoded while the previous batch's commit was in flight."},
 	        {"ksink_partition_lag", "gauge",
 	         "High watermark minus committed offset (watermarks queried every 2 s, paused "
 	         "or not; never committed: from the log start)."},

@@ -142,7 +142,8 @@ void ks_pipeline_reporter_init(ks_task_t *t)
 	t->reporter.opaque = t;
 }
 
-/* Builds the commit offsets of the current batch (topics borrowed). */
+/* Builds the commit offsets of the current batch (topics borrowed); offs
+ * has room for every partition. */
 static size_t batch_offsets(ks_task_t *t, ks_tp_offset_t *offs)
 {
 	size_t n = 0;
@@ -231,7 +232,7 @@ ks_err_t ks_pipeline_put_pending(ks_task_t *t)
 	char errstr[KS_ERRSTR_SIZE];
 	ks_err_t err;
 
-	if (t->nput >= t->nrecs)
+	if (t->nput >= t->nrecs || t->in_flight) /* in flight: put after its wait */
 		return KS_OK;
 	err = t->plugin->put(t->st, t->recs + t->nput, t->nrecs - t->nput, errstr, sizeof(errstr));
 	if (err != KS_OK) {
@@ -242,32 +243,100 @@ ks_err_t ks_pipeline_put_pending(ks_task_t *t)
 	return KS_OK;
 }
 
-/*
- * Writes the current batch: put (what is left) then commit, retrying retriable
- * errors with back-off unless once is set (see task_int.h for the results).
- */
-ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
+/* Swaps the current batch and the other one (records, arena, the
+ * partitions' batch_next). */
+static void batch_swap(ks_task_t *t)
 {
-	ks_tp_offset_t offs_stack[64], *offs = offs_stack;
+	ks_arena_t *a = t->arena;
+	ks_record_t **r = t->recs;
+	size_t n = t->nrecs, cap = t->caprecs, np = t->nput;
+	int hb = t->has_batch;
+
+	t->arena = t->other.arena;
+	t->recs = t->other.recs;
+	t->nrecs = t->other.nrecs;
+	t->caprecs = t->other.caprecs;
+	t->nput = t->other.nput;
+	t->has_batch = t->other.has_batch;
+	t->other.arena = a;
+	t->other.recs = r;
+	t->other.nrecs = n;
+	t->other.caprecs = cap;
+	t->other.nput = np;
+	t->other.has_batch = hb;
+	for (size_t i = 0; i < t->nparts; i++) {
+		int64_t b = t->parts[i].batch_next;
+		t->parts[i].batch_next = t->parts[i].other_next;
+		t->parts[i].other_next = b;
+	}
+}
+
+/* Drops the other batch (never put to the connector). */
+static void other_drop(ks_task_t *t)
+{
+	if (t->other.arena)
+		ks_arena_reset(t->other.arena);
+	t->other.nrecs = 0;
+	t->other.nput = 0;
+	t->other.has_batch = 0;
+	for (size_t i = 0; i < t->nparts; i++)
+		t->parts[i].other_next = -1;
+}
+
+void ks_pipeline_forget(ks_task_t *t)
+{
+	ks_pipeline_reset(t);
+	other_drop(t);
+}
+
+/* The next batch, current again after the one before it was written: the
+ * partitions fenced meanwhile leave it too (drop_fenced saw only the
+ * batch it was given). */
+static void fenced_filter(ks_task_t *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].fenced)
+			t->parts[i].batch_next = -1;
+	for (size_t i = 0; i < t->nrecs; i++) {
+		const ks_record_t *r = t->recs[i]->src ? t->recs[i]->src : t->recs[i];
+		part_t *p = ks_consumer_find_part(t, r->topic, r->partition);
+		if (!p || !p->fenced)
+			t->recs[k++] = t->recs[i];
+	}
+	t->nrecs = k;
+}
+
+/* Builds the commit offsets of the current batch into t->offs (topics
+ * borrowed from the partitions). -1 out of memory. */
+static int offsets_room(ks_task_t *t)
+{
+	if (t->capoffs < t->nparts + 1) {
+		ks_tp_offset_t *o = realloc(t->offs, (t->nparts + 1) * sizeof(*o));
+		if (!o)
+			return -1;
+		t->offs = o;
+		t->capoffs = t->nparts + 1;
+	}
+	return 0;
+}
+
+/*
+ * Writes the current batch: put (what is left) then commit, retrying
+ * retriable errors with back-off unless once. first: the result of a
+ * commit already made (settle: the one that was in flight), taken as the
+ * first attempt's. may_send: the commit may go in flight (commit_send).
+ */
+static ks_err_t deliver_batch(ks_task_t *t, int once, const ks_commit_result_t *first, int may_send)
+{
 	uint64_t gen = t->batch_gen;
 	retry_t retry = RETRY_INIT;
 	char errstr[KS_ERRSTR_SIZE];
 	char msg[KS_ERRSTR_SIZE + 64];
-	ks_err_t ret = KS_ERR_RETRIABLE;
 
-	if (!t->has_batch)
-		return KS_OK;
-	if (t->nparts > KS_ARRAY_SIZE(offs_stack)) {
-		offs = malloc(t->nparts * sizeof(*offs));
-		if (!offs) {
-			ks_task_fail(t, "out of memory");
-			return KS_ERR_FATAL;
-		}
-	}
-	if (ks_pipeline_put_pending(t) != KS_OK) {
-		ret = KS_ERR_FATAL;
-		goto out;
-	}
+	if (!first && ks_pipeline_put_pending(t) != KS_OK)
+		return KS_ERR_FATAL;
 	for (;;) {
 		ks_commit_result_t res;
 		size_t n;
@@ -275,7 +344,7 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 
 		/* the records this batch sends to the DLQ are acknowledged before
 		 * the commit that moves the offsets past them */
-		if (ks_dlq_pending(t->dlq)) {
+		if (!first && ks_dlq_pending(t->dlq)) {
 			if (dlq_flush(t, errstr, sizeof(errstr)) != KS_OK) {
 				pthread_mutex_lock(&t->lock);
 				t->m_retries++;
@@ -288,17 +357,38 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 				    ks_task_retry_wait(t, &retry, "writing the dead letter queue",
 				                       errstr) != KS_OK ||
 				    t->batch_gen != gen)
-					goto out;
+					return KS_ERR_RETRIABLE;
 				continue;
 			}
 		}
-		n = batch_offsets(t, offs);
-		t0 = ks_now_us();
-		memset(&res, 0, sizeof(res));
-		t->plugin->commit(t->st, offs, n, &res);
+		if (offsets_room(t)) {
+			ks_task_fail(t, "out of memory");
+			return KS_ERR_FATAL;
+		}
+		n = batch_offsets(t, t->offs);
+		if (first) { /* the commit in flight: its offsets were these */
+			res = *first;
+			first = NULL;
+			t0 = t->flight_us;
+		} else {
+			t0 = ks_now_us();
+			memset(&res, 0, sizeof(res));
+			if (may_send && t->plugin->commit_send &&
+			    (t->other.arena || (t->other.arena = ks_arena_new(0)))) {
+				if (t->plugin->commit_send(t->st, t->offs, n, &res)) {
+					/* in flight: the next batch fills the other slot */
+					t->flight_us = t0;
+					t->in_flight = 1;
+					batch_swap(t);
+					return KS_OK;
+				}
+			} else {
+				t->plugin->commit(t->st, t->offs, n, &res);
+			}
+		}
 		if (res.err == KS_OK) {
 			int64_t us = ks_now_us() - t0;
-			ks_consumer_commit(t, offs, n);
+			ks_consumer_commit(t, t->offs, n);
 			pthread_mutex_lock(&t->lock);
 			t->m_written += t->nrecs;
 			t->m_batches++;
@@ -312,20 +402,17 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 			ks_pipeline_reset(t);
 			if (!t->paused_applied)
 				ks_consumer_resume(t);
-			ret = KS_OK;
-			goto out;
+			return KS_OK;
 		}
 		if (res.err == KS_ERR_FENCED) {
 			if (!drop_fenced(t, res.fenced, res.nfenced)) {
 				ks_task_fail(t, "commit fenced, but no partition of the batch: %s",
 				             res.errstr);
-				ret = KS_ERR_FATAL;
-				goto out;
+				return KS_ERR_FATAL;
 			}
 			if (!t->nrecs && !ks_dlq_pending(t->dlq)) {
 				ks_pipeline_reset(t);
-				ret = KS_OK;
-				goto out;
+				return KS_OK;
 			}
 			continue; /* the rest of the batch */
 		}
@@ -342,18 +429,54 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 			    ks_task_retry_wait(t, &retry, "writing the batch", res.errstr) !=
 			            KS_OK ||
 			    t->batch_gen != gen)
-				goto out; /* stop, failed, or a revoke dropped / wrote the batch */
+				return KS_ERR_RETRIABLE; /* stop, failed, or a revoke dropped /
+							    wrote the batch */
 			continue;
 		}
 		if (!t->failed) /* else the reporter failed it (errors.tolerance=none) */
 			ks_task_fail(t, "commit failed (%s): %s", ks_err_name(res.err), res.errstr);
-		ret = KS_ERR_FATAL;
-		goto out;
+		return KS_ERR_FATAL;
 	}
-out:
-	if (offs != offs_stack)
-		free(offs);
-	return ret;
+}
+
+int ks_pipeline_flight_ready(ks_task_t *t)
+{
+	return t->in_flight && t->plugin->commit_ready(t->st);
+}
+
+ks_err_t ks_pipeline_settle(ks_task_t *t, int once)
+{
+	ks_commit_result_t res;
+	ks_err_t err;
+
+	if (!t->in_flight)
+		return KS_OK;
+	/* the batch in flight is the current one again, so the reporter
+	 * (errant_report) and the retries below find its records; the next
+	 * one waits in the other slot, never put before this one is written */
+	batch_swap(t);
+	t->in_flight = 0;
+	memset(&res, 0, sizeof(res));
+	t->plugin->commit_wait(t->st, &res);
+	err = deliver_batch(t, once, &res, 0);
+	if (err == KS_OK) {
+		batch_swap(t);
+		fenced_filter(t);
+		return KS_OK;
+	}
+	/* not written: the task stops or failed, or a revoke forgot it; the
+	 * next batch goes too (its offsets must not pass this one's) */
+	other_drop(t);
+	return err;
+}
+
+ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
+{
+	ks_err_t err = ks_pipeline_settle(t, once);
+
+	if (err != KS_OK || !t->has_batch)
+		return err;
+	return deliver_batch(t, once, NULL, !once);
 }
 
 /* Adds one consumed message to the batch (results: task_int.h). */
@@ -418,6 +541,7 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 	}
 	pthread_mutex_lock(&t->lock);
 	t->m_read++;
+	t->m_overlapped += t->in_flight != 0;
 	pthread_mutex_unlock(&t->lock);
 	if (!p->seen) {
 		ks_conn_shared_topic(t->shared, p->topic);

@@ -11,6 +11,13 @@
  *     (ksink.transaction.max.records / .bytes / .ms): deliver it (put ->
  *     DLQ -> connector commit -> Kafka offsets)
  *
+ * With a connector that splits its commit (commit_send / commit_wait,
+ * connector.h: the JDBC sink's merge of the stage) the commit stays in
+ * flight while the loop reads and decodes the next batch into the other
+ * slot (pipeline.c); that batch is put only once the commit is settled
+ * (ready, a bound, caught up, or any pause / rebalance / stop), so its
+ * offsets never pass the batch before it.
+ *
  * So a transaction is sized by the backlog: a task that keeps up commits
  * each small arrival at once (latency), one that is behind streams
  * everything waiting into one big transaction (throughput), and the bytes
@@ -215,8 +222,9 @@ static void apply_pause(ks_task_t *t)
 	int want = atomic_load(&t->paused_req);
 	if (want == t->paused_applied)
 		return;
-	if (want) {
-		if (ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
+	if (want) { /* paused with nothing in flight: no transaction kept open */
+		if (ks_pipeline_deliver(t, 0) == KS_ERR_FATAL ||
+		    ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
 			return;
 		ks_consumer_pause(t);
 		t->paused_applied = 1;
@@ -417,12 +425,16 @@ static int setup(ks_task_t *t, char *errstr, size_t errlen)
 	return subscribe(t, errstr, errlen);
 }
 
-/* The next message. With a batch open: only what is queued already, never
- * waiting; NULL means the task has caught up with what the fetcher brought,
- * and the batch commits now (a small, immediate transaction). Without one:
- * what is queued first (a poll that may wait reads the clock four times
- * inside librdkafka: profile), then a short wait. An empty poll kicks a
- * parked fetcher (consumer.c), so it refills the queue during the commit. */
+#define FLIGHT_POLL_MS 2 /* poll wait while a commit is in flight */
+
+/* The next message. While a commit is in flight: what is queued, else a
+ * short wait (FLIGHT_POLL_MS) between checks of the commit. With a batch
+ * open: only what is queued already, never waiting; NULL means the task
+ * has caught up with what the fetcher brought, and the batch commits now (a
+ * small, immediate transaction). Without one: what is queued first (a poll
+ * that may wait reads the clock four times inside librdkafka: profile),
+ * then a short wait. An empty poll kicks a parked fetcher (consumer.c), so
+ * it refills the queue during the commit. */
 static rd_kafka_message_t *poll_next(ks_task_t *t)
 {
 	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(t->rk, 0);
@@ -430,7 +442,9 @@ static rd_kafka_message_t *poll_next(ks_task_t *t)
 
 	if (rkm)
 		return rkm;
-	if (!t->has_batch)
+	if (t->in_flight) /* the database is busy anyway: a little wait for more */
+		rkm = rd_kafka_consumer_poll(t->rk, FLIGHT_POLL_MS);
+	else if (!t->has_batch)
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 	if (!rkm)
 		ks_consumer_kick(t);
@@ -462,6 +476,8 @@ static void run_loop(ks_task_t *t)
 			ks_consumer_idle_poll(t, 100); /* sought back on resume */
 			continue;
 		}
+		if (t->open_pending && ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
+			break; /* open() talks to the connector: nothing in flight */
 		if (t->open_pending) {
 			char errstr[KS_ERRSTR_SIZE];
 			ks_err_t err = ks_consumer_open_retry(t, errstr, sizeof(errstr));
@@ -495,19 +511,32 @@ static void run_loop(ks_task_t *t)
 				break;
 			if (was_empty && t->has_batch)
 				first_ms = ks_now_ms();
-			if (t->nrecs - t->nput >= t->set.put_chunk &&
+			/* the commit in flight answered: settle it, so this
+			 * batch can be put (checked every 64 records) */
+			if (t->in_flight && !(t->seen_msgs & 63) && ks_pipeline_flight_ready(t) &&
+			    ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
+				break;
+			if (t->nrecs - t->nput >= t->set.put_chunk && !t->in_flight &&
 			    ks_pipeline_put_pending(t) != KS_OK)
 				break;
 			if (t->has_batch && tx_has_room(t, first_ms))
 				continue; /* more is queued: the same transaction */
 		}
-		/* caught up (nothing queued), or the transaction is full */
+		/* caught up: while the commit in flight is not answered, read on
+		 * (into this batch, while it has room) */
+		if (t->in_flight && (!t->has_batch || tx_has_room(t, first_ms)) &&
+		    !ks_pipeline_flight_ready(t))
+			continue;
 		if (t->nrecs >= t->tx_cap) /* slow start: the next one may be larger */
 			t->tx_cap = t->tx_cap * 2 < t->set.tx_max_records ? t->tx_cap * 2
 			                                                  : t->set.tx_max_records;
-		if (t->has_batch && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
+		/* the transaction is full, or caught up: settle the commit in
+		 * flight, then deliver this batch */
+		if ((t->has_batch || t->in_flight) && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
 			break;
 	}
+	if (t->in_flight) /* even when failed: the connector must not keep it */
+		(void)ks_pipeline_settle(t, 1);
 	if (!t->failed && t->has_batch) /* finish the current batch once */
 		(void)ks_pipeline_deliver(t, 1);
 }
@@ -537,6 +566,9 @@ static void *task_main(void *arg)
 	free(t->vconv_class);
 	ks_arena_destroy(t->arena);
 	free(t->recs);
+	ks_arena_destroy(t->other.arena);
+	free(t->other.recs);
+	free(t->offs);
 	ks_consumer_clear_parts(t);
 	KS_INFO(t->ctx, "task stopped");
 	pthread_mutex_lock(&t->lock);
@@ -690,12 +722,13 @@ void ks_task_series(const ks_task_t *t, ks_buf_t *out, const char *name, const p
 void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 {
 	static const char *const names[] = {
-	        "ksink_task_records_read_total",    "ksink_task_records_written_total",
-	        "ksink_task_records_failed_total",  "ksink_task_batches_total",
-	        "ksink_task_commit_retries_total",  "ksink_task_commit_seconds_sum",
-	        "ksink_task_commit_seconds_count",  "ksink_task_dlq_records_total",
-	        "ksink_task_offsets_skipped_total", "ksink_task_fenced_total"};
-	uint64_t v[10];
+	        "ksink_task_records_read_total",      "ksink_task_records_written_total",
+	        "ksink_task_records_failed_total",    "ksink_task_batches_total",
+	        "ksink_task_commit_retries_total",    "ksink_task_commit_seconds_sum",
+	        "ksink_task_commit_seconds_count",    "ksink_task_dlq_records_total",
+	        "ksink_task_offsets_skipped_total",   "ksink_task_fenced_total",
+	        "ksink_task_overlapped_records_total"};
+	uint64_t v[11];
 
 	pthread_mutex_lock(&t->lock);
 	v[0] = t->m_read;
@@ -708,6 +741,7 @@ void ks_task_metrics(ks_task_t *t, ks_buf_t *out)
 	v[7] = t->m_dlq;
 	v[8] = t->m_lost;
 	v[9] = t->m_fenced;
+	v[10] = t->m_overlapped;
 	for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++) {
 		ks_task_series(t, out, names[i], NULL);
 		if (i == 5)

@@ -61,6 +61,7 @@ typedef struct part {
 	int32_t partition;
 	int64_t position;   /* next offset to read; -1 unknown */
 	int64_t batch_next; /* last offset in the current batch + 1; -1 none */
+	int64_t other_next; /* the same for the other batch (pipeline.c, overlap) */
 	int64_t committed;  /* last committed next offset; -1 none */
 	int64_t hwm;        /* high watermark seen; -1 unknown */
 	int64_t kicked;     /* position at the last ks_consumer_kick() seek */
@@ -101,9 +102,10 @@ struct ks_task {
 
 	/* metrics (lock) */
 	uint64_t m_read, m_written, m_skipped, m_batches, m_commits, m_commit_us, m_retries, m_dlq;
-	uint64_t m_lost;   /* offsets skipped: deleted by retention before they were read */
-	uint64_t m_fenced; /* partitions dropped because another task claimed them */
-	char *lost_msg;    /* the last such report, shown in a RUNNING task's trace */
+	uint64_t m_lost;       /* offsets skipped: deleted by retention before they were read */
+	uint64_t m_fenced;     /* partitions dropped because another task claimed them */
+	uint64_t m_overlapped; /* records read while a commit was in flight */
+	char *lost_msg;        /* the last such report, shown in a RUNNING task's trace */
 
 	/* task thread only */
 	rd_kafka_t *rk;
@@ -122,6 +124,20 @@ struct ks_task {
 	size_t tx_cap;
 	uint64_t batch_gen;
 	int has_batch; /* records or skipped offsets pending */
+	/* The overlap (pipeline.c): while the connector finishes a commit
+	 * (commit_send .. commit_wait, in_flight) that batch is the other
+	 * one, and the fields above fill the next. The other one is also
+	 * where the next waits while a failed commit in flight is retried. */
+	struct {
+		ks_arena_t *arena; /* created at the first overlap */
+		ks_record_t **recs;
+		size_t nrecs, caprecs, nput;
+		int has_batch;
+	} other;
+	int in_flight;
+	int64_t flight_us;    /* ks_now_us() of the commit_send */
+	ks_tp_offset_t *offs; /* the commit's offsets (valid while in flight) */
+	size_t capoffs;
 	part_t *parts; /* assigned partitions (lock for writes) */
 	size_t nparts;
 	int paused_applied;
@@ -223,6 +239,18 @@ void ks_task_series(const ks_task_t *t, ks_buf_t *out, const char *name, const p
 
 /* Forgets the batch (arena reset, partitions' batch_next cleared). */
 void ks_pipeline_reset(ks_task_t *t);
+/* Forgets both batches (a revoke): the current and the other one, which
+ * must not be in flight. */
+void ks_pipeline_forget(ks_task_t *t);
+/* Ends the commit in flight (if any): waits for the connector, then what
+ * ks_pipeline_deliver does with a commit's result (Kafka offsets, metrics;
+ * retries, isolation, fencing of that batch while the next one waits).
+ * KS_OK: that batch is written and the next one is the current batch
+ * again; otherwise as ks_pipeline_deliver, and the next batch is dropped
+ * (the task stops or fails, or a revoke forgot both). */
+ks_err_t ks_pipeline_settle(ks_task_t *t, int once);
+/* 1 when a commit is in flight and settling it will not block. */
+int ks_pipeline_flight_ready(ks_task_t *t);
 /* Adds one consumed message to the batch: convert key and value, transform,
  * errors.tolerance. KS_OK (added, filtered or skipped), KS_ERR_RETRIABLE
  * (converter outage: the message is kept for the next call), KS_ERR_FATAL
@@ -233,10 +261,12 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p);
 void ks_pipeline_reporter_init(ks_task_t *t);
 /* Hands the records not yet put to the connector. KS_OK or KS_ERR_FATAL. */
 ks_err_t ks_pipeline_put_pending(ks_task_t *t);
-/* Writes the batch: put, DLQ, commit, Kafka offsets; retriable errors are
- * retried with back-off unless once. KS_OK written; KS_ERR_RETRIABLE not
- * written but the task goes on (once, stop, the batch dropped by a
- * rebalance); KS_ERR_FATAL the task failed. */
+/* Writes the batch: settle the commit in flight, then put, DLQ, commit,
+ * Kafka offsets; retriable errors are retried with back-off unless once.
+ * KS_OK written, or (connectors with commit_send, !once) its commit in
+ * flight while the next batch is read; KS_ERR_RETRIABLE not written but
+ * the task goes on (once, stop, the batch dropped by a rebalance);
+ * KS_ERR_FATAL the task failed. */
 ks_err_t ks_pipeline_deliver(ks_task_t *t, int once);
 
 #endif

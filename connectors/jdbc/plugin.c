@@ -104,6 +104,10 @@ static void jdbc_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 {
 	size_t k = 0;
 
+	if (t->in_flight) { /* the worker waits first; a dropped session rolls back */
+		t->in_flight = 0;
+		ks_jdbc_conn_drop(t);
+	}
 	ks_jdbc_stream_abort(t);
 	for (size_t i = 0; i < t->nstaged; i++) {
 		int drop = 0;
@@ -158,6 +162,9 @@ const ks_connector_plugin_t ks_jdbc_sink_plugin = {
         .open = jdbc_open,
         .put = jdbc_put,
         .commit = ks_jdbc_commit,
+        .commit_send = ks_jdbc_commit_send,
+        .commit_wait = ks_jdbc_commit_wait,
+        .commit_ready = ks_jdbc_commit_ready,
         .close = jdbc_close,
         .task_destroy = ks_jdbc_task_destroy,
         .offsets_read = ks_jdbc_offsets_read,

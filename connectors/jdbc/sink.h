@@ -241,6 +241,11 @@ struct ks_sink_task {
 	ks_jdbc_iso_t iso;
 	ks_jdbc_stream_t st;
 	ks_jdbc_testhooks_t hooks;
+	/* commit.c: a commit in flight (commit_send .. commit_wait), its
+	 * offsets borrowed from the worker until commit_wait */
+	const ks_tp_offset_t *fl_offs;
+	size_t fl_n;
+	int in_flight;
 	ks_errant_reporter_t *rep; /* the worker's (NULL: none), borrowed */
 	/* plugin.c: the records put() since the last successful commit
 	 * (borrowed from the worker's batch) */
@@ -319,6 +324,15 @@ ks_err_t ks_jdbc_run_tx(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t no
 void ks_jdbc_stream_abort(ks_sink_task_t *t);
 void ks_jdbc_stream_feed(ks_sink_task_t *t, size_t from, size_t to);
 ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs);
+/* ks_jdbc_stream_finish in halves (commit_send / commit_wait): send ends
+ * the stream up to the offsets, with the merge of the stage in flight when
+ * it is the last statement (*sent = 1), else done (*sent = 0, the caller
+ * writes the offsets and commits); errors as ks_jdbc_stream_finish. ready:
+ * 1 when merge_wait will not block. merge_wait: the merge's result; on an
+ * error the transaction is rolled back. */
+ks_err_t ks_jdbc_stream_send(ks_sink_task_t *t, int *sent);
+int ks_jdbc_stream_ready(ks_sink_task_t *t);
+ks_err_t ks_jdbc_stream_merge_wait(ks_sink_task_t *t);
 
 /* --- offsets.c --- */
 /* Session setup: names the offsets table and creates it when missing. */
@@ -355,6 +369,14 @@ void ks_jdbc_offsets_clear(ks_sink_task_t *t);
 /* --- commit.c --- */
 void ks_jdbc_commit(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
                     ks_commit_result_t *res);
+/* commit() in halves (connector.h): with a stream open, send ends it up to
+ * the merge of the stage and leaves that in flight (1); else it commits
+ * (0, res filled). wait ends the commit in flight, falling back to what
+ * commit() does on any error. */
+int ks_jdbc_commit_send(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t n,
+                        ks_commit_result_t *res);
+void ks_jdbc_commit_wait(ks_sink_task_t *t, ks_commit_result_t *res);
+int ks_jdbc_commit_ready(ks_sink_task_t *t);
 
 /* --- plugin.c --- */
 ks_sink_task_t *ks_jdbc_task_new(const ks_props_t *config, const char *connector, int task_id,

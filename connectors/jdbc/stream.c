@@ -235,7 +235,12 @@ void ks_jdbc_stream_feed(ks_sink_task_t *t, size_t from, size_t to)
 /* commit() with a stream open: see above. KS_OK; KS_ERR_RECORD (rolled
  * back: write the batch the usual way, which isolates a record's error);
  * or the error (rolled back unless the COMMIT's fate is unknown). */
-ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+/* The stream's transaction up to the offsets: COPY ended, the stage
+ * merged, the rest written. With send and the merge the last statement
+ * before the offsets, the merge is sent without waiting (*sent = 1: its
+ * result is for stream_merge_wait). Errors as ks_jdbc_stream_finish, with
+ * the transaction rolled back. */
+static ks_err_t stream_close(ks_sink_task_t *t, int send, int *sent)
 {
 	jlayout_t *l = t->st.warm_l;
 	ks_buf_t copy = KS_BUF_INIT, merge = KS_BUF_INIT;
@@ -272,7 +277,15 @@ ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 			rc = KS_ERR_RECORD;
 			goto fail;
 		}
-		if ((rc = ks_jdbc_exec(t, merge.data, "write")))
+		if (send && t->st.n == t->nstaged) {
+			/* the last statement before the offsets: in flight while
+			 * the worker reads the next batch */
+			if (PQsendQuery(t->db.conn, merge.data) != 1) {
+				rc = ks_jdbc_sql_error(t, NULL, "write");
+				goto fail;
+			}
+			*sent = 1;
+		} else if ((rc = ks_jdbc_exec(t, merge.data, "write")))
 			goto fail;
 	}
 	if (t->st.n < t->nstaged) {
@@ -299,7 +312,7 @@ ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, si
 	}
 	ks_buf_free(&copy);
 	ks_buf_free(&merge);
-	return ks_jdbc_commit_tx(t, offs, noffs);
+	return KS_OK;
 fail:
 	ks_buf_free(&copy);
 	ks_buf_free(&merge);
@@ -309,4 +322,42 @@ fail:
 		PQclear(PQexec(t->db.conn, "ROLLBACK"));
 	}
 	return rc; /* KS_ERR_RECORD: write the batch the usual way */
+}
+
+ks_err_t ks_jdbc_stream_finish(ks_sink_task_t *t, const ks_tp_offset_t *offs, size_t noffs)
+{
+	int sent = 0;
+	ks_err_t rc = stream_close(t, 0, &sent);
+
+	return rc ? rc : ks_jdbc_commit_tx(t, offs, noffs);
+}
+
+ks_err_t ks_jdbc_stream_send(ks_sink_task_t *t, int *sent)
+{
+	*sent = 0;
+	return stream_close(t, 1, sent);
+}
+
+int ks_jdbc_stream_ready(ks_sink_task_t *t)
+{
+	/* a broken connection is "ready": the wait reads its error */
+	return !PQconsumeInput(t->db.conn) || !PQisBusy(t->db.conn);
+}
+
+ks_err_t ks_jdbc_stream_merge_wait(ks_sink_task_t *t)
+{
+	PGresult *res;
+	int rc = 0, any = 0;
+
+	while ((res = PQgetResult(t->db.conn))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+			rc = ks_jdbc_sql_error(t, res, "write");
+		any = 1;
+		PQclear(res);
+	}
+	if (!any && !rc) /* the connection went away before an answer */
+		rc = ks_jdbc_sql_error(t, NULL, "write");
+	if (rc && t->db.conn && PQstatus(t->db.conn) == CONNECTION_OK)
+		PQclear(PQexec(t->db.conn, "ROLLBACK"));
+	return rc;
 }

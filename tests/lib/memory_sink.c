@@ -18,6 +18,12 @@
  *   times=true         two more columns: the record's Kafka timestamp and
  *                      the wall clock of the commit (ms; tests of
  *                      ksink.apply.delay.ms)
+ *   overlap=false      commit() only; by default the commit is split
+ *                      (commit_send / commit_wait, connector.h): the send
+ *                      only records that it is in flight, the wait does
+ *                      the whole commit, and commit_ready answers 1 only
+ *                      OVERLAP_MS after the send, so the worker's overlap
+ *                      path runs in every test of this sink
  * Offsets are not stored: open() answers -1, so tasks resume from the
  * consumer group's committed offsets.
  */
@@ -55,6 +61,12 @@ static const ks_cfg_def_t memory_defs[] = {
          .importance = KS_IMP_LOW,
          .group = "Memory",
          .doc = "Fail the task at start (tests)."},
+        {.name = "overlap",
+         .type = KS_CFG_BOOLEAN,
+         .default_value = "true",
+         .importance = KS_IMP_LOW,
+         .group = "Memory",
+         .doc = "Split commits (commit_send / commit_wait) so the worker overlaps them."},
         {.name = "times",
          .type = KS_CFG_BOOLEAN,
          .default_value = "false",
@@ -76,6 +88,8 @@ struct ks_sink_task {
 	char *file, *fail_value, *retriable_file;
 	int task_id;
 	int times;
+	int overlap;     /* overlap=true: the split commit */
+	int64_t sent_ms; /* a commit in flight since (ks_now_ms), 0 none */
 	staged_t *st;
 	size_t n, cap;
 	ks_errant_reporter_t *rep;
@@ -94,6 +108,7 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 	ks_sink_task_t *t;
 	const char *fs = ks_props_get(config, "fail.start");
 	const char *tm = ks_props_get(config, "times");
+	const char *ov = ks_props_get(config, "overlap");
 
 	(void)connector;
 	if (fs && ks_strcaseeq(fs, "true")) {
@@ -110,6 +125,7 @@ static ks_sink_task_t *mem_task_new(const ks_props_t *config, const char *connec
 	t->retriable_file = ks_strdup(ks_props_get(config, "retriable.file"));
 	t->task_id = task_id;
 	t->times = tm && ks_strcaseeq(tm, "true");
+	t->overlap = !ov || ks_strcaseeq(ov, "true");
 	return t;
 }
 
@@ -250,6 +266,31 @@ static void mem_commit(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t 
 	t->n = 0;
 }
 
+/* How long a commit stays in flight before commit_ready says so. */
+#define OVERLAP_MS 20
+
+static int mem_commit_send(ks_sink_task_t *t, const ks_tp_offset_t *offsets, size_t n,
+                           ks_commit_result_t *res)
+{
+	if (!t->overlap) {
+		mem_commit(t, offsets, n, res);
+		return 0;
+	}
+	t->sent_ms = ks_now_ms();
+	return 1;
+}
+
+static void mem_commit_wait(ks_sink_task_t *t, ks_commit_result_t *res)
+{
+	t->sent_ms = 0;
+	mem_commit(t, NULL, 0, res);
+}
+
+static int mem_commit_ready(ks_sink_task_t *t)
+{
+	return ks_now_ms() - t->sent_ms >= OVERLAP_MS;
+}
+
 static void mem_close(ks_sink_task_t *t, const ks_tp_offset_t *parts, size_t n)
 {
 	size_t w = 0;
@@ -294,6 +335,9 @@ const ks_connector_plugin_t ks_test_memory_sink_plugin = {
         .open = mem_open,
         .put = mem_put,
         .commit = mem_commit,
+        .commit_send = mem_commit_send,
+        .commit_wait = mem_commit_wait,
+        .commit_ready = mem_commit_ready,
         .close = mem_close,
         .task_destroy = mem_task_destroy,
         .offsets_read = NULL,
