@@ -61,6 +61,13 @@ char *ks_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+void ks_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 char *ks_strndup(const char *s, size_t n)
 {
 	return s ? strndup(s, n) : NULL;

@@ -44,6 +44,9 @@ int64_t ks_wall_ms(void);
 
 /* strdup that returns NULL on allocation failure or NULL input. */
 char *ks_strdup(const char *s);
+/* Frees the n strings of v and v itself (an array of heap strings); v may
+ * be NULL. */
+void ks_strv_free(char **v, size_t n);
 /* strndup counterpart. */
 char *ks_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison, 0 when equal. */

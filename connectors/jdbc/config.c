@@ -598,13 +598,6 @@ out:
 	return rc;
 }
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 {
 	if (!s)
@@ -617,8 +610,8 @@ void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 	free(s->db_timezone);
 	free(s->offsets_table);
 	free(s->string_col);
-	strv_free(s->pk_fields, s->npk_fields);
-	strv_free(s->whitelist, s->nwhitelist);
-	strv_free(s->ts_fields, s->nts_fields);
+	ks_strv_free(s->pk_fields, s->npk_fields);
+	ks_strv_free(s->whitelist, s->nwhitelist);
+	ks_strv_free(s->ts_fields, s->nts_fields);
 	memset(s, 0, sizeof(*s));
 }
