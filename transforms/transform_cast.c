@@ -172,13 +172,12 @@ static int in_type_ok(ks_type_t t)
 static int cast_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                      size_t errlen)
 {
-	cast_t *s = calloc(1, sizeof(*s));
+	cast_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *const *items;
 	size_t n = ks_config_list(cfg, "spec", &items);
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	*bad = "spec";

@@ -17,6 +17,23 @@
 
 const char *const ks_tf_syntax_values[] = {"V1", "V2", NULL};
 
+/* ---------------- state ---------------- */
+
+void *ks_tf_state_new(ks_tf_t *tf, size_t size, char *errstr, size_t errlen)
+{
+	if (!(tf->state = calloc(1, size)))
+		ks_seterr(errstr, errlen, -1, "out of memory");
+	return tf->state;
+}
+
+int ks_tf_state_string(ks_tf_t *tf, const ks_config_t *cfg, const char *key, char *errstr,
+                       size_t errlen)
+{
+	if (!(tf->state = ks_strdup(ks_config_string(cfg, key))))
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	return 0;
+}
+
 /* ---------------- schema cache ---------------- */
 
 ks_schema_t *ks_tf_cache_get(ks_tf_cache_t *c, const ks_schema_t *in, const ks_schema_t *in2,
