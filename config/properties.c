@@ -90,16 +90,10 @@ static const char *unescape(const char *s, const char *e, int key_mode, ks_buf_t
 		c = *s++;
 		switch (c) {
 		case 't':
-			ks_buf_putc(out, '\t');
-			break;
 		case 'n':
-			ks_buf_putc(out, '\n');
-			break;
 		case 'r':
-			ks_buf_putc(out, '\r');
-			break;
 		case 'f':
-			ks_buf_putc(out, '\f');
+			ks_buf_putc(out, "\t\n\r\f"[strchr("tnrf", c) - "tnrf"]);
 			break;
 		case 'u': {
 			long cp = hex4(s, e), lo;
