@@ -99,6 +99,15 @@ static void put_num(ks_buf_t *out, int64_t v, int width)
 	ks_buf_printf(out, "%0*lld", width, (long long)v);
 }
 
+/* A text field: the full name from 4 letters on, else its 3-letter form. */
+static void put_name(ks_buf_t *out, const char *name, int width)
+{
+	if (width >= 4)
+		ks_buf_puts(out, name);
+	else
+		ks_buf_append(out, name, 3);
+}
+
 void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 {
 	int64_t days = ks_floordiv(ms, 86400000), y;
@@ -127,10 +136,8 @@ void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 			break;
 		case 'M':
 		case 'L':
-			if (el.count >= 4)
-				ks_buf_puts(out, month_long[m - 1]);
-			else if (el.count == 3)
-				ks_buf_append(out, month_long[m - 1], 3);
+			if (el.count >= 3)
+				put_name(out, month_long[m - 1], el.count);
 			else
 				put_num(out, m, el.count);
 			break;
@@ -141,10 +148,7 @@ void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 			put_num(out, days - ks_days_from_civil(y, 1, 1) + 1, el.count);
 			break;
 		case 'E':
-			if (el.count >= 4)
-				ks_buf_puts(out, day_long[dow]);
-			else
-				ks_buf_append(out, day_long[dow], 3);
+			put_name(out, day_long[dow], el.count);
 			break;
 		case 'u':
 			put_num(out, dow ? dow : 7, el.count);
