@@ -47,6 +47,9 @@ char *ks_strdup(const char *s);
 /* Frees the n strings of v and v itself (an array of heap strings); v may
  * be NULL. */
 void ks_strv_free(char **v, size_t n);
+/* s (may be NULL) as a whole base-10 number in [min, max] into *out: 0, or
+ * -1 (empty, not a number, trailing characters, out of range). */
+int ks_parse_ll(const char *s, long long min, long long max, long long *out) KS_WUR;
 /* strndup counterpart. */
 char *ks_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison, 0 when equal. */

@@ -398,9 +398,9 @@ static int allowed_methods(char **seg, int n)
 /* Parses a task id segment; -1 when it is not a non-negative int. */
 static int task_id_of(const char *s)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	return (*s && !*end && v >= 0 && v <= 1 << 30) ? (int)v : -1;
+	long long v;
+
+	return ks_parse_ll(s, 0, 1 << 30, &v) ? -1 : (int)v;
 }
 
 /* GET /connectors[?expand=status&expand=info] */

@@ -451,9 +451,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(a, "--partition") && next) {
-			char *end;
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || end == argv[i] || n < 0 || n > INT32_MAX) {
+			long long n;
+			if (ks_parse_ll(argv[++i], 0, INT32_MAX, &n)) {
 				fprintf(stderr, PROG ": --partition needs a partition number\n");
 				return 2;
 			}
