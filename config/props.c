@@ -68,12 +68,8 @@ void ks_props_destroy(ks_props_t *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->keys[i]);
-		free(p->vals[i]);
-	}
-	free(p->keys);
-	free(p->vals);
+	ks_strv_free(p->keys, p->n);
+	ks_strv_free(p->vals, p->n);
 	free(p->slots);
 	free(p);
 }

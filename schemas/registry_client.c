@@ -251,12 +251,8 @@ void ks_registry_destroy(ks_registry_t *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nurls; i++) {
-		free(r->urls[i]);
-		free(r->log_urls[i]);
-	}
-	free(r->urls);
-	free(r->log_urls);
+	ks_strv_free(r->urls, r->nurls);
+	ks_strv_free(r->log_urls, r->nurls);
 	if (r->userpwd) {
 		memset(r->userpwd, 0, strlen(r->userpwd));
 		free(r->userpwd);
