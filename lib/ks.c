@@ -84,6 +84,17 @@ int ks_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+int ks_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *ks_strndup(const char *s, size_t n)
 {
 	return s ? strndup(s, n) : NULL;

@@ -50,6 +50,8 @@ void ks_strv_free(char **v, size_t n);
 /* s (may be NULL) as a whole base-10 number in [min, max] into *out: 0, or
  * -1 (empty, not a number, trailing characters, out of range). */
 int ks_parse_ll(const char *s, long long min, long long max, long long *out) KS_WUR;
+/* The value of the hex digit c (either case), or -1. */
+int ks_hexval(int c);
 /* strndup counterpart. */
 char *ks_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison, 0 when equal. */
