@@ -95,6 +95,18 @@ int ks_hexval(int c)
 	return -1;
 }
 
+void ks_free_wiped(void *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+	free(p);
+}
+
+void ks_str_free_wiped(char *s)
+{
+	ks_free_wiped(s, s ? strlen(s) : 0);
+}
+
 char *ks_strndup(const char *s, size_t n)
 {
 	return s ? strndup(s, n) : NULL;

@@ -253,10 +253,7 @@ void ks_registry_destroy(ks_registry_t *r)
 		return;
 	ks_strv_free(r->urls, r->nurls);
 	ks_strv_free(r->log_urls, r->nurls);
-	if (r->userpwd) {
-		memset(r->userpwd, 0, strlen(r->userpwd));
-		free(r->userpwd);
-	}
+	ks_str_free_wiped(r->userpwd);
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
 	for (int i = 0; i <= NBUCKETS; i++) {

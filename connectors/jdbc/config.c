@@ -602,9 +602,7 @@ void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 {
 	if (!s)
 		return;
-	if (s->conninfo)
-		explicit_bzero(s->conninfo, strlen(s->conninfo));
-	free(s->conninfo);
+	ks_str_free_wiped(s->conninfo);
 	free(s->conninfo_safe);
 	free(s->table_format);
 	free(s->db_timezone);
