@@ -1,5 +1,6 @@
 /*
- * ks.c — shared helpers declared in ks.h: clocks, string helpers, errstr.
+ * ks.c — shared helpers declared in ks.h: clocks, string helpers (string
+ * arrays, whole-string numbers, hex digits, wiping secrets), errstr.
  */
 #include "ks.h"
 

@@ -1,9 +1,10 @@
 /*
  * transform_util.c — helpers the transforms share (transform_impl.h): the
- * per-transform schema cache, schema/value construction in Connect's style,
- * Java-compatible error texts and number formatting, Decimal values from
- * text (the parsing is lib/decimal.c). (Java regexes and
- * SimpleDateFormat patterns are lib/javaregex.c and lib/javadate.c.)
+ * state an SMT's init allocates, the per-transform schema cache,
+ * schema/value construction in Connect's style, Java-compatible error texts
+ * and number formatting, Decimal values from text (the parsing is
+ * lib/decimal.c). (Java regexes and SimpleDateFormat patterns are
+ * lib/javaregex.c and lib/javadate.c.)
  */
 #include "transform_impl.h"
 
