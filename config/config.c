@@ -287,12 +287,8 @@ void ks_config_destroy(ks_config_t *cfg)
 	for (size_t i = 0; i < cfg->n; i++) {
 		entry_t *e = &cfg->entries[i];
 		free(e->value);
-		for (size_t j = 0; j < e->nitems; j++)
-			free(e->items[j]);
-		free(e->items);
-		for (size_t j = 0; j < e->nerrors; j++)
-			free(e->errors[j]);
-		free(e->errors);
+		ks_strv_free(e->items, e->nitems);
+		ks_strv_free(e->errors, e->nerrors);
 	}
 	free(cfg->entries);
 	ks_props_destroy(cfg->props);

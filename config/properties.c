@@ -20,24 +20,13 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\f';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The 4 hex digits at s (before e) of a \uXXXX escape, or -1. */
 static long hex4(const char *s, const char *e)
 {
 	long cp = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = s + i < e ? hexval(s[i]) : -1;
+		int h = s + i < e ? ks_hexval(s[i]) : -1;
 		if (h < 0)
 			return -1;
 		cp = cp * 16 + h;
@@ -90,16 +79,10 @@ static const char *unescape(const char *s, const char *e, int key_mode, ks_buf_t
 		c = *s++;
 		switch (c) {
 		case 't':
-			ks_buf_putc(out, '\t');
-			break;
 		case 'n':
-			ks_buf_putc(out, '\n');
-			break;
 		case 'r':
-			ks_buf_putc(out, '\r');
-			break;
 		case 'f':
-			ks_buf_putc(out, '\f');
+			ks_buf_putc(out, "\t\n\r\f"[strchr("tnrf", c) - "tnrf"]);
 			break;
 		case 'u': {
 			long cp = hex4(s, e), lo;

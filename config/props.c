@@ -7,6 +7,8 @@
  */
 #include "props.h"
 
+#include "../lib/grow.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +68,8 @@ void ks_props_destroy(ks_props_t *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->keys[i]);
-		free(p->vals[i]);
-	}
-	free(p->keys);
-	free(p->vals);
+	ks_strv_free(p->keys, p->n);
+	ks_strv_free(p->vals, p->n);
 	free(p->slots);
 	free(p);
 }
@@ -99,7 +97,8 @@ static long find(const ks_props_t *p, const char *key, size_t klen)
 int ks_props_setn(ks_props_t *p, const char *key, size_t klen, const char *value, size_t vlen)
 {
 	long i = find(p, key, klen);
-	char *v = strndup(value, vlen);
+	char *v = strndup(value, vlen), **k;
+	size_t kcap = p->cap, vcap = p->cap;
 
 	if (!v)
 		return -1;
@@ -108,18 +107,14 @@ int ks_props_setn(ks_props_t *p, const char *key, size_t klen, const char *value
 		p->vals[i] = v;
 		return 0;
 	}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		char **k = realloc(p->keys, cap * sizeof(*k));
-		if (!k)
-			goto fail;
-		p->keys = k;
-		k = realloc(p->vals, cap * sizeof(*k));
-		if (!k)
-			goto fail;
-		p->vals = k;
-		p->cap = cap;
-	}
+	/* keys and vals share p->cap: it moves once both have grown */
+	if (!(k = ks_grow(p->keys, &kcap, p->n, sizeof(*k), 16)))
+		goto fail;
+	p->keys = k;
+	if (!(k = ks_grow(p->vals, &vcap, p->n, sizeof(*k), 16)))
+		goto fail;
+	p->vals = k;
+	p->cap = kcap;
 	p->keys[p->n] = strndup(key, klen);
 	if (!p->keys[p->n])
 		goto fail;

@@ -66,9 +66,7 @@ int ks_topics_matches(const ks_topics_t *t, const char *topic)
 
 void ks_topics_clear(ks_topics_t *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->names[i]);
-	free(t->names);
+	ks_strv_free(t->names, t->n);
 	if (t->use_regex)
 		ks_javaregex_free(&t->rx);
 	free(t->pattern);

@@ -99,6 +99,18 @@ static void put_num(ks_buf_t *out, int64_t v, int width)
 	ks_buf_printf(out, "%0*lld", width, (long long)v);
 }
 
+/* A text field: the full name from 4 letters on, else its 3-letter form. */
+static void put_name(ks_buf_t *out, const char *name, int width)
+{
+	if (width >= 4)
+		ks_buf_puts(out, name);
+	else
+		ks_buf_append(out, name, 3);
+}
+
+/* The pattern letters ks_javadate_format writes as a plain number. */
+static const char num_letters[] = "dDuHkKhmsS";
+
 void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 {
 	int64_t days = ks_floordiv(ms, 86400000), y;
@@ -111,7 +123,25 @@ void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 	char err[64];
 
 	ks_civil_from_days(days, &y, &m, &d);
+	/* the fields that are a plain number, in the order of num_letters */
+	const int64_t num[] = {
+	        d,                                      /* d: day of month */
+	        days - ks_days_from_civil(y, 1, 1) + 1, /* D: day of year */
+	        dow ? dow : 7,                          /* u: day of week, Monday = 1 */
+	        h,                                      /* H: hour 0-23 */
+	        h ? h : 24,                             /* k: hour 1-24 */
+	        h % 12,                                 /* K: hour 0-11 */
+	        h % 12 ? h % 12 : 12,                   /* h: hour 1-12 */
+	        mi,                                     /* m */
+	        s,                                      /* s */
+	        msec,                                   /* S */
+	};
 	while (dfmt_next(&pattern, &el, err, sizeof(err)) > 0) {
+		const char *nl = el.letter ? strchr(num_letters, el.letter) : NULL;
+		if (nl) {
+			put_num(out, num[nl - num_letters], el.count);
+			continue;
+		}
 		switch (el.letter) {
 		case 0:
 			put_lit(out, &el);
@@ -127,51 +157,16 @@ void ks_javadate_format(const char *pattern, int64_t ms, ks_buf_t *out)
 			break;
 		case 'M':
 		case 'L':
-			if (el.count >= 4)
-				ks_buf_puts(out, month_long[m - 1]);
-			else if (el.count == 3)
-				ks_buf_append(out, month_long[m - 1], 3);
+			if (el.count >= 3)
+				put_name(out, month_long[m - 1], el.count);
 			else
 				put_num(out, m, el.count);
 			break;
-		case 'd':
-			put_num(out, d, el.count);
-			break;
-		case 'D':
-			put_num(out, days - ks_days_from_civil(y, 1, 1) + 1, el.count);
-			break;
 		case 'E':
-			if (el.count >= 4)
-				ks_buf_puts(out, day_long[dow]);
-			else
-				ks_buf_append(out, day_long[dow], 3);
-			break;
-		case 'u':
-			put_num(out, dow ? dow : 7, el.count);
+			put_name(out, day_long[dow], el.count);
 			break;
 		case 'a':
 			ks_buf_puts(out, h < 12 ? "AM" : "PM");
-			break;
-		case 'H':
-			put_num(out, h, el.count);
-			break;
-		case 'k':
-			put_num(out, h ? h : 24, el.count);
-			break;
-		case 'K':
-			put_num(out, h % 12, el.count);
-			break;
-		case 'h':
-			put_num(out, h % 12 ? h % 12 : 12, el.count);
-			break;
-		case 'm':
-			put_num(out, mi, el.count);
-			break;
-		case 's':
-			put_num(out, s, el.count);
-			break;
-		case 'S':
-			put_num(out, msec, el.count);
 			break;
 		case 'z':
 			ks_buf_puts(out, el.count >= 4 ? "Coordinated Universal Time" : "UTC");

@@ -1,8 +1,10 @@
 /*
- * ks.c — shared helpers declared in ks.h: clocks, string helpers, errstr.
+ * ks.c — shared helpers declared in ks.h: clocks, string helpers (string
+ * arrays, whole-string numbers, hex digits, wiping secrets), errstr.
  */
 #include "ks.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,51 @@ int64_t ks_wall_ms(void)
 char *ks_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+void ks_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int ks_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ks_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void ks_free_wiped(void *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+	free(p);
+}
+
+void ks_str_free_wiped(char *s)
+{
+	ks_free_wiped(s, s ? strlen(s) : 0);
 }
 
 char *ks_strndup(const char *s, size_t n)

@@ -44,6 +44,19 @@ int64_t ks_wall_ms(void);
 
 /* strdup that returns NULL on allocation failure or NULL input. */
 char *ks_strdup(const char *s);
+/* Frees the n strings of v and v itself (an array of heap strings); v may
+ * be NULL. */
+void ks_strv_free(char **v, size_t n);
+/* s (may be NULL) as a whole base-10 number in [min, max] into *out: 0, or
+ * -1 (empty, not a number, trailing characters, out of range). */
+int ks_parse_ll(const char *s, long long min, long long max, long long *out) KS_WUR;
+/* The value of the hex digit c (either case), or -1. */
+int ks_hexval(int c);
+/* Zeroes the n bytes at p (a secret: a password, a key, credentials) and
+ * frees p; p may be NULL. */
+void ks_free_wiped(void *p, size_t n);
+/* ks_free_wiped of the NUL-terminated secret s (may be NULL). */
+void ks_str_free_wiped(char *s);
 /* strndup counterpart. */
 char *ks_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison, 0 when equal. */

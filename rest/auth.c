@@ -334,10 +334,7 @@ static int load_credentials(ks_rest_auth_t *a, const char *path, char *errstr, s
 	}
 	rc = 0;
 out:
-	if (text) {
-		explicit_bzero(text, len);
-		free(text);
-	}
+	ks_free_wiped(text, len);
 	ks_props_destroy(p);
 	return rc;
 }
@@ -419,9 +416,7 @@ void ks_rest_auth_destroy(ks_rest_auth_t *a)
 {
 	if (!a)
 		return;
-	if (a->creds)
-		explicit_bzero(a->creds, a->ncreds * sizeof(*a->creds));
-	free(a->creds);
+	ks_free_wiped(a->creds, a->ncreds * sizeof(*a->creds));
 	free(a);
 }
 
@@ -473,12 +468,10 @@ int ks_rest_auth_check(const ks_rest_auth_t *a, const char *authorization)
 	if (!colon || colon == (const char *)raw || /* empty user: malformed, as Connect */
 	    digest((const char *)raw, (size_t)(colon - (const char *)raw), du) ||
 	    digest(colon + 1, (size_t)n - (size_t)(colon + 1 - (const char *)raw), dp)) {
-		explicit_bzero(raw, len / 4 * 3 + 1);
-		free(raw);
+		ks_free_wiped(raw, len / 4 * 3 + 1);
 		return 0;
 	}
-	explicit_bzero(raw, len / 4 * 3 + 1);
-	free(raw);
+	ks_free_wiped(raw, len / 4 * 3 + 1);
 	/* every entry is compared, so the time does not depend on which matched */
 	for (size_t i = 0; i < a->ncreds; i++)
 		ok |= ct_same(du, a->creds[i].user) & ct_same(dp, a->creds[i].pass);

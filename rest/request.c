@@ -48,14 +48,6 @@ void ks_rest_answer(resp_t *rs, ks_err_t r, int ok_status, json_t *body, const c
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decodes s in place (+ stays +: path semantics). Returns -1 when
  * an escape decodes to NUL (which would cut the string short). */
 static int pct_decode(char *s)
@@ -64,7 +56,7 @@ static int pct_decode(char *s)
 	int rc = 0;
 	for (char *r = s; *r; r++) {
 		int hi, lo;
-		if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+		if (*r == '%' && (hi = ks_hexval(r[1])) >= 0 && (lo = ks_hexval(r[2])) >= 0) {
 			if (!hi && !lo) {
 				rc = -1;
 				*w++ = '?';

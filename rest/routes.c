@@ -398,9 +398,9 @@ static int allowed_methods(char **seg, int n)
 /* Parses a task id segment; -1 when it is not a non-negative int. */
 static int task_id_of(const char *s)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	return (*s && !*end && v >= 0 && v <= 1 << 30) ? (int)v : -1;
+	long long v;
+
+	return ks_parse_ll(s, 0, 1 << 30, &v) ? -1 : (int)v;
 }
 
 /* GET /connectors[?expand=status&expand=info] */
@@ -439,9 +439,7 @@ static void h_list(ks_rest_t *r, req_t *rq, resp_t *rs)
 		ks_conn_status_clear(&st);
 		ks_conn_info_clear(&info);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	ks_strv_free(names, n);
 }
 
 /* Reads an int from a JSON number or numeric string. 0 ok. */
@@ -602,9 +600,7 @@ static void connector_route(ks_rest_t *r, int mb, char **seg, int n, req_t *rq, 
 		hr = ks_herder_topics(r->h, name, &topics, &ntopics, errstr, sizeof(errstr));
 		ks_rest_answer(rs, hr, 200,
 		               hr == KS_OK ? ks_view_topics(name, topics, ntopics) : NULL, errstr);
-		for (size_t i = 0; i < ntopics; i++)
-			free(topics[i]);
-		free(topics);
+		ks_strv_free(topics, ntopics);
 		return;
 	}
 	if (n == 3 && !strcmp(sub, "restart"))

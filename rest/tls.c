@@ -51,14 +51,6 @@ static const char *kname(const src_t *s, const char *key, char *buf, size_t len)
 	return buf;
 }
 
-static void wipe_free(char *p)
-{
-	if (p) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
-}
-
 static void buf_wipe_free(ks_buf_t *b)
 {
 	if (b->data)
@@ -550,7 +542,7 @@ void ks_rest_tls_destroy(ks_rest_tls_t *t)
 {
 	if (!t)
 		return;
-	wipe_free(t->key_pem);
+	ks_str_free_wiped(t->key_pem);
 	free(t->cert_pem);
 	free(t->trust_pem);
 	free(t->priorities);

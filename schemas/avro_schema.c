@@ -22,9 +22,7 @@ void ks_av_node_free(av_node_t *n)
 	for (size_t i = 0; i < n->nkids; i++)
 		ks_av_node_free(n->kids[i]);
 	free(n->kids);
-	for (size_t i = 0; i < n->nsymbols; i++)
-		free(n->symbols[i]);
-	free(n->symbols);
+	ks_strv_free(n->symbols, n->nsymbols);
 	free(n->symlens);
 	free(n->fullname);
 	free(n->branch_field);

@@ -277,6 +277,14 @@ static int value_copy_heap(ks_value_t *dst, const ks_value_t *src)
 	}
 }
 
+/* The n heap values at v (their contents) and v itself. */
+static void values_free_heap(ks_value_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		value_free_heap(&v[i], 0);
+	free(v);
+}
+
 static void value_free_heap(ks_value_t *v, int self)
 {
 	if (!v->is_null) {
@@ -286,22 +294,14 @@ static void value_free_heap(ks_value_t *v, int self)
 			free((void *)v->u.s.ptr);
 			break;
 		case KS_TYPE_ARRAY:
-			for (size_t i = 0; i < v->u.arr.n; i++)
-				value_free_heap(&v->u.arr.items[i], 0);
-			free(v->u.arr.items);
+			values_free_heap(v->u.arr.items, v->u.arr.n);
 			break;
 		case KS_TYPE_MAP:
-			for (size_t i = 0; i < v->u.map.n; i++) {
-				value_free_heap(&v->u.map.keys[i], 0);
-				value_free_heap(&v->u.map.vals[i], 0);
-			}
-			free(v->u.map.keys);
-			free(v->u.map.vals);
+			values_free_heap(v->u.map.keys, v->u.map.n);
+			values_free_heap(v->u.map.vals, v->u.map.n);
 			break;
 		case KS_TYPE_STRUCT:
-			for (size_t i = 0; i < v->u.st.n; i++)
-				value_free_heap(&v->u.st.fields[i], 0);
-			free(v->u.st.fields);
+			values_free_heap(v->u.st.fields, v->u.st.n);
 			break;
 		default:
 			break;

@@ -251,16 +251,9 @@ void ks_registry_destroy(ks_registry_t *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nurls; i++) {
-		free(r->urls[i]);
-		free(r->log_urls[i]);
-	}
-	free(r->urls);
-	free(r->log_urls);
-	if (r->userpwd) {
-		memset(r->userpwd, 0, strlen(r->userpwd));
-		free(r->userpwd);
-	}
+	ks_strv_free(r->urls, r->nurls);
+	ks_strv_free(r->log_urls, r->nurls);
+	ks_str_free_wiped(r->userpwd);
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
 	for (int i = 0; i <= NBUCKETS; i++) {

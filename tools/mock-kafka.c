@@ -19,6 +19,8 @@
  * it sends one command and prints the answer (exit 0 on ok, 1 on error).
  * The command list is in tools/README.md.
  */
+#include "../lib/ks.h"
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -83,25 +85,11 @@ static const struct {
         {"InitProducerId", 22},  {"OffsetForLeaderEpoch", 23},
 };
 
-static int parse_int(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* An ApiKey: a number or a name from api_keys (case-insensitive). */
 static int parse_api(const char *s, int16_t *key)
 {
-	long v;
-	if (!parse_int(s, 0, 1000, &v)) {
+	long long v;
+	if (!ks_parse_ll(s, 0, 1000, &v)) {
 		*key = (int16_t)v;
 		return 0;
 	}
@@ -119,9 +107,9 @@ static int parse_err(const char *s, rd_kafka_resp_err_t *err)
 {
 	const struct rd_kafka_err_desc *descs;
 	size_t cnt;
-	long v;
+	long long v;
 
-	if (!parse_int(s, -1000, 1000, &v)) {
+	if (!ks_parse_ll(s, -1000, 1000, &v)) {
 		*err = (rd_kafka_resp_err_t)v;
 		return 0;
 	}
@@ -159,7 +147,7 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 {
 	char *argv[8];
 	int argc = 0;
-	long id, n, n2, n3;
+	long long id, n, n2, n3;
 	int16_t api;
 	rd_kafka_resp_err_t err;
 	char *save = NULL;
@@ -179,14 +167,14 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 	} else if (CMD("brokers", 0, 0)) {
 		reply(out, outlen, "ok %s", rd_kafka_mock_cluster_bootstraps(mc));
 	} else if (CMD("broker-down", 1, 1) || CMD("broker-up", 1, 1)) {
-		if (parse_int(argv[1], -1, 1000, &id))
+		if (ks_parse_ll(argv[1], -1, 1000, &id))
 			reply(out, outlen, "error: bad broker id %s", argv[1]);
 		else
 			reply_err(out, outlen,
 			          argv[0][7] == 'd' ? rd_kafka_mock_broker_set_down(mc, (int32_t)id)
 			                            : rd_kafka_mock_broker_set_up(mc, (int32_t)id));
 	} else if (CMD("rtt", 2, 2)) {
-		if (parse_int(argv[1], -1, 1000, &id) || parse_int(argv[2], 0, 600000, &n))
+		if (ks_parse_ll(argv[1], -1, 1000, &id) || ks_parse_ll(argv[2], 0, 600000, &n))
 			reply(out, outlen, "error: usage: rtt BROKER MS");
 		else
 			reply_err(out, outlen,
@@ -195,7 +183,7 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 		rd_kafka_resp_err_t errs[1000];
 		n = 1;
 		if (parse_api(argv[1], &api) || parse_err(argv[2], &err) ||
-		    (argv[3] && parse_int(argv[3], 1, 1000, &n))) {
+		    (argv[3] && ks_parse_ll(argv[3], 1, 1000, &n))) {
 			reply(out, outlen, "error: usage: request-errors API ERR [COUNT]");
 			return;
 		}
@@ -206,9 +194,9 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 	} else if (CMD("broker-errors", 3, 5)) {
 		n = 1;
 		n2 = 0;
-		if (parse_int(argv[1], 0, 1000, &id) || parse_api(argv[2], &api) ||
-		    parse_err(argv[3], &err) || (argv[4] && parse_int(argv[4], 1, 1000, &n)) ||
-		    (argv[5] && parse_int(argv[5], 0, 600000, &n2))) {
+		if (ks_parse_ll(argv[1], 0, 1000, &id) || parse_api(argv[2], &api) ||
+		    parse_err(argv[3], &err) || (argv[4] && ks_parse_ll(argv[4], 1, 1000, &n)) ||
+		    (argv[5] && ks_parse_ll(argv[5], 0, 600000, &n2))) {
 			reply(out, outlen,
 			      "error: usage: broker-errors BROKER API ERR [COUNT [RTT_MS]]");
 			return;
@@ -220,7 +208,7 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 		reply_err(out, outlen, perr);
 	} else if (CMD("error-count", 2, 2)) {
 		size_t cnt = 0;
-		if (parse_int(argv[1], 0, 1000, &id) || parse_api(argv[2], &api)) {
+		if (ks_parse_ll(argv[1], 0, 1000, &id) || parse_api(argv[2], &api)) {
 			reply(out, outlen, "error: usage: error-count BROKER API");
 			return;
 		}
@@ -237,7 +225,7 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 		rd_kafka_mock_clear_request_errors(mc, api);
 		reply(out, outlen, "ok");
 	} else if (CMD("leader", 3, 3)) {
-		if (parse_int(argv[2], 0, 100000, &n) || parse_int(argv[3], -1, 1000, &id))
+		if (ks_parse_ll(argv[2], 0, 100000, &n) || ks_parse_ll(argv[3], -1, 1000, &id))
 			reply(out, outlen, "error: usage: leader TOPIC PARTITION BROKER");
 		else
 			reply_err(out, outlen,
@@ -245,7 +233,7 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 			                                             (int32_t)id));
 	} else if (CMD("coordinator", 3, 3)) {
 		if ((strcmp(argv[1], "group") && strcmp(argv[1], "transaction")) ||
-		    parse_int(argv[3], -1, 1000, &id))
+		    ks_parse_ll(argv[3], -1, 1000, &id))
 			reply(out, outlen,
 			      "error: usage: coordinator group|transaction KEY BROKER");
 		else
@@ -253,8 +241,8 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 			          rd_kafka_mock_coordinator_set(mc, argv[1], argv[2], (int32_t)id));
 	} else if (CMD("topic-create", 2, 3)) {
 		n2 = 1;
-		if (parse_int(argv[2], 1, 100000, &n) ||
-		    (argv[3] && parse_int(argv[3], 1, 16, &n2)))
+		if (ks_parse_ll(argv[2], 1, 100000, &n) ||
+		    (argv[3] && ks_parse_ll(argv[3], 1, 16, &n2)))
 			reply(out, outlen, "error: usage: topic-create NAME PARTITIONS [RF]");
 		else
 			reply_err(out, outlen,
@@ -267,8 +255,8 @@ static void control_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, 
 		rd_kafka_mock_topic_set_error(mc, argv[1], err);
 		reply(out, outlen, "ok");
 	} else if (CMD("apiversion", 3, 3)) {
-		if (parse_api(argv[1], &api) || parse_int(argv[2], -1, 100, &n2) ||
-		    parse_int(argv[3], -1, 100, &n3))
+		if (parse_api(argv[1], &api) || ks_parse_ll(argv[2], -1, 100, &n2) ||
+		    ks_parse_ll(argv[3], -1, 100, &n3))
 			reply(out, outlen, "error: usage: apiversion API MIN MAX");
 		else
 			reply_err(out, outlen,

@@ -337,6 +337,22 @@ fail:
 	return -1;
 }
 
+/* ser_encode for input line lineno: *ptr and *len the framed bytes (in
+ * s->out), or -1 once stderr says why (what prefixes it: "key: " or ""). */
+static int ser_encode_line(avro_ser_t *s, json_t *j, long lineno, const char *what,
+                           const char **ptr, size_t *len)
+{
+	char errstr[KS_ERRSTR_SIZE];
+
+	if (ser_encode(s, j, errstr, sizeof(errstr))) {
+		fprintf(stderr, PROG ": line %ld: %s%s\n", lineno, what, errstr);
+		return -1;
+	}
+	*ptr = s->out.data;
+	*len = s->out.len;
+	return 0;
+}
+
 static int kafka_send(int32_t partition, const void *key, size_t klen, const void *val, size_t vlen,
                       long lineno)
 {
@@ -435,9 +451,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(a, "--partition") && next) {
-			char *end;
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || end == argv[i] || n < 0 || n > INT32_MAX) {
+			long long n;
+			if (ks_parse_ll(argv[++i], 0, INT32_MAX, &n)) {
 				fprintf(stderr, PROG ": --partition needs a partition number\n");
 				return 2;
 			}
@@ -486,7 +501,7 @@ int main(int argc, char **argv)
 		size_t vlen, klen = 0;
 		json_t *doc = NULL, *jv, *jk = NULL;
 		json_error_t jerr;
-		const void *vptr = NULL;
+		const char *vptr = NULL;
 		int bad = 0;
 
 		lineno++;
@@ -522,15 +537,10 @@ int main(int argc, char **argv)
 				json_decref(doc);
 				goto out;
 			}
-			if (json_is_null(jk)) {
+			if (json_is_null(jk))
 				kptr = NULL;
-			} else if (ser_encode(&kser, jk, errstr, sizeof(errstr))) {
-				fprintf(stderr, PROG ": line %ld: key: %s\n", lineno, errstr);
+			else if (ser_encode_line(&kser, jk, lineno, "key: ", &kptr, &klen))
 				bad = 1;
-			} else {
-				kptr = kser.out.data;
-				klen = kser.out.len;
-			}
 		} else if (key_mode == KEY_FIELD) {
 			json_t *f = json_object_get(jv, key_field);
 			int kr = f ? key_text(f, &keybuf) : -2;
@@ -559,12 +569,8 @@ int main(int argc, char **argv)
 				vptr = vtext;
 				if (key_mode == KEY_AVRO) /* not reached: rejected above */
 					bad = 1;
-			} else if (ser_encode(&vser, jv, errstr, sizeof(errstr))) {
-				fprintf(stderr, PROG ": line %ld: %s\n", lineno, errstr);
+			} else if (ser_encode_line(&vser, jv, lineno, "", &vptr, &vlen)) {
 				bad = 1;
-			} else {
-				vptr = vser.out.data;
-				vlen = vser.out.len;
 			}
 		}
 		if (bad) {

@@ -189,8 +189,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 {
 	const char *colon = strrchr(s, ':');
 	char host[64];
-	long port;
-	char *end;
+	long long port;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
@@ -198,8 +197,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 		return -1;
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || port < 1 || port > 65535)
+	if (ks_parse_ll(colon + 1, 1, 65535, &port))
 		return -1;
 	sa->sin_port = htons((uint16_t)port);
 	if (!*host || !strcmp(host, "0.0.0.0"))

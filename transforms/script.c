@@ -287,14 +287,13 @@ static int read_file(const char *path, char **out, size_t *len, char *errstr, si
 static int script_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                        size_t errlen)
 {
-	script_t *s = calloc(1, sizeof(*s));
+	script_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *code = ks_config_string(cfg, "script");
 	const char *file = ks_config_string(cfg, "script.file");
 	const char *base;
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	s->fn_ref = LUA_NOREF;
 	s->timeout_ms = ks_config_long(cfg, "timeout.ms");
 	s->mem_max = (size_t)ks_config_long(cfg, "memory.max.bytes");

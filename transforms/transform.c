@@ -245,7 +245,7 @@ static void validate_report(reporter_t *r, const char *key, const char *msg)
 }
 
 /* The comma-separated aliases of a LIST value (trimmed; empty entries kept
- * as "" so they are reported). Caller frees with list_free. */
+ * as "" so they are reported). Caller frees with ks_strv_free. */
 static char **list_split(const char *v, size_t *n)
 {
 	char **items = NULL;
@@ -280,18 +280,9 @@ static char **list_split(const char *v, size_t *n)
 	*n = cnt;
 	return items;
 oom:
-	for (size_t i = 0; i < cnt; i++)
-		free(items[i]);
-	free(items);
+	ks_strv_free(items, cnt);
 	*n = (size_t)-1;
 	return NULL;
-}
-
-static void list_free(char **items, size_t n)
-{
-	for (size_t i = 0; items && i < n; i++)
-		free(items[i]);
-	free(items);
 }
 
 /* One alias' keys with their full names ("transforms.a.regex"), for
@@ -354,9 +345,7 @@ static void db_add(defs_builder_t *b, const ks_cfg_def_t *d)
 
 static void db_free(defs_builder_t *b)
 {
-	for (size_t i = 0; i < b->nstrs; i++)
-		free(b->strs[i]);
-	free(b->strs);
+	ks_strv_free(b->strs, b->nstrs);
 	free(b->defs);
 	memset(b, 0, sizeof(*b));
 }
@@ -541,7 +530,7 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 		return -1;
 	preds = list_split(ks_props_get(props, "predicates"), &npred);
 	if (npred == (size_t)-1) {
-		list_free(tfs, ntf);
+		ks_strv_free(tfs, ntf);
 		return -1;
 	}
 	if (chain && ntf && !(chain->tfs = calloc(ntf, sizeof(*chain->tfs))))
@@ -657,8 +646,8 @@ static int build(const ks_props_t *props, reporter_t *r, ks_transform_chain_t *c
 	}
 	rc = 0;
 out:
-	list_free(tfs, ntf);
-	list_free(preds, npred);
+	ks_strv_free(tfs, ntf);
+	ks_strv_free(preds, npred);
 	return rc;
 }
 
@@ -717,9 +706,9 @@ ks_transform_defs_t *ks_transform_defs_new(const ks_props_t *config)
 			db_alias(&d->b, 1, preds[i], config);
 	}
 	if (ntf != (size_t)-1)
-		list_free(tfs, ntf);
+		ks_strv_free(tfs, ntf);
 	if (npred != (size_t)-1)
-		list_free(preds, npred);
+		ks_strv_free(preds, npred);
 	if (!d->b.oom && !d->b.defs) {
 		ks_cfg_def_t end;
 		memset(&end, 0, sizeof(end));

@@ -254,9 +254,7 @@ int ks_tf_strlist_load(ks_tf_strlist_t *l, const ks_config_t *cfg, const char *k
 
 void ks_tf_strlist_free(ks_tf_strlist_t *l)
 {
-	for (size_t i = 0; l->v && i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	ks_strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }

@@ -76,7 +76,7 @@ static const int64_t int_range[][2] = {{INT8_MIN, INT8_MAX},
 /* Java Long.parseLong-like: optional sign, digits only, in [min, max]. */
 static int parse_java_int(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
-	char buf[32], *end;
+	char buf[32];
 	long long v;
 
 	if (!len || len >= sizeof(buf))
@@ -85,12 +85,8 @@ static int parse_java_int(const char *s, size_t len, int64_t min, int64_t max, i
 	buf[len] = '\0';
 	for (size_t i = (buf[0] == '-' || buf[0] == '+'); i < len; i++)
 		if (!isdigit((unsigned char)buf[i]))
-			return -1;
-	if ((buf[0] == '-' || buf[0] == '+') && len == 1)
-		return -1;
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	if (errno || *end || v < min || v > max)
+			return -1; /* no blanks, which strtoll would skip */
+	if (ks_parse_ll(buf, min, max, &v))
 		return -1;
 	*out = v;
 	return 0;
@@ -172,13 +168,12 @@ static int in_type_ok(ks_type_t t)
 static int cast_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                      size_t errlen)
 {
-	cast_t *s = calloc(1, sizeof(*s));
+	cast_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *const *items;
 	size_t n = ks_config_list(cfg, "spec", &items);
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	*bad = "spec";

@@ -168,13 +168,12 @@ static void frefs_free(fref_t *v, size_t n)
 static int unwrap_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                        size_t errlen)
 {
-	unwrap_t *s = calloc(1, sizeof(*s));
+	unwrap_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *mode = ks_config_string(cfg, "delete.tombstone.handling.mode");
 	const char *route = ks_config_string(cfg, "route.by.field");
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_config_string(cfg, "drop.fields.header.name")) {
 		*bad = "drop.fields.header.name";
 		return ks_seterr(errstr, errlen, -1,

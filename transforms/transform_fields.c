@@ -39,11 +39,10 @@ static const ks_cfg_def_t v2k_defs[] = {
 static int v2k_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                     size_t errlen)
 {
-	v2k_t *s = calloc(1, sizeof(*s));
+	v2k_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	if (ks_tf_strlist_load(&s->fields, cfg, "fields"))
@@ -191,23 +190,20 @@ static int split_path(const char *s, char ***out, size_t *n)
 	return 0;
 fail:
 	ks_buf_free(&seg);
-	for (size_t i = 0; i < cnt; i++)
-		free(v[i]);
-	free(v);
+	ks_strv_free(v, cnt);
 	return -1;
 }
 
 static int extract_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                         size_t errlen)
 {
-	extract_t *s = calloc(1, sizeof(*s));
+	extract_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *f = ks_config_string(cfg, "field");
 	const char *syn = ks_config_string(cfg, "field.syntax.version");
 
 	(void)bad;
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (!(s->field = ks_strdup(f)))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	if (syn && ks_strcaseeq(syn, "V2")) {
@@ -224,9 +220,7 @@ static int extract_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
 static void extract_destroy(ks_tf_t *tf)
 {
 	extract_t *s = tf->state;
-	for (size_t i = 0; s->path && i < s->npath; i++)
-		free(s->path[i]);
-	free(s->path);
+	ks_strv_free(s->path, s->npath);
 	free(s->field);
 	free(s);
 }
@@ -315,12 +309,11 @@ static const ks_cfg_def_t replace_defs[] = {
 static int replace_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                         size_t errlen)
 {
-	replace_t *s = calloc(1, sizeof(*s));
+	replace_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	ks_tf_strlist_t renames = {0};
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	/* the deprecated names apply when the new ones are not given */
@@ -508,12 +501,11 @@ static const ks_cfg_def_t insert_defs[] = {
 static int insert_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                        size_t errlen)
 {
-	insert_t *s = calloc(1, sizeof(*s));
+	insert_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *sv = ks_config_string(cfg, "static.value");
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	for (int i = 0; i < INS__N; i++) {

@@ -191,6 +191,13 @@ void ks_tf_copy_or_null(ks_value_t *dst, const ks_value_t *src, ks_type_t type);
 /* Struct.put's check of a required field. */
 ks_err_t ks_tf_check_required(const ks_schema_t *fs, const ks_value_t *v, const char *name,
                               char *errstr, size_t errlen);
+/* The zeroed state (size bytes) of tf, stored in tf->state for the class's
+ * destroy to free; NULL with errstr "out of memory". For init. */
+void *ks_tf_state_new(ks_tf_t *tf, size_t size, char *errstr, size_t errlen);
+/* tf->state = a copy of the STRING setting key (for an SMT whose whole
+ * state is that string; its destroy frees it). 0, or -1 out of memory. */
+int ks_tf_state_string(ks_tf_t *tf, const ks_config_t *cfg, const char *key, char *errstr,
+                       size_t errlen);
 /* V2 is only implemented by ExtractField; elsewhere it is refused rather
  * than silently read as V1. 0 or -1 with *bad. */
 int ks_tf_only_v1(const ks_config_t *cfg, const char **bad, char *errstr, size_t errlen);

@@ -38,11 +38,10 @@ static const ks_cfg_def_t regex_router_defs[] = {
 static int regex_router_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                              size_t errlen)
 {
-	router_t *r = calloc(1, sizeof(*r));
+	router_t *r = ks_tf_state_new(tf, sizeof(*r), errstr, errlen);
 
 	if (!r)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = r;
+		return -1;
 	if (ks_javaregex_compile(&r->rx, ks_config_string(cfg, "regex"), errstr, errlen)) {
 		*bad = "regex";
 		return -1;
@@ -125,11 +124,10 @@ static const ks_cfg_def_t ts_router_defs[] = {
 static int ts_router_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                           size_t errlen)
 {
-	ts_router_t *r = calloc(1, sizeof(*r));
+	ts_router_t *r = ks_tf_state_new(tf, sizeof(*r), errstr, errlen);
 
 	if (!r)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = r;
+		return -1;
 	if (ks_javadate_check(ks_config_string(cfg, "timestamp.format"), errstr, errlen)) {
 		*bad = "timestamp.format";
 		return -1;
@@ -216,12 +214,11 @@ static const ks_cfg_def_t drop_headers_defs[] = {
 static int drop_headers_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                              size_t errlen)
 {
-	ks_tf_strlist_t *nm = calloc(1, sizeof(*nm));
+	ks_tf_strlist_t *nm = ks_tf_state_new(tf, sizeof(*nm), errstr, errlen);
 
 	(void)bad;
 	if (!nm)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = nm;
+		return -1;
 	if (ks_tf_strlist_load(nm, cfg, "headers"))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	return 0;
@@ -288,12 +285,11 @@ static const ks_cfg_def_t insert_header_defs[] = {
 static int insert_header_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                               size_t errlen)
 {
-	ins_header_t *h = calloc(1, sizeof(*h));
+	ins_header_t *h = ks_tf_state_new(tf, sizeof(*h), errstr, errlen);
 
 	(void)bad;
 	if (!h)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = h;
+		return -1;
 	h->name = ks_strdup(ks_config_string(cfg, "header"));
 	h->value = ks_strdup(ks_config_string(cfg, "value.literal"));
 	if (!h->name || !h->value)

@@ -30,9 +30,7 @@ static int hoist_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, cha
                       size_t errlen)
 {
 	(void)bad;
-	if (!(tf->state = ks_strdup(ks_config_string(cfg, "field"))))
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	return 0;
+	return ks_tf_state_string(tf, cfg, "field", errstr, errlen);
 }
 
 static void free_state(ks_tf_t *tf)
@@ -114,12 +112,11 @@ static const ks_cfg_def_t mask_defs[] = {
 static int mask_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                      size_t errlen)
 {
-	mask_t *s = calloc(1, sizeof(*s));
+	mask_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *r = ks_config_string(cfg, "replacement");
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	if (ks_tf_strlist_load(&s->fields, cfg, "fields") ||
@@ -291,12 +288,11 @@ static const ks_cfg_def_t setmeta_defs[] = {
 static int setmeta_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                         size_t errlen)
 {
-	setmeta_t *s = calloc(1, sizeof(*s));
+	setmeta_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *n = ks_config_string(cfg, "schema.name");
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (n && !(s->name = ks_strdup(n)))
 		return ks_seterr(errstr, errlen, -1, "out of memory");
 	if (ks_config_string(cfg, "schema.version")) {
@@ -366,9 +362,7 @@ static int flatten_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, c
                         size_t errlen)
 {
 	(void)bad;
-	if (!(tf->state = ks_strdup(ks_config_string(cfg, "delimiter"))))
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	return 0;
+	return ks_tf_state_string(tf, cfg, "delimiter", errstr, errlen);
 }
 
 static char *join_name(ks_buf_t *b, const char *prefix, const char *delim, const char *name)

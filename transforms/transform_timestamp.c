@@ -69,14 +69,13 @@ static const ks_cfg_def_t tsconv_defs[] = {
 static int tsconv_init(ks_tf_t *tf, const ks_config_t *cfg, const char **bad, char *errstr,
                        size_t errlen)
 {
-	tsconv_t *s = calloc(1, sizeof(*s));
+	tsconv_t *s = ks_tf_state_new(tf, sizeof(*s), errstr, errlen);
 	const char *t = ks_config_string(cfg, "target.type");
 	const char *f = ks_config_string(cfg, "format");
 	const char *p = ks_config_string(cfg, "unix.precision");
 
 	if (!s)
-		return ks_seterr(errstr, errlen, -1, "out of memory");
-	tf->state = s;
+		return -1;
 	if (ks_tf_only_v1(cfg, bad, errstr, errlen))
 		return -1;
 	for (int i = 0; ts_types[i]; i++)

@@ -1,9 +1,10 @@
 /*
  * transform_util.c — helpers the transforms share (transform_impl.h): the
- * per-transform schema cache, schema/value construction in Connect's style,
- * Java-compatible error texts and number formatting, Decimal values from
- * text (the parsing is lib/decimal.c). (Java regexes and
- * SimpleDateFormat patterns are lib/javaregex.c and lib/javadate.c.)
+ * state an SMT's init allocates, the per-transform schema cache,
+ * schema/value construction in Connect's style, Java-compatible error texts
+ * and number formatting, Decimal values from text (the parsing is
+ * lib/decimal.c). (Java regexes and SimpleDateFormat patterns are
+ * lib/javaregex.c and lib/javadate.c.)
  */
 #include "transform_impl.h"
 
@@ -16,6 +17,23 @@
 #include <string.h>
 
 const char *const ks_tf_syntax_values[] = {"V1", "V2", NULL};
+
+/* ---------------- state ---------------- */
+
+void *ks_tf_state_new(ks_tf_t *tf, size_t size, char *errstr, size_t errlen)
+{
+	if (!(tf->state = calloc(1, size)))
+		ks_seterr(errstr, errlen, -1, "out of memory");
+	return tf->state;
+}
+
+int ks_tf_state_string(ks_tf_t *tf, const ks_config_t *cfg, const char *key, char *errstr,
+                       size_t errlen)
+{
+	if (!(tf->state = ks_strdup(ks_config_string(cfg, key))))
+		return ks_seterr(errstr, errlen, -1, "out of memory");
+	return 0;
+}
 
 /* ---------------- schema cache ---------------- */
 

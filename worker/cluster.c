@@ -120,13 +120,9 @@ void ks_cluster_cond_wait_ms(ks_cluster_t *cl, long ms)
 static int split_task_key(const char *rest, char **name, int *task)
 {
 	const char *dash = strrchr(rest, '-');
-	char *end;
-	long v;
+	long long v;
 
-	if (!dash || dash == rest)
-		return -1;
-	v = strtol(dash + 1, &end, 10);
-	if (*end || end == dash + 1 || v < 0 || v > 1024)
+	if (!dash || dash == rest || ks_parse_ll(dash + 1, 0, 1024, &v))
 		return -1;
 	*task = (int)v;
 	*name = ks_strndup(rest, (size_t)(dash - rest));

@@ -598,27 +598,18 @@ out:
 	return rc;
 }
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void ks_jdbc_settings_clear(ks_jdbc_settings_t *s)
 {
 	if (!s)
 		return;
-	if (s->conninfo)
-		explicit_bzero(s->conninfo, strlen(s->conninfo));
-	free(s->conninfo);
+	ks_str_free_wiped(s->conninfo);
 	free(s->conninfo_safe);
 	free(s->table_format);
 	free(s->db_timezone);
 	free(s->offsets_table);
 	free(s->string_col);
-	strv_free(s->pk_fields, s->npk_fields);
-	strv_free(s->whitelist, s->nwhitelist);
-	strv_free(s->ts_fields, s->nts_fields);
+	ks_strv_free(s->pk_fields, s->npk_fields);
+	ks_strv_free(s->whitelist, s->nwhitelist);
+	ks_strv_free(s->ts_fields, s->nts_fields);
 	memset(s, 0, sizeof(*s));
 }

@@ -25,16 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decodes [p, p+n) into a malloc'd string ('+' stays '+', as pgjdbc). */
 static char *pct_decode(const char *p, size_t n)
 {
@@ -43,8 +33,9 @@ static char *pct_decode(const char *p, size_t n)
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			*q++ = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		if (p[i] == '%' && i + 2 < n && ks_hexval(p[i + 1]) >= 0 &&
+		    ks_hexval(p[i + 2]) >= 0) {
+			*q++ = (char)(ks_hexval(p[i + 1]) * 16 + ks_hexval(p[i + 2]));
 			i += 2;
 		} else {
 			*q++ = p[i];

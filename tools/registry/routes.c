@@ -115,32 +115,20 @@ static int parse_schema_request(json_t *body, reply_t *rp, char **schema_out, ch
 /* "latest", "-1" or 1..2^31-1; 0 latest, -1 invalid. */
 static int parse_version(const char *v)
 {
-	char *end;
-	long n;
+	long long n;
 
 	if (!strcmp(v, "latest"))
 		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end)
+	if (ks_parse_ll(v, -1, INT_MAX, &n) || n == 0)
 		return -1;
-	if (n == -1)
-		return 0;
-	if (n < 1 || n > INT_MAX)
-		return -1;
-	return (int)n;
+	return n == -1 ? 0 : (int)n;
 }
 
 static int parse_id(const char *s)
 {
-	char *end;
-	long n;
+	long long n;
 
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno || end == s || *end || n < 0 || n > INT_MAX)
-		return -1;
-	return (int)n;
+	return ks_parse_ll(s, 0, INT_MAX, &n) ? -1 : (int)n;
 }
 
 static void invalid_version(reply_t *rp, const char *v)
