@@ -41,7 +41,7 @@ static ks_converter_t *mk(int path)
  * read past them); returns the length skipped, -1 for NULL. */
 static long skip(const char *text, size_t len, int depth)
 {
-	char *b = malloc(len ? len : 1);
+	char *b = calloc(len ? len : 1, 1); /* zeroed: else GCC -O3 warns for len 0 */
 	const char *e;
 	long r;
 
@@ -79,7 +79,7 @@ static int scan(const char *text, const char **schema, const char **payload)
 {
 	static char s[256], p[256];
 	size_t len = strlen(text);
-	char *b = malloc(len ? len : 1);
+	char *b = calloc(len ? len : 1, 1); /* zeroed: else GCC -O3 warns for len 0 */
 	ks_json_span_t ss, ps;
 	int rc;
 
@@ -145,7 +145,7 @@ static void destroy3(paths_t *p)
  * code, the error text, the schema and the rendered value. */
 static void same(const paths_t *ps, const char *text, size_t len, const char *what)
 {
-	char *b = malloc(len ? len : 1); /* own block: ASan catches reads past len */
+	char *b = calloc(len ? len : 1, 1); /* own block: ASan catches reads past len */
 	const ks_schema_t *s[3];
 	ks_value_t *v[3];
 	char e[3][KS_ERRSTR_SIZE];
