@@ -12,9 +12,9 @@
 # scripts/kafka-fetch.sh, as the tests' real tier starts it), both feeding
 # the same Postgres. On the real broker ksink runs beside its Java peer:
 # Apache Kafka Connect (ConnectStandalone, jars via scripts/connect-fetch.sh)
-# with bench/connect/BenchJdbcSink.java — the JDBC sinks' write pattern, ours
-# because Debezium's JDBC sink is not served by the Maven registry here —
-# on the same topic (JsonConverter with schemas), into identical tables;
+# with Debezium's JDBC sink connector (its defaults: batch.size 500, no
+# reduction buffer, no UNNEST inserts), on the same topic (JsonConverter with
+# schemas), into identical tables;
 # ksink also reads the same rows as Avro there (mock vs real broker).
 #
 # BENCH_RECORDS (default 1000000) rows per throughput scenario;
@@ -265,23 +265,27 @@ done
 # one run = a fresh process given its connector on the command line (ksink
 # standalone / ConnectStandalone), over the preloaded topic bench_peer, into
 # its own copy of the table; prints "rows/s first_row_ms peak_rss_kB"
+# the connectors: each with its defaults and only what upsert by id needs
 peer_props() { # kind name table tasks topic
 	cat <<PROPS
 name=$2
 connection.url=$KSINK_PG_JDBC_URL
-connection.user=postgres
 topics=$5
-pk.fields=id
+table.name.format=$3
+insert.mode=upsert
 tasks.max=$4
 PROPS
 	if [ "$1" != java ]; then
 		echo "connector.class=io.confluent.connect.jdbc.JdbcSinkConnector"
-		echo "table.name.format=$3"
-		echo "insert.mode=upsert"
+		echo "connection.user=postgres"
 		echo "pk.mode=record_value"
-	else
-		echo "connector.class=io.ksink.bench.BenchJdbcSink"
-		echo "table.name=$3"
+		echo "pk.fields=id"
+	else # Debezium's names for the same keys
+		echo "connector.class=io.debezium.connector.jdbc.JdbcSinkConnector"
+		echo "connection.username=postgres"
+		echo "connection.password="
+		echo "primary.key.mode=record_value"
+		echo "primary.key.fields=id"
 	fi
 }
 # the worker files: the same converters for both (JsonConverter with schemas)
@@ -440,9 +444,9 @@ ratio() { [ "${2:-0}" = 0 ] && echo "n/a" || calc "$1 / $2" 2; }
 	echo "| every row masked by the script, exactly once | $SCRIPT_MASKED | t |"
 	if [ "$REAL" = 1 ]; then
 		echo
-		echo "Real broker: ksink against Apache Kafka Connect $("$ROOT/scripts/connect-fetch.sh" --version) (ConnectStandalone, connect-standalone.sh's JVM options: -Xms256M -Xmx2G, G1) running **bench/connect/BenchJdbcSink.java**, a sink connector of ours that writes the way the JDBC sinks do (one prepared \`INSERT … ON CONFLICT (id) DO UPDATE\` per record, JDBC addBatch/executeBatch, batch.size 500 = Debezium's default, one transaction per put(); PostgreSQL JDBC driver $(sed -n 's:.*<postgresql.version>\(.*\)</postgresql.version>.*:\1:p' "$ROOT/bench/connect/pom.xml")): Debezium's JDBC sink (io.debezium:debezium-connector-jdbc) is not served by the Maven registry this machine reaches. Same topic ($PEER_N rows, 16 partitions, JsonConverter with schemas, ~0.8 kB a record), upsert with fresh keys into identical tables, each run a fresh process started with its connector; medians of $REPEAT rounds."
+		echo "Real broker: ksink against Apache Kafka Connect $("$ROOT/scripts/connect-fetch.sh" --version) (ConnectStandalone, connect-standalone.sh's JVM options: -Xms256M -Xmx2G, G1) running Debezium's JDBC sink connector $("$ROOT/scripts/connect-fetch.sh" --debezium-version) (io.debezium.connector.jdbc.JdbcSinkConnector) with its defaults (batch.size 500, no reduction buffer, no UNNEST inserts), \`insert.mode=upsert\`, \`primary.key.mode=record_value\`. Same topic ($PEER_N rows, 16 partitions, JsonConverter with schemas, ~0.8 kB a record), upsert with fresh keys into identical tables, each run a fresh process started with its connector; medians of $REPEAT rounds."
 		echo
-		echo "| Measure (real broker, upsert, fresh keys) | ksink | Java Connect + JDBC-sink pattern | ksink ÷ Java | Ratio per round | Goal |"
+		echo "| Measure (real broker, upsert, fresh keys) | ksink | Java Connect + Debezium JDBC sink | ksink ÷ Java | Ratio per round | Goal |"
 		echo "|---|---:|---:|---:|---:|---:|"
 		echo "| rows/s, tasks.max=1 | $PK_R | $PJ_R | $(ratio "$PK_R" "$PJ_R") | $RANGE_PR | ≥ 3 |"
 		echo "| time from start to first row in Postgres | $PK_F ms | $PJ_F ms | $(ratio "$PK_F" "$PJ_F") | – | ≤ 0.02 |"

@@ -26,19 +26,20 @@ need_java() {
 	[ "${jv:-0}" -ge 17 ] || die "java $jv found, $1 needs 17 or newer (run scripts/deps.sh)"
 }
 
-# maven_fetch POM DIR JAR WHAT: the runtime jars POM names into DIR/lib,
+# maven_fetch POM DIR JAR WHAT [MVN-ARGS]: the runtime jars POM names into DIR/lib,
 # unless DIR/.complete says an earlier fetch finished; JAR (a file name in
 # lib/) must be among them. A fetch cut half-way leaves DIR.tmp, done again.
 maven_fetch() {
-	local pom=$1 dir=$2 jar=$3 what=$4 self
+	local pom=$1 dir=$2 jar=$3 what=$4 extra=${5:-} self
 	self=$(basename "$0" .sh)
 	[ -f "$dir/.complete" ] && return 0
 	command -v mvn >/dev/null || die "no mvn: run scripts/deps.sh (installs maven)"
 	echo "$self: fetching $what jars from Maven Central into $dir" >&2
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
+	# shellcheck disable=SC2086 # extra: more mvn arguments, split on blanks
 	if ! mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
-		-DoutputDirectory="$dir.tmp/lib" >"$dir.tmp/mvn.log" 2>&1; then
+		-DoutputDirectory="$dir.tmp/lib" $extra >"$dir.tmp/mvn.log" 2>&1; then
 		tail -20 "$dir.tmp/mvn.log" >&2
 		die "mvn could not fetch the $what jars (log above; retry with: $0)"
 	fi
