@@ -9,6 +9,7 @@
  */
 #include "../worker/worker.h"
 #include "lib/harness.h"
+#include "lib/worker_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,25 +20,12 @@ static char dir[] = "/tmp/ksink-0409.XXXXXX";
 /* A worker config with one extra worker key (k = NULL: none). */
 static ks_worker_config_t *worker(const char *k, const char *v)
 {
-	char err[KS_ERRSTR_SIZE], path[300];
-	ks_props_t *p = ks_props_new();
-	ks_worker_config_t *wc;
+	char path[300];
 
 	if (!strcmp(dir + strlen(dir) - 6, "XXXXXX"))
 		KS_CHECK(mkdtemp(dir), "mkdtemp");
 	snprintf(path, sizeof(path), "%s/store.json", dir);
-	KS_CHECK(p && !ks_props_set(p, "bootstrap.servers", "127.0.0.1:1") &&
-	                 !ks_props_set(p, "key.converter",
-	                               "org.apache.kafka.connect.storage.StringConverter") &&
-	                 !ks_props_set(p, "value.converter",
-	                               "org.apache.kafka.connect.storage.StringConverter") &&
-	                 !ks_props_set(p, "config.storage.file", path) &&
-	                 (!k || !ks_props_set(p, k, v)),
-	         "oom");
-	wc = ks_worker_config_new(p, dir, err, sizeof(err));
-	KS_CHECK(wc, "%s", err);
-	ks_props_destroy(p);
-	return wc;
+	return ks_test_worker_config(dir, path, k, v);
 }
 
 /* The consumer props of task 0 of connector "c" with tasks.max = tasks

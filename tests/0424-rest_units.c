@@ -12,6 +12,7 @@
 #include "../rest/tls.h"
 #include "../worker/worker.h"
 #include "lib/harness.h"
+#include "lib/worker_fixture.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -61,25 +62,14 @@ static fixture_t fx(const char *k, const char *v)
 {
 	fixture_t f;
 	char err[KS_ERRSTR_SIZE], path[256];
-	ks_props_t *p = ks_props_new();
 
 	ensure_dir();
 	snprintf(path, sizeof(path), "%s/store-%d.json", dir, rand());
-	KS_CHECK(p && !ks_props_set(p, "bootstrap.servers", "127.0.0.1:1") &&
-	                 !ks_props_set(p, "key.converter",
-	                               "org.apache.kafka.connect.storage.StringConverter") &&
-	                 !ks_props_set(p, "value.converter",
-	                               "org.apache.kafka.connect.storage.StringConverter") &&
-	                 !ks_props_set(p, "config.storage.file", path) &&
-	                 (!k || !ks_props_set(p, k, v)),
-	         "oom");
-	f.wc = ks_worker_config_new(p, dir, err, sizeof(err));
-	KS_CHECK(f.wc, "%s", err);
+	f.wc = ks_test_worker_config(dir, path, k, v);
 	f.h = ks_herder_new(f.wc, err, sizeof(err));
 	KS_CHECK(f.h, "%s", err);
 	f.r = ks_rest_new(f.h, err, sizeof(err));
 	KS_CHECK(f.r, "%s", err);
-	ks_props_destroy(p);
 	return f;
 }
 
