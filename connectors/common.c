@@ -230,7 +230,9 @@ const ks_cfg_def_t ks_connector_common_defs[] = {
                 "consumer has nothing more queued, so a caught-up task writes small, "
                 "immediate transactions; while records are waiting it keeps streaming them "
                 "into the same transaction up to this many records (or the bytes or time "
-                "bound below). batch.size only sizes the statements inside it."},
+                "bound below). A task's first transaction takes at most batch.size rows "
+                "(1000 when unset) and the bound doubles with each full one up to this "
+                "value. batch.size only sizes the statements inside it."},
         {.name = "ksink.transaction.max.bytes",
          .type = KS_CFG_LONG,
          .default_value = "8388608",

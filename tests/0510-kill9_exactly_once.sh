@@ -42,11 +42,10 @@ check "2 tasks RUNNING" wait_for 30 all_tasks k9 RUNNING 2
 # one stream of N records, 1000 every ~0.7 s, while the worker is killed
 f_trickle "$T" 1 "$N" 1000 0.6 &
 prod=$!
-sent() { grep -c '^produced ' "$W/produce.log" 2>/dev/null | awk '{ print $1 * 1000 }'; }
 midstream=0 progressed=0
 for round in $(seq 1 $ROUNDS); do
 	before=$(f_rows "$T")
-	p=$(sent)
+	p=$(f_produced)
 	if [ $((p - before)) -gt 2000 ]; then
 		# a backlog: die at a random point of it (first batch, COPY, commit...)
 		target=$((before + 1 + RANDOM % (p - before - 1000)))
@@ -58,20 +57,20 @@ for round in $(seq 1 $ROUNDS); do
 		# starts fast catches up within a slice's 0.6 s)
 		wait_for 60 f_has_rows "$T" $((before + 1)) && progressed=$((progressed + 1))
 		sleep "0.$((RANDOM % 10))"
-		inflight() { [ "$(sent)" -gt "$(f_rows "$T")" ]; }
+		inflight() { [ "$(f_produced)" -gt "$(f_rows "$T")" ]; }
 		wait_for 5 inflight
 	fi
 	kill -9 "$KPID"
 	wait "$KPID" 2>/dev/null
 	KPID=""
 	at=$(f_rows "$T")
-	p=$(sent)
+	p=$(f_produced)
 	[ "$at" -lt "$p" ] && midstream=$((midstream + 1))
 	echo "# round $round: kill -9 with $at rows in the table, $p records produced so far"
 	w_start "$W/w.properties" || { not_ok "round $round: restart" "$(tail -3 "$W/ksink.log")"; finish; }
 done
 wait "$prod"
-check_eq "producer sent all $N records" "$?/$(sent)" "0/$N"
+check_eq "producer sent all $N records" "$?/$(f_produced)" "0/$N"
 check_eq "the worker made progress before each of the $ROUNDS kills" "$progressed" "$ROUNDS"
 echo "# $midstream of $ROUNDS kills left produced records not yet written"
 check "most kills hit records in flight (>= $((ROUNDS / 2)) of $ROUNDS)" \

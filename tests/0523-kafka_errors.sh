@@ -53,7 +53,6 @@ stream() {
 		sleep 0.3
 	done
 }
-sent() { grep -c '^produced ' "$W/produce.log" 2>/dev/null | awk '{ print $1 * 1000 }'; }
 stream &
 prod=$!
 check "records arrive" wait_for 60 f_has_rows "$T" 2000
@@ -92,7 +91,7 @@ echo "# partition 0 assigned $(joins) times"
 touch "$W/stop"
 wait "$prod"
 check_eq "producer finished" "$?" 0
-N=$(sent)
+N=$(f_produced)
 echo "# $N records produced"
 check "all $N records written" wait_for 90 f_has_rows "$T" "$N"
 offsets_done() { [ "$(f_offsets_sum kerr)" = "$N" ]; }

@@ -617,29 +617,30 @@ rd_kafka_conf_t *ks_worker_kafka_conf(const ks_props_t *props, const char *ctx, 
 	return conf;
 }
 
-/* budget / tasks, at least floor */
-static long share(long budget, long tasks, long floor)
-{
-	return budget / tasks > floor ? budget / tasks : floor;
-}
-
 /* Sets the prefetch defaults of one task's consumer: the connector's
- * budget divided by its tasks.max (ks_worker_consumer_props). 0 ok. */
+ * budget divided by its tasks.max, at least the floor
+ * (ks_worker_consumer_props). 0 ok. */
 static int set_prefetch(const ks_props_t *conn, ks_props_t *out)
 {
-	const char *v = conn ? ks_props_get(conn, "tasks.max") : NULL;
-	long tasks = v ? strtol(v, NULL, 10) : 1;
+	static const struct {
+		const char *key;
+		long long budget, floor;
+	} prefetch[] = {
+	        {"queued.min.messages", 25000, 5000},
+	        {"queued.max.messages.kbytes", 8192, 1024},
+	        {"fetch.max.bytes", 4194304, 1048576},
+	};
+	long long tasks = 1;
 	char buf[32];
 	int rc = 0;
 
-	if (tasks < 1)
-		tasks = 1;
-	snprintf(buf, sizeof(buf), "%ld", share(25000, tasks, 5000));
-	rc |= set_default(out, "queued.min.messages", buf);
-	snprintf(buf, sizeof(buf), "%ld", share(8192, tasks, 1024));
-	rc |= set_default(out, "queued.max.messages.kbytes", buf);
-	snprintf(buf, sizeof(buf), "%ld", share(4194304, tasks, 1048576));
-	rc |= set_default(out, "fetch.max.bytes", buf);
+	if (!conn || ks_parse_ll(ks_props_get(conn, "tasks.max"), 1, INT_MAX, &tasks))
+		tasks = 1; /* unset (validated by the config table when set) */
+	for (size_t i = 0; i < KS_ARRAY_SIZE(prefetch); i++) {
+		long long v = prefetch[i].budget / tasks;
+		snprintf(buf, sizeof(buf), "%lld", v > prefetch[i].floor ? v : prefetch[i].floor);
+		rc |= set_default(out, prefetch[i].key, buf);
+	}
 	return rc;
 }
 

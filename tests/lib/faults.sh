@@ -45,6 +45,12 @@ f_produce() {
 		"$@" 2>>"$W/produce.log"
 }
 
+# records f_produce has produced so far (its "produced N records" lines)
+f_produced() {
+	[ -f "$W/produce.log" ] || { echo 0; return; }
+	awk '/^produced / { n += $2 } END { print n + 0 }' "$W/produce.log"
+}
+
 f_trickle() {
 	local topic=$1 from=$2 to=$3 step=$4 pause=$5 a
 	for ((a = from; a <= to; a += step)); do
