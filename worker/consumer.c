@@ -348,10 +348,10 @@ static void on_revoke(ks_task_t *t)
 {
 	if (t->in_flight) /* settled first: its records and offsets go before */
 		(void)ks_pipeline_settle(t, 1);
-	if (t->has_batch && !t->failed && t->st) {
+	if (t->cur.has_batch && !t->failed && t->st) {
 		if (ks_pipeline_deliver(t, 1) != KS_OK)
 			KS_WARN(t->ctx, "revoke: dropping %zu unwritten records (re-read later)",
-			        t->nrecs);
+			        t->cur.nrecs);
 	}
 	close_all(t);
 	ks_pipeline_forget(t);

@@ -21,6 +21,7 @@
  */
 #include "task_int.h"
 
+#include "../lib/grow.h"
 #include "../lib/log.h"
 
 #include <stdatomic.h>
@@ -112,13 +113,13 @@ static ks_err_t errant_report(ks_errant_reporter_t *rep, const ks_record_t *rec,
 	                          : "org.apache.kafka.connect.errors.ConnectException",
 	                  msg))
 		return KS_ERR_FATAL;
-	for (size_t i = t->nrecs; i-- > 0;)
-		if (t->recs[i] == rec) {
-			memmove(&t->recs[i], &t->recs[i + 1],
-			        (t->nrecs - i - 1) * sizeof(t->recs[0]));
-			t->nrecs--;
-			if (i < t->nput)
-				t->nput--;
+	for (size_t i = t->cur.nrecs; i-- > 0;)
+		if (t->cur.recs[i] == rec) {
+			memmove(&t->cur.recs[i], &t->cur.recs[i + 1],
+			        (t->cur.nrecs - i - 1) * sizeof(t->cur.recs[0]));
+			t->cur.nrecs--;
+			if (i < t->cur.nput)
+				t->cur.nput--;
 			break;
 		}
 	return KS_OK;
@@ -198,25 +199,32 @@ static size_t drop_fenced(ks_task_t *t, const ks_tp_offset_t *fenced, size_t nfe
 			rd_kafka_pause_partitions(t->rk, l);
 		rd_kafka_topic_partition_list_destroy(l);
 	}
-	for (size_t i = 0; i < t->nrecs; i++) {
-		const ks_record_t *r = t->recs[i]->src ? t->recs[i]->src : t->recs[i];
+	for (size_t i = 0; i < t->cur.nrecs; i++) {
+		const ks_record_t *r = t->cur.recs[i]->src ? t->cur.recs[i]->src : t->cur.recs[i];
 		part_t *p = ks_consumer_find_part(t, r->topic, r->partition);
 		if (!p || !p->fenced)
-			t->recs[k++] = t->recs[i];
+			t->cur.recs[k++] = t->cur.recs[i];
 	}
-	dropped += t->nrecs - k;
-	t->nrecs = k;
-	t->nput = k;
+	dropped += t->cur.nrecs - k;
+	t->cur.nrecs = k;
+	t->cur.nput = k;
 	t->plugin->close(t->st, fenced, nfenced);
 	return dropped;
 }
 
+/* Empties b (its arena kept for the next records). */
+static void batch_clear(batch_t *b)
+{
+	if (b->arena)
+		ks_arena_reset(b->arena);
+	b->nrecs = 0;
+	b->nput = 0;
+	b->has_batch = 0;
+}
+
 void ks_pipeline_reset(ks_task_t *t)
 {
-	ks_arena_reset(t->arena);
-	t->nrecs = 0;
-	t->nput = 0;
-	t->has_batch = 0;
+	batch_clear(&t->cur);
 	t->batch_gen++;
 	for (size_t i = 0; i < t->nparts; i++)
 		t->parts[i].batch_next = -1;
@@ -232,14 +240,15 @@ ks_err_t ks_pipeline_put_pending(ks_task_t *t)
 	char errstr[KS_ERRSTR_SIZE];
 	ks_err_t err;
 
-	if (t->nput >= t->nrecs || t->in_flight) /* in flight: put after its wait */
+	if (t->cur.nput >= t->cur.nrecs || t->in_flight) /* in flight: put after its wait */
 		return KS_OK;
-	err = t->plugin->put(t->st, t->recs + t->nput, t->nrecs - t->nput, errstr, sizeof(errstr));
+	err = t->plugin->put(t->st, t->cur.recs + t->cur.nput, t->cur.nrecs - t->cur.nput, errstr,
+	                     sizeof(errstr));
 	if (err != KS_OK) {
 		ks_task_fail(t, "put failed (%s): %s", ks_err_name(err), errstr);
 		return KS_ERR_FATAL;
 	}
-	t->nput = t->nrecs;
+	t->cur.nput = t->cur.nrecs;
 	return KS_OK;
 }
 
@@ -247,38 +256,21 @@ ks_err_t ks_pipeline_put_pending(ks_task_t *t)
  * partitions' batch_next). */
 static void batch_swap(ks_task_t *t)
 {
-	ks_arena_t *a = t->arena;
-	ks_record_t **r = t->recs;
-	size_t n = t->nrecs, cap = t->caprecs, np = t->nput;
-	int hb = t->has_batch;
+	batch_t b = t->cur;
 
-	t->arena = t->other.arena;
-	t->recs = t->other.recs;
-	t->nrecs = t->other.nrecs;
-	t->caprecs = t->other.caprecs;
-	t->nput = t->other.nput;
-	t->has_batch = t->other.has_batch;
-	t->other.arena = a;
-	t->other.recs = r;
-	t->other.nrecs = n;
-	t->other.caprecs = cap;
-	t->other.nput = np;
-	t->other.has_batch = hb;
+	t->cur = t->other;
+	t->other = b;
 	for (size_t i = 0; i < t->nparts; i++) {
-		int64_t b = t->parts[i].batch_next;
+		int64_t next = t->parts[i].batch_next;
 		t->parts[i].batch_next = t->parts[i].other_next;
-		t->parts[i].other_next = b;
+		t->parts[i].other_next = next;
 	}
 }
 
 /* Drops the other batch (never put to the connector). */
 static void other_drop(ks_task_t *t)
 {
-	if (t->other.arena)
-		ks_arena_reset(t->other.arena);
-	t->other.nrecs = 0;
-	t->other.nput = 0;
-	t->other.has_batch = 0;
+	batch_clear(&t->other);
 	for (size_t i = 0; i < t->nparts; i++)
 		t->parts[i].other_next = -1;
 }
@@ -299,13 +291,13 @@ static void fenced_filter(ks_task_t *t)
 	for (size_t i = 0; i < t->nparts; i++)
 		if (t->parts[i].fenced)
 			t->parts[i].batch_next = -1;
-	for (size_t i = 0; i < t->nrecs; i++) {
-		const ks_record_t *r = t->recs[i]->src ? t->recs[i]->src : t->recs[i];
+	for (size_t i = 0; i < t->cur.nrecs; i++) {
+		const ks_record_t *r = t->cur.recs[i]->src ? t->cur.recs[i]->src : t->cur.recs[i];
 		part_t *p = ks_consumer_find_part(t, r->topic, r->partition);
 		if (!p || !p->fenced)
-			t->recs[k++] = t->recs[i];
+			t->cur.recs[k++] = t->cur.recs[i];
 	}
-	t->nrecs = k;
+	t->cur.nrecs = k;
 }
 
 /* Builds the commit offsets of the current batch into t->offs (topics
@@ -390,7 +382,7 @@ static ks_err_t deliver_batch(ks_task_t *t, int once, const ks_commit_result_t *
 			int64_t us = ks_now_us() - t0;
 			ks_consumer_commit(t, t->offs, n);
 			pthread_mutex_lock(&t->lock);
-			t->m_written += t->nrecs;
+			t->m_written += t->cur.nrecs;
 			t->m_batches++;
 			t->m_commits++;
 			t->m_commit_us += (uint64_t)us;
@@ -398,7 +390,7 @@ static ks_err_t deliver_batch(ks_task_t *t, int once, const ks_commit_result_t *
 			t->msg = NULL;
 			pthread_mutex_unlock(&t->lock);
 			KS_DEBUG(t->ctx, "committed %zu records over %zu partitions in %lld us",
-			         t->nrecs, n, (long long)us);
+			         t->cur.nrecs, n, (long long)us);
 			ks_pipeline_reset(t);
 			if (!t->paused_applied)
 				ks_consumer_resume(t);
@@ -410,7 +402,7 @@ static ks_err_t deliver_batch(ks_task_t *t, int once, const ks_commit_result_t *
 				             res.errstr);
 				return KS_ERR_FATAL;
 			}
-			if (!t->nrecs && !ks_dlq_pending(t->dlq)) {
+			if (!t->cur.nrecs && !ks_dlq_pending(t->dlq)) {
 				ks_pipeline_reset(t);
 				return KS_OK;
 			}
@@ -474,7 +466,7 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 {
 	ks_err_t err = ks_pipeline_settle(t, once);
 
-	if (err != KS_OK || !t->has_batch)
+	if (err != KS_OK || !t->cur.has_batch)
 		return err;
 	return deliver_batch(t, once, NULL, !once);
 }
@@ -483,7 +475,7 @@ ks_err_t ks_pipeline_deliver(ks_task_t *t, int once)
 ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 {
 	char errstr[KS_ERRSTR_SIZE];
-	ks_record_t *rec = ks_arena_calloc(t->arena, 1, sizeof(*rec));
+	ks_record_t *rec = ks_arena_calloc(t->cur.arena, 1, sizeof(*rec)), **recs;
 	rd_kafka_headers_t *hdrs = NULL;
 	rd_kafka_timestamp_type_t tstype;
 	ks_err_t err;
@@ -496,12 +488,12 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 	rec->offset = rkm->offset;
 	rec->timestamp = rd_kafka_message_timestamp(rkm, &tstype);
 	if (rkm->key) {
-		if (!(rec->raw_key = ks_arena_memdup(t->arena, rkm->key, rkm->key_len)))
+		if (!(rec->raw_key = ks_arena_memdup(t->cur.arena, rkm->key, rkm->key_len)))
 			goto oom;
 		rec->raw_key_len = rkm->key_len;
 	}
 	if (rkm->payload) {
-		if (!(rec->raw_value = ks_arena_memdup(t->arena, rkm->payload, rkm->len)))
+		if (!(rec->raw_value = ks_arena_memdup(t->cur.arena, rkm->payload, rkm->len)))
 			goto oom;
 		rec->raw_value_len = rkm->len;
 	}
@@ -510,7 +502,7 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 	if ((t->dlq || ks_transform_chain_size(t->chain)) &&
 	    !rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
 		size_t n = rd_kafka_header_cnt(hdrs);
-		rec->headers = n ? ks_arena_calloc(t->arena, n, sizeof(ks_header_t)) : NULL;
+		rec->headers = n ? ks_arena_calloc(t->cur.arena, n, sizeof(ks_header_t)) : NULL;
 		if (n && !rec->headers)
 			goto oom;
 		for (size_t i = 0; i < n; i++) {
@@ -519,18 +511,19 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 			size_t sz;
 			if (rd_kafka_header_get_all(hdrs, i, &name, &val, &sz))
 				break;
-			rec->headers[i].key = ks_arena_strdup(t->arena, name);
-			rec->headers[i].value = val ? ks_arena_memdup(t->arena, val, sz) : NULL;
+			rec->headers[i].key = ks_arena_strdup(t->cur.arena, name);
+			rec->headers[i].value = val ? ks_arena_memdup(t->cur.arena, val, sz) : NULL;
 			rec->headers[i].len = sz;
 			rec->nheaders++;
 		}
 	}
-	err = ks_converter_to_connect(t->kconv, p->topic, rec->raw_key, rec->raw_key_len, t->arena,
-	                              &rec->key_schema, &rec->key, errstr, sizeof(errstr));
+	err = ks_converter_to_connect(t->kconv, p->topic, rec->raw_key, rec->raw_key_len,
+	                              t->cur.arena, &rec->key_schema, &rec->key, errstr,
+	                              sizeof(errstr));
 	if (err == KS_OK) {
 		which = "value";
 		err = ks_converter_to_connect(t->vconv, p->topic, rec->raw_value,
-		                              rec->raw_value_len, t->arena, &rec->value_schema,
+		                              rec->raw_value_len, t->cur.arena, &rec->value_schema,
 		                              &rec->value, errstr, sizeof(errstr));
 	}
 	if (err == KS_ERR_RETRIABLE) {
@@ -549,7 +542,7 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 	}
 	p->position = rkm->offset + 1;
 	p->batch_next = rkm->offset + 1;
-	t->has_batch = 1;
+	t->cur.has_batch = 1;
 	if (err != KS_OK) {
 		if (!t->set.tolerance_all) {
 			ks_task_fail(t,
@@ -568,7 +561,7 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 		 * a record a transform cannot handle is a TRANSFORMATION error */
 		const char *tclass = NULL;
 		int drop = 0;
-		err = ks_transform_apply(t->chain, rec, t->arena, &drop, &tclass, errstr,
+		err = ks_transform_apply(t->chain, rec, t->cur.arena, &drop, &tclass, errstr,
 		                         sizeof(errstr));
 		if (err == KS_ERR_FATAL)
 			goto oom;
@@ -588,15 +581,11 @@ ks_err_t ks_pipeline_add(ks_task_t *t, rd_kafka_message_t *rkm, part_t *p)
 		if (drop)
 			return KS_OK;
 	}
-	if (t->nrecs == t->caprecs) {
-		size_t cap = t->caprecs ? t->caprecs * 2 : 1024;
-		ks_record_t **n = realloc(t->recs, cap * sizeof(*n));
-		if (!n)
-			goto oom;
-		t->recs = n;
-		t->caprecs = cap;
-	}
-	t->recs[t->nrecs++] = rec;
+	recs = ks_grow(t->cur.recs, &t->cur.caprecs, t->cur.nrecs, sizeof(*recs), 1024);
+	if (!recs)
+		goto oom;
+	t->cur.recs = recs;
+	t->cur.recs[t->cur.nrecs++] = rec;
 	return KS_OK;
 oom:
 	ks_task_fail(t, "out of memory building a batch");

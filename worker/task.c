@@ -38,6 +38,7 @@
 
 #include "../config/topics.h"
 #include "../lib/civil.h"
+#include "../lib/grow.h"
 #include "../lib/log.h"
 
 #include <pthread.h>
@@ -94,18 +95,15 @@ void ks_conn_shared_unref(ks_conn_shared_t *s)
 
 void ks_conn_shared_topic(ks_conn_shared_t *s, const char *topic)
 {
+	char **topics;
+
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->ntopics; i++)
 		if (!strcmp(s->topics[i], topic))
 			goto out;
-	if (s->ntopics == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		char **n = realloc(s->topics, cap * sizeof(*n));
-		if (!n)
-			goto out;
-		s->topics = n;
-		s->cap = cap;
-	}
+	if (!(topics = ks_grow(s->topics, &s->cap, s->ntopics, sizeof(*topics), 8)))
+		goto out;
+	s->topics = topics;
 	if ((s->topics[s->ntopics] = ks_strdup(topic)))
 		s->ntopics++;
 out:
@@ -444,7 +442,7 @@ static rd_kafka_message_t *poll_next(ks_task_t *t)
 		return rkm;
 	if (t->in_flight) /* the database is busy anyway: a little wait for more */
 		rkm = rd_kafka_consumer_poll(t->rk, FLIGHT_POLL_MS);
-	else if (!t->has_batch)
+	else if (!t->cur.has_batch)
 		rkm = rd_kafka_consumer_poll(t->rk, timeout);
 	if (!rkm)
 		ks_consumer_kick(t);
@@ -456,7 +454,7 @@ static rd_kafka_message_t *poll_next(ks_task_t *t)
  * clock is read every 64 records: it showed in profiles) younger than .ms. */
 static int tx_has_room(ks_task_t *t, int64_t first_ms)
 {
-	return t->nrecs < t->tx_cap && ks_arena_used(t->arena) < t->set.tx_max_bytes &&
+	return t->cur.nrecs < t->tx_cap && ks_arena_used(t->cur.arena) < t->set.tx_max_bytes &&
 	       ((t->seen_msgs & 63) || ks_now_ms() - first_ms < t->set.tx_max_ms);
 }
 
@@ -500,7 +498,7 @@ static void run_loop(ks_task_t *t)
 			ks_hold_refresh_lag(t);
 		}
 		if (rkm) {
-			int was_empty = !t->has_batch;
+			int was_empty = !t->cur.has_batch;
 			ks_err_t err;
 			t->seen_bytes += rkm->len + rkm->key_len;
 			if (!(++t->seen_msgs & 63))
@@ -509,35 +507,35 @@ static void run_loop(ks_task_t *t)
 			rd_kafka_message_destroy(rkm);
 			if (err != KS_OK)
 				break;
-			if (was_empty && t->has_batch)
+			if (was_empty && t->cur.has_batch)
 				first_ms = ks_now_ms();
 			/* the commit in flight answered: settle it, so this
 			 * batch can be put (checked every 64 records) */
 			if (t->in_flight && !(t->seen_msgs & 63) && ks_pipeline_flight_ready(t) &&
 			    ks_pipeline_settle(t, 0) == KS_ERR_FATAL)
 				break;
-			if (t->nrecs - t->nput >= t->set.put_chunk && !t->in_flight &&
+			if (t->cur.nrecs - t->cur.nput >= t->set.put_chunk && !t->in_flight &&
 			    ks_pipeline_put_pending(t) != KS_OK)
 				break;
-			if (t->has_batch && tx_has_room(t, first_ms))
+			if (t->cur.has_batch && tx_has_room(t, first_ms))
 				continue; /* more is queued: the same transaction */
 		}
 		/* caught up: while the commit in flight is not answered, read on
 		 * (into this batch, while it has room) */
-		if (t->in_flight && (!t->has_batch || tx_has_room(t, first_ms)) &&
+		if (t->in_flight && (!t->cur.has_batch || tx_has_room(t, first_ms)) &&
 		    !ks_pipeline_flight_ready(t))
 			continue;
-		if (t->nrecs >= t->tx_cap) /* slow start: the next one may be larger */
+		if (t->cur.nrecs >= t->tx_cap) /* slow start: the next one may be larger */
 			t->tx_cap = t->tx_cap * 2 < t->set.tx_max_records ? t->tx_cap * 2
 			                                                  : t->set.tx_max_records;
 		/* the transaction is full, or caught up: settle the commit in
 		 * flight, then deliver this batch */
-		if ((t->has_batch || t->in_flight) && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
+		if ((t->cur.has_batch || t->in_flight) && ks_pipeline_deliver(t, 0) == KS_ERR_FATAL)
 			break;
 	}
 	if (t->in_flight) /* even when failed: the connector must not keep it */
 		(void)ks_pipeline_settle(t, 1);
-	if (!t->failed && t->has_batch) /* finish the current batch once */
+	if (!t->failed && t->cur.has_batch) /* finish the current batch once */
 		(void)ks_pipeline_deliver(t, 1);
 }
 
@@ -564,8 +562,8 @@ static void *task_main(void *arg)
 	t->dlq = NULL;
 	free(t->kconv_class);
 	free(t->vconv_class);
-	ks_arena_destroy(t->arena);
-	free(t->recs);
+	ks_arena_destroy(t->cur.arena);
+	free(t->cur.recs);
 	ks_arena_destroy(t->other.arena);
 	free(t->other.recs);
 	free(t->offs);
@@ -601,12 +599,12 @@ ks_task_t *ks_task_start(const ks_worker_config_t *wc, const ks_connector_plugin
 	t->wc = wc;
 	t->plugin = plugin;
 	t->config = ks_props_dup(config);
-	t->arena = ks_arena_new(0);
+	t->cur.arena = ks_arena_new(0);
 	t->shared = shared;
 	ks_conn_shared_ref(shared);
 	t->state = KS_STATE_UNASSIGNED;
 	snprintf(t->ctx, sizeof(t->ctx), "task|%s-%d", connector, task_id);
-	if (!t->connector || !t->config || !t->arena) {
+	if (!t->connector || !t->config || !t->cur.arena) {
 		ks_seterr(errstr, errlen, -1, "out of memory");
 		goto fail;
 	}
@@ -619,7 +617,7 @@ ks_task_t *ks_task_start(const ks_worker_config_t *wc, const ks_connector_plugin
 	pthread_attr_destroy(&attr);
 	return t;
 fail:
-	ks_arena_destroy(t->arena);
+	ks_arena_destroy(t->cur.arena);
 	atomic_store(&t->refcnt, 1);
 	task_unref(t);
 	return NULL;

@@ -77,6 +77,15 @@ typedef struct part {
 	int64_t lwm;      /* low watermark from the last query; -1 unknown */
 } part_t;
 
+/* A batch of records read from Kafka (task thread only). */
+typedef struct batch {
+	ks_arena_t *arena; /* the records' memory: raw and decoded */
+	ks_record_t **recs;
+	size_t nrecs, caprecs;
+	size_t nput;   /* recs[0, nput) were handed to put() */
+	int has_batch; /* records or skipped offsets pending */
+} batch_t;
+
 struct ks_task {
 	pthread_t thread;
 	pthread_mutex_t lock; /* state, trace, msg, metrics, parts (for readers) */
@@ -113,27 +122,19 @@ struct ks_task {
 	ks_errant_reporter_t reporter; /* handed to st (pipeline.c) */
 	ks_converter_t *kconv, *vconv;
 	ks_transform_chain_t *chain; /* transforms / predicates (may be empty) */
-	ks_arena_t *arena;
-	ks_record_t **recs;
-	size_t nrecs, caprecs;
-	size_t nput; /* recs[0, nput) were handed to put() */
+	batch_t cur;                 /* the batch being read (and put) */
 	/* The open transaction's row bound (slow start): put_chunk at the
 	 * task's start, doubled each time a transaction fills it, up to
 	 * tx_max_records, so the first rows are visible soon after start
 	 * and a backlog still reaches full-size transactions within a few. */
 	size_t tx_cap;
 	uint64_t batch_gen;
-	int has_batch; /* records or skipped offsets pending */
 	/* The overlap (pipeline.c): while the connector finishes a commit
 	 * (commit_send .. commit_wait, in_flight) that batch is the other
-	 * one, and the fields above fill the next. The other one is also
-	 * where the next waits while a failed commit in flight is retried. */
-	struct {
-		ks_arena_t *arena; /* created at the first overlap */
-		ks_record_t **recs;
-		size_t nrecs, caprecs, nput;
-		int has_batch;
-	} other;
+	 * one, and cur fills the next. The other one is also where the next
+	 * waits while a failed commit in flight is retried. Its arena is
+	 * created at the first overlap. */
+	batch_t other;
 	int in_flight;
 	int64_t flight_us;    /* ks_now_us() of the commit_send */
 	ks_tp_offset_t *offs; /* the commit's offsets (valid while in flight) */
